@@ -1,0 +1,114 @@
+"""One exception hierarchy; every error carries the stable code of the HTTP contract."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class LedgerError(Exception):
+    """Base of every error the ledger raises on purpose; `code` and `status` are the contract."""
+
+    code: ClassVar[str] = "internal_error"
+    status: ClassVar[int] = 500
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error body of the HTTP contract."""
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class ValidationError(LedgerError):
+    """Input that can never be valid, whatever the ledger holds; `details.field` names it."""
+
+    code = "validation_error"
+    status = 400
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, {"field": field})
+        self.field = field
+
+
+class UnbalancedEntry(LedgerError):
+    """An entry whose debits and credits differ in some currency: it would create money."""
+
+    code = "unbalanced_entry"
+    status = 400
+
+
+class NotFound(LedgerError):
+    """The named ledger, account or entry does not exist (or is outside the caller's scope)."""
+
+    code = "not_found"
+    status = 404
+
+    def __init__(self, resource: str, identifier: str) -> None:
+        super().__init__(
+            f"{resource} {identifier} not found", {"resource": resource, "id": identifier}
+        )
+
+
+class IdempotencyKeyReused(LedgerError):
+    """An idempotency key came back with a different request: replaying it would lie."""
+
+    code = "idempotency_key_reused"
+    status = 409
+
+
+class CodeTaken(LedgerError):
+    """Another account of the ledger already has this code."""
+
+    code = "code_taken"
+    status = 409
+
+
+class InsufficientFunds(LedgerError):
+    """The outflow would take an account below its overdraft floor."""
+
+    code = "insufficient_funds"
+    status = 422
+
+
+class AccountInactive(LedgerError):
+    """A suspended or closed account cannot take part in new entries."""
+
+    code = "account_inactive"
+    status = 422
+
+
+class AccountNotEmpty(LedgerError):
+    """Only an account with zero balances and nothing pending may be closed."""
+
+    code = "account_not_empty"
+    status = 422
+
+
+class CurrencyMismatch(LedgerError):
+    """An amount in one currency was aimed at an account of another."""
+
+    code = "currency_mismatch"
+    status = 422
+
+
+class LedgerMismatch(LedgerError):
+    """Accounts of different ledgers can never share an entry or a chart-of-accounts tree."""
+
+    code = "ledger_mismatch"
+    status = 422
+
+
+class TypeMismatch(LedgerError):
+    """A parent account must have the same type as its children."""
+
+    code = "type_mismatch"
+    status = 422
+
+
+class Conflict(LedgerError):
+    """Contention or an unknown outcome outlasted the bounded retries; retry with the same key."""
+
+    code = "conflict"
+    status = 503

@@ -1,0 +1,30 @@
+"""Every bound the ledger enforces, in one place, units last."""
+
+from __future__ import annotations
+
+# DynamoDB Numbers hold 38 digits; 10^30 minor units leaves room for 10^8 such amounts.
+amount_minor_max = 10**30
+amount_text_length_max = 64
+currency_scale_max = 18
+
+# A transaction holds at most 100 items: the entry, one item per account, and one spare
+# for the pending or reversed entry that posting, voiding and reversing also update.
+lines_per_entry_min = 2
+lines_per_entry_max = 98
+
+name_length_max = 200
+description_length_max = 1000
+reference_length_max = 200
+code_length_max = 100
+owner_id_length_max = 200
+idempotency_key_length_max = 255
+metadata_keys_max = 50
+metadata_key_length_max = 100
+metadata_value_length_max = 1000
+
+page_size_default = 50
+page_size_max = 100
+
+transaction_attempts_max = 8
+retry_delay_ms_base = 10
+retry_delay_ms_max = 400

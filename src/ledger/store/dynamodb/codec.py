@@ -1,0 +1,255 @@
+"""Records to DynamoDB items and back; numbers travel as strings, never as floats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ledger.model import (
+    Account,
+    AccountStatus,
+    AccountType,
+    Entry,
+    EntryKind,
+    EntryStatus,
+    LedgerRecord,
+    Line,
+    Overdraft,
+    OverdraftMode,
+    Side,
+    Totals,
+)
+from ledger.money import Currency
+from ledger.plan import CodeClaim, Target, code_claim_id
+from ledger.store.keys import index_keys, item_key, timestamp
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+Item = dict[str, "AttributeValueTypeDef"]
+Record = LedgerRecord | Account | Entry | CodeClaim
+
+totals_fields = (
+    "posted_debits",
+    "posted_credits",
+    "pending_debits",
+    "pending_credits",
+    "held",
+    "escrowed",
+)
+
+
+def string(value: str) -> AttributeValueTypeDef:
+    """A string attribute."""
+    return {"S": value}
+
+
+def number(value: int) -> AttributeValueTypeDef:
+    """A number attribute, exact at any size DynamoDB holds."""
+    return {"N": str(value)}
+
+
+def _string_map(values: dict[str, str]) -> AttributeValueTypeDef:
+    return {"M": {key: string(value) for key, value in values.items()}}
+
+
+def _optional(item: Item, name: str, value: str | None) -> None:
+    if value is not None:
+        item[name] = string(value)
+
+
+def _moment(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def encode(record: Record) -> Item:
+    """The whole item for a record, keys and index keys included."""
+    if isinstance(record, CodeClaim):
+        key = item_key(Target("code", code_claim_id(record.ledger_id, record.code)))
+        body: Item = {
+            "entity": string("code"),
+            "ledger_id": string(record.ledger_id),
+            "code": string(record.code),
+            "account_id": string(record.account_id),
+        }
+    elif isinstance(record, LedgerRecord):
+        key = item_key(Target("ledger", record.id))
+        body = _ledger_body(record)
+    elif isinstance(record, Account):
+        key = item_key(Target("account", record.id))
+        body = _account_body(record)
+    else:
+        key = item_key(Target("entry", record.id))
+        body = _entry_body(record)
+    item: Item = {name: string(value) for name, value in key.items()}
+    item.update({name: string(value) for name, value in index_keys(record).items()})
+    item.update(body)
+    return item
+
+
+def _ledger_body(record: LedgerRecord) -> Item:
+    item: Item = {
+        "entity": string("ledger"),
+        "id": string(record.id),
+        "name": string(record.name),
+        "metadata": _string_map(record.metadata),
+        "currencies": {"M": {code: number(scale) for code, scale in record.currencies.items()}},
+        "created_at": string(timestamp(record.created_at)),
+        "request_hash": string(record.request_hash),
+    }
+    _optional(item, "owner_id", record.owner_id)
+    return item
+
+
+def _account_body(account: Account) -> Item:
+    item: Item = {
+        "entity": string("account"),
+        "id": string(account.id),
+        "ledger_id": string(account.ledger_id),
+        "name": string(account.name),
+        "type": string(account.type),
+        "currency": string(account.currency.code),
+        "scale": number(account.currency.scale),
+        "status": string(account.status),
+        "overdraft_mode": string(account.overdraft.mode),
+        "credit_limit": number(account.overdraft.credit_limit),
+        "metadata": _string_map(account.metadata),
+        "system": {"BOOL": account.system},
+        "headroom": number(account.headroom),
+        "version": number(account.version),
+        "created_at": string(timestamp(account.created_at)),
+        "updated_at": string(timestamp(account.updated_at)),
+        "request_hash": string(account.request_hash),
+    }
+    for name in totals_fields:
+        item[name] = number(getattr(account.totals, name))
+    _optional(item, "code", account.code)
+    _optional(item, "parent_id", account.parent_id)
+    _optional(item, "owner_id", account.owner_id)
+    _optional(item, "last_entry_id", account.last_entry_id)
+    return item
+
+
+def _entry_body(entry: Entry) -> Item:
+    item: Item = {
+        "entity": string("entry"),
+        "id": string(entry.id),
+        "ledger_id": string(entry.ledger_id),
+        "kind": string(entry.kind),
+        "status": string(entry.status),
+        "lines": {
+            "L": [
+                {
+                    "M": {
+                        "account_id": string(line.account_id),
+                        "side": string(line.side),
+                        "amount": number(line.amount),
+                        "currency": string(line.currency),
+                    }
+                }
+                for line in entry.lines
+            ]
+        },
+        "metadata": _string_map(entry.metadata),
+        "effective_at": string(timestamp(entry.effective_at)),
+        "created_at": string(timestamp(entry.created_at)),
+        "request_hash": string(entry.request_hash),
+    }
+    _optional(item, "description", entry.description)
+    _optional(item, "reference", entry.reference)
+    return item
+
+
+def decode(item: dict[str, Any]) -> Record:
+    """The record an item holds, by its `entity`."""
+    values = _Values(item)
+    entity = values.string("entity")
+    if entity == "code":
+        return CodeClaim(
+            values.string("ledger_id"), values.string("code"), values.string("account_id")
+        )
+    if entity == "ledger":
+        return LedgerRecord(
+            id=values.string("id"),
+            name=values.string("name"),
+            owner_id=values.optional("owner_id"),
+            metadata=values.string_map("metadata"),
+            currencies={code: int(value["N"]) for code, value in item["currencies"]["M"].items()},
+            created_at=_moment(values.string("created_at")),
+            request_hash=values.string("request_hash"),
+        )
+    if entity == "account":
+        return _decode_account(values)
+    if entity == "entry":
+        return _decode_entry(values, item)
+    raise ValueError(f"item of unknown entity {entity!r}")
+
+
+def _decode_account(values: _Values) -> Account:
+    return Account(
+        id=values.string("id"),
+        ledger_id=values.string("ledger_id"),
+        name=values.string("name"),
+        type=AccountType(values.string("type")),
+        currency=Currency(values.string("currency"), values.number("scale")),
+        status=AccountStatus(values.string("status")),
+        overdraft=Overdraft(
+            OverdraftMode(values.string("overdraft_mode")), values.number("credit_limit")
+        ),
+        created_at=_moment(values.string("created_at")),
+        updated_at=_moment(values.string("updated_at")),
+        request_hash=values.string("request_hash"),
+        code=values.optional("code"),
+        parent_id=values.optional("parent_id"),
+        owner_id=values.optional("owner_id"),
+        metadata=values.string_map("metadata"),
+        system=values.item["system"]["BOOL"],
+        totals=Totals(**{name: values.number(name) for name in totals_fields}),
+        headroom=values.number("headroom"),
+        version=values.number("version"),
+        last_entry_id=values.optional("last_entry_id"),
+    )
+
+
+def _decode_entry(values: _Values, item: dict[str, Any]) -> Entry:
+    return Entry(
+        id=values.string("id"),
+        ledger_id=values.string("ledger_id"),
+        kind=EntryKind(values.string("kind")),
+        status=EntryStatus(values.string("status")),
+        lines=tuple(
+            Line(
+                account_id=line["M"]["account_id"]["S"],
+                side=Side(line["M"]["side"]["S"]),
+                amount=int(line["M"]["amount"]["N"]),
+                currency=line["M"]["currency"]["S"],
+            )
+            for line in item["lines"]["L"]
+        ),
+        effective_at=_moment(values.string("effective_at")),
+        created_at=_moment(values.string("created_at")),
+        request_hash=values.string("request_hash"),
+        description=values.optional("description"),
+        reference=values.optional("reference"),
+        metadata=values.string_map("metadata"),
+    )
+
+
+class _Values:
+    """Typed access to the attributes of a low-level item."""
+
+    def __init__(self, item: dict[str, Any]) -> None:
+        self.item = item
+
+    def string(self, name: str) -> str:
+        value: str = self.item[name]["S"]
+        return value
+
+    def optional(self, name: str) -> str | None:
+        return self.string(name) if name in self.item else None
+
+    def number(self, name: str) -> int:
+        return int(self.item[name]["N"])
+
+    def string_map(self, name: str) -> dict[str, str]:
+        return {key: value["S"] for key, value in self.item[name]["M"].items()}

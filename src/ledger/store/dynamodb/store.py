@@ -1,0 +1,217 @@
+"""The DynamoDB store: a plan is one TransactWriteItems; reads are consistent GetItems."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError, HTTPClientError
+
+from ledger import limits
+from ledger.errors import Conflict
+from ledger.model import Account, Entry, LedgerRecord, Page
+from ledger.plan import Target, WritePlan
+from ledger.store.dynamodb.codec import Record, decode, string
+from ledger.store.dynamodb.transact import render
+from ledger.store.keys import IndexQuery, decode_cursor, encode_cursor, item_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+R = TypeVar("R", LedgerRecord, Account, Entry)
+
+# Contention and throttling: nothing was written, so the plan is simply tried again.
+retry_after_cancellation = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+)
+retry_codes = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "TransactionInProgressException",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+# These may have been applied: the retry keeps the ClientRequestToken, so DynamoDB
+# answers with the first outcome instead of applying the plan twice.
+outcome_unknown_codes = frozenset(
+    {"TransactionInProgressException", "InternalServerError", "ServiceUnavailable"}
+)
+batch_get_attempts_max = 8
+
+
+def default_client() -> DynamoDBClient:
+    """A DynamoDB client with bounded timeouts, created once per process."""
+    config = Config(
+        connect_timeout=2,
+        read_timeout=5,
+        retries={"max_attempts": 3, "mode": "standard"},
+    )
+    return boto3.client("dynamodb", config=config)
+
+
+class DynamoDBStore:
+    """Executes plans as single transactions on one table; every guard is a condition."""
+
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.table_name = table_name
+        self.client = client or default_client()
+        self._sleep = sleep
+
+    def execute(self, plan: WritePlan) -> None:
+        """Apply the plan atomically; explain a cancellation by the failed condition."""
+        actions = [render(operation, self.table_name) for operation in plan.operations]
+        token = str(uuid.uuid4())
+        for attempt in range(limits.transaction_attempts_max):
+            try:
+                self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token)
+            except HTTPClientError:
+                # The request may have been applied; the same token makes the retry safe.
+                pass
+            except ClientError as error:
+                code = error.response["Error"]["Code"]
+                if code == "TransactionCanceledException":
+                    reasons = error.response.get("CancellationReasons", [])
+                    violation = self._explain(plan, reasons)
+                    if violation is not None:
+                        raise violation from error
+                    if not all(
+                        reason.get("Code") in retry_after_cancellation | {"None", None}
+                        for reason in reasons
+                    ):
+                        raise
+                    token = str(uuid.uuid4())
+                elif code not in retry_codes:
+                    raise
+                elif code not in outcome_unknown_codes:
+                    token = str(uuid.uuid4())
+            else:
+                return
+            self._sleep(_backoff_ms(attempt) / 1000)
+        raise Conflict("the write met contention and did not complete; retry with the same key")
+
+    def _explain(self, plan: WritePlan, reasons: list[Any]) -> Exception | None:
+        """The first violation, in plan order, among the conditions that failed."""
+        for operation, reason in zip(plan.operations, reasons, strict=False):
+            if reason.get("Code") != "ConditionalCheckFailed":
+                continue
+            if "Item" in reason:
+                current: Record | None = decode(reason["Item"])
+            else:
+                current = self._get_record(operation.target)
+            violation = operation.violation(current)
+            if violation is not None:
+                return violation
+        return None
+
+    def _get_record(self, target: Target) -> Record | None:
+        key = {name: string(value) for name, value in item_key(target).items()}
+        response = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
+        return decode(response["Item"]) if "Item" in response else None
+
+    def _get(self, target: Target, kind: type[R]) -> R | None:
+        record = self._get_record(target)
+        return record if isinstance(record, kind) else None
+
+    def get_ledger(self, ledger_id: str) -> LedgerRecord | None:
+        """A ledger, or None."""
+        return self._get(Target("ledger", ledger_id), LedgerRecord)
+
+    def get_account(self, account_id: str) -> Account | None:
+        """An account with balances as of now: one strongly consistent GetItem."""
+        return self._get(Target("account", account_id), Account)
+
+    def get_entry(self, entry_id: str) -> Entry | None:
+        """An entry, or None."""
+        return self._get(Target("entry", entry_id), Entry)
+
+    def list_ledgers(self, query: IndexQuery, limit: int, cursor: str | None) -> Page[LedgerRecord]:
+        """A page of ledgers."""
+        return self._list(query, limit, cursor, LedgerRecord)
+
+    def list_accounts(self, query: IndexQuery, limit: int, cursor: str | None) -> Page[Account]:
+        """A page of accounts."""
+        return self._list(query, limit, cursor, Account)
+
+    def list_entries(self, query: IndexQuery, limit: int, cursor: str | None) -> Page[Entry]:
+        """A page of entries."""
+        return self._list(query, limit, cursor, Entry)
+
+    def _list(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
+        """Query keys from the index (one more than a page, to know if more exist), then
+        read the items themselves, strongly consistent, in index order."""
+        keys = self._query_keys(query, limit + 1, cursor)
+        page = keys[:limit]
+        records = self._batch_get([{"pk": key["pk"], "sk": key["sk"]} for key in page])
+        items = [
+            record
+            for key in page
+            if isinstance(record := records.get((key["pk"], key["sk"])), kind)
+        ]
+        next_cursor = encode_cursor(page[-1]) if len(keys) > limit else None
+        return Page(items, next_cursor)
+
+    def _query_keys(
+        self, query: IndexQuery, count: int, cursor: str | None
+    ) -> list[dict[str, str]]:
+        partition, sort = f"{query.index}pk", f"{query.index}sk"
+        arguments: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": query.index,
+            "KeyConditionExpression": "#partition = :partition AND begins_with(#sort, :prefix)",
+            "ExpressionAttributeNames": {"#partition": partition, "#sort": sort},
+            "ExpressionAttributeValues": {
+                ":partition": string(query.partition),
+                ":prefix": string(query.sort_prefix),
+            },
+            "ScanIndexForward": not query.descending,
+        }
+        if cursor is not None:
+            start = decode_cursor(cursor, query)
+            arguments["ExclusiveStartKey"] = {name: string(value) for name, value in start.items()}
+        keys: list[dict[str, str]] = []
+        while len(keys) < count:
+            response = self.client.query(**arguments, Limit=count - len(keys))
+            keys += [
+                {name: value["S"] for name, value in item.items()} for item in response["Items"]
+            ]
+            if "LastEvaluatedKey" not in response:
+                break
+            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return keys
+
+    def _batch_get(self, keys: list[dict[str, str]]) -> dict[tuple[str, str], Record]:
+        records: dict[tuple[str, str], Record] = {}
+        pending: list[Any] = [{name: string(value) for name, value in key.items()} for key in keys]
+        for attempt in range(batch_get_attempts_max):
+            if not pending:
+                return records
+            response = self.client.batch_get_item(
+                RequestItems={self.table_name: {"Keys": pending, "ConsistentRead": True}}
+            )
+            for item in response["Responses"].get(self.table_name, []):
+                records[(item["pk"]["S"], item["sk"]["S"])] = decode(item)
+            unprocessed = response.get("UnprocessedKeys") or {}
+            pending = list(unprocessed[self.table_name]["Keys"]) if unprocessed else []
+            if pending:
+                self._sleep(_backoff_ms(attempt) / 1000)
+        raise Conflict("the listing was throttled; retry")
+
+
+def _backoff_ms(attempt: int) -> int:
+    """Full jitter: a random wait up to an exponentially growing, bounded ceiling."""
+    return random.randint(
+        0, min(limits.retry_delay_ms_max, limits.retry_delay_ms_base * 2**attempt)
+    )

@@ -1,0 +1,128 @@
+"""The single-table key schema: item keys, index keys, listing queries and cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from ledger.errors import ValidationError
+from ledger.model import Account, AccountType, Entry, LedgerRecord
+from ledger.plan import CodeClaim, Target
+
+Key = dict[str, str]
+
+# Every index projects keys only: a balance update then writes no index item, and a
+# listing reads the current items by key, strongly consistent.
+indexes = ("gsi1", "gsi2", "gsi3")
+
+
+def timestamp(moment: datetime) -> str:
+    """Fixed-width RFC 3339 UTC with microseconds, so text order is time order."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def item_key(target: Target) -> Key:
+    """The primary key of the item an operation targets."""
+    if target.kind == "code":
+        ledger_id, code = target.id.split("#", 1)
+        return {"pk": f"LEDGER#{ledger_id}#CODE#{code}", "sk": "CODE"}
+    prefix = target.kind.upper()
+    return {"pk": f"{prefix}#{target.id}", "sk": prefix}
+
+
+def _account_sort(account: Account) -> str:
+    return f"ACCOUNT#{account.type}#{timestamp(account.created_at)}#{account.id}"
+
+
+def _entry_sort(entry: Entry) -> str:
+    return f"ENTRY#{timestamp(entry.created_at)}#{entry.id}"
+
+
+def index_keys(record: LedgerRecord | Account | Entry | CodeClaim) -> Key:
+    """The index key attributes an item carries; absent ones keep it out of that index."""
+    keys: Key = {}
+    if isinstance(record, LedgerRecord):
+        if record.owner_id is not None:
+            keys["gsi2pk"] = f"OWNER#{record.owner_id}"
+            keys["gsi2sk"] = f"LEDGER#{timestamp(record.created_at)}#{record.id}"
+    elif isinstance(record, Account):
+        sort = _account_sort(record)
+        keys["gsi1pk"], keys["gsi1sk"] = f"LEDGER#{record.ledger_id}", sort
+        if record.owner_id is not None:
+            keys["gsi2pk"] = f"LEDGER#{record.ledger_id}#OWNER#{record.owner_id}"
+            keys["gsi2sk"] = sort
+        if record.parent_id is not None:
+            keys["gsi3pk"], keys["gsi3sk"] = f"PARENT#{record.parent_id}", sort
+    elif isinstance(record, Entry):
+        sort = _entry_sort(record)
+        keys["gsi1pk"], keys["gsi1sk"] = f"LEDGER#{record.ledger_id}", sort
+        if record.reference is not None:
+            keys["gsi3pk"] = f"LEDGER#{record.ledger_id}#REF#{record.reference}"
+            keys["gsi3sk"] = sort
+    return keys
+
+
+@dataclass(frozen=True)
+class IndexQuery:
+    """One partition of one index, items whose sort key starts with a prefix."""
+
+    index: str
+    partition: str
+    sort_prefix: str
+    descending: bool
+
+
+def ledgers_by_owner(owner_id: str) -> IndexQuery:
+    """An owner's ledgers, oldest first."""
+    return IndexQuery("gsi2", f"OWNER#{owner_id}", "LEDGER#", descending=False)
+
+
+def accounts_of(
+    ledger_id: str,
+    account_type: AccountType | None,
+    owner_id: str | None,
+    parent_id: str | None,
+) -> IndexQuery:
+    """A ledger's accounts, optionally of one type and one owner or one parent."""
+    prefix = "ACCOUNT#" if account_type is None else f"ACCOUNT#{account_type}#"
+    if owner_id is not None and parent_id is not None:
+        raise ValidationError("owner_id", "filter accounts by owner_id or by parent_id, not both")
+    if owner_id is not None:
+        return IndexQuery("gsi2", f"LEDGER#{ledger_id}#OWNER#{owner_id}", prefix, False)
+    if parent_id is not None:
+        return IndexQuery("gsi3", f"PARENT#{parent_id}", prefix, False)
+    return IndexQuery("gsi1", f"LEDGER#{ledger_id}", prefix, False)
+
+
+def entries_of(ledger_id: str, reference: str | None) -> IndexQuery:
+    """A ledger's entries, newest first, optionally only those with one reference."""
+    if reference is not None:
+        return IndexQuery("gsi3", f"LEDGER#{ledger_id}#REF#{reference}", "ENTRY#", True)
+    return IndexQuery("gsi1", f"LEDGER#{ledger_id}", "ENTRY#", True)
+
+
+def encode_cursor(key: Key) -> str:
+    """An opaque cursor for the position after `key`."""
+    raw = json.dumps(key, sort_keys=True, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, query: IndexQuery) -> Key:
+    """The position a cursor names; a cursor of another listing is rejected."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise ValidationError("cursor", "cursor is not one this listing returned") from None
+    expected = {"pk", "sk", f"{query.index}pk", f"{query.index}sk"}
+    if (
+        not isinstance(key, dict)
+        or set(key) != expected
+        or not all(isinstance(value, str) for value in key.values())
+        or key[f"{query.index}pk"] != query.partition
+    ):
+        raise ValidationError("cursor", "cursor is not one this listing returned")
+    return key

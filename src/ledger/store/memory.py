@@ -1,0 +1,166 @@
+"""The reference store: plans applied under one lock, for embedding and model-based tests."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import TypeVar
+
+from ledger.model import Account, Entry, LedgerRecord, Page, Totals
+from ledger.plan import (
+    ApplyDelta,
+    ClaimCode,
+    EnsureWorld,
+    Operation,
+    PutNew,
+    RegisterCurrency,
+    RequireLedger,
+    RequireParent,
+    SetStatus,
+    Stored,
+    Target,
+    WritePlan,
+)
+from ledger.store.keys import (
+    IndexQuery,
+    decode_cursor,
+    encode_cursor,
+    index_keys,
+    item_key,
+)
+
+Record = LedgerRecord | Account | Entry
+R = TypeVar("R", LedgerRecord, Account, Entry)
+ItemKey = tuple[str, str]
+
+
+class MemoryStore:
+    """Keeps every item in a dict; checks a whole plan, then applies it, under one lock."""
+
+    def __init__(self) -> None:
+        self._items: dict[ItemKey, Stored] = {}
+        self._lock = threading.Lock()
+
+    def execute(self, plan: WritePlan) -> None:
+        """Apply every operation of the plan, or none; raise the first violation."""
+        with self._lock:
+            for operation in plan.operations:
+                violation = operation.violation(self._items.get(self._key(operation)))
+                if violation is not None:
+                    raise violation
+            for operation in plan.operations:
+                key = self._key(operation)
+                self._items[key] = _applied(operation, self._items.get(key))
+
+    def get_ledger(self, ledger_id: str) -> LedgerRecord | None:
+        """A ledger, or None."""
+        return self._get(Target("ledger", ledger_id), LedgerRecord)
+
+    def get_account(self, account_id: str) -> Account | None:
+        """An account, or None."""
+        return self._get(Target("account", account_id), Account)
+
+    def get_entry(self, entry_id: str) -> Entry | None:
+        """An entry, or None."""
+        return self._get(Target("entry", entry_id), Entry)
+
+    def list_ledgers(self, query: IndexQuery, limit: int, cursor: str | None) -> Page[LedgerRecord]:
+        """A page of ledgers."""
+        return self._list(query, limit, cursor, LedgerRecord)
+
+    def list_accounts(self, query: IndexQuery, limit: int, cursor: str | None) -> Page[Account]:
+        """A page of accounts."""
+        return self._list(query, limit, cursor, Account)
+
+    def list_entries(self, query: IndexQuery, limit: int, cursor: str | None) -> Page[Entry]:
+        """A page of entries."""
+        return self._list(query, limit, cursor, Entry)
+
+    @staticmethod
+    def _key(operation: Operation) -> ItemKey:
+        return _item_key(operation.target)
+
+    def _get(self, target: Target, kind: type[R]) -> R | None:
+        with self._lock:
+            item = self._items.get(_item_key(target))
+        return item if isinstance(item, kind) else None
+
+    def _list(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
+        """Mimic a keys-only index query: sort-key order, resume strictly after the cursor."""
+        partition, sort = f"{query.index}pk", f"{query.index}sk"
+        with self._lock:
+            rows: list[tuple[dict[str, str], R]] = []
+            for (pk, sk), item in self._items.items():
+                if not isinstance(item, kind):
+                    continue
+                keys = index_keys(item)
+                if keys.get(partition) == query.partition and keys[sort].startswith(
+                    query.sort_prefix
+                ):
+                    rows.append(
+                        ({"pk": pk, "sk": sk, partition: keys[partition], sort: keys[sort]}, item)
+                    )
+        rows.sort(key=lambda row: row[0][sort], reverse=query.descending)
+        if cursor is not None:
+            after = decode_cursor(cursor, query)[sort]
+            rows = [
+                row
+                for row in rows
+                if (row[0][sort] < after if query.descending else row[0][sort] > after)
+            ]
+        page = rows[:limit]
+        next_cursor = encode_cursor(page[-1][0]) if len(rows) > limit else None
+        return Page([item for _, item in page], next_cursor)
+
+
+def _item_key(target: Target) -> ItemKey:
+    key = item_key(target)
+    return key["pk"], key["sk"]
+
+
+def _applied(operation: Operation, current: Stored) -> Stored:
+    """The item after the operation; checks passed already."""
+    match operation:
+        case PutNew(record=record):
+            return record
+        case ClaimCode(claim=claim):
+            return claim
+        case EnsureWorld(account=world):
+            return current or world
+        case ApplyDelta():
+            return _moved(_account(current), operation)
+        case SetStatus(status=status, at=at):
+            account = _account(current)
+            return replace(account, status=status, version=account.version + 1, updated_at=at)
+        case RegisterCurrency(currency=currency):
+            ledger = current
+            if not isinstance(ledger, LedgerRecord):
+                raise TypeError("currency registration checked a missing ledger")
+            return replace(ledger, currencies={**ledger.currencies, currency.code: currency.scale})
+        case RequireLedger() | RequireParent():
+            return current
+
+
+def _account(current: Stored) -> Account:
+    if not isinstance(current, Account):
+        raise TypeError("an account update passed its checks without an account")
+    return current
+
+
+def _moved(account: Account, delta: ApplyDelta) -> Account:
+    totals, change = account.totals, delta.totals
+    return replace(
+        account,
+        totals=Totals(
+            posted_debits=totals.posted_debits + change.posted_debits,
+            posted_credits=totals.posted_credits + change.posted_credits,
+            pending_debits=totals.pending_debits + change.pending_debits,
+            pending_credits=totals.pending_credits + change.pending_credits,
+            held=totals.held + change.held,
+            escrowed=totals.escrowed + change.escrowed,
+        ),
+        headroom=account.headroom + delta.headroom,
+        version=account.version + 1,
+        last_entry_id=delta.entry_id,
+        updated_at=delta.at,
+    )
