@@ -1,0 +1,54 @@
+# Everything runs from the project venv; `make test` on a fresh machine builds it first.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := all
+
+# The CDK's jsii runtime nags on every call about Node versions it has not yet certified.
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Empty folders do not survive a clone; lint only the ones that exist.
+LINT_DIRS := $(wildcard src tests bench functions infra)
+FORMAT_DIRS := $(wildcard src tests bench)
+
+.PHONY: all setup dynamodb-local dev test lint bench clean
+
+all: lint test
+
+setup: $(STAMP)
+
+# uv installs in seconds what pip takes a minute for; pip only bootstraps uv into the venv.
+# A venv made by `uv venv` has no pip, hence ensurepip.
+$(STAMP): pyproject.toml
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	if [ ! -x $(VENV)/bin/uv ]; then \
+	  $(PYTHON) -m pip --version >/dev/null 2>&1 || $(PYTHON) -m ensurepip --upgrade >/dev/null; \
+	  $(PYTHON) -m pip install -q --disable-pip-version-check uv; \
+	fi
+	$(VENV)/bin/uv pip install --python $(PYTHON) -q -e '.[dev]'
+	touch $@
+
+dynamodb-local: $(STAMP)
+	$(PYTHON) -m ledger.local.dynamodb_local fetch
+
+dev: dynamodb-local
+	$(VENV)/bin/ledger dev
+
+test: dynamodb-local
+	$(VENV)/bin/pytest --cov=ledger --cov-branch --cov-report=term-missing --cov-fail-under=95
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check $(LINT_DIRS)
+	$(VENV)/bin/ruff format --check $(FORMAT_DIRS)
+	$(VENV)/bin/mypy
+
+bench: dynamodb-local
+	$(PYTHON) -m bench.run
+
+# Leaves .venv, the .ledger dev data and the DynamoDB Local cache (outside the repo) alone.
+clean:
+	rm -rf build dist htmlcov cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .coverage .coverage.* src/*.egg-info
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

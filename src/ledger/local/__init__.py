@@ -1,0 +1,1 @@
+"""Local development tooling: DynamoDB Local without Docker."""

