@@ -25,9 +25,13 @@ def main() -> None:
 def _wait_for_stop_signal() -> None:
     """Block until Ctrl-C or SIGTERM, so DynamoDB Local is stopped either way."""
     stop = threading.Event()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signal_number, lambda *_: stop.set())
-    stop.wait()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, lambda *_: stop.set()) for number in signals}
+    try:
+        stop.wait()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @main.command()
