@@ -6,12 +6,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from ledger import limits, validate
 from ledger.errors import CurrencyMismatch, IdempotencyKeyReused, NotFound, ValidationError
 from ledger.ids import (
     AccountRef,
+    entry_ledger_id,
     ledger_token,
     new_account_id,
     new_entry_id,
@@ -49,6 +50,9 @@ from ledger.plan import (
 from ledger.store import Store
 from ledger.store.keys import accounts_of, entries_of, ledgers_by_owner
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 Amount = str | Decimal
 R = TypeVar("R", LedgerRecord, Account, Entry)
 
@@ -68,14 +72,13 @@ class LineInput:
     currency: str | None = None
 
 
-@dataclass(frozen=True)
-class _Posting:
-    """What every entry-creating call shares besides its lines."""
+class EntryOptions(TypedDict, total=False):
+    """What every entry-creating call takes besides its accounts and amounts."""
 
     description: str | None
     reference: str | None
-    metadata: dict[str, str] | None
     effective_at: datetime | None
+    metadata: dict[str, str] | None
     idempotency_key: str | None
 
 
@@ -241,12 +244,7 @@ class Ledger:
         self,
         ledger_id: str,
         lines: Sequence[LineInput],
-        *,
-        description: str | None = None,
-        reference: str | None = None,
-        effective_at: datetime | None = None,
-        metadata: dict[str, str] | None = None,
-        idempotency_key: str | None = None,
+        **options: Unpack[EntryOptions],
     ) -> Entry:
         """Post a balanced multi-line journal entry."""
         ledger_token(ledger_id)
@@ -261,8 +259,7 @@ class Ledger:
                     parse_amount(line.amount, account.currency, f"lines[{index}].amount"),
                 )
             )
-        posting = _Posting(description, reference, metadata, effective_at, idempotency_key)
-        return self._post(ledger_id, EntryKind.ENTRY, drafts, posting)
+        return self._post(ledger_id, EntryKind.ENTRY, drafts, options)
 
     def deposit(
         self,
@@ -270,16 +267,11 @@ class Ledger:
         amount: Amount,
         *,
         counterparty_account_id: str | None = None,
-        description: str | None = None,
-        reference: str | None = None,
-        effective_at: datetime | None = None,
-        metadata: dict[str, str] | None = None,
-        idempotency_key: str | None = None,
+        **options: Unpack[EntryOptions],
     ) -> Entry:
         """Money comes into the account from the counterparty (default: the ledger's world)."""
-        posting = _Posting(description, reference, metadata, effective_at, idempotency_key)
         return self._preset(
-            EntryKind.DEPOSIT, account_id, counterparty_account_id, amount, posting, inflow=True
+            EntryKind.DEPOSIT, account_id, counterparty_account_id, amount, options, inflow=True
         )
 
     def refund(
@@ -288,16 +280,11 @@ class Ledger:
         amount: Amount,
         *,
         counterparty_account_id: str | None = None,
-        description: str | None = None,
-        reference: str | None = None,
-        effective_at: datetime | None = None,
-        metadata: dict[str, str] | None = None,
-        idempotency_key: str | None = None,
+        **options: Unpack[EntryOptions],
     ) -> Entry:
         """Money goes back into the account from the counterparty (default: world)."""
-        posting = _Posting(description, reference, metadata, effective_at, idempotency_key)
         return self._preset(
-            EntryKind.REFUND, account_id, counterparty_account_id, amount, posting, inflow=True
+            EntryKind.REFUND, account_id, counterparty_account_id, amount, options, inflow=True
         )
 
     def withdraw(
@@ -306,16 +293,11 @@ class Ledger:
         amount: Amount,
         *,
         counterparty_account_id: str | None = None,
-        description: str | None = None,
-        reference: str | None = None,
-        effective_at: datetime | None = None,
-        metadata: dict[str, str] | None = None,
-        idempotency_key: str | None = None,
+        **options: Unpack[EntryOptions],
     ) -> Entry:
         """Money leaves the account to the counterparty (default: world), within its floor."""
-        posting = _Posting(description, reference, metadata, effective_at, idempotency_key)
         return self._preset(
-            EntryKind.WITHDRAWAL, account_id, counterparty_account_id, amount, posting, inflow=False
+            EntryKind.WITHDRAWAL, account_id, counterparty_account_id, amount, options, inflow=False
         )
 
     def spend(
@@ -324,16 +306,11 @@ class Ledger:
         amount: Amount,
         *,
         counterparty_account_id: str | None = None,
-        description: str | None = None,
-        reference: str | None = None,
-        effective_at: datetime | None = None,
-        metadata: dict[str, str] | None = None,
-        idempotency_key: str | None = None,
+        **options: Unpack[EntryOptions],
     ) -> Entry:
         """The account pays the counterparty (default: world), within its floor."""
-        posting = _Posting(description, reference, metadata, effective_at, idempotency_key)
         return self._preset(
-            EntryKind.SPEND, account_id, counterparty_account_id, amount, posting, inflow=False
+            EntryKind.SPEND, account_id, counterparty_account_id, amount, options, inflow=False
         )
 
     def transfer(
@@ -341,21 +318,16 @@ class Ledger:
         from_account_id: str,
         to_account_id: str,
         amount: Amount,
-        *,
-        description: str | None = None,
-        reference: str | None = None,
-        effective_at: datetime | None = None,
-        metadata: dict[str, str] | None = None,
-        idempotency_key: str | None = None,
+        **options: Unpack[EntryOptions],
     ) -> Entry:
         """Move an amount from one account to another of the same ledger and currency."""
-        posting = _Posting(description, reference, metadata, effective_at, idempotency_key)
         return self._preset(
-            EntryKind.TRANSFER, from_account_id, to_account_id, amount, posting, inflow=False
+            EntryKind.TRANSFER, from_account_id, to_account_id, amount, options, inflow=False
         )
 
     def get_entry(self, entry_id: str) -> Entry:
         """An entry by id."""
+        entry_ledger_id(entry_id)
         entry = self._store.get_entry(entry_id)
         if entry is None:
             raise NotFound("entry", entry_id)
@@ -384,7 +356,7 @@ class Ledger:
         account_id: str,
         counterparty_id: str | None,
         amount: Amount,
-        posting: _Posting,
+        options: EntryOptions,
         *,
         inflow: bool,
     ) -> Entry:
@@ -399,25 +371,25 @@ class Ledger:
         minor = parse_amount(amount, account.currency)
         side = account.normal_balance if inflow else account.normal_balance.opposite
         lines = [LineDraft(account, side, minor), LineDraft(counterparty, side.opposite, minor)]
-        return self._post(account.ledger_id, kind, lines, posting)
+        return self._post(account.ledger_id, kind, lines, options)
 
     def _post(
-        self, ledger_id: str, kind: EntryKind, lines: Sequence[LineDraft], posting: _Posting
+        self, ledger_id: str, kind: EntryKind, lines: Sequence[LineDraft], options: EntryOptions
     ) -> Entry:
-        key = validate.idempotency_key(posting.idempotency_key)
+        key = validate.idempotency_key(options.get("idempotency_key"))
         command = NewEntry(
             entry_id=new_entry_id(ledger_id, key),
             ledger_id=ledger_id,
             kind=kind,
             lines=lines,
             description=validate.optional_text(
-                "description", posting.description, limits.description_length_max
+                "description", options.get("description"), limits.description_length_max
             ),
             reference=validate.optional_text(
-                "reference", posting.reference, limits.reference_length_max
+                "reference", options.get("reference"), limits.reference_length_max
             ),
-            metadata=validate.metadata(posting.metadata),
-            effective_at=validate.moment("effective_at", posting.effective_at),
+            metadata=validate.metadata(options.get("metadata")),
+            effective_at=validate.moment("effective_at", options.get("effective_at")),
         )
         entry, plan = plan_entry(command, self._clock())
         return self._write(entry, plan)
