@@ -58,7 +58,7 @@ def new_ledger_id(owner_id: str | None, idempotency_key: str | None) -> str:
 
 def ledger_token(ledger_id: str) -> str:
     """The token part of a well-formed ledger id; NotFound for anything else."""
-    match = _ledger_id.match(ledger_id)
+    match = _ledger_id.fullmatch(ledger_id)
     if match is None:
         raise NotFound("ledger", ledger_id)
     return match.group("token")
@@ -84,7 +84,7 @@ def _account_id_of(ledger_id: str, currency: Currency, side: Side, token: str) -
 
 def parse_account_id(account_id: str) -> AccountRef:
     """The facts of a well-formed account id; NotFound for an id no account can have."""
-    match = _account_id.match(account_id)
+    match = _account_id.fullmatch(account_id)
     if match is None or int(match.group("scale")) > currency_scale_max:
         raise NotFound("account", account_id)
     return AccountRef(
@@ -104,7 +104,7 @@ def new_entry_id(ledger_id: str, idempotency_key: str | None) -> str:
 
 def entry_ledger_id(entry_id: str) -> str:
     """The ledger a well-formed entry id belongs to; NotFound for anything else."""
-    match = _entry_id.match(entry_id)
+    match = _entry_id.fullmatch(entry_id)
     if match is None:
         raise NotFound("entry", entry_id)
     return f"ldg_{match.group('ledger')}"

@@ -22,7 +22,7 @@ class Currency:
     scale: int
 
     def __post_init__(self) -> None:
-        if not _currency_code.match(self.code):
+        if not _currency_code.fullmatch(self.code):
             raise ValidationError(
                 "currency",
                 f"currency code {self.code!r} must be 2 to 12 upper-case letters or digits",
@@ -50,8 +50,10 @@ builtin_currencies: dict[str, Currency] = {
 def parse_amount(value: object, currency: Currency, field: str = "amount") -> int:
     """Turn a positive decimal amount in major units into integer minor units."""
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValidationError(field, "amount must be a finite number")
+        # Bound the exponent before formatting: Decimal("1E+999999999") would render a
+        # billion digits.
+        if not value.is_finite() or abs(value.adjusted()) > amount_text_length_max:
+            raise ValidationError(field, "amount must be a finite number of sensible size")
         value = format(value, "f")
     if not isinstance(value, str):
         raise ValidationError(
@@ -59,7 +61,7 @@ def parse_amount(value: object, currency: Currency, field: str = "amount") -> in
         )
     if len(value) > amount_text_length_max:
         raise ValidationError(field, f"amount is longer than {amount_text_length_max} characters")
-    match = _decimal_text.match(value)
+    match = _decimal_text.fullmatch(value)
     if match is None:
         raise ValidationError(
             field, f'amount {value!r} is not a plain positive decimal such as "10.50"'

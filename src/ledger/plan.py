@@ -224,7 +224,8 @@ class ApplyDelta:
             )
         if current.ledger_id != self.ledger_id:
             return _ledger_mismatch(self.account_id, current.ledger_id, self.ledger_id, None)
-        if current.overdraft.mode is not OverdraftMode.ALLOW and current.headroom < self.outflow:
+        is_floored = current.overdraft.mode is not OverdraftMode.ALLOW
+        if self.outflow > 0 and is_floored and current.headroom < self.outflow:
             return InsufficientFunds(
                 f"account {self.account_id} cannot cover "
                 f"{format_amount(self.outflow, current.currency)} {current.currency.code}",

@@ -109,7 +109,7 @@ class Ledger:
             metadata=validate.metadata(metadata),
             now=self._clock(),
         )
-        return self._write(record, plan)
+        return self._write(record, plan, key)
 
     def get_ledger(self, ledger_id: str) -> LedgerRecord:
         """A ledger by id."""
@@ -184,7 +184,7 @@ class Ledger:
             metadata=validate.metadata(metadata),
         )
         account, plan = plan_account(command, self._clock())
-        return self._write(account, plan)
+        return self._write(account, plan, key)
 
     def _currency_of(self, ledger_id: str, code: str) -> tuple[Currency, bool]:
         """A built-in currency, or one the ledger registered (which costs one read)."""
@@ -392,9 +392,9 @@ class Ledger:
             effective_at=validate.moment("effective_at", options.get("effective_at")),
         )
         entry, plan = plan_entry(command, self._clock())
-        return self._write(entry, plan)
+        return self._write(entry, plan, key)
 
-    def _write(self, record: R, plan: WritePlan) -> R:
+    def _write(self, record: R, plan: WritePlan, idempotency_key: str | None) -> R:
         """Execute the plan; if its record exists already, replay it or refuse the reused key."""
         try:
             self._store.execute(plan)
@@ -404,7 +404,8 @@ class Ledger:
                 raise IdempotencyKeyReused(
                     "this idempotency key was already used for a different request"
                 ) from None
-            return replace(existing, replayed=True)
+            # Without a key the id was random: only this call's own retry can have written it.
+            return replace(existing, replayed=idempotency_key is not None)
         return record
 
 

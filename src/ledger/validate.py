@@ -38,7 +38,7 @@ def code(value: object) -> str | None:
     if value is None:
         return None
     checked = text("code", value, limits.code_length_max)
-    if not _code.match(checked):
+    if not _code.fullmatch(checked):
         raise ValidationError("code", "code may hold only letters, digits and . _ : -")
     return checked
 
@@ -86,7 +86,7 @@ def idempotency_key(value: object) -> str | None:
     if (
         not isinstance(value, str)
         or len(value) > limits.idempotency_key_length_max
-        or not _printable.match(value)
+        or not _printable.fullmatch(value)
     ):
         raise ValidationError(
             "idempotency_key",

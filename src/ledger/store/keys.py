@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ledger.errors import ValidationError
 from ledger.model import Account, AccountType, Entry, LedgerRecord
@@ -21,7 +21,7 @@ indexes = ("gsi1", "gsi2", "gsi3")
 
 def timestamp(moment: datetime) -> str:
     """Fixed-width RFC 3339 UTC with microseconds, so text order is time order."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def item_key(target: Target) -> Key:
@@ -123,6 +123,7 @@ def decode_cursor(cursor: str, query: IndexQuery) -> Key:
         or set(key) != expected
         or not all(isinstance(value, str) for value in key.values())
         or key[f"{query.index}pk"] != query.partition
+        or not key[f"{query.index}sk"].startswith(query.sort_prefix)
     ):
         raise ValidationError("cursor", "cursor is not one this listing returned")
     return key

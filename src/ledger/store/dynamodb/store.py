@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from ledger import limits
 from ledger.errors import Conflict
@@ -25,9 +26,16 @@ if TYPE_CHECKING:
 
 R = TypeVar("R", LedgerRecord, Account, Entry)
 
-# Contention and throttling: nothing was written, so the plan is simply tried again.
+# Contention, throttling, or a condition that failed on state which has moved on since:
+# nothing was written, so the plan is simply tried again.
 retry_after_cancellation = frozenset(
-    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+    {
+        "None",
+        "TransactionConflict",
+        "ThrottlingError",
+        "ProvisionedThroughputExceeded",
+        "ConditionalCheckFailed",
+    }
 )
 retry_codes = frozenset(
     {
@@ -75,11 +83,13 @@ class DynamoDBStore:
         actions = [render(operation, self.table_name) for operation in plan.operations]
         token = str(uuid.uuid4())
         for attempt in range(limits.transaction_attempts_max):
+            if attempt > 0:
+                self._sleep(_backoff_ms(attempt - 1) / 1000)
             try:
                 self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token)
-            except HTTPClientError:
+            except (HTTPClientError, BotocoreConnectionError):
                 # The request may have been applied; the same token makes the retry safe.
-                pass
+                continue
             except ClientError as error:
                 code = error.response["Error"]["Code"]
                 if code == "TransactionCanceledException":
@@ -88,8 +98,7 @@ class DynamoDBStore:
                     if violation is not None:
                         raise violation from error
                     if not all(
-                        reason.get("Code") in retry_after_cancellation | {"None", None}
-                        for reason in reasons
+                        reason.get("Code", "None") in retry_after_cancellation for reason in reasons
                     ):
                         raise
                     token = str(uuid.uuid4())
@@ -99,7 +108,6 @@ class DynamoDBStore:
                     token = str(uuid.uuid4())
             else:
                 return
-            self._sleep(_backoff_ms(attempt) / 1000)
         raise Conflict("the write met contention and did not complete; retry with the same key")
 
     def _explain(self, plan: WritePlan, reasons: list[Any]) -> Exception | None:
@@ -194,10 +202,12 @@ class DynamoDBStore:
 
     def _batch_get(self, keys: list[dict[str, str]]) -> dict[tuple[str, str], Record]:
         records: dict[tuple[str, str], Record] = {}
+        if not keys:
+            return records
         pending: list[Any] = [{name: string(value) for name, value in key.items()} for key in keys]
         for attempt in range(batch_get_attempts_max):
-            if not pending:
-                return records
+            if attempt > 0:
+                self._sleep(_backoff_ms(attempt - 1) / 1000)
             response = self.client.batch_get_item(
                 RequestItems={self.table_name: {"Keys": pending, "ConsistentRead": True}}
             )
@@ -205,8 +215,8 @@ class DynamoDBStore:
                 records[(item["pk"]["S"], item["sk"]["S"])] = decode(item)
             unprocessed = response.get("UnprocessedKeys") or {}
             pending = list(unprocessed[self.table_name]["Keys"]) if unprocessed else []
-            if pending:
-                self._sleep(_backoff_ms(attempt) / 1000)
+            if not pending:
+                return records
         raise Conflict("the listing was throttled; retry")
 
 

@@ -1,0 +1,370 @@
+"""The single-table key schema: item keys, index keys, listing queries and cursors."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from unit_builders import a_ledger, a_ledger_id, an_account, an_account_id, an_entry, created
+
+from ledger.errors import ValidationError
+from ledger.model import AccountType
+from ledger.plan import CodeClaim, Target, code_claim_id
+from ledger.store.keys import (
+    IndexQuery,
+    accounts_of,
+    decode_cursor,
+    encode_cursor,
+    entries_of,
+    index_keys,
+    item_key,
+    ledgers_by_owner,
+    timestamp,
+)
+
+# --- timestamps ----------------------------------------------------------------------------
+
+
+def test_timestamp_is_fixed_width_rfc3339_utc() -> None:
+    # GIVEN a UTC time on a whole second
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    # WHEN rendering it
+    # THEN the microseconds are still written, and it ends in Z
+    assert timestamp(moment) == "2026-01-02T03:04:05.000000Z"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    first=st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 1, 1)),
+    second=st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 1, 1)),
+)
+def test_timestamp_text_order_is_time_order(first: datetime, second: datetime) -> None:
+    # GIVEN any two UTC times
+    a, b = first.replace(tzinfo=UTC), second.replace(tzinfo=UTC)
+    # WHEN rendering them
+    # THEN comparing the texts compares the times
+    assert (timestamp(a) < timestamp(b)) == (a < b)
+    assert len(timestamp(a)) == len(timestamp(b))
+
+
+def test_timestamp_of_an_aware_non_utc_time_names_the_same_instant() -> None:
+    # GIVEN one instant expressed in UTC and in UTC+02:00
+    utc = datetime(2026, 1, 2, 10, 0, tzinfo=UTC)
+    local = utc.astimezone(timezone(timedelta(hours=2)))
+    # WHEN rendering both
+    # THEN both texts name that instant (the text claims UTC with its Z)
+    assert timestamp(local) == timestamp(utc)
+
+
+# --- item keys -----------------------------------------------------------------------------
+
+
+def test_item_keys_per_kind() -> None:
+    # GIVEN one id of each kind
+    ledger_id, account_id = a_ledger_id(), an_account_id()
+    entry_id = an_entry().id
+    # WHEN asking for their primary keys
+    # THEN each follows the table of DESIGN.md §6
+    assert item_key(Target("ledger", ledger_id)) == {"pk": f"LEDGER#{ledger_id}", "sk": "LEDGER"}
+    assert item_key(Target("account", account_id)) == {
+        "pk": f"ACCOUNT#{account_id}",
+        "sk": "ACCOUNT",
+    }
+    assert item_key(Target("entry", entry_id)) == {"pk": f"ENTRY#{entry_id}", "sk": "ENTRY"}
+    assert item_key(Target("code", code_claim_id(ledger_id, "1000.cash"))) == {
+        "pk": f"LEDGER#{ledger_id}#CODE#1000.cash",
+        "sk": "CODE",
+    }
+
+
+# --- index keys ----------------------------------------------------------------------------
+
+
+def test_a_ledger_without_owner_is_in_no_index() -> None:
+    # GIVEN a ledger without an owner
+    # WHEN asking for its index keys
+    # THEN there are none
+    assert index_keys(a_ledger()) == {}
+
+
+def test_a_ledger_with_owner_is_listed_by_owner() -> None:
+    # GIVEN an owned ledger
+    ledger = a_ledger(owner_id="org-7")
+    keys = index_keys(ledger)
+    query = ledgers_by_owner("org-7")
+    # WHEN listing the owner's ledgers
+    # THEN the ledger's keys fall in that query, oldest first
+    assert set(keys) == {"gsi2pk", "gsi2sk"}
+    assert keys["gsi2pk"] == query.partition
+    assert keys["gsi2sk"].startswith(query.sort_prefix)
+    assert ledger.id in keys["gsi2sk"]
+    assert (query.index, query.descending) == ("gsi2", False)
+
+
+def test_code_claims_are_in_no_index() -> None:
+    # GIVEN a code claim
+    claim = CodeClaim(a_ledger_id(), "x", an_account_id())
+    # WHEN asking for its index keys
+    # THEN there are none
+    assert index_keys(claim) == {}
+
+
+def _in(keys: dict[str, str], query: IndexQuery) -> bool:
+    partition = keys.get(f"{query.index}pk")
+    sort = keys.get(f"{query.index}sk", "")
+    return partition == query.partition and sort.startswith(query.sort_prefix)
+
+
+def test_a_plain_account_is_listed_by_ledger_and_type_only() -> None:
+    # GIVEN an account without owner or parent
+    account = an_account(account_type=AccountType.REVENUE)
+    keys = index_keys(account)
+    ledger_id = account.ledger_id
+    # WHEN matching its keys against listings
+    # THEN it is in its ledger's listing, with or without its type, and in no other
+    assert set(keys) == {"gsi1pk", "gsi1sk"}
+    assert _in(keys, accounts_of(ledger_id, None, None, None))
+    assert _in(keys, accounts_of(ledger_id, AccountType.REVENUE, None, None))
+    assert not _in(keys, accounts_of(ledger_id, AccountType.EXPENSE, None, None))
+    assert not _in(keys, accounts_of(a_ledger_id(), None, None, None))
+    assert not _in(keys, entries_of(ledger_id, None))
+
+
+def test_an_owned_account_is_listed_by_owner() -> None:
+    # GIVEN an account with an owner
+    account = an_account(owner_id="user-9")
+    keys = index_keys(account)
+    # WHEN matching its keys against listings by owner
+    # THEN it is in its owner's listing within its ledger, and only there
+    assert _in(keys, accounts_of(account.ledger_id, None, "user-9", None))
+    assert _in(keys, accounts_of(account.ledger_id, AccountType.ASSET, "user-9", None))
+    assert not _in(keys, accounts_of(account.ledger_id, None, "user-8", None))
+    assert not _in(keys, accounts_of(a_ledger_id(), None, "user-9", None))
+    assert "gsi3pk" not in keys
+
+
+def test_a_child_account_is_listed_by_parent() -> None:
+    # GIVEN an account with a parent
+    parent_id = an_account_id()
+    account = an_account(parent_id=parent_id)
+    keys = index_keys(account)
+    # WHEN matching its keys against listings by parent
+    # THEN it is in its parent's listing, and only there
+    assert _in(keys, accounts_of(account.ledger_id, None, None, parent_id))
+    assert not _in(keys, accounts_of(account.ledger_id, None, None, an_account_id()))
+    assert "gsi2pk" not in keys
+
+
+def test_an_account_with_owner_and_parent_is_in_all_three_indexes() -> None:
+    # GIVEN an account with owner and parent
+    account = an_account(owner_id="u", parent_id=an_account_id())
+    # WHEN asking for its index keys
+    # THEN all three indexes carry it
+    assert set(index_keys(account)) == {"gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"}
+
+
+def test_account_sort_keys_order_by_type_then_creation() -> None:
+    # GIVEN two accounts of one type created a second apart
+    older = an_account()
+    newer = replace(
+        an_account(ledger_id=older.ledger_id), created_at=created + timedelta(seconds=1)
+    )
+    # WHEN comparing their sort keys in the ledger index
+    # THEN the older sorts first
+    assert index_keys(older)["gsi1sk"] < index_keys(newer)["gsi1sk"]
+
+
+def test_filtering_by_owner_and_parent_at_once_is_refused() -> None:
+    # GIVEN both filters
+    # WHEN building the query
+    with pytest.raises(ValidationError) as raised:
+        accounts_of(a_ledger_id(), None, "u", an_account_id())
+    # THEN the owner_id filter is named
+    assert raised.value.field == "owner_id"
+
+
+def test_account_listings_are_ascending() -> None:
+    # GIVEN every shape of account listing
+    ledger_id = a_ledger_id()
+    queries = [
+        accounts_of(ledger_id, None, None, None),
+        accounts_of(ledger_id, AccountType.ASSET, "u", None),
+        accounts_of(ledger_id, None, None, an_account_id()),
+    ]
+    # WHEN looking at their order and indexes
+    # THEN they read oldest first from gsi1, gsi2 and gsi3
+    assert [query.descending for query in queries] == [False, False, False]
+    assert [query.index for query in queries] == ["gsi1", "gsi2", "gsi3"]
+
+
+def test_entries_are_listed_by_ledger_and_by_reference_newest_first() -> None:
+    # GIVEN an entry with a reference and one without
+    ledger_id = a_ledger_id()
+    referenced = an_entry(ledger_id=ledger_id, reference="inv-1")
+    plain = an_entry(ledger_id=ledger_id)
+    # WHEN matching their keys against entry listings
+    by_ledger, by_reference = entries_of(ledger_id, None), entries_of(ledger_id, "inv-1")
+    # THEN both are in the ledger's listing, only the first in its reference's
+    assert _in(index_keys(referenced), by_ledger)
+    assert _in(index_keys(plain), by_ledger)
+    assert _in(index_keys(referenced), by_reference)
+    assert not _in(index_keys(plain), by_reference)
+    assert not _in(index_keys(referenced), entries_of(ledger_id, "inv-2"))
+    assert not _in(index_keys(referenced), accounts_of(ledger_id, None, None, None))
+    assert by_ledger.descending
+    assert by_reference.descending
+
+
+# --- cursors -------------------------------------------------------------------------------
+
+
+def _cursor_key(record_keys: dict[str, str], query: IndexQuery, pk: str, sk: str) -> dict[str, str]:
+    partition, sort = f"{query.index}pk", f"{query.index}sk"
+    return {"pk": pk, "sk": sk, partition: record_keys[partition], sort: record_keys[sort]}
+
+
+def _account_cursor_key(query: IndexQuery, ledger_id: str) -> dict[str, str]:
+    account = an_account(ledger_id=ledger_id)
+    return _cursor_key(index_keys(account), query, f"ACCOUNT#{account.id}", "ACCOUNT")
+
+
+def test_cursor_round_trip() -> None:
+    # GIVEN the keys of the last account of a page
+    ledger_id = a_ledger_id()
+    query = accounts_of(ledger_id, None, None, None)
+    key = _account_cursor_key(query, ledger_id=ledger_id)
+    # WHEN encoding a cursor and decoding it for the same listing
+    cursor = encode_cursor(key)
+    # THEN the same key comes back, from url-safe, unpadded text
+    assert decode_cursor(cursor, query) == key
+    assert "=" not in cursor
+    assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+@settings(max_examples=100, deadline=None)
+@given(partition=st.text(max_size=40), pk=st.text(max_size=40), sk=st.text(max_size=40))
+def test_cursor_round_trip_for_any_text(partition: str, pk: str, sk: str) -> None:
+    # GIVEN any key of a gsi2 listing
+    query = IndexQuery("gsi2", partition, "", descending=False)
+    key = {"pk": pk, "sk": sk, "gsi2pk": partition, "gsi2sk": sk + pk}
+    # WHEN encoding and decoding it
+    # THEN it survives unchanged
+    assert decode_cursor(encode_cursor(key), query) == key
+
+
+def _encoded(value: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "",
+        "a",
+        "!!!!",
+        "not a cursor",
+        "é",
+        base64.urlsafe_b64encode(b"\xff\xfe\x00").decode(),
+        _encoded([1, 2]),
+        _encoded("text"),
+        _encoded(None),
+        _encoded({}),
+    ],
+    ids=[
+        "empty",
+        "bad-padding",
+        "not-base64",
+        "spaces",
+        "non-ascii",
+        "not-utf8",
+        "json-list",
+        "json-string",
+        "json-null",
+        "json-empty-object",
+    ],
+)
+def test_garbage_cursors_are_validation_errors(cursor: str) -> None:
+    # GIVEN a cursor no listing returned
+    query = accounts_of(a_ledger_id(), None, None, None)
+    # WHEN decoding it
+    with pytest.raises(ValidationError) as raised:
+        decode_cursor(cursor, query)
+    # THEN the cursor field is invalid
+    assert raised.value.field == "cursor"
+
+
+def test_tampered_cursors_are_validation_errors() -> None:
+    # GIVEN a genuine cursor key of a ledger's account listing, and tampered variants
+    ledger_id = a_ledger_id()
+    query = accounts_of(ledger_id, None, None, None)
+    key = _account_cursor_key(query, ledger_id=ledger_id)
+    tampered = [
+        {**key, "extra": "x"},
+        {name: value for name, value in key.items() if name != "sk"},
+        {**key, "gsi1sk": 5},
+        {**key, "pk": None},
+        {**key, "gsi1pk": f"LEDGER#{a_ledger_id()}"},
+    ]
+    # WHEN decoding each
+    for variant in tampered:
+        with pytest.raises(ValidationError) as raised:
+            decode_cursor(_encoded(variant), query)
+        # THEN the cursor field is invalid
+        assert raised.value.field == "cursor"
+
+
+def test_a_cursor_of_another_ledger_is_refused() -> None:
+    # GIVEN a cursor from the account listing of one ledger
+    first = a_ledger_id()
+    cursor = encode_cursor(
+        _account_cursor_key(accounts_of(first, None, None, None), ledger_id=first)
+    )
+    # WHEN using it for the account listing of another ledger
+    with pytest.raises(ValidationError) as raised:
+        decode_cursor(cursor, accounts_of(a_ledger_id(), None, None, None))
+    # THEN the cursor field is invalid
+    assert raised.value.field == "cursor"
+
+
+def test_a_cursor_of_another_index_is_refused() -> None:
+    # GIVEN a cursor from an owner's account listing (gsi2)
+    account = an_account(owner_id="u")
+    by_owner = accounts_of(account.ledger_id, None, "u", None)
+    cursor = encode_cursor(
+        _cursor_key(index_keys(account), by_owner, f"ACCOUNT#{account.id}", "ACCOUNT")
+    )
+    # WHEN using it for the ledger's plain account listing (gsi1)
+    with pytest.raises(ValidationError) as raised:
+        decode_cursor(cursor, accounts_of(account.ledger_id, None, None, None))
+    # THEN the cursor field is invalid
+    assert raised.value.field == "cursor"
+
+
+def test_a_cursor_of_the_entry_listing_is_refused_by_the_account_listing() -> None:
+    # GIVEN a cursor from a ledger's entry listing (gsi1, the same partition as its accounts)
+    entry = an_entry()
+    by_ledger = entries_of(entry.ledger_id, None)
+    cursor = encode_cursor(_cursor_key(index_keys(entry), by_ledger, f"ENTRY#{entry.id}", "ENTRY"))
+    # WHEN using it for the ledger's account listing
+    # THEN it is refused: DynamoDB rejects a start key outside the query's sort range
+    with pytest.raises(ValidationError) as raised:
+        decode_cursor(cursor, accounts_of(entry.ledger_id, None, None, None))
+    assert raised.value.field == "cursor"
+
+
+def test_a_cursor_of_one_account_type_is_refused_by_another_type() -> None:
+    # GIVEN a cursor at a liability account from the ledger's untyped account listing
+    ledger_id = a_ledger_id()
+    query = accounts_of(ledger_id, None, None, None)
+    key = _account_cursor_key(query, ledger_id=ledger_id)
+    key["gsi1sk"] = key["gsi1sk"].replace("#asset#", "#liability#")
+    # WHEN using it for the ledger's asset listing
+    # THEN it is refused: it lies outside that listing's sort range
+    with pytest.raises(ValidationError) as raised:
+        decode_cursor(encode_cursor(key), accounts_of(ledger_id, AccountType.ASSET, None, None))
+    assert raised.value.field == "cursor"

@@ -1,0 +1,500 @@
+"""DynamoDBStore's retry loop and cancellation decoding, against a scripted fake client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from itertools import chain, repeat
+from typing import TYPE_CHECKING, Any, cast
+
+import pytest
+from botocore.exceptions import ClientError, ReadTimeoutError
+
+from ledger import limits
+from ledger.errors import AccountInactive, Conflict, InsufficientFunds, NotFound
+from ledger.ids import (
+    new_account_id,
+    new_entry_id,
+    new_ledger_id,
+    parse_account_id,
+    world_account_id,
+)
+from ledger.model import (
+    Account,
+    AccountStatus,
+    AccountType,
+    Entry,
+    EntryKind,
+    EntryStatus,
+    Line,
+    Overdraft,
+    Side,
+    Totals,
+)
+from ledger.money import builtin_currencies
+from ledger.service import Ledger
+from ledger.store.dynamodb import DynamoDBStore
+from ledger.store.dynamodb.codec import encode
+from ledger.store.dynamodb.store import batch_get_attempts_max
+from ledger.store.keys import entries_of, index_keys
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+table_name = "ledger-unit"
+usd = builtin_currencies["USD"]
+now = datetime(2026, 1, 1, tzinfo=UTC)
+endpoint_url = "https://dynamodb.example.invalid"
+
+Outcome = Exception | None
+
+
+def client_error(code: str, reasons: list[dict[str, Any]] | None = None) -> ClientError:
+    """A ClientError shaped like the one botocore raises for `code`."""
+    response: Any = {"Error": {"Code": code, "Message": f"{code} (scripted)"}}
+    if reasons is not None:
+        response["CancellationReasons"] = reasons
+    return ClientError(response, "TransactWriteItems")
+
+
+def cancelled(*codes: str) -> ClientError:
+    """A TransactionCanceledException with one reason code per action."""
+    return client_error("TransactionCanceledException", [{"Code": code} for code in codes])
+
+
+class FakeClient:
+    """Answers TransactWriteItems from a script; GetItem, Query and BatchGetItem from dicts."""
+
+    def __init__(
+        self,
+        outcomes: Iterable[Outcome] = (),
+        items: dict[str, dict[str, Any]] | None = None,
+        batch_responses: Iterable[dict[str, Any]] = (),
+        query_items: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self._outcomes: Iterator[Outcome] = chain(outcomes, repeat(None))
+        self._items = items or {}
+        self._batch_responses = iter(batch_responses)
+        self._query_items = query_items or []
+        self.transact_calls: list[dict[str, Any]] = []
+        self.get_item_calls: list[dict[str, Any]] = []
+        self.batch_get_calls: list[dict[str, Any]] = []
+
+    @property
+    def tokens(self) -> list[str]:
+        """The ClientRequestToken of every TransactWriteItems call, in order."""
+        return [call["ClientRequestToken"] for call in self.transact_calls]
+
+    def transact_write_items(self, **kwargs: Any) -> dict[str, Any]:
+        self.transact_calls.append(kwargs)
+        outcome = next(self._outcomes)
+        if outcome is not None:
+            raise outcome
+        return {}
+
+    def get_item(self, **kwargs: Any) -> dict[str, Any]:
+        self.get_item_calls.append(kwargs)
+        item = self._items.get(kwargs["Key"]["pk"]["S"])
+        return {} if item is None else {"Item": item}
+
+    def query(self, **kwargs: Any) -> dict[str, Any]:
+        return {"Items": self._query_items[: kwargs["Limit"]]}
+
+    def batch_get_item(self, **kwargs: Any) -> dict[str, Any]:
+        self.batch_get_calls.append(kwargs)
+        return next(self._batch_responses)
+
+
+class SleepRecorder:
+    """Stands in for time.sleep: records each delay and never sleeps."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+def store_with(client: FakeClient, sleep: SleepRecorder) -> DynamoDBStore:
+    return DynamoDBStore(table_name, client=cast("DynamoDBClient", client), sleep=sleep)
+
+
+def account_record(account_id: str, **changes: Any) -> Account:
+    """A stored customer wallet (a liability) as DynamoDB would hold it."""
+    account = Account(
+        id=account_id,
+        ledger_id=parse_account_id(account_id).ledger_id,
+        name="wallet",
+        type=AccountType.LIABILITY,
+        currency=usd,
+        status=AccountStatus.ACTIVE,
+        overdraft=Overdraft(),
+        created_at=now,
+        updated_at=now,
+        request_hash="0" * 64,
+    )
+    return replace(account, **changes)
+
+
+@pytest.fixture
+def ledger_id() -> str:
+    return new_ledger_id(None, None)
+
+
+@pytest.fixture
+def wallet_id(ledger_id: str) -> str:
+    """A well-formed id of a credit-normal USD account; the fake decides whether it exists."""
+    return new_account_id(ledger_id, usd, Side.CREDIT, None)
+
+
+def assert_bounded(delays: list[float]) -> None:
+    """Each backoff is non-negative and below the ceiling of its attempt."""
+    for attempt, delay in enumerate(delays):
+        ceiling_ms = min(limits.retry_delay_ms_max, limits.retry_delay_ms_base * 2**attempt)
+        assert 0 <= delay <= ceiling_ms / 1000
+
+
+# Retried cancellations
+
+
+@pytest.mark.parametrize(
+    "reasons",
+    [
+        ("None", "TransactionConflict", "None"),
+        ("TransactionConflict", "TransactionConflict", "TransactionConflict"),
+        ("None", "ThrottlingError", "None"),
+        ("ProvisionedThroughputExceeded", "None", "None"),
+    ],
+)
+def test_contention_cancellation_is_retried_with_a_new_token(
+    wallet_id: str, reasons: tuple[str, ...]
+) -> None:
+    # GIVEN a transaction cancelled once only by contention or throttling (nothing written)
+    client, sleep = FakeClient([cancelled(*reasons)]), SleepRecorder()
+    ledger = Ledger(store_with(client, sleep))
+    # WHEN a deposit is made
+    entry = ledger.deposit(wallet_id, "5.00")
+    # THEN it is sent again, as a new request, and succeeds after one bounded backoff
+    assert len(client.transact_calls) == 2
+    assert client.tokens[0] != client.tokens[1]
+    assert client.transact_calls[0]["TransactItems"] == client.transact_calls[1]["TransactItems"]
+    assert entry.replayed is False
+    assert len(sleep.delays) == 1
+    assert_bounded(sleep.delays)
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"],
+)
+def test_throttling_is_retried_with_a_new_token(wallet_id: str, code: str) -> None:
+    # GIVEN a request throttled twice (rejected before DynamoDB applied anything)
+    client, sleep = FakeClient([client_error(code), client_error(code)]), SleepRecorder()
+    # WHEN a deposit is made
+    entry = Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
+    # THEN the third attempt succeeds, each attempt with a fresh token
+    assert entry.kind is EntryKind.DEPOSIT
+    assert len(client.transact_calls) == 3
+    assert len(set(client.tokens)) == 3
+    assert len(sleep.delays) == 2
+    assert_bounded(sleep.delays)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        client_error("InternalServerError"),
+        client_error("TransactionInProgressException"),
+        client_error("ServiceUnavailable"),
+        ReadTimeoutError(endpoint_url=endpoint_url),
+    ],
+    ids=["internal-server-error", "transaction-in-progress", "service-unavailable", "read-timeout"],
+)
+def test_unknown_outcome_is_retried_with_the_same_token(wallet_id: str, error: Exception) -> None:
+    # GIVEN a request whose outcome is unknown twice (it may have been applied)
+    client, sleep = FakeClient([error, error]), SleepRecorder()
+    # WHEN a deposit is made
+    entry = Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
+    # THEN every retry carries the same token, so DynamoDB cannot apply it twice
+    assert entry.lines[0].account_id == wallet_id
+    assert len(client.transact_calls) == 3
+    assert len(set(client.tokens)) == 1
+    assert_bounded(sleep.delays)
+
+
+def test_token_changes_after_contention_that_followed_an_unknown_outcome(wallet_id: str) -> None:
+    # GIVEN an unknown outcome, then a contention cancellation, then success
+    outcomes = [client_error("InternalServerError"), cancelled("None", "TransactionConflict")]
+    client, sleep = FakeClient(outcomes), SleepRecorder()
+    # WHEN a deposit is made
+    Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
+    # THEN the unknown outcome keeps the token and the cancellation (nothing written) renews it
+    first, second, third = client.tokens
+    assert first == second
+    assert third != second
+
+
+# Errors that are not retried
+
+
+@pytest.mark.parametrize(
+    "code", ["ValidationException", "ResourceNotFoundException", "AccessDeniedException"]
+)
+def test_other_client_errors_are_raised_unchanged(wallet_id: str, code: str) -> None:
+    # GIVEN a client error no retry can cure
+    error = client_error(code)
+    client, sleep = FakeClient([error]), SleepRecorder()
+    # WHEN a deposit is made
+    with pytest.raises(ClientError) as raised:
+        Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
+    # THEN the very error surfaces after one attempt, with no backoff
+    assert raised.value is error
+    assert len(client.transact_calls) == 1
+    assert sleep.delays == []
+
+
+def test_cancellation_with_an_unexpected_reason_is_raised_unchanged(wallet_id: str) -> None:
+    # GIVEN a cancellation whose reason is neither a condition nor contention
+    error = cancelled("None", "ValidationError", "None")
+    client, sleep = FakeClient([error]), SleepRecorder()
+    # WHEN a deposit is made
+    with pytest.raises(ClientError) as raised:
+        Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
+    # THEN it is not retried and not disguised
+    assert raised.value is error
+    assert len(client.transact_calls) == 1
+    assert sleep.delays == []
+
+
+def test_conflict_mixed_with_an_unexpected_reason_is_not_retried(wallet_id: str) -> None:
+    # GIVEN a cancellation citing contention on one item and a validation error on another
+    error = cancelled("TransactionConflict", "ValidationError", "None")
+    client, sleep = FakeClient([error]), SleepRecorder()
+    # WHEN a deposit is made
+    with pytest.raises(ClientError) as raised:
+        Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
+    # THEN retrying cannot help, so the error surfaces at once
+    assert raised.value is error
+    assert len(client.transact_calls) == 1
+
+
+# Exhaustion
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        cancelled("None", "TransactionConflict", "None"),
+        client_error("ThrottlingException"),
+        client_error("InternalServerError"),
+        ReadTimeoutError(endpoint_url=endpoint_url),
+    ],
+    ids=["conflict", "throttling", "internal-server-error", "read-timeout"],
+)
+def test_exhausting_the_attempts_raises_conflict(wallet_id: str, error: Exception) -> None:
+    # GIVEN a write that fails the same retryable way forever
+    client, sleep = FakeClient(repeat(error)), SleepRecorder()
+    # WHEN a deposit is made
+    with pytest.raises(Conflict) as raised:
+        Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
+    # THEN exactly the configured number of attempts ran, then 503 conflict
+    assert raised.value.status == 503
+    assert len(client.transact_calls) == limits.transaction_attempts_max
+    assert len(sleep.delays) <= limits.transaction_attempts_max
+    assert_bounded(sleep.delays)
+
+
+def test_attempt_bound_is_read_from_limits(wallet_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the attempt bound lowered to 3
+    monkeypatch.setattr(limits, "transaction_attempts_max", 3)
+    client, sleep = FakeClient(repeat(client_error("ThrottlingException"))), SleepRecorder()
+    # WHEN a deposit keeps being throttled
+    with pytest.raises(Conflict):
+        Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
+    # THEN it gave up after 3 attempts
+    assert len(client.transact_calls) == 3
+
+
+def test_backoff_delays_stay_within_their_bounds(wallet_id: str) -> None:
+    # GIVEN many writes that each exhaust their attempts
+    per_write: list[list[float]] = []
+    for _ in range(30):
+        client, sleep = FakeClient(repeat(cancelled("TransactionConflict"))), SleepRecorder()
+        with pytest.raises(Conflict):
+            Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
+        per_write.append(sleep.delays)
+    all_delays = [delay for delays in per_write for delay in delays]
+    # THEN every delay is non-negative, below its attempt's ceiling and the global maximum
+    for delays in per_write:
+        assert_bounded(delays)
+    assert max(all_delays) <= limits.retry_delay_ms_max / 1000
+    # AND the delays are jittered, not a fixed schedule
+    assert len(set(all_delays)) > 1
+    # AND the total wait of one write is bounded by the sum of the ceilings
+    ceiling_total_ms = sum(
+        min(limits.retry_delay_ms_max, limits.retry_delay_ms_base * 2**attempt)
+        for attempt in range(limits.transaction_attempts_max)
+    )
+    assert all(sum(delays) <= ceiling_total_ms / 1000 for delays in per_write)
+
+
+# Explaining a cancellation
+
+
+def test_condition_failure_with_the_old_item_needs_no_read(wallet_id: str) -> None:
+    # GIVEN a spend cancelled on the wallet's condition, DynamoDB returning the wallet as it was
+    wallet = account_record(wallet_id, headroom=300, totals=Totals(posted_credits=300))
+    reasons: list[dict[str, Any]] = [
+        {"Code": "None"},
+        {"Code": "ConditionalCheckFailed", "Item": encode(wallet)},
+        {"Code": "None"},
+    ]
+    error = client_error("TransactionCanceledException", reasons)
+    client, sleep = FakeClient([error]), SleepRecorder()
+    # WHEN 5.00 is spent from a wallet holding 3.00
+    with pytest.raises(InsufficientFunds) as raised:
+        Ledger(store_with(client, sleep)).spend(wallet_id, "5.00")
+    # THEN the returned item explains it: no GetItem, no retry
+    assert raised.value.details == {"account_id": wallet_id}
+    assert client.get_item_calls == []
+    assert len(client.transact_calls) == 1
+
+
+def test_condition_failure_without_the_item_is_explained_by_a_consistent_read(
+    wallet_id: str,
+) -> None:
+    # GIVEN a cancellation that did not carry the failed item, and a suspended wallet
+    suspended = account_record(wallet_id, status=AccountStatus.SUSPENDED)
+    client = FakeClient(
+        [cancelled("None", "ConditionalCheckFailed", "None")],
+        items={f"ACCOUNT#{wallet_id}": encode(suspended)},
+    )
+    # WHEN a deposit is made
+    with pytest.raises(AccountInactive) as raised:
+        Ledger(store_with(client, SleepRecorder())).deposit(wallet_id, "5.00")
+    # THEN one strongly consistent GetItem of that very account explained it
+    assert raised.value.details == {"account_id": wallet_id}
+    assert len(client.get_item_calls) == 1
+    read = client.get_item_calls[0]
+    assert read["ConsistentRead"] is True
+    assert read["TableName"] == table_name
+    assert read["Key"] == {"pk": {"S": f"ACCOUNT#{wallet_id}"}, "sk": {"S": "ACCOUNT"}}
+
+
+def test_condition_failure_on_a_missing_account_is_not_found(wallet_id: str) -> None:
+    # GIVEN a cancellation on an account that does not exist (no item to return or read)
+    client = FakeClient([cancelled("None", "ConditionalCheckFailed", "None")])
+    # WHEN a deposit is made to it
+    with pytest.raises(NotFound) as raised:
+        Ledger(store_with(client, SleepRecorder())).deposit(wallet_id, "5.00")
+    # THEN the error names the account
+    assert raised.value.details == {"resource": "account", "id": wallet_id}
+    assert len(client.get_item_calls) == 1
+
+
+def test_first_violation_in_plan_order_wins(ledger_id: str, wallet_id: str) -> None:
+    # GIVEN a transfer where both accounts' conditions failed: the payer is broke, the payee closed
+    payee_id = new_account_id(ledger_id, usd, Side.CREDIT, None)
+    payer = account_record(wallet_id)
+    payee = account_record(payee_id, status=AccountStatus.CLOSED)
+    reasons: list[dict[str, Any]] = [
+        {"Code": "None"},
+        {"Code": "ConditionalCheckFailed", "Item": encode(payer)},
+        {"Code": "ConditionalCheckFailed", "Item": encode(payee)},
+    ]
+    client = FakeClient([client_error("TransactionCanceledException", reasons)])
+    # WHEN the transfer is made
+    with pytest.raises(InsufficientFunds) as raised:
+        Ledger(store_with(client, SleepRecorder())).transfer(wallet_id, payee_id, "1.00")
+    # THEN the payer's violation (earlier in the plan) is the one reported
+    assert raised.value.details == {"account_id": wallet_id}
+
+
+def test_condition_failure_on_state_that_moved_on_is_retried(wallet_id: str) -> None:
+    # GIVEN a condition failure whose returned item satisfies every rule (the state moved on)
+    healthy = account_record(wallet_id, headroom=10_000, totals=Totals(posted_credits=10_000))
+    reasons: list[dict[str, Any]] = [
+        {"Code": "None"},
+        {"Code": "ConditionalCheckFailed", "Item": encode(healthy)},
+        {"Code": "None"},
+    ]
+    client = FakeClient([client_error("TransactionCanceledException", reasons)])
+    # WHEN 1.00 is spent
+    entry = Ledger(store_with(client, SleepRecorder())).spend(wallet_id, "1.00")
+    # THEN the store does not invent a domain error: it tries again, with a new token
+    assert entry.lines[0].amount == 100
+    assert len(client.tokens) == 2
+    assert client.tokens[0] != client.tokens[1]
+
+
+# Listings: BatchGetItem's unprocessed keys
+
+
+def stored_entry(ledger_id: str, number: int) -> Entry:
+    account_id = new_account_id(ledger_id, usd, Side.CREDIT, None)
+    return Entry(
+        id=new_entry_id(ledger_id, f"entry-{number}"),
+        ledger_id=ledger_id,
+        kind=EntryKind.DEPOSIT,
+        status=EntryStatus.POSTED,
+        lines=(
+            Line(account_id, Side.CREDIT, 100 + number, "USD"),
+            Line(world_account_id(ledger_id, usd), Side.DEBIT, 100 + number, "USD"),
+        ),
+        effective_at=now,
+        created_at=now.replace(second=number),
+        request_hash=str(number) * 64,
+    )
+
+
+def index_row(entry: Entry) -> dict[str, Any]:
+    """What the keys-only index returns for an entry."""
+    keys = {"pk": f"ENTRY#{entry.id}", "sk": "ENTRY", **index_keys(entry)}
+    return {name: {"S": value} for name, value in keys.items()}
+
+
+def item_key_of(entry: Entry) -> dict[str, Any]:
+    return {"pk": {"S": f"ENTRY#{entry.id}"}, "sk": {"S": "ENTRY"}}
+
+
+def test_unprocessed_keys_are_fetched_again(ledger_id: str) -> None:
+    # GIVEN two entries, the first BatchGetItem returning only one of them
+    newer, older = stored_entry(ledger_id, 2), stored_entry(ledger_id, 1)
+    responses: list[dict[str, Any]] = [
+        {
+            "Responses": {table_name: [encode(older)]},
+            "UnprocessedKeys": {table_name: {"Keys": [item_key_of(newer)]}},
+        },
+        {"Responses": {table_name: [encode(newer)]}, "UnprocessedKeys": {}},
+    ]
+    client = FakeClient(batch_responses=responses, query_items=[index_row(newer), index_row(older)])
+    sleep = SleepRecorder()
+    # WHEN the ledger's entries are listed
+    page = store_with(client, sleep).list_entries(entries_of(ledger_id, None), 10, None)
+    # THEN the missing key was asked for again, alone, and the page keeps index order
+    assert [entry.id for entry in page.items] == [newer.id, older.id]
+    assert page.next_cursor is None
+    assert len(client.batch_get_calls) == 2
+    second_request = client.batch_get_calls[1]["RequestItems"][table_name]
+    assert second_request["Keys"] == [item_key_of(newer)]
+    assert second_request["ConsistentRead"] is True
+    assert len(sleep.delays) == 1
+    assert_bounded(sleep.delays)
+
+
+def test_keys_never_processed_raise_conflict(ledger_id: str) -> None:
+    # GIVEN a BatchGetItem that never processes anything
+    entry = stored_entry(ledger_id, 1)
+    never: dict[str, Any] = {
+        "Responses": {},
+        "UnprocessedKeys": {table_name: {"Keys": [item_key_of(entry)]}},
+    }
+    client = FakeClient(batch_responses=repeat(never), query_items=[index_row(entry)])
+    sleep = SleepRecorder()
+    # WHEN the ledger's entries are listed
+    with pytest.raises(Conflict):
+        store_with(client, sleep).list_entries(entries_of(ledger_id, None), 10, None)
+    # THEN it gave up after the bounded number of attempts, sleeping a bounded time in between
+    assert len(client.batch_get_calls) == batch_get_attempts_max
+    assert_bounded(sleep.delays)

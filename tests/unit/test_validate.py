@@ -1,0 +1,239 @@
+"""Loose input to typed values: every rejection is a ValidationError naming the field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from ledger import limits, validate
+from ledger.errors import ValidationError
+from ledger.model import AccountType, OverdraftMode
+
+# --- text ----------------------------------------------------------------------------------
+
+
+def test_text_accepts_a_string_up_to_the_bound() -> None:
+    # GIVEN a string exactly at the bound, with inner spaces
+    value = "a b" + "c" * 7
+    # WHEN checking it
+    # THEN it comes back unchanged
+    assert validate.text("name", value, 10) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (None, "must be a string"),
+        (5, "must be a string"),
+        (b"name", "must be a string"),
+        ("", "must not be blank"),
+        ("   \t\n", "must not be blank"),
+        ("x" * 11, "longer than 10"),
+    ],
+)
+def test_text_rejects_non_strings_blanks_and_long_strings(value: object, message: str) -> None:
+    # GIVEN a value that is not a non-blank string of at most 10 characters
+    # WHEN checking it
+    with pytest.raises(ValidationError, match=message) as raised:
+        validate.text("description", value, 10)
+    # THEN the error names the field
+    assert raised.value.field == "description"
+
+
+def test_optional_text_passes_none_and_checks_the_rest() -> None:
+    # GIVEN nothing, a valid string and a blank one
+    # WHEN checking them as optional text
+    # THEN None stays None, the string is kept, the blank is rejected with the field name
+    assert validate.optional_text("reference", None, 5) is None
+    assert validate.optional_text("reference", "ref-1", 5) == "ref-1"
+    with pytest.raises(ValidationError) as raised:
+        validate.optional_text("reference", " ", 5)
+    assert raised.value.field == "reference"
+
+
+# --- code ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value", ["1000", "cash.usd", "a:b-c_d.e", "Z", "x" * limits.code_length_max]
+)
+def test_code_accepts_letters_digits_and_separators(value: str) -> None:
+    # GIVEN a code of letters, digits and . _ : - starting with a letter or digit
+    # WHEN checking it
+    # THEN it comes back unchanged
+    assert validate.code(value) == value
+
+
+def test_code_is_optional() -> None:
+    # GIVEN no code
+    # WHEN checking it
+    # THEN there is none
+    assert validate.code(None) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "-leading",
+        ".leading",
+        "has space",
+        "hash#sign",
+        "slash/",
+        "ümlaut",
+        "",
+        " ",
+        7,
+        "x" * (limits.code_length_max + 1),
+        "trailing\n",
+    ],
+)
+def test_code_rejects_anything_else(value: object) -> None:
+    # GIVEN a value that is no valid code
+    # WHEN checking it
+    with pytest.raises(ValidationError) as raised:
+        validate.code(value)
+    # THEN the error names the code field
+    assert raised.value.field == "code"
+
+
+# --- choice --------------------------------------------------------------------------------
+
+
+def test_choice_accepts_a_member_or_its_value() -> None:
+    # GIVEN an enum member and the string of another
+    # WHEN choosing
+    # THEN both come back as members
+    assert validate.choice("type", AccountType, AccountType.ASSET) is AccountType.ASSET
+    assert validate.choice("type", AccountType, "revenue") is AccountType.REVENUE
+
+
+@pytest.mark.parametrize("value", ["Asset", "assets", "", None, 1, OverdraftMode.ALLOW])
+def test_choice_rejects_other_values_and_lists_the_allowed_ones(value: object) -> None:
+    # GIVEN a value that is none of the enum's
+    # WHEN choosing
+    with pytest.raises(ValidationError) as raised:
+        validate.choice("type", AccountType, value)
+    # THEN the error names the field and every allowed value
+    assert raised.value.field == "type"
+    assert all(member.value in raised.value.message for member in AccountType)
+
+
+# --- metadata ------------------------------------------------------------------------------
+
+
+def test_metadata_defaults_to_empty() -> None:
+    # GIVEN no metadata
+    # WHEN checking it
+    # THEN it is an empty map
+    assert validate.metadata(None) == {}
+
+
+def test_metadata_accepts_a_map_at_every_bound() -> None:
+    # GIVEN the most keys, the longest key and the longest value allowed
+    value = {f"k{index}": "" for index in range(limits.metadata_keys_max - 1)}
+    value["k" * limits.metadata_key_length_max] = "v" * limits.metadata_value_length_max
+    # WHEN checking it
+    checked = validate.metadata(value)
+    # THEN it comes back equal, as a copy
+    assert checked == value
+    assert checked is not value
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ("a=b", "metadata"),
+        (["a", "b"], "metadata"),
+        ({f"k{index}": "v" for index in range(limits.metadata_keys_max + 1)}, "metadata"),
+        ({1: "v"}, "metadata"),
+        ({"": "v"}, "metadata"),
+        ({"k" * (limits.metadata_key_length_max + 1): "v"}, "metadata"),
+        ({"colour": 1}, "metadata.colour"),
+        ({"colour": None}, "metadata.colour"),
+        ({"colour": {"nested": "x"}}, "metadata.colour"),
+        ({"colour": "v" * (limits.metadata_value_length_max + 1)}, "metadata.colour"),
+    ],
+)
+def test_metadata_rejects_non_maps_and_out_of_bound_entries(value: object, field: str) -> None:
+    # GIVEN metadata that is not a bounded map of strings
+    # WHEN checking it
+    with pytest.raises(ValidationError) as raised:
+        validate.metadata(value)
+    # THEN the error names the metadata, or the offending key
+    assert raised.value.field == field
+
+
+# --- idempotency keys ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value", ["k", "order-42/retry 1", "~" * limits.idempotency_key_length_max, " !~"]
+)
+def test_idempotency_key_accepts_printable_ascii(value: str) -> None:
+    # GIVEN 1..255 printable ASCII characters
+    # WHEN checking them as a key
+    # THEN the key comes back unchanged
+    assert validate.idempotency_key(value) == value
+
+
+def test_idempotency_key_is_optional() -> None:
+    # GIVEN no key
+    # WHEN checking it
+    # THEN there is none
+    assert validate.idempotency_key(None) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "x" * (limits.idempotency_key_length_max + 1),
+        "tab\there",
+        "bell\x07",
+        "delete\x7f",
+        "café",
+        "trailing-newline\n",
+        42,
+        b"bytes",
+    ],
+)
+def test_idempotency_key_rejects_anything_else(value: object) -> None:
+    # GIVEN a value that is not 1..255 printable ASCII characters
+    # WHEN checking it as a key
+    with pytest.raises(ValidationError) as raised:
+        validate.idempotency_key(value)
+    # THEN the error names the idempotency key
+    assert raised.value.field == "idempotency_key"
+
+
+# --- moments -------------------------------------------------------------------------------
+
+
+def test_moment_is_optional() -> None:
+    # GIVEN no time
+    # WHEN checking it
+    # THEN there is none
+    assert validate.moment("effective_at", None) is None
+
+
+def test_moment_normalises_an_aware_time_to_utc() -> None:
+    # GIVEN a time in UTC+02:00
+    local = datetime(2026, 3, 1, 12, 30, tzinfo=timezone(timedelta(hours=2)))
+    # WHEN checking it
+    checked = validate.moment("effective_at", local)
+    # THEN it is the same instant, expressed in UTC
+    assert checked == local
+    assert checked is not None
+    assert checked.tzinfo is UTC
+    assert checked.hour == 10
+
+
+@pytest.mark.parametrize("value", [datetime(2026, 3, 1, 12, 30), "2026-03-01T12:30:00Z", 0])
+def test_moment_rejects_naive_times_and_non_times(value: object) -> None:
+    # GIVEN a naive datetime, a string or a number
+    # WHEN checking it
+    with pytest.raises(ValidationError) as raised:
+        validate.moment("effective_at", value)
+    # THEN the error names the field
+    assert raised.value.field == "effective_at"
