@@ -5,6 +5,7 @@ SHELL := /bin/bash
 
 # The CDK's jsii runtime nags on every call about Node versions it has not yet certified.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 VENV := .venv
 PYTHON := $(VENV)/bin/python

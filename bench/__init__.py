@@ -1,0 +1,1 @@
+"""Benchmarks: DynamoDB round trips, items written and CPU time per ledger operation."""

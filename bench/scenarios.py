@@ -1,0 +1,186 @@
+"""The measured operations: each prepares its accounts unmeasured, then yields N calls."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ledger.model import Account, AccountType, Balance, Entry, Side
+from ledger.service import Ledger, LineInput
+
+currency = "USD"
+# Enough that no repetition count the bench allows can run a funded account dry.
+funding_amount = Decimal("1000000000.00")
+step_amount = Decimal("1.00")
+repetitions_max = 100_000
+
+
+class ScenarioFailed(RuntimeError):
+    """An operation returned something other than what it was asked to do."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The calls to measure, and a check run on their results after measuring."""
+
+    calls: Sequence[Callable[[], object]]
+    verify: Callable[[Sequence[object]], None]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One named operation."""
+
+    name: str
+    prepare: Callable[[Ledger, str, int], Prepared]
+
+
+def _account(ledger: Ledger, ledger_id: str, name: str) -> Account:
+    return ledger.create_account(ledger_id, f"{name}-{secrets.token_hex(4)}", "asset", currency)
+
+
+def _funded(ledger: Ledger, ledger_id: str, name: str) -> Account:
+    account = _account(ledger, ledger_id, name)
+    ledger.deposit(account.id, funding_amount)
+    return account
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ScenarioFailed(message)
+
+
+def _entries(results: Sequence[object]) -> list[Entry]:
+    entries = [result for result in results if isinstance(result, Entry)]
+    _require(len(entries) == len(results), "an operation did not return an Entry")
+    _require(len({entry.id for entry in entries}) == len(entries), "entries share an id")
+    _require(not any(entry.replayed for entry in entries), "a fresh entry came back replayed")
+    return entries
+
+
+def _major(balance: Balance) -> Decimal:
+    return Decimal(balance.posted).scaleb(-balance.currency.scale)
+
+
+def _posted(ledger: Ledger, account_id: str) -> Decimal:
+    return _major(ledger.get_balance(account_id))
+
+
+def prepare_create_account(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
+    """Open accounts in a ledger whose world account exists already."""
+    _account(ledger, ledger_id, "first")
+
+    def verify(results: Sequence[object]) -> None:
+        accounts = [result for result in results if isinstance(result, Account)]
+        _require(len(accounts) == count, "create_account did not return Accounts")
+        _require(len({account.id for account in accounts}) == count, "accounts share an id")
+        for account in accounts[:1]:
+            _require(ledger.get_account(account.id).type is AccountType.ASSET, "account not read")
+
+    calls = [
+        lambda index=index: ledger.create_account(
+            ledger_id, f"bench-{index}", AccountType.ASSET, currency
+        )
+        for index in range(count)
+    ]
+    return Prepared(calls, verify)
+
+
+def prepare_deposit(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
+    """Deposit from the world account into one account."""
+    account = _account(ledger, ledger_id, "deposit")
+
+    def verify(results: Sequence[object]) -> None:
+        _entries(results)
+        _require(_posted(ledger, account.id) == step_amount * count, "deposits not all posted")
+
+    return Prepared([lambda: ledger.deposit(account.id, step_amount)] * count, verify)
+
+
+def prepare_spend(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
+    """Spend from a generously funded account to the world account."""
+    account = _funded(ledger, ledger_id, "spend")
+
+    def verify(results: Sequence[object]) -> None:
+        _entries(results)
+        expected = funding_amount - step_amount * count
+        _require(_posted(ledger, account.id) == expected, "spends not all posted")
+
+    return Prepared([lambda: ledger.spend(account.id, step_amount)] * count, verify)
+
+
+def prepare_transfer(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
+    """Transfer between two accounts: the payer is funded, the payee starts at zero."""
+    payer = _funded(ledger, ledger_id, "payer")
+    payee = _account(ledger, ledger_id, "payee")
+
+    def verify(results: Sequence[object]) -> None:
+        _entries(results)
+        _require(_posted(ledger, payee.id) == step_amount * count, "transfers not all posted")
+
+    return Prepared([lambda: ledger.transfer(payer.id, payee.id, step_amount)] * count, verify)
+
+
+def prepare_entry_4_lines(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
+    """A balanced entry over four accounts: two funded ones pay, two others receive."""
+    first_payer = _funded(ledger, ledger_id, "payer-1")
+    second_payer = _funded(ledger, ledger_id, "payer-2")
+    first_payee = _account(ledger, ledger_id, "payee-1")
+    second_payee = _account(ledger, ledger_id, "payee-2")
+    lines = [
+        LineInput(first_payer.id, Side.CREDIT, Decimal("3.00")),
+        LineInput(second_payer.id, Side.CREDIT, Decimal("2.00")),
+        LineInput(first_payee.id, Side.DEBIT, Decimal("4.00")),
+        LineInput(second_payee.id, Side.DEBIT, Decimal("1.00")),
+    ]
+
+    def verify(results: Sequence[object]) -> None:
+        entries = _entries(results)
+        _require(all(len(entry.lines) == len(lines) for entry in entries), "lines went missing")
+        expected = Decimal("4.00") * count
+        _require(_posted(ledger, first_payee.id) == expected, "entries not all posted")
+
+    return Prepared([lambda: ledger.post_entry(ledger_id, lines)] * count, verify)
+
+
+def prepare_replay(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
+    """Send the same deposit with the same idempotency key again and again."""
+    account = _account(ledger, ledger_id, "replay")
+    key = f"bench-replay-{secrets.token_hex(8)}"
+    original = ledger.deposit(account.id, step_amount, idempotency_key=key)
+
+    def verify(results: Sequence[object]) -> None:
+        entries = [result for result in results if isinstance(result, Entry)]
+        _require(len(entries) == count, "a replay did not return an Entry")
+        _require(all(entry.replayed for entry in entries), "a replay was not marked replayed")
+        _require(all(entry.id == original.id for entry in entries), "a replay changed the id")
+        _require(_posted(ledger, account.id) == step_amount, "a replay posted again")
+
+    replay = lambda: ledger.deposit(account.id, step_amount, idempotency_key=key)  # noqa: E731
+    return Prepared([replay] * count, verify)
+
+
+def prepare_balance(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
+    """Read one funded account's balance."""
+    account = _funded(ledger, ledger_id, "balance")
+
+    def verify(results: Sequence[object]) -> None:
+        balances = [result for result in results if isinstance(result, Balance)]
+        _require(len(balances) == count, "get_balance did not return Balances")
+        _require(all(balance.posted == balances[0].posted for balance in balances), "drifted")
+        _require(_major(balances[0]) == funding_amount, "wrong balance read")
+
+    return Prepared([lambda: ledger.get_balance(account.id)] * count, verify)
+
+
+scenarios: tuple[Scenario, ...] = (
+    Scenario("create_account", prepare_create_account),
+    Scenario("deposit", prepare_deposit),
+    Scenario("spend", prepare_spend),
+    Scenario("transfer", prepare_transfer),
+    Scenario("entry_4_lines", prepare_entry_4_lines),
+    Scenario("replay", prepare_replay),
+    Scenario("balance", prepare_balance),
+)

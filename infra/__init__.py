@@ -1,0 +1,1 @@
+"""The CDK app that deploys the ledger: one stack, one construct per concern."""

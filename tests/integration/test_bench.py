@@ -1,0 +1,277 @@
+"""The benchmark's counting on DynamoDB Local, and its round-trip targets enforced as counts."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from bench import run, targets
+from bench.counting import (
+    CallCounter,
+    InconsistentCounts,
+    OperationResult,
+    Sample,
+    measure,
+    summarize,
+)
+from bench.targets import check_targets
+from ledger.local.dynamodb_local import DynamoDBLocal
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+repetitions = 3
+operations = (
+    "create_account",
+    "deposit",
+    "spend",
+    "transfer",
+    "entry_4_lines",
+    "replay",
+    "balance",
+)
+one_write_call = {"TransactWriteItems": 1}
+
+
+def run_bench(server: DynamoDBLocal, output: Path) -> tuple[int, dict[str, Any]]:
+    code = run.main(
+        [
+            "--repetitions",
+            str(repetitions),
+            "--output",
+            str(output),
+            "--endpoint-url",
+            server.endpoint_url,
+        ]
+    )
+    document: dict[str, Any] = json.loads(output.read_text()) if output.exists() else {}
+    return code, document
+
+
+def test_bench_meets_every_round_trip_target(
+    dynamodb_local: DynamoDBLocal, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the session's DynamoDB Local
+    output = tmp_path / "results.json"
+
+    # WHEN the benchmark runs each operation a few times
+    code, document = run_bench(dynamodb_local, output)
+
+    # THEN it passes, and every mutation (a replay too) is one write call and no read
+    assert code == 0
+    measured = document["operations"]
+    assert list(measured) == list(operations)
+    for name in (*targets.mutations, "replay"):
+        assert measured[name]["calls"] == one_write_call, name
+        assert measured[name]["reads"] == 0, name
+    # AND a balance is one read, a 2-account transfer writes its two accounts and its entry
+    assert measured["balance"]["calls"] == {"GetItem": 1}
+    assert measured["balance"]["items_written"] == 0
+    assert measured["transfer"]["items_written"] == 3
+    assert measured["deposit"]["items_written"] == 3
+    assert measured["spend"]["items_written"] == 3
+    assert measured["entry_4_lines"]["items_written"] == 5
+    # AND a replay is refused by its entry's condition, so it writes nothing
+    assert measured["replay"]["items_written"] == 0
+    assert measured["replay"]["items_attempted"] == 3
+    for name in operations:
+        assert measured[name]["repetitions"] == repetitions
+        assert measured[name]["http_requests"] == 1, name
+        assert isinstance(measured[name]["cpu_ms_median"], float)
+        assert measured[name]["cpu_ms_median"] > 0
+    # AND the report says PASS for every target and names each operation
+    printed = capsys.readouterr().out
+    assert "FAIL" not in printed
+    assert printed.count("PASS ") == len(document["targets"]) == 8
+    assert all(name in printed for name in operations)
+
+
+def test_bench_exits_non_zero_when_a_target_fails(
+    dynamodb_local: DynamoDBLocal,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # GIVEN measurements where a transfer reads before it writes
+    def measured(client: DynamoDBClient, table_name: str, count: int) -> Any:
+        results = {name: result(one_write_call, 3) for name in operations}
+        results["balance"] = result({"GetItem": 1}, 0)
+        results["transfer"] = result({"GetItem": 1, "TransactWriteItems": 1}, 3)
+        return results
+
+    monkeypatch.setattr(run, "run_benchmark", measured)
+
+    # WHEN the benchmark reports them
+    code, document = run_bench(dynamodb_local, tmp_path / "results.json")
+
+    # THEN it exits 1, reports that target as FAIL with what it got, and still writes results
+    assert code == run.exit_target_failed
+    printed = capsys.readouterr().out
+    assert (
+        "FAIL transfer: 1 TransactWriteItems and 0 reads (got 1 GetItem, 1 TransactWriteItems)"
+        in printed
+    )
+    failed = [check["name"] for check in document["targets"] if not check["passed"]]
+    assert failed == ["transfer: 1 TransactWriteItems and 0 reads"]
+    assert document["operations"]["transfer"]["reads"] == 1
+
+
+def test_bench_exits_non_zero_when_repetitions_disagree(
+    dynamodb_local: DynamoDBLocal,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # GIVEN repetitions that counted differently
+    def inconsistent(client: DynamoDBClient, table_name: str, count: int) -> Any:
+        raise InconsistentCounts("deposit: repetition 1 differs")
+
+    monkeypatch.setattr(run, "run_benchmark", inconsistent)
+    output = tmp_path / "results.json"
+
+    # WHEN the benchmark runs
+    code, _ = run_bench(dynamodb_local, output)
+
+    # THEN it exits 2, says why, and writes no results
+    assert code == run.exit_measurement_invalid
+    assert "measurement invalid: deposit: repetition 1 differs" in capsys.readouterr().err
+    assert not output.exists()
+
+
+def test_counter_counts_write_actions_of_successful_calls_only(
+    dynamodb_client: DynamoDBClient, local_table: str
+) -> None:
+    # GIVEN a counter on the client and two items that exist
+    def key(name: str) -> dict[str, Any]:
+        return {"pk": {"S": name}, "sk": {"S": "BENCH"}}
+
+    existing, checked, fresh = (f"bench-{secrets.token_hex(4)}" for _ in range(3))
+    for name in (existing, checked):
+        dynamodb_client.put_item(TableName=local_table, Item=key(name))
+    counter = CallCounter()
+
+    def transaction(put_condition: str) -> None:
+        dynamodb_client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": local_table, "Item": key(fresh)}},
+                {
+                    "Update": {
+                        "TableName": local_table,
+                        "Key": key(existing),
+                        "UpdateExpression": "SET touched = :yes",
+                        "ExpressionAttributeValues": {":yes": {"BOOL": True}},
+                        "ConditionExpression": put_condition,
+                    }
+                },
+                {
+                    "ConditionCheck": {
+                        "TableName": local_table,
+                        "Key": key(checked),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+    def refused() -> None:
+        with pytest.raises(ClientError, match="TransactionCanceled"):
+            transaction("attribute_not_exists(pk)")
+
+    with counter.attached(dynamodb_client):
+        # WHEN a transaction puts, updates and checks
+        _, written = measure(counter, lambda: transaction("attribute_exists(pk)"))
+        # AND a transaction whose condition fails
+        _, cancelled = measure(counter, refused)
+        # AND single-item calls
+        _, single = measure(
+            counter,
+            lambda: (
+                dynamodb_client.put_item(TableName=local_table, Item=key(fresh)),
+                dynamodb_client.get_item(TableName=local_table, Key=key(fresh)),
+                dynamodb_client.delete_item(TableName=local_table, Key=key(fresh)),
+            ),
+        )
+    # AND a call after the counter is detached
+    dynamodb_client.get_item(TableName=local_table, Key=key(existing))
+
+    # THEN the condition check writes nothing, and a cancelled transaction writes nothing
+    assert (written.calls, written.items_written, written.items_attempted) == (
+        one_write_call,
+        2,
+        2,
+    )
+    assert (cancelled.calls, cancelled.items_written, cancelled.items_attempted) == (
+        one_write_call,
+        0,
+        2,
+    )
+    # AND single-item writes count one item each, the read none, and each call is one request
+    assert single.calls == {"PutItem": 1, "GetItem": 1, "DeleteItem": 1}
+    assert (single.items_written, single.reads, single.http_requests) == (2, 1, 3)
+    assert written.cpu_ns > 0
+    # AND nothing is counted once detached
+    assert counter.sample(0).calls == {"PutItem": 1, "GetItem": 1, "DeleteItem": 1}
+
+
+def result(calls: dict[str, int], items: int) -> OperationResult:
+    return OperationResult(calls, 1, items, items, 1.0, 1)
+
+
+def sample(calls: dict[str, int], cpu_ns: int, items_written: int = 3) -> Sample:
+    return Sample(calls, 1, items_written, items_written, cpu_ns)
+
+
+def test_summary_is_the_median_cpu_time_of_identical_counts() -> None:
+    # GIVEN three repetitions with the same counts
+    samples = [sample(one_write_call, cpu_ns) for cpu_ns in (3_000_000, 1_234_567, 9_000_000)]
+
+    # WHEN summarized
+    result = summarize("transfer", samples)
+
+    # THEN the counts are those of one operation and the CPU time is the median, in ms
+    assert (result.calls, result.items_written, result.repetitions) == (one_write_call, 3, 3)
+    assert result.cpu_ms_median == 3.0
+    assert summarize("x", [sample({}, 1_234_567)]).cpu_ms_median == 1.235
+
+
+@pytest.mark.parametrize(
+    "odd_one",
+    [
+        pytest.param(sample({"TransactWriteItems": 1, "GetItem": 1}, 1), id="extra-read"),
+        pytest.param(sample(one_write_call, 1, items_written=4), id="more-items"),
+        pytest.param(Sample(one_write_call, 2, 3, 3, 1), id="retried"),
+    ],
+)
+def test_repetitions_that_count_differently_fail_loudly(odd_one: Sample) -> None:
+    # GIVEN one repetition that counted differently from the others
+    samples = [sample(one_write_call, 1), sample(one_write_call, 1), odd_one]
+
+    # WHEN summarized / THEN it refuses, naming the operation and the repetition
+    with pytest.raises(InconsistentCounts, match="deposit: repetition 2"):
+        summarize("deposit", samples)
+
+
+def test_targets_fail_on_a_read_a_missing_operation_or_an_extra_item() -> None:
+    # GIVEN a transfer that read first and wrote one item too many, and no balance measured
+    results = {name: result(one_write_call, 3) for name in (*targets.mutations, "replay")}
+    results["transfer"] = result({"GetItem": 1, "TransactWriteItems": 1}, 4)
+
+    # WHEN checked
+    checks = {check.name: check for check in check_targets(results)}
+
+    # THEN exactly those targets fail, each saying what was measured
+    failed = sorted(name for name, check in checks.items() if not check.passed)
+    assert failed == [
+        "balance: 1 GetItem",
+        "transfer: 1 TransactWriteItems and 0 reads",
+        "transfer: writes 3 items",
+    ]
+    assert checks["balance: 1 GetItem"].line() == "FAIL balance: 1 GetItem (got not measured)"
+    transfer_line = checks["transfer: 1 TransactWriteItems and 0 reads"].line()
+    assert transfer_line.endswith("(got 1 GetItem, 1 TransactWriteItems)")
+    assert checks["deposit: 1 TransactWriteItems and 0 reads"].line().startswith("PASS")
