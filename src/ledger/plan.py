@@ -21,6 +21,7 @@ from ledger.errors import (
     AccountNotEmpty,
     CodeTaken,
     CurrencyMismatch,
+    IdempotencyKeyReused,
     InsufficientFunds,
     LedgerMismatch,
     NotFound,
@@ -46,25 +47,28 @@ from ledger.model import (
 )
 from ledger.money import Currency, format_amount
 
-ItemKind = Literal["ledger", "account", "entry", "code"]
+ClaimKind = Literal["code", "key"]
+ItemKind = Literal["ledger", "account", "entry", "code", "key"]
 
 
 @dataclass(frozen=True)
-class CodeClaim:
-    """The item that makes an account code unique within its ledger."""
+class Claim:
+    """An item that makes a value unique within a ledger: an account code, or the digest of
+    the idempotency key that opened an account (whose id also depends on its currency)."""
 
     ledger_id: str
-    code: str
+    kind: ClaimKind
+    value: str
     account_id: str
 
 
-Stored = LedgerRecord | Account | Entry | CodeClaim | None
+Stored = LedgerRecord | Account | Entry | Claim | None
 
 
 class Duplicate(Exception):
     """The item a plan creates exists already: the same idempotency key came back."""
 
-    def __init__(self, existing: LedgerRecord | Account | Entry | CodeClaim) -> None:
+    def __init__(self, existing: LedgerRecord | Account | Entry | Claim) -> None:
         super().__init__(f"{type(existing).__name__} exists already")
         self.existing = existing
 
@@ -77,9 +81,9 @@ class Target:
     id: str
 
 
-def code_claim_id(ledger_id: str, code: str) -> str:
-    """The id of the uniqueness item for `code` in `ledger_id`."""
-    return f"{ledger_id}#{code}"
+def claim_id(ledger_id: str, value: str) -> str:
+    """The id of the uniqueness item for `value` in `ledger_id`."""
+    return f"{ledger_id}#{value}"
 
 
 @dataclass(frozen=True)
@@ -104,23 +108,27 @@ class PutNew:
 
 
 @dataclass(frozen=True)
-class ClaimCode:
-    """Take an account code; taken already -> code_taken."""
+class ClaimUnique:
+    """Take a code (taken -> code_taken) or an account key (taken -> idempotency_key_reused)."""
 
-    claim: CodeClaim
+    claim: Claim
 
     @property
     def target(self) -> Target:
         """The item written."""
-        return Target("code", code_claim_id(self.claim.ledger_id, self.claim.code))
+        return Target(self.claim.kind, claim_id(self.claim.ledger_id, self.claim.value))
 
     def violation(self, current: Stored) -> Exception | None:
         """Why the claim cannot happen, if it cannot."""
         if current is None:
             return None
+        if self.claim.kind == "key":
+            return IdempotencyKeyReused(
+                "this idempotency key was already used to open another account"
+            )
         return CodeTaken(
-            f"code {self.claim.code!r} is taken in ledger {self.claim.ledger_id}",
-            {"field": "code", "code": self.claim.code},
+            f"code {self.claim.value!r} is taken in ledger {self.claim.ledger_id}",
+            {"field": "code", "code": self.claim.value},
         )
 
 
@@ -295,7 +303,7 @@ class RegisterCurrency:
 
 Operation = (
     PutNew
-    | ClaimCode
+    | ClaimUnique
     | EnsureWorld
     | RequireLedger
     | RequireParent
@@ -377,6 +385,7 @@ class NewAccount:
     owner_id: str | None
     overdraft: Overdraft
     metadata: Metadata
+    key_digest: str | None
 
 
 def plan_account(command: NewAccount, now: datetime) -> tuple[Account, WritePlan]:
@@ -428,7 +437,10 @@ def plan_account(command: NewAccount, now: datetime) -> tuple[Account, WritePlan
         EnsureWorld(world_account(command.ledger_id, command.currency, now)),
     ]
     if command.code is not None:
-        operations.append(ClaimCode(CodeClaim(command.ledger_id, command.code, account.id)))
+        operations.append(ClaimUnique(Claim(command.ledger_id, "code", command.code, account.id)))
+    if command.key_digest is not None:
+        claim = Claim(command.ledger_id, "key", command.key_digest, account.id)
+        operations.append(ClaimUnique(claim))
     if parent is not None:
         operations.append(RequireParent(parent.id, command.ledger_id, command.type))
     return account, WritePlan(tuple(operations))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -182,6 +183,7 @@ class Ledger:
             owner_id=validate.optional_text("owner_id", owner_id, limits.owner_id_length_max),
             overdraft=Overdraft(mode, limit),
             metadata=validate.metadata(metadata),
+            key_digest=None if key is None else hashlib.sha256(key.encode()).hexdigest(),
         )
         account, plan = plan_account(command, self._clock())
         return self._write(account, plan, key)

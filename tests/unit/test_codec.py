@@ -36,11 +36,11 @@ from ledger.model import (
     Totals,
 )
 from ledger.money import Currency
-from ledger.plan import CodeClaim, ItemKind, Target, code_claim_id, world_account
+from ledger.plan import Claim, ItemKind, Target, claim_id, world_account
 from ledger.store.dynamodb.codec import decode, encode, number, string, totals_fields
 from ledger.store.keys import index_keys, item_key
 
-Record = LedgerRecord | Account | Entry | CodeClaim
+Record = LedgerRecord | Account | Entry | Claim
 
 # 1.5 ETH plus one wei, and amounts no float can hold.
 eth_amount = 1_500_000_000_000_000_001
@@ -104,7 +104,8 @@ def _records() -> list[tuple[str, Record]]:
         ("entry-minimal", an_entry()),
         ("entry-full", an_entry(description="d", reference="r", metadata={"x": "y"})),
         ("entry-eth", three_lines),
-        ("code-claim", CodeClaim(ledger_id, "1000.cash", an_account_id(ledger_id))),
+        ("code-claim", Claim(ledger_id, "code", "1000.cash", an_account_id(ledger_id))),
+        ("key-claim", Claim(ledger_id, "key", "e" * 64, an_account_id(ledger_id))),
     ]
 
 
@@ -124,8 +125,8 @@ def test_every_record_survives_a_round_trip(record: Record) -> None:
 @pytest.mark.parametrize("record", [record for _, record in records], ids=[n for n, _ in records])
 def test_items_carry_their_primary_and_index_keys(record: Record) -> None:
     # GIVEN a record
-    if isinstance(record, CodeClaim):
-        target = Target("code", code_claim_id(record.ledger_id, record.code))
+    if isinstance(record, Claim):
+        target = Target(record.kind, claim_id(record.ledger_id, record.value))
     else:
         kinds: dict[type, ItemKind] = {LedgerRecord: "ledger", Account: "account", Entry: "entry"}
         target = Target(kinds[type(record)], record.id)

@@ -14,7 +14,7 @@ from unit_builders import a_ledger, a_ledger_id, an_account, an_account_id, an_e
 
 from ledger.errors import ValidationError
 from ledger.model import AccountType
-from ledger.plan import CodeClaim, Target, code_claim_id
+from ledger.plan import Claim, Target, claim_id
 from ledger.store.keys import (
     IndexQuery,
     accounts_of,
@@ -76,9 +76,13 @@ def test_item_keys_per_kind() -> None:
         "sk": "ACCOUNT",
     }
     assert item_key(Target("entry", entry_id)) == {"pk": f"ENTRY#{entry_id}", "sk": "ENTRY"}
-    assert item_key(Target("code", code_claim_id(ledger_id, "1000.cash"))) == {
+    assert item_key(Target("code", claim_id(ledger_id, "1000.cash"))) == {
         "pk": f"LEDGER#{ledger_id}#CODE#1000.cash",
         "sk": "CODE",
+    }
+    assert item_key(Target("key", claim_id(ledger_id, "f" * 64))) == {
+        "pk": f"LEDGER#{ledger_id}#KEY#{'f' * 64}",
+        "sk": "KEY",
     }
 
 
@@ -108,7 +112,7 @@ def test_a_ledger_with_owner_is_listed_by_owner() -> None:
 
 def test_code_claims_are_in_no_index() -> None:
     # GIVEN a code claim
-    claim = CodeClaim(a_ledger_id(), "x", an_account_id())
+    claim = Claim(a_ledger_id(), "code", "x", an_account_id())
     # WHEN asking for its index keys
     # THEN there are none
     assert index_keys(claim) == {}

@@ -42,8 +42,8 @@ from ledger.model import (
 from ledger.money import Currency
 from ledger.plan import (
     ApplyDelta,
-    ClaimCode,
-    CodeClaim,
+    Claim,
+    ClaimUnique,
     EnsureWorld,
     LineDraft,
     NewAccount,
@@ -144,6 +144,7 @@ def _new_account(
     code: str | None = None,
     parent: AccountRef | None = None,
     overdraft: Overdraft | None = None,
+    key_digest: str | None = None,
 ) -> NewAccount:
     ledger = ledger_id or a_ledger_id()
     return NewAccount(
@@ -158,6 +159,7 @@ def _new_account(
         owner_id="user-1",
         overdraft=overdraft or Overdraft(),
         metadata={"tier": "gold"},
+        key_digest=key_digest,
     )
 
 
@@ -230,7 +232,7 @@ def test_plan_account_claims_its_code() -> None:
     account, plan = plan_account(command, created)
     # THEN the plan claims the code for the account
     assert account.code == "1000.cash"
-    assert ClaimCode(CodeClaim(command.ledger_id, "1000.cash", account.id)) in plan.operations
+    assert ClaimUnique(Claim(command.ledger_id, "code", "1000.cash", account.id)) in plan.operations
 
 
 @pytest.mark.parametrize(
@@ -267,7 +269,7 @@ def test_plan_account_with_code_and_parent_has_five_operations() -> None:
         PutNew,
         RequireLedger,
         EnsureWorld,
-        ClaimCode,
+        ClaimUnique,
         RequireParent,
     ]
 

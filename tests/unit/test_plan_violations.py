@@ -26,6 +26,7 @@ from ledger.errors import (
     AccountNotEmpty,
     CodeTaken,
     CurrencyMismatch,
+    IdempotencyKeyReused,
     InsufficientFunds,
     LedgerMismatch,
     NotFound,
@@ -45,8 +46,8 @@ from ledger.model import (
 from ledger.money import Currency
 from ledger.plan import (
     ApplyDelta,
-    ClaimCode,
-    CodeClaim,
+    Claim,
+    ClaimUnique,
     Duplicate,
     EnsureWorld,
     PutNew,
@@ -56,7 +57,7 @@ from ledger.plan import (
     SetStatus,
     Stored,
     Target,
-    code_claim_id,
+    claim_id,
     world_account,
 )
 
@@ -88,12 +89,12 @@ def test_put_new_targets_the_record_by_kind() -> None:
     assert PutNew(entry).target == Target("entry", entry.id)
 
 
-# --- ClaimCode -----------------------------------------------------------------------------
+# --- ClaimUnique -----------------------------------------------------------------------------
 
 
 def test_claim_code_passes_on_a_free_code() -> None:
     # GIVEN a claim on a code nobody holds
-    claim = ClaimCode(CodeClaim(a_ledger_id(), "1000", an_account().id))
+    claim = ClaimUnique(Claim(a_ledger_id(), "code", "1000", an_account().id))
     # WHEN checking it
     # THEN it passes
     assert claim.violation(None) is None
@@ -102,8 +103,8 @@ def test_claim_code_passes_on_a_free_code() -> None:
 def test_claim_code_refuses_a_taken_code() -> None:
     # GIVEN a code held by one account and claimed by another
     ledger_id = a_ledger_id()
-    held = CodeClaim(ledger_id, "cash", an_account(ledger_id=ledger_id).id)
-    claim = ClaimCode(CodeClaim(ledger_id, "cash", an_account(ledger_id=ledger_id).id))
+    held = Claim(ledger_id, "code", "cash", an_account(ledger_id=ledger_id).id)
+    claim = ClaimUnique(Claim(ledger_id, "code", "cash", an_account(ledger_id=ledger_id).id))
     # WHEN checking the claim
     error = claim.violation(held)
     # THEN it is code_taken, naming the field and the code
@@ -115,11 +116,24 @@ def test_claim_code_refuses_a_taken_code() -> None:
 def test_claim_code_targets_the_ledger_and_code() -> None:
     # GIVEN a claim
     ledger_id = a_ledger_id()
-    claim = ClaimCode(CodeClaim(ledger_id, "a.b", an_account().id))
+    claim = ClaimUnique(Claim(ledger_id, "code", "a.b", an_account().id))
     # WHEN asking what it writes
     # THEN it is the code item of that ledger and code
-    assert claim.target == Target("code", code_claim_id(ledger_id, "a.b"))
-    assert code_claim_id(ledger_id, "a.b") == f"{ledger_id}#a.b"
+    assert claim.target == Target("code", claim_id(ledger_id, "a.b"))
+    assert claim_id(ledger_id, "a.b") == f"{ledger_id}#a.b"
+
+
+def test_claim_key_refuses_a_key_that_opened_another_account() -> None:
+    # GIVEN an idempotency key digest held by one account and claimed for another
+    ledger_id = a_ledger_id()
+    held = Claim(ledger_id, "key", "d" * 64, an_account(ledger_id=ledger_id).id)
+    claim = ClaimUnique(Claim(ledger_id, "key", "d" * 64, an_account(ledger_id=ledger_id).id))
+    # WHEN checking the claim
+    error = claim.violation(held)
+    # THEN the key is refused as reused, and the claim names the key item of that ledger
+    assert isinstance(error, IdempotencyKeyReused)
+    assert claim.target == Target("key", claim_id(ledger_id, "d" * 64))
+    assert claim.violation(None) is None
 
 
 # --- EnsureWorld ---------------------------------------------------------------------------

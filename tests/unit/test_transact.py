@@ -34,8 +34,8 @@ from ledger.model import (
 from ledger.money import Currency
 from ledger.plan import (
     ApplyDelta,
-    ClaimCode,
-    CodeClaim,
+    Claim,
+    ClaimUnique,
     EnsureWorld,
     LineDraft,
     NewAccount,
@@ -143,9 +143,9 @@ def test_put_new_is_a_put_if_absent_returning_the_old_item(make: Any) -> None:
 def test_claim_code_puts_the_code_item_if_absent() -> None:
     # GIVEN a code claim
     ledger_id = a_ledger_id()
-    claim = CodeClaim(ledger_id, "1000", an_account_id(ledger_id))
+    claim = Claim(ledger_id, "code", "1000", an_account_id(ledger_id))
     # WHEN rendering it
-    kind, body = _render(ClaimCode(claim))
+    kind, body = _render(ClaimUnique(claim))
     # THEN it puts the code item under the ledger's code key, only if absent
     assert kind == "Put"
     assert body["Item"] == encode(claim)
@@ -438,6 +438,7 @@ def _account_plan_operations() -> tuple[Operation, ...]:
         owner_id="u",
         overdraft=Overdraft(OverdraftMode.LIMIT, 100),
         metadata={"k": "v"},
+        key_digest="0" * 64,
     )
     return plan_account(command, created)[1].operations
 

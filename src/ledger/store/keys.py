@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from ledger.errors import ValidationError
 from ledger.model import Account, AccountType, Entry, LedgerRecord
-from ledger.plan import CodeClaim, Target
+from ledger.plan import Claim, Target
 
 Key = dict[str, str]
 
@@ -26,10 +26,10 @@ def timestamp(moment: datetime) -> str:
 
 def item_key(target: Target) -> Key:
     """The primary key of the item an operation targets."""
-    if target.kind == "code":
-        ledger_id, code = target.id.split("#", 1)
-        return {"pk": f"LEDGER#{ledger_id}#CODE#{code}", "sk": "CODE"}
     prefix = target.kind.upper()
+    if target.kind in ("code", "key"):
+        ledger_id, value = target.id.split("#", 1)
+        return {"pk": f"LEDGER#{ledger_id}#{prefix}#{value}", "sk": prefix}
     return {"pk": f"{prefix}#{target.id}", "sk": prefix}
 
 
@@ -41,7 +41,7 @@ def _entry_sort(entry: Entry) -> str:
     return f"ENTRY#{timestamp(entry.created_at)}#{entry.id}"
 
 
-def index_keys(record: LedgerRecord | Account | Entry | CodeClaim) -> Key:
+def index_keys(record: LedgerRecord | Account | Entry | Claim) -> Key:
     """The index key attributes an item carries; absent ones keep it out of that index."""
     keys: Key = {}
     if isinstance(record, LedgerRecord):

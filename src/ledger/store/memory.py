@@ -9,7 +9,7 @@ from typing import TypeVar
 from ledger.model import Account, Entry, LedgerRecord, Page, Totals
 from ledger.plan import (
     ApplyDelta,
-    ClaimCode,
+    ClaimUnique,
     EnsureWorld,
     Operation,
     PutNew,
@@ -123,7 +123,7 @@ def _applied(operation: Operation, current: Stored) -> Stored:
     match operation:
         case PutNew(record=record):
             return record
-        case ClaimCode(claim=claim):
+        case ClaimUnique(claim=claim):
             return claim
         case EnsureWorld(account=world):
             return current or world

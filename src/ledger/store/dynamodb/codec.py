@@ -20,14 +20,16 @@ from ledger.model import (
     Totals,
 )
 from ledger.money import Currency
-from ledger.plan import CodeClaim, Target, code_claim_id
+from ledger.plan import Claim, ClaimKind, Target, claim_id
 from ledger.store.keys import index_keys, item_key, timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 Item = dict[str, "AttributeValueTypeDef"]
-Record = LedgerRecord | Account | Entry | CodeClaim
+Record = LedgerRecord | Account | Entry | Claim
+
+claim_kinds: dict[str, ClaimKind] = {"code": "code", "key": "key"}
 
 totals_fields = (
     "posted_debits",
@@ -64,12 +66,13 @@ def _moment(value: str) -> datetime:
 
 def encode(record: Record) -> Item:
     """The whole item for a record, keys and index keys included."""
-    if isinstance(record, CodeClaim):
-        key = item_key(Target("code", code_claim_id(record.ledger_id, record.code)))
+    if isinstance(record, Claim):
+        key = item_key(Target(record.kind, claim_id(record.ledger_id, record.value)))
         body: Item = {
-            "entity": string("code"),
+            "entity": string("claim"),
             "ledger_id": string(record.ledger_id),
-            "code": string(record.code),
+            "kind": string(record.kind),
+            "value": string(record.value),
             "account_id": string(record.account_id),
         }
     elif isinstance(record, LedgerRecord):
@@ -164,9 +167,12 @@ def decode(item: dict[str, Any]) -> Record:
     """The record an item holds, by its `entity`."""
     values = _Values(item)
     entity = values.string("entity")
-    if entity == "code":
-        return CodeClaim(
-            values.string("ledger_id"), values.string("code"), values.string("account_id")
+    if entity == "claim":
+        return Claim(
+            values.string("ledger_id"),
+            claim_kinds[values.string("kind")],
+            values.string("value"),
+            values.string("account_id"),
         )
     if entity == "ledger":
         return LedgerRecord(

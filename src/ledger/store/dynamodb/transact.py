@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 from ledger.model import AccountStatus, OverdraftMode
 from ledger.plan import (
     ApplyDelta,
-    ClaimCode,
+    ClaimUnique,
     EnsureWorld,
     Operation,
     PutNew,
@@ -77,7 +77,7 @@ def _action(operation: Operation, table_name: str) -> dict[str, Any]:
     key = {name: string(value) for name, value in item_key(operation.target).items()}
     base: dict[str, Any] = {"TableName": table_name}
     match operation:
-        case PutNew(record=record) | ClaimCode(claim=record):
+        case PutNew(record=record) | ClaimUnique(claim=record):
             put = {**base, "Item": encode(record), "ConditionExpression": item_is_new}
             return {"Put": {**put, **_all_old}}
         case EnsureWorld(account=world):
@@ -90,7 +90,7 @@ def _action(operation: Operation, table_name: str) -> dict[str, Any]:
             return {"Update": {**base, "Key": key, **_delta(operation), **_all_old}}
         case SetStatus():
             return {"Update": {**base, "Key": key, **_status(operation), **_all_old}}
-        case RegisterCurrency():
+        case _:
             return {"Update": {**base, "Key": key, **_currency(operation), **_all_old}}
 
 
