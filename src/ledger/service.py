@@ -42,6 +42,7 @@ from ledger.plan import (
     NewEntry,
     RegisterCurrency,
     SetStatus,
+    Target,
     WritePlan,
     check_currency,
     plan_account,
@@ -115,7 +116,7 @@ class Ledger:
     def get_ledger(self, ledger_id: str) -> LedgerRecord:
         """A ledger by id."""
         ledger_token(ledger_id)
-        record = self._store.get_ledger(ledger_id)
+        record = self._store.get(Target("ledger", ledger_id), LedgerRecord)
         if record is None:
             raise NotFound("ledger", ledger_id)
         return record
@@ -125,7 +126,8 @@ class Ledger:
     ) -> Page[LedgerRecord]:
         """An owner's ledgers, oldest first."""
         owner = validate.text("owner_id", owner_id, limits.owner_id_length_max)
-        return self._store.list_ledgers(ledgers_by_owner(owner), _page_size(limit), cursor)
+        query = ledgers_by_owner(owner)
+        return self._store.page(query, _page_size(limit), cursor, LedgerRecord)
 
     def register_currency(self, ledger_id: str, code: str, scale: int) -> Currency:
         """Add a currency with its scale to a ledger; the same scale again is a no-op."""
@@ -202,7 +204,7 @@ class Ledger:
     def get_account(self, account_id: str) -> Account:
         """An account with its current balances."""
         parse_account_id(account_id)
-        account = self._store.get_account(account_id)
+        account = self._store.get(Target("account", account_id), Account)
         if account is None:
             raise NotFound("account", account_id)
         return account
@@ -230,7 +232,7 @@ class Ledger:
             validate.optional_text("owner_id", owner_id, limits.owner_id_length_max),
             validate.optional_text("parent_id", parent_id, limits.name_length_max),
         )
-        return self._store.list_accounts(query, _page_size(limit), cursor)
+        return self._store.page(query, _page_size(limit), cursor, Account)
 
     def set_account_status(self, account_id: str, status: AccountStatus | str) -> Account:
         """Suspend, reactivate or close an account; closing needs zero balances."""
@@ -330,7 +332,7 @@ class Ledger:
     def get_entry(self, entry_id: str) -> Entry:
         """An entry by id."""
         entry_ledger_id(entry_id)
-        entry = self._store.get_entry(entry_id)
+        entry = self._store.get(Target("entry", entry_id), Entry)
         if entry is None:
             raise NotFound("entry", entry_id)
         return entry
@@ -348,7 +350,7 @@ class Ledger:
         query = entries_of(
             ledger_id, validate.optional_text("reference", reference, limits.reference_length_max)
         )
-        return self._store.list_entries(query, _page_size(limit), cursor)
+        return self._store.page(query, _page_size(limit), cursor, Entry)
 
     # Internals
 

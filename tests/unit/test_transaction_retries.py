@@ -471,7 +471,7 @@ def test_unprocessed_keys_are_fetched_again(ledger_id: str) -> None:
     client = FakeClient(batch_responses=responses, query_items=[index_row(newer), index_row(older)])
     sleep = SleepRecorder()
     # WHEN the ledger's entries are listed
-    page = store_with(client, sleep).list_entries(entries_of(ledger_id, None), 10, None)
+    page = store_with(client, sleep).page(entries_of(ledger_id, None), 10, None, Entry)
     # THEN the missing key was asked for again, alone, and the page keeps index order
     assert [entry.id for entry in page.items] == [newer.id, older.id]
     assert page.next_cursor is None
@@ -494,7 +494,7 @@ def test_keys_never_processed_raise_conflict(ledger_id: str) -> None:
     sleep = SleepRecorder()
     # WHEN the ledger's entries are listed
     with pytest.raises(Conflict):
-        store_with(client, sleep).list_entries(entries_of(ledger_id, None), 10, None)
+        store_with(client, sleep).page(entries_of(ledger_id, None), 10, None, Entry)
     # THEN it gave up after the bounded number of attempts, sleeping a bounded time in between
     assert len(client.batch_get_calls) == batch_get_attempts_max
     assert_bounded(sleep.delays)

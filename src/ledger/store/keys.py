@@ -55,7 +55,8 @@ def index_keys(record: LedgerRecord | Account | Entry | Claim) -> Key:
             keys["gsi2pk"] = f"LEDGER#{record.ledger_id}#OWNER#{record.owner_id}"
             keys["gsi2sk"] = sort
         if record.parent_id is not None:
-            keys["gsi3pk"], keys["gsi3sk"] = f"PARENT#{record.parent_id}", sort
+            keys["gsi3pk"] = f"LEDGER#{record.ledger_id}#PARENT#{record.parent_id}"
+            keys["gsi3sk"] = sort
     elif isinstance(record, Entry):
         sort = _entry_sort(record)
         keys["gsi1pk"], keys["gsi1sk"] = f"LEDGER#{record.ledger_id}", sort
@@ -93,7 +94,7 @@ def accounts_of(
     if owner_id is not None:
         return IndexQuery("gsi2", f"LEDGER#{ledger_id}#OWNER#{owner_id}", prefix, False)
     if parent_id is not None:
-        return IndexQuery("gsi3", f"PARENT#{parent_id}", prefix, False)
+        return IndexQuery("gsi3", f"LEDGER#{ledger_id}#PARENT#{parent_id}", prefix, False)
     return IndexQuery("gsi1", f"LEDGER#{ledger_id}", prefix, False)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from typing import TypeVar
 
 from ledger.model import Account, Entry, LedgerRecord, Page, Totals
 from ledger.plan import (
@@ -21,6 +20,7 @@ from ledger.plan import (
     Target,
     WritePlan,
 )
+from ledger.store import R
 from ledger.store.keys import (
     IndexQuery,
     decode_cursor,
@@ -30,7 +30,6 @@ from ledger.store.keys import (
 )
 
 Record = LedgerRecord | Account | Entry
-R = TypeVar("R", LedgerRecord, Account, Entry)
 ItemKey = tuple[str, str]
 
 
@@ -52,40 +51,17 @@ class MemoryStore:
                 key = self._key(operation)
                 self._items[key] = _applied(operation, self._items.get(key))
 
-    def get_ledger(self, ledger_id: str) -> LedgerRecord | None:
-        """A ledger, or None."""
-        return self._get(Target("ledger", ledger_id), LedgerRecord)
-
-    def get_account(self, account_id: str) -> Account | None:
-        """An account, or None."""
-        return self._get(Target("account", account_id), Account)
-
-    def get_entry(self, entry_id: str) -> Entry | None:
-        """An entry, or None."""
-        return self._get(Target("entry", entry_id), Entry)
-
-    def list_ledgers(self, query: IndexQuery, limit: int, cursor: str | None) -> Page[LedgerRecord]:
-        """A page of ledgers."""
-        return self._list(query, limit, cursor, LedgerRecord)
-
-    def list_accounts(self, query: IndexQuery, limit: int, cursor: str | None) -> Page[Account]:
-        """A page of accounts."""
-        return self._list(query, limit, cursor, Account)
-
-    def list_entries(self, query: IndexQuery, limit: int, cursor: str | None) -> Page[Entry]:
-        """A page of entries."""
-        return self._list(query, limit, cursor, Entry)
-
     @staticmethod
     def _key(operation: Operation) -> ItemKey:
         return _item_key(operation.target)
 
-    def _get(self, target: Target, kind: type[R]) -> R | None:
+    def get(self, target: Target, kind: type[R]) -> R | None:
+        """The record at `target`, or None."""
         with self._lock:
             item = self._items.get(_item_key(target))
         return item if isinstance(item, kind) else None
 
-    def _list(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
+    def page(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
         """Mimic a keys-only index query: sort-key order, resume strictly after the cursor."""
         partition, sort = f"{query.index}pk", f"{query.index}sk"
         with self._lock:

@@ -6,7 +6,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -15,16 +15,15 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from ledger import limits
 from ledger.errors import Conflict
-from ledger.model import Account, Entry, LedgerRecord, Page
+from ledger.model import Page
 from ledger.plan import Target, WritePlan
+from ledger.store import R
 from ledger.store.dynamodb.codec import Record, decode, string
 from ledger.store.dynamodb.transact import render
 from ledger.store.keys import IndexQuery, decode_cursor, encode_cursor, item_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
-
-R = TypeVar("R", LedgerRecord, Account, Entry)
 
 # Contention, throttling, or a condition that failed on state which has moved on since:
 # nothing was written, so the plan is simply tried again.
@@ -129,35 +128,12 @@ class DynamoDBStore:
         response = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
         return decode(response["Item"]) if "Item" in response else None
 
-    def _get(self, target: Target, kind: type[R]) -> R | None:
+    def get(self, target: Target, kind: type[R]) -> R | None:
+        """The record at `target`: one strongly consistent GetItem."""
         record = self._get_record(target)
         return record if isinstance(record, kind) else None
 
-    def get_ledger(self, ledger_id: str) -> LedgerRecord | None:
-        """A ledger, or None."""
-        return self._get(Target("ledger", ledger_id), LedgerRecord)
-
-    def get_account(self, account_id: str) -> Account | None:
-        """An account with balances as of now: one strongly consistent GetItem."""
-        return self._get(Target("account", account_id), Account)
-
-    def get_entry(self, entry_id: str) -> Entry | None:
-        """An entry, or None."""
-        return self._get(Target("entry", entry_id), Entry)
-
-    def list_ledgers(self, query: IndexQuery, limit: int, cursor: str | None) -> Page[LedgerRecord]:
-        """A page of ledgers."""
-        return self._list(query, limit, cursor, LedgerRecord)
-
-    def list_accounts(self, query: IndexQuery, limit: int, cursor: str | None) -> Page[Account]:
-        """A page of accounts."""
-        return self._list(query, limit, cursor, Account)
-
-    def list_entries(self, query: IndexQuery, limit: int, cursor: str | None) -> Page[Entry]:
-        """A page of entries."""
-        return self._list(query, limit, cursor, Entry)
-
-    def _list(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
+    def page(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
         """Query keys from the index (one more than a page, to know if more exist), then
         read the items themselves, strongly consistent, in index order."""
         keys = self._query_keys(query, limit + 1, cursor)
