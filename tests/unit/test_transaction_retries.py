@@ -36,7 +36,7 @@ from ledger.money import builtin_currencies
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore
 from ledger.store.dynamodb.codec import encode
-from ledger.store.dynamodb.store import batch_get_attempts_max
+from ledger.store.dynamodb.store import batch_get_attempts_max, default_client
 from ledger.store.keys import entries_of, index_keys
 
 if TYPE_CHECKING:
@@ -498,3 +498,17 @@ def test_keys_never_processed_raise_conflict(ledger_id: str) -> None:
     # THEN it gave up after the bounded number of attempts, sleeping a bounded time in between
     assert len(client.batch_get_calls) == batch_get_attempts_max
     assert_bounded(sleep.delays)
+
+
+def test_default_client_has_bounded_timeouts_and_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a region from the environment, as in Lambda
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    # WHEN the store creates its own client
+    client = default_client()
+    # THEN it talks to DynamoDB in that region with bounded timeouts and standard retries
+    config: dict[str, Any] = vars(client.meta.config)
+    assert client.meta.service_model.service_name == "dynamodb"
+    assert client.meta.region_name == "eu-west-1"
+    assert (config["connect_timeout"], config["read_timeout"]) == (2, 5)
+    # botocore counts the first attempt too: 3 retries are 4 attempts in all
+    assert config["retries"] == {"total_max_attempts": 4, "mode": "standard"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from typing import cast
 
 from ledger.model import Account, Entry, LedgerRecord, Page, Totals
 from ledger.plan import (
@@ -95,7 +96,8 @@ def _item_key(target: Target) -> ItemKey:
 
 
 def _applied(operation: Operation, current: Stored) -> Stored:
-    """The item after the operation; checks passed already."""
+    """The item after the operation. Its check passed, so an update's item exists and has
+    the type the check demanded."""
     match operation:
         case PutNew(record=record):
             return record
@@ -104,23 +106,15 @@ def _applied(operation: Operation, current: Stored) -> Stored:
         case EnsureWorld(account=world):
             return current or world
         case ApplyDelta():
-            return _moved(_account(current), operation)
+            return _moved(cast(Account, current), operation)
         case SetStatus(status=status, at=at):
-            account = _account(current)
+            account = cast(Account, current)
             return replace(account, status=status, version=account.version + 1, updated_at=at)
         case RegisterCurrency(currency=currency):
-            ledger = current
-            if not isinstance(ledger, LedgerRecord):
-                raise TypeError("currency registration checked a missing ledger")
+            ledger = cast(LedgerRecord, current)
             return replace(ledger, currencies={**ledger.currencies, currency.code: currency.scale})
         case RequireLedger() | RequireParent():
             return current
-
-
-def _account(current: Stored) -> Account:
-    if not isinstance(current, Account):
-        raise TypeError("an account update passed its checks without an account")
-    return current
 
 
 def _moved(account: Account, delta: ApplyDelta) -> Account:
