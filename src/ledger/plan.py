@@ -1,9 +1,4 @@
-"""Pure planning: a validated command becomes one atomic plan of conditional writes.
-
-Each operation states its guard twice: `violation` evaluates it on a stored record (the
-memory store runs it, and the DynamoDB store uses it to explain a cancelled
-transaction), and the DynamoDB store renders the same rule as a condition expression.
-"""
+"""Pure planning: a validated command becomes one atomic plan of conditional writes."""
 
 from __future__ import annotations
 
@@ -13,22 +8,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from ledger import limits
-from ledger.errors import (
-    AccountInactive,
-    AccountNotEmpty,
-    CodeTaken,
-    CurrencyMismatch,
-    IdempotencyKeyReused,
-    InsufficientFunds,
-    LedgerMismatch,
-    NotFound,
-    TypeMismatch,
-    UnbalancedEntry,
-    ValidationError,
-)
+from ledger.errors import CurrencyMismatch, TypeMismatch, UnbalancedEntry, ValidationError
 from ledger.ids import AccountRef, world_account_id
 from ledger.model import (
     Account,
@@ -46,289 +29,18 @@ from ledger.model import (
     Totals,
 )
 from ledger.money import Currency, format_amount
-
-ClaimKind = Literal["code", "key"]
-ItemKind = Literal["ledger", "account", "entry", "code", "key"]
-
-
-@dataclass(frozen=True)
-class Claim:
-    """An item that makes a value unique within a ledger: an account code, or the digest of
-    the idempotency key that opened an account (whose id also depends on its currency)."""
-
-    ledger_id: str
-    kind: ClaimKind
-    value: str
-    account_id: str
-
-
-Stored = LedgerRecord | Account | Entry | Claim | None
-
-
-class Duplicate(Exception):
-    """The item a plan creates exists already: the same idempotency key came back."""
-
-    def __init__(self, existing: LedgerRecord | Account | Entry | Claim) -> None:
-        super().__init__(f"{type(existing).__name__} exists already")
-        self.existing = existing
-
-
-@dataclass(frozen=True)
-class Target:
-    """The one item an operation writes or checks."""
-
-    kind: ItemKind
-    id: str
-
-
-def claim_id(ledger_id: str, value: str) -> str:
-    """The id of the uniqueness item for `value` in `ledger_id`."""
-    return f"{ledger_id}#{value}"
-
-
-@dataclass(frozen=True)
-class PutNew:
-    """Create a ledger, account or entry; exists already -> the same idempotency key came back."""
-
-    record: LedgerRecord | Account | Entry
-
-    @property
-    def target(self) -> Target:
-        """The item written."""
-        record = self.record
-        if isinstance(record, LedgerRecord):
-            return Target("ledger", record.id)
-        if isinstance(record, Account):
-            return Target("account", record.id)
-        return Target("entry", record.id)
-
-    def violation(self, current: Stored) -> Exception | None:
-        """Why the put cannot happen, if it cannot."""
-        return None if current is None else Duplicate(current)
-
-
-@dataclass(frozen=True)
-class ClaimUnique:
-    """Take a code (taken -> code_taken) or an account key (taken -> idempotency_key_reused)."""
-
-    claim: Claim
-
-    @property
-    def target(self) -> Target:
-        """The item written."""
-        return Target(self.claim.kind, claim_id(self.claim.ledger_id, self.claim.value))
-
-    def violation(self, current: Stored) -> Exception | None:
-        """Why the claim cannot happen, if it cannot."""
-        if current is None:
-            return None
-        if self.claim.kind == "key":
-            return IdempotencyKeyReused(
-                "this idempotency key was already used to open another account"
-            )
-        return CodeTaken(
-            f"code {self.claim.value!r} is taken in ledger {self.claim.ledger_id}",
-            {"field": "code", "code": self.claim.value},
-        )
-
-
-@dataclass(frozen=True)
-class EnsureWorld:
-    """Create the ledger's `world` account of a currency unless it exists; never fails."""
-
-    account: Account
-
-    @property
-    def target(self) -> Target:
-        """The item written."""
-        return Target("account", self.account.id)
-
-    def violation(self, current: Stored) -> Exception | None:
-        """Creating or finding the world account cannot fail."""
-        return None
-
-
-@dataclass(frozen=True)
-class RequireLedger:
-    """The ledger exists and, for a registered currency, has it with this scale."""
-
-    ledger_id: str
-    registered_currency: Currency | None
-
-    @property
-    def target(self) -> Target:
-        """The item checked."""
-        return Target("ledger", self.ledger_id)
-
-    def violation(self, current: Stored) -> Exception | None:
-        """Why the check fails, if it does."""
-        if not isinstance(current, LedgerRecord):
-            return NotFound("ledger", self.ledger_id)
-        currency = self.registered_currency
-        if currency is not None and current.currencies.get(currency.code) != currency.scale:
-            return ValidationError(
-                "currency", f"currency {currency.code} is not registered in this ledger"
-            )
-        return None
-
-
-@dataclass(frozen=True)
-class RequireParent:
-    """The parent account exists in the same ledger with the same type."""
-
-    parent_id: str
-    ledger_id: str
-    type: AccountType
-
-    @property
-    def target(self) -> Target:
-        """The item checked."""
-        return Target("account", self.parent_id)
-
-    def violation(self, current: Stored) -> Exception | None:
-        """Why the check fails, if it does."""
-        if not isinstance(current, Account):
-            return NotFound("account", self.parent_id)
-        if current.ledger_id != self.ledger_id:
-            return _ledger_mismatch(self.parent_id, current.ledger_id, self.ledger_id, "parent_id")
-        if current.type is not self.type:
-            return TypeMismatch(
-                f"parent account {self.parent_id} is {current.type}, not {self.type}",
-                {"field": "parent_id"},
-            )
-        return None
-
-
-@dataclass(frozen=True)
-class ApplyDelta:
-    """Move one account's totals by an entry; `outflow` is what its headroom must cover."""
-
-    account_id: str
-    ledger_id: str
-    currency: str
-    entry_id: str
-    at: datetime
-    totals: Totals
-    headroom: int
-    outflow: int
-
-    @property
-    def target(self) -> Target:
-        """The item updated."""
-        return Target("account", self.account_id)
-
-    def violation(self, current: Stored) -> Exception | None:
-        """Why the account cannot take this delta, if it cannot."""
-        if not isinstance(current, Account):
-            return NotFound("account", self.account_id)
-        if current.status is not AccountStatus.ACTIVE:
-            return AccountInactive(
-                f"account {self.account_id} is {current.status}", {"account_id": self.account_id}
-            )
-        if current.currency.code != self.currency:
-            return CurrencyMismatch(
-                f"account {self.account_id} holds {current.currency.code}, not {self.currency}",
-                {"account_id": self.account_id},
-            )
-        if current.ledger_id != self.ledger_id:
-            return _ledger_mismatch(self.account_id, current.ledger_id, self.ledger_id, None)
-        is_floored = current.overdraft.mode is not OverdraftMode.ALLOW
-        if self.outflow > 0 and is_floored and current.headroom < self.outflow:
-            return InsufficientFunds(
-                f"account {self.account_id} cannot cover "
-                f"{format_amount(self.outflow, current.currency)} {current.currency.code}",
-                {"account_id": self.account_id},
-            )
-        return None
-
-
-@dataclass(frozen=True)
-class SetStatus:
-    """Change an account's status; closed is final and needs zero balances."""
-
-    account_id: str
-    status: AccountStatus
-    at: datetime
-
-    @property
-    def target(self) -> Target:
-        """The item updated."""
-        return Target("account", self.account_id)
-
-    def violation(self, current: Stored) -> Exception | None:
-        """Why the status cannot change, if it cannot."""
-        if not isinstance(current, Account):
-            return NotFound("account", self.account_id)
-        if current.status is AccountStatus.CLOSED:
-            return AccountInactive(
-                f"account {self.account_id} is closed", {"account_id": self.account_id}
-            )
-        totals = current.totals
-        is_empty = (
-            totals.posted_debits == totals.posted_credits
-            and totals.pending_debits == 0
-            and totals.pending_credits == 0
-        )
-        if self.status is AccountStatus.CLOSED and not is_empty:
-            return AccountNotEmpty(
-                f"account {self.account_id} has a balance or pending entries",
-                {"account_id": self.account_id},
-            )
-        return None
-
-
-@dataclass(frozen=True)
-class RegisterCurrency:
-    """Add a currency to a ledger; registering the same scale again is a no-op."""
-
-    ledger_id: str
-    currency: Currency
-
-    @property
-    def target(self) -> Target:
-        """The item updated."""
-        return Target("ledger", self.ledger_id)
-
-    def violation(self, current: Stored) -> Exception | None:
-        """Why the currency cannot be registered, if it cannot."""
-        if not isinstance(current, LedgerRecord):
-            return NotFound("ledger", self.ledger_id)
-        scale = current.currencies.get(self.currency.code)
-        if scale is not None and scale != self.currency.scale:
-            return ValidationError(
-                "scale", f"currency {self.currency.code} is registered with scale {scale}"
-            )
-        return None
-
-
-Operation = (
-    PutNew
-    | ClaimUnique
-    | EnsureWorld
-    | RequireLedger
-    | RequireParent
-    | ApplyDelta
-    | SetStatus
-    | RegisterCurrency
+from ledger.operations import (
+    ApplyDelta,
+    Claim,
+    ClaimUnique,
+    EnsureWorld,
+    Operation,
+    PutNew,
+    RequireLedger,
+    RequireParent,
+    WritePlan,
+    ledger_mismatch,
 )
-
-
-@dataclass(frozen=True)
-class WritePlan:
-    """Operations applied all together or not at all, checked in order."""
-
-    operations: tuple[Operation, ...]
-
-
-def _ledger_mismatch(
-    account_id: str, actual: str, expected: str, field: str | None
-) -> LedgerMismatch:
-    details: dict[str, Any] = {"account_id": account_id}
-    if field is not None:
-        details["field"] = field
-    return LedgerMismatch(
-        f"account {account_id} belongs to ledger {actual}, not {expected}", details
-    )
 
 
 def request_hash(payload: dict[str, Any]) -> str:
@@ -393,7 +105,7 @@ def plan_account(command: NewAccount, now: datetime) -> tuple[Account, WritePlan
     parent = command.parent
     if parent is not None:
         if parent.ledger_id != command.ledger_id:
-            raise _ledger_mismatch(parent.id, parent.ledger_id, command.ledger_id, "parent_id")
+            raise ledger_mismatch(parent.id, parent.ledger_id, command.ledger_id, "parent_id")
         if parent.is_world:
             raise ValidationError("parent_id", "a system account cannot be a parent")
         if parent.normal_balance is not command.type.normal_balance:
@@ -476,7 +188,7 @@ def plan_entry(command: NewEntry, now: datetime) -> tuple[Entry, WritePlan]:
     seen: set[str] = set()
     for index, line in enumerate(lines):
         if line.account.ledger_id != command.ledger_id:
-            raise _ledger_mismatch(
+            raise ledger_mismatch(
                 line.account.id,
                 line.account.ledger_id,
                 command.ledger_id,

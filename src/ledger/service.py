@@ -35,15 +35,11 @@ from ledger.model import (
     Side,
 )
 from ledger.money import Currency, builtin_currencies, parse_amount
+from ledger.operations import Duplicate, RegisterCurrency, SetStatus, Target, WritePlan
 from ledger.plan import (
-    Duplicate,
     LineDraft,
     NewAccount,
     NewEntry,
-    RegisterCurrency,
-    SetStatus,
-    Target,
-    WritePlan,
     check_currency,
     plan_account,
     plan_entry,

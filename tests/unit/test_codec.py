@@ -36,7 +36,8 @@ from ledger.model import (
     Totals,
 )
 from ledger.money import Currency
-from ledger.plan import Claim, ItemKind, Target, claim_id, world_account
+from ledger.operations import Claim, ItemKind, Target, claim_id
+from ledger.plan import world_account
 from ledger.store.dynamodb.codec import decode, encode, number, string, totals_fields
 from ledger.store.keys import index_keys, item_key
 

@@ -14,7 +14,7 @@ from unit_builders import a_ledger, a_ledger_id, an_account, an_account_id, an_e
 
 from ledger.errors import ValidationError
 from ledger.model import AccountType
-from ledger.plan import Claim, Target, claim_id
+from ledger.operations import Claim, Target, claim_id
 from ledger.store.keys import (
     IndexQuery,
     accounts_of,

@@ -40,17 +40,19 @@ from ledger.model import (
     Totals,
 )
 from ledger.money import Currency
-from ledger.plan import (
+from ledger.operations import (
     ApplyDelta,
     Claim,
     ClaimUnique,
     EnsureWorld,
-    LineDraft,
-    NewAccount,
-    NewEntry,
     PutNew,
     RequireLedger,
     RequireParent,
+)
+from ledger.plan import (
+    LineDraft,
+    NewAccount,
+    NewEntry,
     check_currency,
     plan_account,
     plan_entry,

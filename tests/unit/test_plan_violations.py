@@ -44,7 +44,7 @@ from ledger.model import (
     Totals,
 )
 from ledger.money import Currency
-from ledger.plan import (
+from ledger.operations import (
     ApplyDelta,
     Claim,
     ClaimUnique,
@@ -58,8 +58,8 @@ from ledger.plan import (
     Stored,
     Target,
     claim_id,
-    world_account,
 )
+from ledger.plan import world_account
 
 # --- PutNew --------------------------------------------------------------------------------
 

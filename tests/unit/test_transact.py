@@ -32,24 +32,19 @@ from ledger.model import (
     Totals,
 )
 from ledger.money import Currency
-from ledger.plan import (
+from ledger.operations import (
     ApplyDelta,
     Claim,
     ClaimUnique,
     EnsureWorld,
-    LineDraft,
-    NewAccount,
-    NewEntry,
     Operation,
     PutNew,
     RegisterCurrency,
     RequireLedger,
     RequireParent,
     SetStatus,
-    plan_account,
-    plan_entry,
-    world_account,
 )
+from ledger.plan import LineDraft, NewAccount, NewEntry, plan_account, plan_entry, world_account
 from ledger.store.dynamodb import transact
 from ledger.store.dynamodb.codec import encode
 from ledger.store.keys import item_key, timestamp

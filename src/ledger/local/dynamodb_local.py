@@ -35,12 +35,12 @@ region = "us-east-1"
 credentials_dummy = "local"
 
 npm_pack_timeout_s_max = 600
-startup_wait_s_max = 60.0
-startup_poll_interval_s = 0.1
-stop_wait_s_max = 10.0
-probe_timeout_s = 2.0
-client_connect_timeout_s = 5.0
-client_read_timeout_s = 30.0
+startup_wait_s_max = 60
+startup_poll_interval_ms = 100
+stop_wait_s_max = 10
+probe_timeout_s = 2
+client_connect_timeout_s = 5
+client_read_timeout_s = 30
 client_attempts_max = 2
 log_tail_bytes_max = 4000
 hash_chunk_bytes = 1 << 20
@@ -182,8 +182,8 @@ def _port_is_free(port: int) -> bool:
 def make_client(
     endpoint_url: str,
     *,
-    connect_timeout_s: float = client_connect_timeout_s,
-    read_timeout_s: float = client_read_timeout_s,
+    connect_timeout_s: int = client_connect_timeout_s,
+    read_timeout_s: int = client_read_timeout_s,
     attempts_max: int = client_attempts_max,
 ) -> DynamoDBClient:
     """A low-level DynamoDB client for a DynamoDB Local endpoint, with dummy credentials."""
@@ -334,7 +334,7 @@ class DynamoDBLocal:
                     f"DynamoDB Local did not answer on {self.endpoint_url} within "
                     f"{startup_wait_s_max} s:\n{self._log_tail()}"
                 )
-            time.sleep(startup_poll_interval_s)
+            time.sleep(startup_poll_interval_ms / 1000)
 
     def _answers(self, probe: DynamoDBClient) -> bool:
         """Whether the port accepts a connection and the server answers ListTables."""

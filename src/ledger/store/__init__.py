@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol, TypeVar
 
 from ledger.model import Account, Entry, LedgerRecord, Page
-from ledger.plan import Target, WritePlan
+from ledger.operations import Target, WritePlan
 from ledger.store.keys import IndexQuery
 
 R = TypeVar("R", LedgerRecord, Account, Entry)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from ledger.errors import ValidationError
 from ledger.model import Account, AccountType, Entry, LedgerRecord
-from ledger.plan import Claim, Target
+from ledger.operations import Claim, Target
 
 Key = dict[str, str]
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import cast
 
 from ledger.model import Account, Entry, LedgerRecord, Page, Totals
-from ledger.plan import (
+from ledger.operations import (
     ApplyDelta,
     ClaimUnique,
     EnsureWorld,

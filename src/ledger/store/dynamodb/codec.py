@@ -20,7 +20,7 @@ from ledger.model import (
     Totals,
 )
 from ledger.money import Currency
-from ledger.plan import Claim, ClaimKind, Target, claim_id
+from ledger.operations import Claim, ClaimKind, Target, claim_id
 from ledger.store.keys import index_keys, item_key, timestamp
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from ledger import limits
 from ledger.errors import Conflict
 from ledger.model import Page
-from ledger.plan import Target, WritePlan
+from ledger.operations import Target, WritePlan
 from ledger.store import R
 from ledger.store.dynamodb.codec import Record, decode, string
 from ledger.store.dynamodb.transact import render

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from ledger.model import AccountStatus, OverdraftMode
-from ledger.plan import (
+from ledger.operations import (
     ApplyDelta,
     ClaimUnique,
     EnsureWorld,
