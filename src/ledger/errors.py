@@ -58,6 +58,20 @@ class IdempotencyKeyReused(LedgerError):
     status = 409
 
 
+class AlreadyResolved(LedgerError):
+    """A pending entry resolves once: it was posted, voided or expired already."""
+
+    code = "already_resolved"
+    status = 409
+
+
+class AlreadyReversed(LedgerError):
+    """An entry is reversed at most once."""
+
+    code = "already_reversed"
+    status = 409
+
+
 class CodeTaken(LedgerError):
     """Another account of the ledger already has this code."""
 
@@ -83,6 +97,34 @@ class AccountNotEmpty(LedgerError):
     """Only an account with zero balances and nothing pending may be closed."""
 
     code = "account_not_empty"
+    status = 422
+
+
+class CreditLimitInUse(LedgerError):
+    """A credit limit cannot drop below what the account has drawn on it."""
+
+    code = "credit_limit_in_use"
+    status = 422
+
+
+class AmountExceedsPending(LedgerError):
+    """A pending entry can be posted for at most its amount."""
+
+    code = "amount_exceeds_pending"
+    status = 422
+
+
+class PendingExpired(LedgerError):
+    """A pending entry past its expiry can no longer be posted."""
+
+    code = "pending_expired"
+    status = 422
+
+
+class NotPending(LedgerError):
+    """Only an entry created pending can be posted or voided."""
+
+    code = "not_pending"
     status = 422
 
 

@@ -102,6 +102,13 @@ def new_entry_id(ledger_id: str, idempotency_key: str | None) -> str:
     return f"ent_{ledger_token(ledger_id)}_{_token(_entry_token_length, seed)}"
 
 
+def derived_entry_id(source_entry_id: str, purpose: str) -> str:
+    """The one entry that `purpose` (posting, reversal) derives from another entry."""
+    ledger_id = entry_ledger_id(source_entry_id)
+    seed = f"{purpose}\0{source_entry_id}"
+    return f"ent_{ledger_token(ledger_id)}_{_token(_entry_token_length, seed)}"
+
+
 def entry_ledger_id(entry_id: str) -> str:
     """The ledger a well-formed entry id belongs to; NotFound for anything else."""
     match = _entry_id.fullmatch(entry_id)

@@ -28,3 +28,10 @@ page_size_max = 100
 transaction_attempts_max = 8
 retry_delay_ms_base = 10
 retry_delay_ms_max = 400
+
+# Pending entries with an expiry are spread over this many index partitions, so that
+# creating them never concentrates writes on one index partition.
+expiry_shards = 8
+expiry_sweep_page_size = 25
+expiry_sweep_pages_max = 40
+expires_in_s_max = 366 * 24 * 3600

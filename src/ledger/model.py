@@ -65,13 +65,20 @@ class EntryKind(StrEnum):
     WITHDRAWAL = "withdrawal"
     SPEND = "spend"
     REFUND = "refund"
+    HOLD = "hold"
+    ESCROW = "escrow"
+    POST = "post"
+    REVERSAL = "reversal"
     ENTRY = "entry"
 
 
 class EntryStatus(StrEnum):
-    """Where an entry is in its life."""
+    """Where an entry is in its life; a pending entry resolves exactly once."""
 
     POSTED = "posted"
+    PENDING = "pending"
+    VOIDED = "voided"
+    EXPIRED = "expired"
 
 
 @dataclass(frozen=True)
@@ -220,7 +227,17 @@ class Entry:
     description: str | None = None
     reference: str | None = None
     metadata: Metadata = field(default_factory=dict)
+    expires_at: datetime | None = None
+    pending_id: str | None = None
+    posting_entry_id: str | None = None
+    reverses: str | None = None
+    reversed_by: str | None = None
     replayed: bool = False
+
+    @property
+    def was_pending(self) -> bool:
+        """Whether the entry was created pending (it may have resolved since)."""
+        return self.status is not EntryStatus.POSTED or self.posting_entry_id is not None
 
 
 T = TypeVar("T")

@@ -14,12 +14,18 @@ from typing import Any, Literal
 from ledger.errors import (
     AccountInactive,
     AccountNotEmpty,
+    AlreadyResolved,
+    AlreadyReversed,
     CodeTaken,
+    Conflict,
+    CreditLimitInUse,
     CurrencyMismatch,
     IdempotencyKeyReused,
     InsufficientFunds,
     LedgerMismatch,
     NotFound,
+    NotPending,
+    PendingExpired,
     TypeMismatch,
     ValidationError,
 )
@@ -28,7 +34,9 @@ from ledger.model import (
     AccountStatus,
     AccountType,
     Entry,
+    EntryStatus,
     LedgerRecord,
+    Overdraft,
     OverdraftMode,
     Totals,
 )
@@ -198,6 +206,8 @@ class ApplyDelta:
     totals: Totals
     headroom: int
     outflow: int
+    # Releasing a pending amount only ever gives money back, so it works on any account.
+    require_active: bool = True
 
     @property
     def target(self) -> Target:
@@ -208,7 +218,7 @@ class ApplyDelta:
         """Why the account cannot take this delta, if it cannot."""
         if not isinstance(current, Account):
             return NotFound("account", self.account_id)
-        if current.status is not AccountStatus.ACTIVE:
+        if self.require_active and current.status is not AccountStatus.ACTIVE:
             return AccountInactive(
                 f"account {self.account_id} is {current.status}", {"account_id": self.account_id}
             )
@@ -288,6 +298,111 @@ class RegisterCurrency:
         return None
 
 
+@dataclass(frozen=True)
+class ResolvePending:
+    """Move a pending entry to posted, voided or expired, exactly once."""
+
+    entry_id: str
+    status: EntryStatus
+    at: datetime
+    posting_entry_id: str | None = None
+
+    @property
+    def target(self) -> Target:
+        """The item updated."""
+        return Target("entry", self.entry_id)
+
+    def violation(self, current: Stored) -> Exception | None:
+        """Why the entry cannot resolve this way, if it cannot."""
+        if not isinstance(current, Entry):
+            return NotFound("entry", self.entry_id)
+        if current.status is not EntryStatus.PENDING:
+            return AlreadyResolved(
+                f"entry {self.entry_id} is {current.status} already", {"entry_id": self.entry_id}
+            )
+        is_expired = current.expires_at is not None and current.expires_at <= self.at
+        if self.status is EntryStatus.POSTED and is_expired:
+            return PendingExpired(
+                f"entry {self.entry_id} expired and can no longer be posted",
+                {"entry_id": self.entry_id},
+            )
+        if self.status is EntryStatus.EXPIRED and not is_expired:
+            return NotPending(
+                f"entry {self.entry_id} has not reached its expiry", {"entry_id": self.entry_id}
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class MarkReversed:
+    """Link a posted entry to its reversal; an entry is reversed at most once."""
+
+    entry_id: str
+    reversal_id: str
+
+    @property
+    def target(self) -> Target:
+        """The item updated."""
+        return Target("entry", self.entry_id)
+
+    def violation(self, current: Stored) -> Exception | None:
+        """Why the entry cannot be reversed, if it cannot."""
+        if not isinstance(current, Entry):
+            return NotFound("entry", self.entry_id)
+        if current.reversed_by is not None:
+            return AlreadyReversed(
+                f"entry {self.entry_id} was reversed by {current.reversed_by}",
+                {"entry_id": self.entry_id, "reversed_by": current.reversed_by},
+            )
+        if current.was_pending:
+            return NotPending(
+                f"entry {self.entry_id} was created pending: it is posted or voided, not reversed",
+                {"entry_id": self.entry_id},
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class ChangeOverdraft:
+    """Replace an account's overdraft policy, conditional on the one it had."""
+
+    account_id: str
+    previous: Overdraft
+    overdraft: Overdraft
+    at: datetime
+
+    @property
+    def target(self) -> Target:
+        """The item updated."""
+        return Target("account", self.account_id)
+
+    @property
+    def headroom_change(self) -> int:
+        """Headroom moves by exactly the change of the credit limit."""
+        return self.overdraft.credit_limit - self.previous.credit_limit
+
+    @property
+    def headroom_needed(self) -> int | None:
+        """What the headroom must be now so it stays at or above zero; None for no floor."""
+        if self.overdraft.mode is OverdraftMode.ALLOW:
+            return None
+        return -self.headroom_change
+
+    def violation(self, current: Stored) -> Exception | None:
+        """Why the policy cannot change, if it cannot."""
+        if not isinstance(current, Account):
+            return NotFound("account", self.account_id)
+        if current.overdraft != self.previous:
+            return Conflict("the account's overdraft changed meanwhile; try again")
+        needed = self.headroom_needed
+        if needed is not None and current.headroom < needed:
+            return CreditLimitInUse(
+                f"account {self.account_id} uses more credit than the new limit allows",
+                {"account_id": self.account_id, "field": "credit_limit"},
+            )
+        return None
+
+
 Operation = (
     PutNew
     | ClaimUnique
@@ -297,6 +412,9 @@ Operation = (
     | ApplyDelta
     | SetStatus
     | RegisterCurrency
+    | ResolvePending
+    | MarkReversed
+    | ChangeOverdraft
 )
 
 

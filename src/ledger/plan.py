@@ -6,13 +6,23 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from ledger import limits
-from ledger.errors import CurrencyMismatch, TypeMismatch, UnbalancedEntry, ValidationError
-from ledger.ids import AccountRef, world_account_id
+from ledger.errors import (
+    AlreadyResolved,
+    AlreadyReversed,
+    AmountExceedsPending,
+    CurrencyMismatch,
+    NotPending,
+    PendingExpired,
+    TypeMismatch,
+    UnbalancedEntry,
+    ValidationError,
+)
+from ledger.ids import AccountRef, parse_account_id, world_account_id
 from ledger.model import (
     Account,
     AccountStatus,
@@ -31,13 +41,16 @@ from ledger.model import (
 from ledger.money import Currency, format_amount
 from ledger.operations import (
     ApplyDelta,
+    ChangeOverdraft,
     Claim,
     ClaimUnique,
     EnsureWorld,
+    MarkReversed,
     Operation,
     PutNew,
     RequireLedger,
     RequireParent,
+    ResolvePending,
     WritePlan,
     ledger_mismatch,
 )
@@ -169,7 +182,7 @@ class LineDraft:
 
 @dataclass(frozen=True)
 class NewEntry:
-    """A validated request to post a journal entry."""
+    """A validated request to post a journal entry, or to create it pending."""
 
     entry_id: str
     ledger_id: str
@@ -179,10 +192,13 @@ class NewEntry:
     reference: str | None
     metadata: Metadata
     effective_at: datetime | None
+    pending: bool = False
+    expires_in: int | None = None
 
 
 def plan_entry(command: NewEntry, now: datetime) -> tuple[Entry, WritePlan]:
-    """Post a balanced entry: one guarded update per account and the entry itself."""
+    """Post a balanced entry (or create it pending): one guarded update per account and the
+    entry itself."""
     lines = command.lines
     _check_line_count(len(lines))
     seen: set[str] = set()
@@ -201,11 +217,12 @@ def plan_entry(command: NewEntry, now: datetime) -> tuple[Entry, WritePlan]:
             )
         seen.add(line.account.id)
     _check_balanced(lines)
+    expires_in = command.expires_in
     entry = Entry(
         id=command.entry_id,
         ledger_id=command.ledger_id,
         kind=command.kind,
-        status=EntryStatus.POSTED,
+        status=EntryStatus.PENDING if command.pending else EntryStatus.POSTED,
         lines=tuple(
             Line(line.account.id, line.side, line.amount, line.account.currency.code)
             for line in lines
@@ -221,14 +238,154 @@ def plan_entry(command: NewEntry, now: datetime) -> tuple[Entry, WritePlan]:
                 "reference": command.reference,
                 "metadata": command.metadata,
                 "effective_at": command.effective_at,
+                "pending": command.pending,
+                "expires_in": expires_in,
             }
         ),
         description=command.description,
         reference=command.reference,
         metadata=command.metadata,
+        expires_at=None if expires_in is None else now + timedelta(seconds=expires_in),
     )
-    deltas = tuple(_posted_delta(line, entry, now) for line in lines)
+    deltas = []
+    for index, line in enumerate(lines):
+        reserved = line.amount if index == 0 and command.kind in _reserving_kinds else 0
+        movement = (
+            _Movement(pending=line.amount, reserved=reserved)
+            if command.pending
+            else _Movement(posted=line.amount)
+        )
+        deltas.append(_delta(line.account, line.side, movement, entry, now))
     return entry, WritePlan((PutNew(entry), *deltas))
+
+
+# The first line of a hold or escrow is the payer's; its pending outflow is also counted
+# in the payer's `held` or `escrowed`.
+_reserving_kinds = (EntryKind.HOLD, EntryKind.ESCROW)
+
+
+def posting_request_hash(pending_id: str, amount: int | None) -> str:
+    """What identifies a request to post a pending entry."""
+    return request_hash({"pending_id": pending_id, "amount": amount})
+
+
+def reversal_request_hash(original_id: str, description: str | None) -> str:
+    """What identifies a request to reverse an entry."""
+    return request_hash({"reverses": original_id, "description": description})
+
+
+def plan_post(
+    pending: Entry, posting_entry_id: str, amount: int | None, now: datetime
+) -> tuple[Entry, Entry, WritePlan]:
+    """Post a pending entry, fully or (two lines only) for less, releasing the rest."""
+    _check_resolvable(pending)
+    if pending.expires_at is not None and pending.expires_at <= now:
+        raise PendingExpired(
+            f"entry {pending.id} expired and can no longer be posted", {"entry_id": pending.id}
+        )
+    if amount is not None and len(pending.lines) != 2:
+        raise ValidationError("amount", "only a two-line pending entry can be posted for less")
+    if amount is not None and amount > pending.lines[0].amount:
+        raise AmountExceedsPending(
+            f"entry {pending.id} holds less than the amount to post", {"entry_id": pending.id}
+        )
+    posted_lines = tuple(
+        replace(line, amount=line.amount if amount is None else amount) for line in pending.lines
+    )
+    posting = Entry(
+        id=posting_entry_id,
+        ledger_id=pending.ledger_id,
+        kind=EntryKind.POST,
+        status=EntryStatus.POSTED,
+        lines=posted_lines,
+        effective_at=now,
+        created_at=now,
+        request_hash=posting_request_hash(pending.id, amount),
+        description=pending.description,
+        reference=pending.reference,
+        pending_id=pending.id,
+    )
+    resolved = replace(pending, status=EntryStatus.POSTED, posting_entry_id=posting.id)
+    deltas = []
+    for index, (held, posted) in enumerate(zip(pending.lines, posted_lines, strict=True)):
+        reserved = -held.amount if index == 0 and pending.kind in _reserving_kinds else 0
+        movement = _Movement(posted=posted.amount, pending=-held.amount, reserved=reserved)
+        account = parse_account_id(held.account_id)
+        deltas.append(_delta(account, held.side, movement, posting, now, purpose=pending.kind))
+    resolve = ResolvePending(pending.id, EntryStatus.POSTED, now, posting.id)
+    return posting, resolved, WritePlan((PutNew(posting), resolve, *deltas))
+
+
+def plan_void(
+    pending: Entry, now: datetime, status: EntryStatus = EntryStatus.VOIDED
+) -> tuple[Entry, WritePlan]:
+    """Release a pending entry, voided by a caller or expired by the sweeper."""
+    _check_resolvable(pending)
+    deltas = []
+    for index, line in enumerate(pending.lines):
+        reserved = -line.amount if index == 0 and pending.kind in _reserving_kinds else 0
+        movement = _Movement(pending=-line.amount, reserved=reserved)
+        account = parse_account_id(line.account_id)
+        deltas.append(_delta(account, line.side, movement, pending, now, require_active=False))
+    resolved = replace(pending, status=status)
+    return resolved, WritePlan((ResolvePending(pending.id, status, now), *deltas))
+
+
+def _check_resolvable(pending: Entry) -> None:
+    if not pending.was_pending:
+        raise NotPending(f"entry {pending.id} was never pending", {"entry_id": pending.id})
+    if pending.status is not EntryStatus.PENDING:
+        raise AlreadyResolved(
+            f"entry {pending.id} is {pending.status} already", {"entry_id": pending.id}
+        )
+
+
+def plan_reversal(
+    original: Entry, reversal_id: str, description: str | None, now: datetime
+) -> tuple[Entry, WritePlan]:
+    """Mirror a posted entry's lines in a new entry, linked both ways; guards still apply."""
+    if original.reversed_by is not None:
+        raise AlreadyReversed(
+            f"entry {original.id} was reversed by {original.reversed_by}",
+            {"entry_id": original.id, "reversed_by": original.reversed_by},
+        )
+    if original.was_pending:
+        target = "its posting entry" if original.posting_entry_id else "void it"
+        raise NotPending(
+            f"entry {original.id} was created pending: reverse {target} instead",
+            {"entry_id": original.id, "posting_entry_id": original.posting_entry_id},
+        )
+    reversal = Entry(
+        id=reversal_id,
+        ledger_id=original.ledger_id,
+        kind=EntryKind.REVERSAL,
+        status=EntryStatus.POSTED,
+        lines=tuple(replace(line, side=line.side.opposite) for line in original.lines),
+        effective_at=now,
+        created_at=now,
+        request_hash=reversal_request_hash(original.id, description),
+        description=description,
+        reference=original.reference,
+        reverses=original.id,
+    )
+    deltas = [
+        _delta(
+            parse_account_id(line.account_id),
+            line.side,
+            _Movement(posted=line.amount),
+            reversal,
+            now,
+        )
+        for line in reversal.lines
+    ]
+    return reversal, WritePlan((PutNew(reversal), MarkReversed(original.id, reversal.id), *deltas))
+
+
+def plan_overdraft_change(account: Account, overdraft: Overdraft, now: datetime) -> WritePlan:
+    """Replace an account's overdraft policy; its headroom moves by the change of limit."""
+    if account.system:
+        raise ValidationError("overdraft", "a system account's overdraft cannot change")
+    return WritePlan((ChangeOverdraft(account.id, account.overdraft, overdraft, now),))
 
 
 def _check_line_count(count: int) -> None:
@@ -259,21 +416,49 @@ def _check_balanced(lines: Sequence[LineDraft]) -> None:
             )
 
 
-def _posted_delta(line: LineDraft, entry: Entry, now: datetime) -> ApplyDelta:
-    """A posted line raises the account's headroom on its normal side and lowers it otherwise."""
-    is_inflow = line.side is line.account.normal_balance
+@dataclass(frozen=True)
+class _Movement:
+    """How one line moves its account: signed changes to the totals of the line's side."""
+
+    posted: int = 0
+    pending: int = 0
+    reserved: int = 0
+
+
+def _delta(
+    account: AccountRef,
+    side: Side,
+    movement: _Movement,
+    entry: Entry,
+    now: datetime,
+    *,
+    purpose: EntryKind | None = None,
+    require_active: bool = True,
+) -> ApplyDelta:
+    """Posted amounts raise headroom on the account's normal side and lower it on the other;
+    pending amounts lower it only on the other (pending inflows never count). Whatever lowers
+    headroom must be covered by it."""
+    is_inflow = side is account.normal_balance
+    headroom = movement.posted if is_inflow else -(movement.posted + movement.pending)
+    is_debit = side is Side.DEBIT
+    reserving = purpose or entry.kind
     return ApplyDelta(
-        account_id=line.account.id,
+        account_id=account.id,
         ledger_id=entry.ledger_id,
-        currency=line.account.currency.code,
+        currency=account.currency.code,
         entry_id=entry.id,
         at=now,
         totals=Totals(
-            posted_debits=line.amount if line.side is Side.DEBIT else 0,
-            posted_credits=line.amount if line.side is Side.CREDIT else 0,
+            posted_debits=movement.posted if is_debit else 0,
+            posted_credits=0 if is_debit else movement.posted,
+            pending_debits=movement.pending if is_debit else 0,
+            pending_credits=0 if is_debit else movement.pending,
+            held=movement.reserved if reserving is EntryKind.HOLD else 0,
+            escrowed=movement.reserved if reserving is EntryKind.ESCROW else 0,
         ),
-        headroom=line.amount if is_inflow else -line.amount,
-        outflow=0 if is_inflow else line.amount,
+        headroom=headroom,
+        outflow=max(0, -headroom),
+        require_active=require_active,
     )
 
 

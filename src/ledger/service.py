@@ -10,9 +10,18 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from ledger import limits, validate
-from ledger.errors import CurrencyMismatch, IdempotencyKeyReused, NotFound, ValidationError
+from ledger.errors import (
+    AlreadyResolved,
+    AlreadyReversed,
+    CurrencyMismatch,
+    IdempotencyKeyReused,
+    LedgerError,
+    NotFound,
+    ValidationError,
+)
 from ledger.ids import (
     AccountRef,
+    derived_entry_id,
     entry_ledger_id,
     ledger_token,
     new_account_id,
@@ -28,6 +37,7 @@ from ledger.model import (
     Balance,
     Entry,
     EntryKind,
+    EntryStatus,
     LedgerRecord,
     Overdraft,
     OverdraftMode,
@@ -44,9 +54,15 @@ from ledger.plan import (
     plan_account,
     plan_entry,
     plan_ledger,
+    plan_overdraft_change,
+    plan_post,
+    plan_reversal,
+    plan_void,
+    posting_request_hash,
+    reversal_request_hash,
 )
 from ledger.store import Store
-from ledger.store.keys import accounts_of, entries_of, ledgers_by_owner
+from ledger.store.keys import accounts_of, entries_of, expired_by, ledgers_by_owner
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -159,15 +175,7 @@ class Ledger:
         ledger_token(ledger_id)
         account_type = validate.choice("type", AccountType, type)
         resolved, registered = self._currency_of(ledger_id, currency)
-        mode = validate.choice("overdraft", OverdraftMode, overdraft)
-        if mode is OverdraftMode.LIMIT:
-            if credit_limit is None:
-                raise ValidationError("credit_limit", "overdraft limit needs a credit_limit")
-            limit = parse_amount(credit_limit, resolved, "credit_limit")
-        elif credit_limit is not None:
-            raise ValidationError("credit_limit", "credit_limit goes only with overdraft limit")
-        else:
-            limit = 0
+        policy = _overdraft(resolved, overdraft, credit_limit)
         key = validate.idempotency_key(idempotency_key)
         command = NewAccount(
             account_id=new_account_id(ledger_id, resolved, account_type.normal_balance, key),
@@ -179,7 +187,7 @@ class Ledger:
             code=validate.code(code),
             parent=None if parent_id is None else parse_account_id(parent_id),
             owner_id=validate.optional_text("owner_id", owner_id, limits.owner_id_length_max),
-            overdraft=Overdraft(mode, limit),
+            overdraft=policy,
             metadata=validate.metadata(metadata),
             key_digest=None if key is None else hashlib.sha256(key.encode()).hexdigest(),
         )
@@ -244,9 +252,12 @@ class Ledger:
         self,
         ledger_id: str,
         lines: Sequence[LineInput],
+        *,
+        pending: bool = False,
+        expires_in: int | None = None,
         **options: Unpack[EntryOptions],
     ) -> Entry:
-        """Post a balanced multi-line journal entry."""
+        """Post a balanced multi-line journal entry, or create it pending (two-phase)."""
         ledger_token(ledger_id)
         drafts = []
         for index, line in enumerate(lines):
@@ -259,7 +270,10 @@ class Ledger:
                     parse_amount(line.amount, account.currency, f"lines[{index}].amount"),
                 )
             )
-        return self._post(ledger_id, EntryKind.ENTRY, drafts, options)
+        if not pending and expires_in is not None:
+            raise ValidationError("expires_in", "expires_in goes only with a pending entry")
+        terms = _PendingTerms(expires_in) if pending else None
+        return self._post(ledger_id, EntryKind.ENTRY, drafts, options, terms)
 
     def deposit(
         self,
@@ -348,6 +362,155 @@ class Ledger:
         )
         return self._store.page(query, _page_size(limit), cursor, Entry)
 
+    # Two-phase entries, holds and escrows
+
+    def hold(
+        self,
+        account_id: str,
+        amount: Amount,
+        *,
+        counterparty_account_id: str | None = None,
+        expires_in: int | None = None,
+        **options: Unpack[EntryOptions],
+    ) -> Entry:
+        """Reserve an amount of the account for the counterparty (default: world), pending."""
+        return self._preset(
+            EntryKind.HOLD,
+            account_id,
+            counterparty_account_id,
+            amount,
+            options,
+            inflow=False,
+            pending=_PendingTerms(expires_in),
+        )
+
+    def confirm_hold(self, hold_id: str, amount: Amount | None = None) -> Entry:
+        """Settle a hold, fully or for less (the rest is released)."""
+        return self.post_pending(self._pending_of(hold_id, EntryKind.HOLD).id, amount)
+
+    def release_hold(self, hold_id: str) -> Entry:
+        """Give a held amount back to the account."""
+        return self.void_pending(self._pending_of(hold_id, EntryKind.HOLD).id)
+
+    def escrow(
+        self,
+        buyer_account_id: str,
+        seller_account_id: str,
+        amount: Amount,
+        *,
+        expires_in: int | None = None,
+        **options: Unpack[EntryOptions],
+    ) -> Entry:
+        """Set an amount of the buyer's aside for the seller, pending."""
+        return self._preset(
+            EntryKind.ESCROW,
+            buyer_account_id,
+            seller_account_id,
+            amount,
+            options,
+            inflow=False,
+            pending=_PendingTerms(expires_in),
+        )
+
+    def release_escrow(self, escrow_id: str) -> Entry:
+        """Pay the escrowed amount to the seller."""
+        return self.post_pending(self._pending_of(escrow_id, EntryKind.ESCROW).id)
+
+    def refund_escrow(self, escrow_id: str) -> Entry:
+        """Return the escrowed amount to the buyer."""
+        return self.void_pending(self._pending_of(escrow_id, EntryKind.ESCROW).id)
+
+    def post_pending(self, entry_id: str, amount: Amount | None = None) -> Entry:
+        """Post a pending entry: one consistent read, then one guarded write. Returns the
+        pending entry, now posted, with `posting_entry_id`."""
+        pending = self.get_entry(entry_id)
+        currency = parse_account_id(pending.lines[0].account_id).currency
+        minor = None if amount is None else parse_amount(amount, currency)
+        posting_id = derived_entry_id(pending.id, "posting")
+        if pending.posting_entry_id == posting_id and self._is_replay(
+            posting_id, posting_request_hash(pending.id, minor)
+        ):
+            return replace(pending, replayed=True)
+        posting, resolved, plan = plan_post(pending, posting_id, minor, self._clock())
+        refusal = AlreadyResolved(
+            f"entry {pending.id} is resolved already", {"entry_id": pending.id}
+        )
+        written = self._write(posting, plan, posting_id, refusal)
+        return replace(resolved, replayed=written.replayed)
+
+    def void_pending(self, entry_id: str) -> Entry:
+        """Release a pending entry: one consistent read, then one write. Returns it voided."""
+        voided, plan = plan_void(self.get_entry(entry_id), self._clock())
+        self._store.execute(plan)
+        return voided
+
+    def expire_pending(self) -> int:
+        """Void every pending entry past its expiry, in bounded pages; returns how many."""
+        now = self._clock()
+        expired = 0
+        for shard in range(limits.expiry_shards):
+            cursor: str | None = None
+            for _ in range(limits.expiry_sweep_pages_max):
+                page = self._store.page(
+                    expired_by(shard, now), limits.expiry_sweep_page_size, cursor, Entry
+                )
+                for entry in page.items:
+                    expired += self._expire(entry, now)
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+        return expired
+
+    def _expire(self, entry: Entry, now: datetime) -> int:
+        """1 if this call expired the entry; 0 if a post or void resolved it first."""
+        try:
+            _, plan = plan_void(entry, now, EntryStatus.EXPIRED)
+            self._store.execute(plan)
+        except AlreadyResolved:
+            return 0
+        return 1
+
+    def _pending_of(self, entry_id: str, kind: EntryKind) -> Entry:
+        """The pending entry of a hold or escrow; any other entry is not one."""
+        entry = self.get_entry(entry_id)
+        if entry.kind is not kind:
+            raise NotFound(kind.value, entry_id)
+        return entry
+
+    def _is_replay(self, derived_id: str, expected_hash: str) -> bool:
+        derived = self._store.get(Target("entry", derived_id), Entry)
+        return derived is not None and derived.request_hash == expected_hash
+
+    # Corrections and credit
+
+    def reverse(self, entry_id: str, *, description: str | None = None) -> Entry:
+        """Post the mirror of an entry, linked both ways; an entry is reversed at most once."""
+        text = validate.optional_text("description", description, limits.description_length_max)
+        original = self.get_entry(entry_id)
+        reversal_id = derived_entry_id(original.id, "reversal")
+        if original.reversed_by == reversal_id and self._is_replay(
+            reversal_id, reversal_request_hash(original.id, text)
+        ):
+            return replace(self.get_entry(reversal_id), replayed=True)
+        reversal, plan = plan_reversal(original, reversal_id, text, self._clock())
+        refusal = AlreadyReversed(
+            f"entry {original.id} is reversed already", {"entry_id": original.id}
+        )
+        return self._write(reversal, plan, reversal_id, refusal)
+
+    def set_overdraft(
+        self,
+        account_id: str,
+        overdraft: OverdraftMode | str,
+        credit_limit: Amount | None = None,
+    ) -> Account:
+        """Change an account's overdraft policy or credit limit; a limit below what is drawn
+        is refused."""
+        account = self.get_account(account_id)
+        policy = _overdraft(account.currency, overdraft, credit_limit)
+        self._store.execute(plan_overdraft_change(account, policy, self._clock()))
+        return self.get_account(account_id)
+
     # Internals
 
     def _preset(
@@ -359,6 +522,7 @@ class Ledger:
         options: EntryOptions,
         *,
         inflow: bool,
+        pending: _PendingTerms | None = None,
     ) -> Entry:
         """A two-line entry: the account gains (inflow) or gives (outflow) on its own side."""
         account = parse_account_id(account_id)
@@ -371,10 +535,15 @@ class Ledger:
         minor = parse_amount(amount, account.currency)
         side = account.normal_balance if inflow else account.normal_balance.opposite
         lines = [LineDraft(account, side, minor), LineDraft(counterparty, side.opposite, minor)]
-        return self._post(account.ledger_id, kind, lines, options)
+        return self._post(account.ledger_id, kind, lines, options, pending)
 
     def _post(
-        self, ledger_id: str, kind: EntryKind, lines: Sequence[LineDraft], options: EntryOptions
+        self,
+        ledger_id: str,
+        kind: EntryKind,
+        lines: Sequence[LineDraft],
+        options: EntryOptions,
+        pending: _PendingTerms | None = None,
     ) -> Entry:
         key = validate.idempotency_key(options.get("idempotency_key"))
         command = NewEntry(
@@ -390,23 +559,65 @@ class Ledger:
             ),
             metadata=validate.metadata(options.get("metadata")),
             effective_at=validate.moment("effective_at", options.get("effective_at")),
+            pending=pending is not None,
+            expires_in=None if pending is None else _expires_in(pending.expires_in),
         )
         entry, plan = plan_entry(command, self._clock())
         return self._write(entry, plan, key)
 
-    def _write(self, record: R, plan: WritePlan, idempotency_key: str | None) -> R:
-        """Execute the plan; if its record exists already, replay it or refuse the reused key."""
+    def _write(
+        self,
+        record: R,
+        plan: WritePlan,
+        idempotency_key: str | None,
+        refusal: LedgerError | None = None,
+    ) -> R:
+        """Execute the plan; if its record exists already, replay it or refuse the reused key
+        (or raise `refusal`, for records whose id derives from another entry)."""
         try:
             self._store.execute(plan)
         except Duplicate as duplicate:
             existing = duplicate.existing
             if type(existing) is not type(record) or existing.request_hash != record.request_hash:
-                raise IdempotencyKeyReused(
+                raise refusal or IdempotencyKeyReused(
                     "this idempotency key was already used for a different request"
                 ) from None
             # Without a key the id was random: only this call's own retry can have written it.
             return replace(existing, replayed=idempotency_key is not None)
         return record
+
+
+@dataclass(frozen=True)
+class _PendingTerms:
+    """A request to create an entry pending, with an optional expiry in seconds."""
+
+    expires_in: int | None
+
+
+def _expires_in(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError("expires_in", "expires_in must be a whole number of seconds")
+    if not 1 <= value <= limits.expires_in_s_max:
+        raise ValidationError(
+            "expires_in", f"expires_in must be from 1 to {limits.expires_in_s_max} seconds"
+        )
+    return value
+
+
+def _overdraft(
+    currency: Currency, overdraft: OverdraftMode | str, credit_limit: Amount | None
+) -> Overdraft:
+    """An overdraft policy: a credit limit goes with, and only with, mode `limit`."""
+    mode = validate.choice("overdraft", OverdraftMode, overdraft)
+    if mode is OverdraftMode.LIMIT:
+        if credit_limit is None:
+            raise ValidationError("credit_limit", "overdraft limit needs a credit_limit")
+        return Overdraft(mode, parse_amount(credit_limit, currency, "credit_limit"))
+    if credit_limit is not None:
+        raise ValidationError("credit_limit", "credit_limit goes only with overdraft limit")
+    return Overdraft(mode)
 
 
 def _check_same_currency(account: AccountRef, counterparty: AccountRef) -> None:

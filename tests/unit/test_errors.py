@@ -7,13 +7,19 @@ import pytest
 from ledger import errors
 from ledger.errors import LedgerError, NotFound, ValidationError
 
-# The API.md errors table, plus account_not_empty (an addition of this implementation).
+# The API.md errors table, plus account_not_empty and credit_limit_in_use (additions).
 contract = {
     "ValidationError": ("validation_error", 400),
     "UnbalancedEntry": ("unbalanced_entry", 400),
     "NotFound": ("not_found", 404),
     "IdempotencyKeyReused": ("idempotency_key_reused", 409),
     "CodeTaken": ("code_taken", 409),
+    "AlreadyResolved": ("already_resolved", 409),
+    "AlreadyReversed": ("already_reversed", 409),
+    "AmountExceedsPending": ("amount_exceeds_pending", 422),
+    "PendingExpired": ("pending_expired", 422),
+    "NotPending": ("not_pending", 422),
+    "CreditLimitInUse": ("credit_limit_in_use", 422),
     "InsufficientFunds": ("insufficient_funds", 422),
     "AccountInactive": ("account_inactive", 422),
     "AccountNotEmpty": ("account_not_empty", 422),

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ledger import limits
 from ledger.errors import ValidationError
-from ledger.model import Account, AccountType, Entry, LedgerRecord
+from ledger.model import Account, AccountType, Entry, EntryStatus, LedgerRecord
 from ledger.operations import Claim, Target
 
 Key = dict[str, str]
 
 # Every index projects keys only: a balance update then writes no index item, and a
 # listing reads the current items by key, strongly consistent.
-indexes = ("gsi1", "gsi2", "gsi3")
+indexes = ("gsi1", "gsi2", "gsi3", "gsi4")
 
 
 def timestamp(moment: datetime) -> str:
@@ -63,7 +65,21 @@ def index_keys(record: LedgerRecord | Account | Entry | Claim) -> Key:
         if record.reference is not None:
             keys["gsi3pk"] = f"LEDGER#{record.ledger_id}#REF#{record.reference}"
             keys["gsi3sk"] = sort
+        if record.status is EntryStatus.PENDING and record.expires_at is not None:
+            keys["gsi4pk"] = expiry_partition(record.id)
+            keys["gsi4sk"] = f"{timestamp(record.expires_at)}#{record.id}"
     return keys
+
+
+def expiry_partition(entry_id: str) -> str:
+    """The expiry index partition of a pending entry, spread by a digest of its id."""
+    shard = int(hashlib.sha256(entry_id.encode()).hexdigest(), 16) % limits.expiry_shards
+    return f"EXPIRY#{shard}"
+
+
+def expired_by(shard: int, now: datetime) -> IndexQuery:
+    """Pending entries of one expiry partition whose expiry is before `now`, oldest first."""
+    return IndexQuery("gsi4", f"EXPIRY#{shard}", "", False, sort_before=timestamp(now))
 
 
 @dataclass(frozen=True)
@@ -74,6 +90,12 @@ class IndexQuery:
     partition: str
     sort_prefix: str
     descending: bool
+    sort_before: str | None = None
+
+    def matches(self, sort_key: str) -> bool:
+        """Whether an item with this sort key (in this partition) belongs to the listing."""
+        is_before = self.sort_before is None or sort_key < self.sort_before
+        return sort_key.startswith(self.sort_prefix) and is_before
 
 
 def ledgers_by_owner(owner_id: str) -> IndexQuery:
@@ -124,7 +146,7 @@ def decode_cursor(cursor: str, query: IndexQuery) -> Key:
         or set(key) != expected
         or not all(isinstance(value, str) for value in key.values())
         or key[f"{query.index}pk"] != query.partition
-        or not key[f"{query.index}sk"].startswith(query.sort_prefix)
+        or not query.matches(key[f"{query.index}sk"])
     ):
         raise ValidationError("cursor", "cursor is not one this listing returned")
     return key

@@ -9,13 +9,16 @@ from typing import cast
 from ledger.model import Account, Entry, LedgerRecord, Page, Totals
 from ledger.operations import (
     ApplyDelta,
+    ChangeOverdraft,
     ClaimUnique,
     EnsureWorld,
+    MarkReversed,
     Operation,
     PutNew,
     RegisterCurrency,
     RequireLedger,
     RequireParent,
+    ResolvePending,
     SetStatus,
     Stored,
     Target,
@@ -71,9 +74,7 @@ class MemoryStore:
                 if not isinstance(item, kind):
                     continue
                 keys = index_keys(item)
-                if keys.get(partition) == query.partition and keys[sort].startswith(
-                    query.sort_prefix
-                ):
+                if keys.get(partition) == query.partition and query.matches(keys[sort]):
                     rows.append(
                         ({"pk": pk, "sk": sk, partition: keys[partition], sort: keys[sort]}, item)
                     )
@@ -113,6 +114,20 @@ def _applied(operation: Operation, current: Stored) -> Stored:
         case RegisterCurrency(currency=currency):
             ledger = cast(LedgerRecord, current)
             return replace(ledger, currencies={**ledger.currencies, currency.code: currency.scale})
+        case ResolvePending(status=status, posting_entry_id=posting_entry_id):
+            entry = cast(Entry, current)
+            return replace(entry, status=status, posting_entry_id=posting_entry_id)
+        case MarkReversed(reversal_id=reversal_id):
+            return replace(cast(Entry, current), reversed_by=reversal_id)
+        case ChangeOverdraft():
+            account = cast(Account, current)
+            return replace(
+                account,
+                overdraft=operation.overdraft,
+                headroom=account.headroom + operation.headroom_change,
+                version=account.version + 1,
+                updated_at=operation.at,
+            )
         case RequireLedger() | RequireParent():
             return current
 

@@ -30,6 +30,7 @@ Item = dict[str, "AttributeValueTypeDef"]
 Record = LedgerRecord | Account | Entry | Claim
 
 claim_kinds: dict[str, ClaimKind] = {"code": "code", "key": "key"}
+entry_links = ("pending_id", "posting_entry_id", "reverses", "reversed_by")
 
 totals_fields = (
     "posted_debits",
@@ -160,6 +161,10 @@ def _entry_body(entry: Entry) -> Item:
     }
     _optional(item, "description", entry.description)
     _optional(item, "reference", entry.reference)
+    if entry.expires_at is not None:
+        item["expires_at"] = string(timestamp(entry.expires_at))
+    for name in entry_links:
+        _optional(item, name, getattr(entry, name))
     return item
 
 
@@ -218,6 +223,7 @@ def _decode_account(values: _Values) -> Account:
 
 
 def _decode_entry(values: _Values, item: dict[str, Any]) -> Entry:
+    expires_at = values.optional("expires_at")
     return Entry(
         id=values.string("id"),
         ledger_id=values.string("ledger_id"),
@@ -238,6 +244,11 @@ def _decode_entry(values: _Values, item: dict[str, Any]) -> Entry:
         description=values.optional("description"),
         reference=values.optional("reference"),
         metadata=values.string_map("metadata"),
+        expires_at=None if expires_at is None else _moment(expires_at),
+        pending_id=values.optional("pending_id"),
+        posting_entry_id=values.optional("posting_entry_id"),
+        reverses=values.optional("reverses"),
+        reversed_by=values.optional("reversed_by"),
     )
 
 

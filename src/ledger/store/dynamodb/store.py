@@ -151,14 +151,18 @@ class DynamoDBStore:
         self, query: IndexQuery, count: int, cursor: str | None
     ) -> list[dict[str, str]]:
         partition, sort = f"{query.index}pk", f"{query.index}sk"
+        if query.sort_before is None:
+            sort_condition, bound = "begins_with(#sort, :bound)", query.sort_prefix
+        else:
+            sort_condition, bound = "#sort < :bound", query.sort_before
         arguments: dict[str, Any] = {
             "TableName": self.table_name,
             "IndexName": query.index,
-            "KeyConditionExpression": "#partition = :partition AND begins_with(#sort, :prefix)",
+            "KeyConditionExpression": f"#partition = :partition AND {sort_condition}",
             "ExpressionAttributeNames": {"#partition": partition, "#sort": sort},
             "ExpressionAttributeValues": {
                 ":partition": string(query.partition),
-                ":prefix": string(query.sort_prefix),
+                ":bound": string(bound),
             },
             "ScanIndexForward": not query.descending,
         }

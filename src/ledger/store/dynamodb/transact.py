@@ -5,16 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from ledger.model import AccountStatus, OverdraftMode
+from ledger.model import AccountStatus, EntryStatus, OverdraftMode
 from ledger.operations import (
     ApplyDelta,
+    ChangeOverdraft,
     ClaimUnique,
     EnsureWorld,
+    MarkReversed,
     Operation,
     PutNew,
     RegisterCurrency,
     RequireLedger,
     RequireParent,
+    ResolvePending,
     SetStatus,
 )
 from ledger.store.dynamodb.codec import encode, number, string, totals_fields
@@ -35,6 +38,17 @@ posted_is_zero = "#posted_debits = #posted_credits"
 nothing_pending = "#pending_debits = :zero AND #pending_credits = :zero"
 currency_has_scale = "#currencies.#code = :scale"
 currency_is_free_or_same = f"(attribute_not_exists(#currencies.#code) OR {currency_has_scale})"
+entry_is_pending = "#status = :pending"
+entry_is_unexpired = "(attribute_not_exists(#expires_at) OR #expires_at > :now)"
+entry_is_expired = "#expires_at <= :now"
+entry_is_posted = "#status = :posted"
+# An entry created pending shows it by its posting entry once posted; only the posting
+# entry itself can be reversed.
+entry_is_unreversed = (
+    "attribute_not_exists(#reversed_by) AND attribute_not_exists(#posting_entry_id)"
+)
+overdraft_is_unchanged = "#overdraft_mode = :previous_mode AND #credit_limit = :previous_limit"
+headroom_covers_new_limit = "#headroom >= :needed"
 
 
 # A failed condition hands back the item as it was, so the failure can be explained unread.
@@ -86,12 +100,31 @@ def _action(operation: Operation, table_name: str) -> dict[str, Any]:
             condition, expression = _requirement(operation)
             check = {**base, "Key": key, "ConditionExpression": condition}
             return {"ConditionCheck": {**check, **expression.arguments(), **_all_old}}
-        case ApplyDelta():
-            return {"Update": {**base, "Key": key, **_delta(operation), **_all_old}}
-        case SetStatus():
-            return {"Update": {**base, "Key": key, **_status(operation), **_all_old}}
         case _:
-            return {"Update": {**base, "Key": key, **_currency(operation), **_all_old}}
+            return {"Update": {**base, "Key": key, **_update(operation), **_all_old}}
+
+
+def _update(
+    operation: ApplyDelta
+    | SetStatus
+    | RegisterCurrency
+    | ResolvePending
+    | MarkReversed
+    | ChangeOverdraft,
+) -> dict[str, Any]:
+    match operation:
+        case ApplyDelta():
+            return _delta(operation)
+        case SetStatus():
+            return _status(operation)
+        case RegisterCurrency():
+            return _currency(operation)
+        case ResolvePending():
+            return _resolution(operation)
+        case MarkReversed():
+            return _reversal_link(operation)
+        case _:
+            return _overdraft(operation)
 
 
 def _create_unless_exists(item: dict[str, AttributeValueTypeDef]) -> dict[str, Any]:
@@ -125,11 +158,14 @@ def _requirement(operation: RequireLedger | RequireParent) -> tuple[str, _Expres
 
 def _delta(delta: ApplyDelta) -> dict[str, Any]:
     expression = _Expression()
-    expression.name("status", "currency", "ledger_id", "version", "last_entry_id", "updated_at")
-    expression.value("active", string(AccountStatus.ACTIVE))
+    expression.name("currency", "ledger_id", "version", "last_entry_id", "updated_at")
     expression.value("currency", string(delta.currency))
     expression.value("ledger_id", string(delta.ledger_id))
-    clauses = [item_exists, account_is_active, currency_matches, ledger_matches]
+    clauses = [item_exists, currency_matches, ledger_matches]
+    if delta.require_active:
+        expression.name("status")
+        expression.value("active", string(AccountStatus.ACTIVE))
+        clauses.insert(1, account_is_active)
     if delta.outflow > 0:
         expression.name("overdraft_mode", "headroom")
         expression.value("allow", string(OverdraftMode.ALLOW))
@@ -181,5 +217,64 @@ def _currency(registration: RegisterCurrency) -> dict[str, Any]:
     return {
         "ConditionExpression": _all(item_exists, currency_is_free_or_same),
         "UpdateExpression": "SET #currencies.#code = :scale",
+        **expression.arguments(),
+    }
+
+
+def _resolution(resolution: ResolvePending) -> dict[str, Any]:
+    expression = _Expression()
+    expression.name("status", "gsi4pk", "gsi4sk")
+    expression.value("pending", string(EntryStatus.PENDING))
+    expression.value("target", string(resolution.status))
+    clauses = [item_exists, entry_is_pending]
+    if resolution.status is not EntryStatus.VOIDED:
+        expression.name("expires_at")
+        expression.value("now", string(timestamp(resolution.at)))
+        is_posting = resolution.status is EntryStatus.POSTED
+        clauses.append(entry_is_unexpired if is_posting else entry_is_expired)
+    assignments = ["#status = :target"]
+    if resolution.posting_entry_id is not None:
+        expression.name("posting_entry_id")
+        expression.value("posting_entry_id", string(resolution.posting_entry_id))
+        assignments.append("#posting_entry_id = :posting_entry_id")
+    return {
+        "ConditionExpression": _all(*clauses),
+        # Leaving the expiry index keeps it sparse: only unresolved entries are in it.
+        "UpdateExpression": f"SET {', '.join(assignments)} REMOVE #gsi4pk, #gsi4sk",
+        **expression.arguments(),
+    }
+
+
+def _reversal_link(link: MarkReversed) -> dict[str, Any]:
+    expression = _Expression()
+    expression.name("status", "reversed_by", "posting_entry_id")
+    expression.value("posted", string(EntryStatus.POSTED))
+    expression.value("reversal", string(link.reversal_id))
+    return {
+        "ConditionExpression": _all(item_exists, entry_is_posted, entry_is_unreversed),
+        "UpdateExpression": "SET #reversed_by = :reversal",
+        **expression.arguments(),
+    }
+
+
+def _overdraft(change: ChangeOverdraft) -> dict[str, Any]:
+    expression = _Expression()
+    expression.name("overdraft_mode", "credit_limit", "headroom", "version", "updated_at")
+    expression.value("previous_mode", string(change.previous.mode))
+    expression.value("previous_limit", number(change.previous.credit_limit))
+    expression.value("mode", string(change.overdraft.mode))
+    expression.value("limit", number(change.overdraft.credit_limit))
+    expression.value("change", number(change.headroom_change))
+    expression.value("now", string(timestamp(change.at)))
+    expression.value("one", number(1))
+    clauses = [item_exists, overdraft_is_unchanged]
+    needed = change.headroom_needed
+    if needed is not None:
+        expression.value("needed", number(needed))
+        clauses.append(headroom_covers_new_limit)
+    return {
+        "ConditionExpression": _all(*clauses),
+        "UpdateExpression": "SET #overdraft_mode = :mode, #credit_limit = :limit, "
+        "#updated_at = :now ADD #headroom :change, #version :one",
         **expression.arguments(),
     }
