@@ -2,7 +2,8 @@
 
 from ledger.errors import LedgerError
 from ledger.model import Account, AccountType, Balance, Entry, LedgerRecord, Page, Side
-from ledger.service import Ledger, LineInput
+from ledger.requests import LineInput
+from ledger.service import Ledger
 from ledger.store.memory import MemoryStore
 
 __all__ = [

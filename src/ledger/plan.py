@@ -194,6 +194,8 @@ class NewEntry:
     effective_at: datetime | None
     pending: bool = False
     expires_in: int | None = None
+    # Entries of one batch carry the batch's digest, so no entry of a changed batch replays.
+    batch_hash: str | None = None
 
 
 def plan_entry(command: NewEntry, now: datetime) -> tuple[Entry, WritePlan]:
@@ -240,6 +242,7 @@ def plan_entry(command: NewEntry, now: datetime) -> tuple[Entry, WritePlan]:
                 "effective_at": command.effective_at,
                 "pending": command.pending,
                 "expires_in": expires_in,
+                "batch": command.batch_hash,
             }
         ),
         description=command.description,

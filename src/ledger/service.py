@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING, TypedDict, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ledger import limits, validate
 from ledger.errors import (
     AlreadyResolved,
     AlreadyReversed,
-    CurrencyMismatch,
     IdempotencyKeyReused,
     LedgerError,
     NotFound,
     ValidationError,
 )
 from ledger.ids import (
-    AccountRef,
     derived_entry_id,
     entry_ledger_id,
     ledger_token,
@@ -28,7 +25,6 @@ from ledger.ids import (
     new_entry_id,
     new_ledger_id,
     parse_account_id,
-    world_account_id,
 )
 from ledger.model import (
     Account,
@@ -39,18 +35,14 @@ from ledger.model import (
     EntryKind,
     EntryStatus,
     LedgerRecord,
-    Overdraft,
     OverdraftMode,
     Page,
-    Side,
 )
 from ledger.money import Currency, builtin_currencies, parse_amount
 from ledger.operations import Duplicate, RegisterCurrency, SetStatus, Target, WritePlan
 from ledger.plan import (
     LineDraft,
     NewAccount,
-    NewEntry,
-    check_currency,
     plan_account,
     plan_entry,
     plan_ledger,
@@ -61,39 +53,32 @@ from ledger.plan import (
     posting_request_hash,
     reversal_request_hash,
 )
+from ledger.requests import (
+    Amount,
+    EntryOptions,
+    LineInput,
+    PendingTerms,
+    entry_command,
+    line_drafts,
+    overdraft_policy,
+    page_size,
+    two_line_drafts,
+)
 from ledger.store import Store
 from ledger.store.keys import accounts_of, entries_of, expired_by, ledgers_by_owner
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-Amount = str | Decimal
 R = TypeVar("R", LedgerRecord, Account, Entry)
+
+
+__all__ = ["Ledger", "LineInput", "utc_now"]
 
 
 def utc_now() -> datetime:
     """The current time in UTC."""
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class LineInput:
-    """One line of a journal entry as a caller gives it."""
-
-    account_id: str
-    side: Side | str
-    amount: Amount
-    currency: str | None = None
-
-
-class EntryOptions(TypedDict, total=False):
-    """What every entry-creating call takes besides its accounts and amounts."""
-
-    description: str | None
-    reference: str | None
-    effective_at: datetime | None
-    metadata: dict[str, str] | None
-    idempotency_key: str | None
 
 
 class Ledger:
@@ -139,7 +124,7 @@ class Ledger:
         """An owner's ledgers, oldest first."""
         owner = validate.text("owner_id", owner_id, limits.owner_id_length_max)
         query = ledgers_by_owner(owner)
-        return self._store.page(query, _page_size(limit), cursor, LedgerRecord)
+        return self._store.page(query, page_size(limit), cursor, LedgerRecord)
 
     def register_currency(self, ledger_id: str, code: str, scale: int) -> Currency:
         """Add a currency with its scale to a ledger; the same scale again is a no-op."""
@@ -175,7 +160,7 @@ class Ledger:
         ledger_token(ledger_id)
         account_type = validate.choice("type", AccountType, type)
         resolved, registered = self._currency_of(ledger_id, currency)
-        policy = _overdraft(resolved, overdraft, credit_limit)
+        policy = overdraft_policy(resolved, overdraft, credit_limit)
         key = validate.idempotency_key(idempotency_key)
         command = NewAccount(
             account_id=new_account_id(ledger_id, resolved, account_type.normal_balance, key),
@@ -236,7 +221,7 @@ class Ledger:
             validate.optional_text("owner_id", owner_id, limits.owner_id_length_max),
             validate.optional_text("parent_id", parent_id, limits.name_length_max),
         )
-        return self._store.page(query, _page_size(limit), cursor, Account)
+        return self._store.page(query, page_size(limit), cursor, Account)
 
     def set_account_status(self, account_id: str, status: AccountStatus | str) -> Account:
         """Suspend, reactivate or close an account; closing needs zero balances."""
@@ -259,20 +244,10 @@ class Ledger:
     ) -> Entry:
         """Post a balanced multi-line journal entry, or create it pending (two-phase)."""
         ledger_token(ledger_id)
-        drafts = []
-        for index, line in enumerate(lines):
-            account = parse_account_id(line.account_id)
-            check_currency(line.currency, account, f"lines[{index}].currency")
-            drafts.append(
-                LineDraft(
-                    account,
-                    validate.choice(f"lines[{index}].side", Side, line.side),
-                    parse_amount(line.amount, account.currency, f"lines[{index}].amount"),
-                )
-            )
+        drafts = line_drafts(lines)
         if not pending and expires_in is not None:
             raise ValidationError("expires_in", "expires_in goes only with a pending entry")
-        terms = _PendingTerms(expires_in) if pending else None
+        terms = PendingTerms(expires_in) if pending else None
         return self._post(ledger_id, EntryKind.ENTRY, drafts, options, terms)
 
     def deposit(
@@ -360,7 +335,7 @@ class Ledger:
         query = entries_of(
             ledger_id, validate.optional_text("reference", reference, limits.reference_length_max)
         )
-        return self._store.page(query, _page_size(limit), cursor, Entry)
+        return self._store.page(query, page_size(limit), cursor, Entry)
 
     # Two-phase entries, holds and escrows
 
@@ -381,7 +356,7 @@ class Ledger:
             amount,
             options,
             inflow=False,
-            pending=_PendingTerms(expires_in),
+            pending=PendingTerms(expires_in),
         )
 
     def confirm_hold(self, hold_id: str, amount: Amount | None = None) -> Entry:
@@ -409,7 +384,7 @@ class Ledger:
             amount,
             options,
             inflow=False,
-            pending=_PendingTerms(expires_in),
+            pending=PendingTerms(expires_in),
         )
 
     def release_escrow(self, escrow_id: str) -> Entry:
@@ -507,7 +482,7 @@ class Ledger:
         """Change an account's overdraft policy or credit limit; a limit below what is drawn
         is refused."""
         account = self.get_account(account_id)
-        policy = _overdraft(account.currency, overdraft, credit_limit)
+        policy = overdraft_policy(account.currency, overdraft, credit_limit)
         self._store.execute(plan_overdraft_change(account, policy, self._clock()))
         return self.get_account(account_id)
 
@@ -522,20 +497,11 @@ class Ledger:
         options: EntryOptions,
         *,
         inflow: bool,
-        pending: _PendingTerms | None = None,
+        pending: PendingTerms | None = None,
     ) -> Entry:
         """A two-line entry: the account gains (inflow) or gives (outflow) on its own side."""
-        account = parse_account_id(account_id)
-        counterparty = (
-            parse_account_id(world_account_id(account.ledger_id, account.currency))
-            if counterparty_id is None
-            else parse_account_id(counterparty_id)
-        )
-        _check_same_currency(account, counterparty)
-        minor = parse_amount(amount, account.currency)
-        side = account.normal_balance if inflow else account.normal_balance.opposite
-        lines = [LineDraft(account, side, minor), LineDraft(counterparty, side.opposite, minor)]
-        return self._post(account.ledger_id, kind, lines, options, pending)
+        lines = two_line_drafts(account_id, counterparty_id, amount, inflow=inflow)
+        return self._post(lines[0].account.ledger_id, kind, lines, options, pending)
 
     def _post(
         self,
@@ -543,25 +509,11 @@ class Ledger:
         kind: EntryKind,
         lines: Sequence[LineDraft],
         options: EntryOptions,
-        pending: _PendingTerms | None = None,
+        pending: PendingTerms | None = None,
     ) -> Entry:
         key = validate.idempotency_key(options.get("idempotency_key"))
-        command = NewEntry(
-            entry_id=new_entry_id(ledger_id, key),
-            ledger_id=ledger_id,
-            kind=kind,
-            lines=lines,
-            description=validate.optional_text(
-                "description", options.get("description"), limits.description_length_max
-            ),
-            reference=validate.optional_text(
-                "reference", options.get("reference"), limits.reference_length_max
-            ),
-            metadata=validate.metadata(options.get("metadata")),
-            effective_at=validate.moment("effective_at", options.get("effective_at")),
-            pending=pending is not None,
-            expires_in=None if pending is None else _expires_in(pending.expires_in),
-        )
+        entry_id = new_entry_id(ledger_id, key)
+        command = entry_command(entry_id, ledger_id, kind, lines, options, pending=pending)
         entry, plan = plan_entry(command, self._clock())
         return self._write(entry, plan, key)
 
@@ -585,57 +537,3 @@ class Ledger:
             # Without a key the id was random: only this call's own retry can have written it.
             return replace(existing, replayed=idempotency_key is not None)
         return record
-
-
-@dataclass(frozen=True)
-class _PendingTerms:
-    """A request to create an entry pending, with an optional expiry in seconds."""
-
-    expires_in: int | None
-
-
-def _expires_in(value: object) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError("expires_in", "expires_in must be a whole number of seconds")
-    if not 1 <= value <= limits.expires_in_s_max:
-        raise ValidationError(
-            "expires_in", f"expires_in must be from 1 to {limits.expires_in_s_max} seconds"
-        )
-    return value
-
-
-def _overdraft(
-    currency: Currency, overdraft: OverdraftMode | str, credit_limit: Amount | None
-) -> Overdraft:
-    """An overdraft policy: a credit limit goes with, and only with, mode `limit`."""
-    mode = validate.choice("overdraft", OverdraftMode, overdraft)
-    if mode is OverdraftMode.LIMIT:
-        if credit_limit is None:
-            raise ValidationError("credit_limit", "overdraft limit needs a credit_limit")
-        return Overdraft(mode, parse_amount(credit_limit, currency, "credit_limit"))
-    if credit_limit is not None:
-        raise ValidationError("credit_limit", "credit_limit goes only with overdraft limit")
-    return Overdraft(mode)
-
-
-def _check_same_currency(account: AccountRef, counterparty: AccountRef) -> None:
-    if account.currency != counterparty.currency:
-        raise CurrencyMismatch(
-            f"account {account.id} holds {account.currency.code} but "
-            f"{counterparty.id} holds {counterparty.currency.code}",
-            {"account_id": counterparty.id},
-        )
-
-
-def _page_size(limit: int) -> int:
-    if (
-        isinstance(limit, bool)
-        or not isinstance(limit, int)
-        or not 1 <= limit <= limits.page_size_max
-    ):
-        raise ValidationError(
-            "limit", f"limit must be a whole number from 1 to {limits.page_size_max}"
-        )
-    return limit
