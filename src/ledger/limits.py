@@ -11,6 +11,8 @@ currency_scale_max = 18
 # for the pending or reversed entry that posting, voiding and reversing also update.
 lines_per_entry_min = 2
 lines_per_entry_max = 98
+transaction_items_max = 100
+batch_operations_max = 50
 
 name_length_max = 200
 description_length_max = 1000

@@ -69,6 +69,7 @@ class EntryKind(StrEnum):
     ESCROW = "escrow"
     POST = "post"
     REVERSAL = "reversal"
+    CONVERSION = "conversion"
     ENTRY = "entry"
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ledger import limits, validate
+from ledger.batch import BatchResult, operation_of, plan_batch
 from ledger.errors import (
     AlreadyResolved,
     AlreadyReversed,
@@ -58,6 +59,7 @@ from ledger.requests import (
     EntryOptions,
     LineInput,
     PendingTerms,
+    conversion_drafts,
     entry_command,
     line_drafts,
     overdraft_policy,
@@ -336,6 +338,45 @@ class Ledger:
             ledger_id, validate.optional_text("reference", reference, limits.reference_length_max)
         )
         return self._store.page(query, page_size(limit), cursor, Entry)
+
+    def convert(
+        self,
+        from_account_id: str,
+        to_account_id: str,
+        from_amount: Amount,
+        to_amount: Amount,
+        **options: Unpack[EntryOptions],
+    ) -> Entry:
+        """Exchange between accounts of two currencies at the rate the amounts imply."""
+        lines = conversion_drafts(from_account_id, to_account_id, from_amount, to_amount)
+        return self._post(lines[0].account.ledger_id, EntryKind.CONVERSION, lines, options)
+
+    def batch(
+        self,
+        operations: Sequence[Mapping[str, Any]],
+        *,
+        net: bool = False,
+        idempotency_key: str | None = None,
+    ) -> BatchResult:
+        """Many operations as one transaction, all or nothing; a refusal names its operation
+        in `details.operation_index`. With `net`, transfers between the same two accounts are
+        netted into one entry first."""
+        key = validate.idempotency_key(idempotency_key)
+        planned = plan_batch(operations, key, net, self._clock())
+        try:
+            self._store.execute(planned.plan)
+        except Duplicate as duplicate:
+            hashes = {entry.id: entry.request_hash for entry in planned.entries}
+            existing = duplicate.existing
+            if not isinstance(existing, Entry) or hashes.get(existing.id) != existing.request_hash:
+                raise IdempotencyKeyReused(
+                    "this idempotency key was already used for a different batch"
+                ) from None
+            entries = [self.get_entry(entry.id) for entry in planned.entries]
+            return BatchResult(entries, planned.items_saved, replayed=True)
+        except LedgerError as error:
+            raise operation_of(error, planned.owners) from None
+        return BatchResult(planned.entries, planned.items_saved)
 
     # Two-phase entries, holds and escrows
 

@@ -1,0 +1,284 @@
+"""Atomic batches: many operations as one transaction, each account updated once (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, TypeVar, cast
+
+from ledger import limits, validate
+from ledger.errors import LedgerError, ValidationError
+from ledger.ids import new_entry_id
+from ledger.model import Entry, EntryKind, Totals
+from ledger.money import format_amount
+from ledger.operations import ApplyDelta, PutNew, WritePlan
+from ledger.plan import LineDraft, NewEntry, plan_entry, request_hash
+from ledger.requests import (
+    Amount,
+    EntryOptions,
+    LineInput,
+    PendingTerms,
+    conversion_drafts,
+    entry_command,
+    line_drafts,
+    two_line_drafts,
+)
+
+T = TypeVar("T")
+
+
+class OperationType(StrEnum):
+    """What a batch operation does: a preset, a conversion or a raw entry."""
+
+    DEPOSIT = "deposit"
+    REFUND = "refund"
+    WITHDRAWAL = "withdrawal"
+    SPEND = "spend"
+    TRANSFER = "transfer"
+    HOLD = "hold"
+    ESCROW = "escrow"
+    CONVERSION = "conversion"
+    ENTRY = "entry"
+
+
+_kinds = {
+    OperationType.DEPOSIT: EntryKind.DEPOSIT,
+    OperationType.REFUND: EntryKind.REFUND,
+    OperationType.WITHDRAWAL: EntryKind.WITHDRAWAL,
+    OperationType.SPEND: EntryKind.SPEND,
+    OperationType.TRANSFER: EntryKind.TRANSFER,
+    OperationType.HOLD: EntryKind.HOLD,
+    OperationType.ESCROW: EntryKind.ESCROW,
+    OperationType.CONVERSION: EntryKind.CONVERSION,
+    OperationType.ENTRY: EntryKind.ENTRY,
+}
+_option_fields = ("description", "reference", "metadata", "effective_at")
+
+# Each operation type: the fields it takes besides the common options.
+_fields: dict[str, frozenset[str]] = {
+    "deposit": frozenset({"account_id", "amount", "counterparty_account_id"}),
+    "refund": frozenset({"account_id", "amount", "counterparty_account_id"}),
+    "withdrawal": frozenset({"account_id", "amount", "counterparty_account_id"}),
+    "spend": frozenset({"account_id", "amount", "counterparty_account_id"}),
+    "transfer": frozenset({"from_account_id", "to_account_id", "amount"}),
+    "hold": frozenset({"account_id", "amount", "counterparty_account_id", "expires_in"}),
+    "escrow": frozenset({"buyer_account_id", "seller_account_id", "amount", "expires_in"}),
+    "conversion": frozenset({"from_account_id", "to_account_id", "from_amount", "to_amount"}),
+    "entry": frozenset({"ledger_id", "lines"}),
+}
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """The entries a batch wrote, in operation order, and what netting saved."""
+
+    entries: list[Entry]
+    items_saved: int
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class _Drafted:
+    """One operation turned into lines, before ids and validation of its options."""
+
+    index: int
+    kind: EntryKind
+    lines: list[LineDraft]
+    options: EntryOptions
+    pending: PendingTerms | None
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """A batch's entries and its one plan; `owners` maps accounts to the first operation
+    that moves them, so a refusal names its operation."""
+
+    entries: list[Entry]
+    plan: WritePlan
+    owners: dict[str, int]
+    items_saved: int
+
+
+def plan_batch(
+    operations: Sequence[Mapping[str, Any]], idempotency_key: str | None, net: bool, now: datetime
+) -> BatchPlan:
+    """All operations as one plan: every entry, and one merged update per account."""
+    if not 1 <= len(operations) <= limits.batch_operations_max:
+        raise ValidationError(
+            "operations", f"a batch has 1 to {limits.batch_operations_max} operations"
+        )
+    drafted = [_attributed(index, _draft, index, spec) for index, spec in enumerate(operations)]
+    ledger_id = drafted[0].lines[0].account.ledger_id
+    netted = _net(drafted) if net else drafted
+    batch_hash = request_hash({"operations": [dict(spec) for spec in operations], "net": net})
+    entries: list[Entry] = []
+    deltas: list[ApplyDelta] = []
+    owners: dict[str, int] = {}
+    for position, draft in enumerate(netted):
+        key = None if idempotency_key is None else f"{idempotency_key}\0{position}"
+        command = _attributed(draft.index, _command, draft, ledger_id, key, batch_hash)
+        entry, plan = _attributed(draft.index, plan_entry, command, now)
+        entries.append(entry)
+        for operation in plan.operations:
+            if isinstance(operation, ApplyDelta):
+                deltas.append(operation)
+                owners.setdefault(operation.account_id, draft.index)
+    merged = _merge(deltas)
+    if len(entries) + len(merged) > limits.transaction_items_max:
+        raise ValidationError(
+            "operations",
+            f"the batch writes {len(entries) + len(merged)} items; "
+            f"one transaction holds {limits.transaction_items_max}",
+        )
+    plan = WritePlan((*(PutNew(entry) for entry in entries), *merged))
+    return BatchPlan(entries, plan, owners, len(drafted) - len(netted))
+
+
+def operation_of(error: LedgerError, owners: dict[str, int]) -> LedgerError:
+    """The error with the index of the operation it concerns, where an account names it."""
+    account_id = error.details.get("account_id", error.details.get("id"))
+    if account_id in owners:
+        error.details["operation_index"] = owners[account_id]
+    return error
+
+
+def _attributed(index: int, function: Callable[..., T], *arguments: Any) -> T:
+    """Call `function`; a refusal it raises names operation `index`."""
+    try:
+        return function(*arguments)
+    except LedgerError as error:
+        error.details["operation_index"] = index
+        raise
+
+
+def _draft(index: int, spec: Mapping[str, Any]) -> _Drafted:
+    if not isinstance(spec, Mapping):
+        raise ValidationError("operations", "each operation is an object with a type")
+    kind = validate.choice("type", OperationType, spec.get("type"))
+    allowed = _fields[kind] | set(_option_fields) | {"type"}
+    unknown = sorted(set(spec) - allowed)
+    if unknown:
+        raise ValidationError(unknown[0], f"a {kind} operation takes no field {unknown[0]!r}")
+    options = cast("EntryOptions", {name: spec[name] for name in _option_fields if name in spec})
+    pending = None
+    if kind in (OperationType.HOLD, OperationType.ESCROW):
+        pending = PendingTerms(spec.get("expires_in"))
+    if kind is OperationType.CONVERSION:
+        lines = conversion_drafts(
+            _id(spec, "from_account_id"),
+            _id(spec, "to_account_id"),
+            _amount(spec, "from_amount"),
+            _amount(spec, "to_amount"),
+        )
+    elif kind is OperationType.ENTRY:
+        raw = spec.get("lines")
+        if not isinstance(raw, list):
+            raise ValidationError("lines", "an entry's lines are a list")
+        lines = line_drafts([_line(line) for line in raw])
+    elif kind in (OperationType.TRANSFER, OperationType.ESCROW):
+        payer, payee = ("from", "to") if kind is OperationType.TRANSFER else ("buyer", "seller")
+        lines = two_line_drafts(
+            _id(spec, f"{payer}_account_id"),
+            _optional_id(spec, f"{payee}_account_id"),
+            _amount(spec, "amount"),
+            inflow=False,
+        )
+    else:
+        lines = two_line_drafts(
+            _id(spec, "account_id"),
+            _optional_id(spec, "counterparty_account_id"),
+            _amount(spec, "amount"),
+            inflow=kind in (OperationType.DEPOSIT, OperationType.REFUND),
+        )
+    return _Drafted(index, _kinds[kind], lines, options, pending)
+
+
+def _id(spec: Mapping[str, Any], field: str) -> str:
+    value = spec.get(field)
+    if not isinstance(value, str):
+        raise ValidationError(field, f"{field} is required")
+    return value
+
+
+def _optional_id(spec: Mapping[str, Any], field: str) -> str | None:
+    return None if spec.get(field) is None else _id(spec, field)
+
+
+def _amount(spec: Mapping[str, Any], field: str) -> Amount:
+    value = spec.get(field)
+    if value is None:
+        raise ValidationError(field, f"{field} is required")
+    return cast("Amount", value)
+
+
+def _line(line: object) -> LineInput:
+    if not isinstance(line, Mapping):
+        raise ValidationError("lines", "each line is an object with account_id, side, amount")
+    return LineInput(
+        _id(line, "account_id"),
+        str(line.get("side")),
+        _amount(line, "amount"),
+        line.get("currency"),
+    )
+
+
+def _command(draft: _Drafted, ledger_id: str, key: str | None, batch_hash: str) -> NewEntry:
+    return entry_command(
+        new_entry_id(ledger_id, key),
+        ledger_id,
+        draft.kind,
+        draft.lines,
+        draft.options,
+        pending=draft.pending,
+        batch_hash=batch_hash,
+    )
+
+
+def _net(drafted: list[_Drafted]) -> list[_Drafted]:
+    """Replace the transfers between each pair of accounts by one transfer of the net amount
+    (none where they cancel out), in the place of the pair's first transfer."""
+    totals: dict[frozenset[str], int] = {}
+    firsts: dict[frozenset[str], _Drafted] = {}
+    for draft in drafted:
+        if draft.kind is EntryKind.TRANSFER:
+            payer, payee = draft.lines
+            pair = frozenset({payer.account.id, payee.account.id})
+            first = firsts.setdefault(pair, draft)
+            same_way = payer.account.id == first.lines[0].account.id
+            totals[pair] = totals.get(pair, 0) + (payer.amount if same_way else -payer.amount)
+    netted = []
+    for draft in drafted:
+        if draft.kind is not EntryKind.TRANSFER:
+            netted.append(draft)
+            continue
+        pair = frozenset(line.account.id for line in draft.lines)
+        if firsts[pair] is not draft or totals[pair] == 0:
+            continue
+        payer, payee = draft.lines if totals[pair] > 0 else draft.lines[::-1]
+        amount = format_amount(abs(totals[pair]), payer.account.currency)
+        lines = two_line_drafts(payer.account.id, payee.account.id, amount, inflow=False)
+        netted.append(replace(draft, lines=lines))
+    return netted
+
+
+def _merge(deltas: list[ApplyDelta]) -> list[ApplyDelta]:
+    """One update per account: the sum of its changes, guarded by its total outflow."""
+    merged: dict[str, ApplyDelta] = {}
+    for delta in deltas:
+        before = merged.get(delta.account_id)
+        if before is None:
+            merged[delta.account_id] = delta
+            continue
+        totals = Totals(
+            *(
+                getattr(before.totals, field.name) + getattr(delta.totals, field.name)
+                for field in fields(Totals)
+            )
+        )
+        headroom = before.headroom + delta.headroom
+        merged[delta.account_id] = replace(
+            delta, totals=totals, headroom=headroom, outflow=max(0, -headroom)
+        )
+    return list(merged.values())
