@@ -37,6 +37,11 @@ class InconsistentCounts(RuntimeError):
     """Repetitions of one operation made different calls: its count is not one number."""
 
 
+def is_consistent_read(operation: str, params: Mapping[str, Any]) -> bool:
+    """Whether a GetItem or Query asks for a strongly consistent read."""
+    return operation in ("GetItem", "Query") and params.get("ConsistentRead") is True
+
+
 def items_written_by(operation: str, params: Mapping[str, Any]) -> int:
     """How many items a call writes if it succeeds."""
     if operation == "TransactWriteItems":
@@ -62,19 +67,21 @@ class Sample:
     items_written: int
     items_attempted: int
     cpu_ns: int
+    consistent_reads: int = 0
 
     @property
     def reads(self) -> int:
         """Calls that read items."""
         return sum(count for name, count in self.calls.items() if name in read_operations)
 
-    def counts(self) -> tuple[tuple[tuple[str, int], ...], int, int, int]:
+    def counts(self) -> tuple[tuple[tuple[str, int], ...], int, int, int, int]:
         """Everything but the CPU time: what must be the same on every repetition."""
         return (
             tuple(sorted(self.calls.items())),
             self.http_requests,
             self.items_written,
             self.items_attempted,
+            self.consistent_reads,
         )
 
 
@@ -86,6 +93,7 @@ class CallCounter:
         self._http_requests = 0
         self._items_written = 0
         self._items_attempted = 0
+        self._consistent_reads = 0
         # Keyed by the id of botocore's per-call context dict, which every event of a call shares.
         self._parameters: dict[int, Mapping[str, Any]] = {}
         self._in_flight: dict[int, int] = {}
@@ -96,6 +104,7 @@ class CallCounter:
         self._http_requests = 0
         self._items_written = 0
         self._items_attempted = 0
+        self._consistent_reads = 0
         self._parameters.clear()
         self._in_flight.clear()
 
@@ -107,6 +116,7 @@ class CallCounter:
             items_written=self._items_written,
             items_attempted=self._items_attempted,
             cpu_ns=cpu_ns,
+            consistent_reads=self._consistent_reads,
         )
 
     def on_parameters(self, params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -117,7 +127,9 @@ class CallCounter:
         """Count one API call and the items it would write."""
         name: str = model.name
         self._calls[name] += 1
-        items = items_written_by(name, self._parameters.pop(id(context), {}))
+        params = self._parameters.pop(id(context), {})
+        self._consistent_reads += int(is_consistent_read(name, params))
+        items = items_written_by(name, params)
         self._items_attempted += items
         self._in_flight[id(context)] = items
 
@@ -169,6 +181,7 @@ class OperationResult:
     items_attempted: int
     cpu_ms_median: float
     repetitions: int
+    consistent_reads: int = 0
 
     @property
     def reads(self) -> int:
@@ -182,6 +195,7 @@ class OperationResult:
             "items_written": self.items_written,
             "cpu_ms_median": self.cpu_ms_median,
             "reads": self.reads,
+            "consistent_reads": self.consistent_reads,
             "http_requests": self.http_requests,
             "items_attempted": self.items_attempted,
             "repetitions": self.repetitions,
@@ -207,4 +221,5 @@ def summarize(operation: str, samples: Sequence[Sample]) -> OperationResult:
         items_attempted=first.items_attempted,
         cpu_ms_median=round(median_ns / nanoseconds_per_ms, cpu_ms_decimals),
         repetitions=len(samples),
+        consistent_reads=first.consistent_reads,
     )

@@ -92,6 +92,7 @@ def results_document(
             "calls": "DynamoDB API calls of ONE operation, the same on every repetition",
             "items_written": "Put/Update/Delete actions of calls that succeeded",
             "items_attempted": "the same, counting calls that were refused (a replay) too",
+            "consistent_reads": "GetItem and Query calls with ConsistentRead",
             "cpu_ms_median": "process CPU time in this process (not DynamoDB's), median",
         },
     }

@@ -6,9 +6,10 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
-from ledger.model import Account, AccountType, Balance, Entry, Side
-from ledger.service import Ledger, LineInput
+from ledger import Ledger, LineInput
+from ledger.model import Account, AccountType, Balance, Entry, EntryKind, EntryStatus, Side
 
 currency = "USD"
 # Enough that no repetition count the bench allows can run a funded account dry.
@@ -61,11 +62,19 @@ def _entries(results: Sequence[object]) -> list[Entry]:
 
 
 def _major(balance: Balance) -> Decimal:
-    return Decimal(balance.posted).scaleb(-balance.currency.scale)
+    return _in_major(balance, balance.posted)
 
 
 def _posted(ledger: Ledger, account_id: str) -> Decimal:
     return _major(ledger.get_balance(account_id))
+
+
+def _in_major(balance: Balance, minor: int) -> Decimal:
+    return Decimal(minor).scaleb(-balance.currency.scale)
+
+
+def _all_are(entries: Sequence[Entry], kind: EntryKind, status: EntryStatus) -> bool:
+    return all(entry.kind is kind and entry.status is status for entry in entries)
 
 
 def prepare_create_account(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
@@ -175,6 +184,109 @@ def prepare_balance(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
     return Prepared([lambda: ledger.get_balance(account.id)] * count, verify)
 
 
+def prepare_hold(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
+    """Hold an amount of a funded account (for the world account), pending."""
+    account = _funded(ledger, ledger_id, "hold")
+
+    def verify(results: Sequence[object]) -> None:
+        entries = _entries(results)
+        _require(_all_are(entries, EntryKind.HOLD, EntryStatus.PENDING), "a hold is not pending")
+        balance = ledger.get_balance(account.id)
+        _require(_in_major(balance, balance.held) == step_amount * count, "holds not all held")
+        _require(_major(balance) == funding_amount, "a hold posted")
+
+    return Prepared([lambda: ledger.hold(account.id, step_amount)] * count, verify)
+
+
+def _resolutions(
+    pending: Sequence[Entry], resolve: Callable[[str], Entry]
+) -> list[Callable[[], object]]:
+    """One call per pending entry, each resolving its own."""
+    return [partial(resolve, entry.id) for entry in pending]
+
+
+def _resolved(
+    results: Sequence[object], pending: Sequence[Entry], status: EntryStatus
+) -> list[Entry]:
+    entries = [result for result in results if isinstance(result, Entry)]
+    _require(len(entries) == len(pending), "a resolution did not return an Entry")
+    _require(
+        [entry.id for entry in entries] == [entry.id for entry in pending],
+        "a resolution returned another entry",
+    )
+    _require(all(entry.status is status for entry in entries), f"an entry is not {status}")
+    _require(not any(entry.replayed for entry in entries), "a resolution came back replayed")
+    return entries
+
+
+def prepare_confirm(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
+    """Confirm holds in full, each created beforehand (unmeasured)."""
+    account = _funded(ledger, ledger_id, "confirm")
+    holds = [ledger.hold(account.id, step_amount) for _ in range(count)]
+
+    def verify(results: Sequence[object]) -> None:
+        confirmed = _resolved(results, holds, EntryStatus.POSTED)
+        _require(all(entry.posting_entry_id for entry in confirmed), "no posting entry")
+        balance = ledger.get_balance(account.id)
+        _require(balance.held == 0, "a confirmed hold is still held")
+        _require(_major(balance) == funding_amount - step_amount * count, "holds not posted")
+
+    return Prepared(_resolutions(holds, ledger.confirm_hold), verify)
+
+
+def prepare_release(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
+    """Release holds, each created beforehand (unmeasured)."""
+    account = _funded(ledger, ledger_id, "release")
+    holds = [ledger.hold(account.id, step_amount) for _ in range(count)]
+
+    def verify(results: Sequence[object]) -> None:
+        _resolved(results, holds, EntryStatus.VOIDED)
+        balance = ledger.get_balance(account.id)
+        _require(balance.held == 0 and balance.pending_out == 0, "a released hold is held")
+        _require(_major(balance) == funding_amount, "a released hold posted")
+
+    return Prepared(_resolutions(holds, ledger.release_hold), verify)
+
+
+def prepare_escrow(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
+    """Set an amount of a funded buyer's aside for a seller, pending."""
+    buyer = _funded(ledger, ledger_id, "buyer")
+    seller = _account(ledger, ledger_id, "seller")
+
+    def verify(results: Sequence[object]) -> None:
+        entries = _entries(results)
+        _require(_all_are(entries, EntryKind.ESCROW, EntryStatus.PENDING), "not pending")
+        balance = ledger.get_balance(buyer.id)
+        expected = step_amount * count
+        _require(_in_major(balance, balance.escrowed) == expected, "escrows not all escrowed")
+        seller_balance = ledger.get_balance(seller.id)
+        _require(_major(seller_balance) == 0, "an escrow paid the seller")
+        _require(_in_major(seller_balance, seller_balance.pending_in) == expected, "not pending")
+
+    calls = [lambda: ledger.escrow(buyer.id, seller.id, step_amount)] * count
+    return Prepared(calls, verify)
+
+
+def prepare_reverse(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
+    """Reverse transfers, each posted beforehand (unmeasured)."""
+    payer = _funded(ledger, ledger_id, "payer")
+    payee = _account(ledger, ledger_id, "payee")
+    transfers = [ledger.transfer(payer.id, payee.id, step_amount) for _ in range(count)]
+
+    def verify(results: Sequence[object]) -> None:
+        reversals = _entries(results)
+        _require(
+            [entry.reverses for entry in reversals] == [entry.id for entry in transfers],
+            "a reversal does not link to its transfer",
+        )
+        _require(all(entry.kind is EntryKind.REVERSAL for entry in reversals), "not reversals")
+        _require(_posted(ledger, payee.id) == 0, "transfers not all reversed")
+        _require(_posted(ledger, payer.id) == funding_amount, "payer not made whole")
+
+    calls = [partial(ledger.reverse, entry.id) for entry in transfers]
+    return Prepared(calls, verify)
+
+
 scenarios: tuple[Scenario, ...] = (
     Scenario("create_account", prepare_create_account),
     Scenario("deposit", prepare_deposit),
@@ -183,4 +295,9 @@ scenarios: tuple[Scenario, ...] = (
     Scenario("entry_4_lines", prepare_entry_4_lines),
     Scenario("replay", prepare_replay),
     Scenario("balance", prepare_balance),
+    Scenario("hold", prepare_hold),
+    Scenario("confirm", prepare_confirm),
+    Scenario("release", prepare_release),
+    Scenario("escrow", prepare_escrow),
+    Scenario("reverse", prepare_reverse),
 )

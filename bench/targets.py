@@ -7,9 +7,12 @@ from dataclasses import dataclass
 
 from bench.counting import OperationResult
 
-mutations = ("create_account", "deposit", "spend", "transfer", "entry_4_lines")
+mutations = ("create_account", "deposit", "spend", "transfer", "entry_4_lines", "hold", "escrow")
+# Each reads the entry it resolves or reverses (consistently), then writes once.
+resolutions = ("confirm", "release", "reverse")
 one_write_call = {"TransactWriteItems": 1}
 one_item_read = {"GetItem": 1}
+one_read_one_write = {"GetItem": 1, "TransactWriteItems": 1}
 transfer_items_written = 3
 
 
@@ -37,6 +40,17 @@ def _calls_are(
     return Check(name, passed=result.calls == expected, actual=_describe(result.calls))
 
 
+def _read_then_write(results: Mapping[str, OperationResult], operation: str) -> Check:
+    """Exactly one strongly consistent GetItem, then one write call."""
+    name = f"{operation}: 1 consistent GetItem + 1 TransactWriteItems"
+    result = results.get(operation)
+    if result is None:
+        return Check(name, passed=False, actual="not measured")
+    passed = result.calls == one_read_one_write and result.consistent_reads == 1
+    actual = f"{_describe(result.calls)}; {result.consistent_reads} consistent"
+    return Check(name, passed=passed, actual=actual)
+
+
 def _describe(calls: Mapping[str, int]) -> str:
     return ", ".join(f"{count} {name}" for name, count in sorted(calls.items())) or "no calls"
 
@@ -61,4 +75,5 @@ def check_targets(results: Mapping[str, OperationResult]) -> list[Check]:
     checks.append(
         _calls_are(results, "replay", one_write_call, "replay: 1 TransactWriteItems and 0 reads")
     )
+    checks += [_read_then_write(results, operation) for operation in resolutions]
     return checks

@@ -402,11 +402,11 @@ class Ledger:
 
     def confirm_hold(self, hold_id: str, amount: Amount | None = None) -> Entry:
         """Settle a hold, fully or for less (the rest is released)."""
-        return self.post_pending(self._pending_of(hold_id, EntryKind.HOLD).id, amount)
+        return self._post_pending(self._pending_of(hold_id, EntryKind.HOLD), amount)
 
     def release_hold(self, hold_id: str) -> Entry:
         """Give a held amount back to the account."""
-        return self.void_pending(self._pending_of(hold_id, EntryKind.HOLD).id)
+        return self._void_pending(self._pending_of(hold_id, EntryKind.HOLD))
 
     def escrow(
         self,
@@ -430,16 +430,22 @@ class Ledger:
 
     def release_escrow(self, escrow_id: str) -> Entry:
         """Pay the escrowed amount to the seller."""
-        return self.post_pending(self._pending_of(escrow_id, EntryKind.ESCROW).id)
+        return self._post_pending(self._pending_of(escrow_id, EntryKind.ESCROW), None)
 
     def refund_escrow(self, escrow_id: str) -> Entry:
         """Return the escrowed amount to the buyer."""
-        return self.void_pending(self._pending_of(escrow_id, EntryKind.ESCROW).id)
+        return self._void_pending(self._pending_of(escrow_id, EntryKind.ESCROW))
 
     def post_pending(self, entry_id: str, amount: Amount | None = None) -> Entry:
         """Post a pending entry: one consistent read, then one guarded write. Returns the
         pending entry, now posted, with `posting_entry_id`."""
-        pending = self.get_entry(entry_id)
+        return self._post_pending(self.get_entry(entry_id), amount)
+
+    def void_pending(self, entry_id: str) -> Entry:
+        """Release a pending entry: one consistent read, then one write. Returns it voided."""
+        return self._void_pending(self.get_entry(entry_id))
+
+    def _post_pending(self, pending: Entry, amount: Amount | None) -> Entry:
         currency = parse_account_id(pending.lines[0].account_id).currency
         minor = None if amount is None else parse_amount(amount, currency)
         posting_id = derived_entry_id(pending.id, "posting")
@@ -454,9 +460,8 @@ class Ledger:
         written = self._write(posting, plan, posting_id, refusal)
         return replace(resolved, replayed=written.replayed)
 
-    def void_pending(self, entry_id: str) -> Entry:
-        """Release a pending entry: one consistent read, then one write. Returns it voided."""
-        voided, plan = plan_void(self.get_entry(entry_id), self._clock())
+    def _void_pending(self, pending: Entry) -> Entry:
+        voided, plan = plan_void(pending, self._clock())
         self._store.execute(plan)
         return voided
 

@@ -34,8 +34,28 @@ operations = (
     "entry_4_lines",
     "replay",
     "balance",
+    "hold",
+    "confirm",
+    "release",
+    "escrow",
+    "reverse",
 )
 one_write_call = {"TransactWriteItems": 1}
+one_read_one_write = {"GetItem": 1, "TransactWriteItems": 1}
+# What each operation writes: one item per account it moves, plus its entries. A hold or
+# escrow is a new pending entry; a confirmation puts its posting entry and marks the pending
+# one; a release marks the pending entry only; a reversal puts itself and marks the original.
+items_written = {
+    "deposit": 3,
+    "spend": 3,
+    "transfer": 3,
+    "entry_4_lines": 5,
+    "hold": 3,
+    "escrow": 3,
+    "confirm": 4,
+    "release": 3,
+    "reverse": 4,
+}
 
 
 def run_bench(server: DynamoDBLocal, output: Path) -> tuple[int, dict[str, Any]]:
@@ -62,32 +82,37 @@ def test_bench_meets_every_round_trip_target(
     # WHEN the benchmark runs each operation a few times
     code, document = run_bench(dynamodb_local, output)
 
-    # THEN it passes, and every mutation (a replay too) is one write call and no read
+    # THEN it passes, and every mutation (a hold, an escrow, a replay too) is one write call
+    # and no read
     assert code == 0
     measured = document["operations"]
     assert list(measured) == list(operations)
     for name in (*targets.mutations, "replay"):
         assert measured[name]["calls"] == one_write_call, name
         assert measured[name]["reads"] == 0, name
-    # AND a balance is one read, a 2-account transfer writes its two accounts and its entry
+    # AND confirming or releasing a hold and reversing an entry read it once, consistently,
+    # then write once
+    for name in ("confirm", "release", "reverse"):
+        assert measured[name]["calls"] == one_read_one_write, name
+        assert (measured[name]["reads"], measured[name]["consistent_reads"]) == (1, 1), name
+    # AND a balance is one consistent read; each mutation writes its accounts and entries
     assert measured["balance"]["calls"] == {"GetItem": 1}
+    assert measured["balance"]["consistent_reads"] == 1
     assert measured["balance"]["items_written"] == 0
-    assert measured["transfer"]["items_written"] == 3
-    assert measured["deposit"]["items_written"] == 3
-    assert measured["spend"]["items_written"] == 3
-    assert measured["entry_4_lines"]["items_written"] == 5
+    for name, count in items_written.items():
+        assert measured[name]["items_written"] == count, name
     # AND a replay is refused by its entry's condition, so it writes nothing
     assert measured["replay"]["items_written"] == 0
     assert measured["replay"]["items_attempted"] == 3
     for name in operations:
         assert measured[name]["repetitions"] == repetitions
-        assert measured[name]["http_requests"] == 1, name
+        assert measured[name]["http_requests"] == sum(measured[name]["calls"].values()), name
         assert isinstance(measured[name]["cpu_ms_median"], float)
         assert measured[name]["cpu_ms_median"] > 0
     # AND the report says PASS for every target and names each operation
     printed = capsys.readouterr().out
     assert "FAIL" not in printed
-    assert printed.count("PASS ") == len(document["targets"]) == 8
+    assert printed.count("PASS ") == len(document["targets"]) == 13
     assert all(name in printed for name in operations)
 
 
@@ -99,8 +124,7 @@ def test_bench_exits_non_zero_when_a_target_fails(
 ) -> None:
     # GIVEN measurements where a transfer reads before it writes
     def measured(client: DynamoDBClient, table_name: str, count: int) -> Any:
-        results = {name: result(one_write_call, 3) for name in operations}
-        results["balance"] = result({"GetItem": 1}, 0)
+        results = passing_results()
         results["transfer"] = result({"GetItem": 1, "TransactWriteItems": 1}, 3)
         return results
 
@@ -187,12 +211,15 @@ def test_counter_counts_write_actions_of_successful_calls_only(
         _, written = measure(counter, lambda: transaction("attribute_exists(pk)"))
         # AND a transaction whose condition fails
         _, cancelled = measure(counter, refused)
-        # AND single-item calls
+        # AND single-item calls, one of two reads strongly consistent
         _, single = measure(
             counter,
             lambda: (
                 dynamodb_client.put_item(TableName=local_table, Item=key(fresh)),
                 dynamodb_client.get_item(TableName=local_table, Key=key(fresh)),
+                dynamodb_client.get_item(
+                    TableName=local_table, Key=key(fresh), ConsistentRead=True
+                ),
                 dynamodb_client.delete_item(TableName=local_table, Key=key(fresh)),
             ),
         )
@@ -210,16 +237,27 @@ def test_counter_counts_write_actions_of_successful_calls_only(
         0,
         2,
     )
-    # AND single-item writes count one item each, the read none, and each call is one request
-    assert single.calls == {"PutItem": 1, "GetItem": 1, "DeleteItem": 1}
-    assert (single.items_written, single.reads, single.http_requests) == (2, 1, 3)
+    # AND single-item writes count one item each, the reads none, and each call is one request
+    assert single.calls == {"PutItem": 1, "GetItem": 2, "DeleteItem": 1}
+    assert (single.items_written, single.reads, single.http_requests) == (2, 2, 4)
+    # AND only the read that asked for it counts as consistent
+    assert (single.consistent_reads, written.consistent_reads) == (1, 0)
     assert written.cpu_ns > 0
     # AND nothing is counted once detached
-    assert counter.sample(0).calls == {"PutItem": 1, "GetItem": 1, "DeleteItem": 1}
+    assert counter.sample(0).calls == {"PutItem": 1, "GetItem": 2, "DeleteItem": 1}
 
 
-def result(calls: dict[str, int], items: int) -> OperationResult:
-    return OperationResult(calls, 1, items, items, 1.0, 1)
+def result(calls: dict[str, int], items: int, consistent_reads: int = 0) -> OperationResult:
+    return OperationResult(calls, sum(calls.values()), items, items, 1.0, 1, consistent_reads)
+
+
+def passing_results() -> dict[str, OperationResult]:
+    """Measurements that meet every target."""
+    results = {name: result(one_write_call, 3) for name in operations}
+    results["balance"] = result({"GetItem": 1}, 0, consistent_reads=1)
+    for name in targets.resolutions:
+        results[name] = result(one_read_one_write, 4, consistent_reads=1)
+    return results
 
 
 def sample(calls: dict[str, int], cpu_ns: int, items_written: int = 3) -> Sample:
@@ -245,6 +283,7 @@ def test_summary_is_the_median_cpu_time_of_identical_counts() -> None:
         pytest.param(sample({"TransactWriteItems": 1, "GetItem": 1}, 1), id="extra-read"),
         pytest.param(sample(one_write_call, 1, items_written=4), id="more-items"),
         pytest.param(Sample(one_write_call, 2, 3, 3, 1), id="retried"),
+        pytest.param(Sample(one_write_call, 1, 3, 3, 1, consistent_reads=1), id="consistent"),
     ],
 )
 def test_repetitions_that_count_differently_fail_loudly(odd_one: Sample) -> None:
@@ -256,10 +295,32 @@ def test_repetitions_that_count_differently_fail_loudly(odd_one: Sample) -> None
         summarize("deposit", samples)
 
 
+def test_every_target_passes_on_passing_measurements() -> None:
+    # GIVEN measurements that meet every target / WHEN checked
+    checks = check_targets(passing_results())
+
+    # THEN every check passes, and each resolution has its own
+    assert [check.name for check in checks if not check.passed] == []
+    assert {
+        "confirm: 1 consistent GetItem + 1 TransactWriteItems",
+        "release: 1 consistent GetItem + 1 TransactWriteItems",
+        "reverse: 1 consistent GetItem + 1 TransactWriteItems",
+        "hold: 1 TransactWriteItems and 0 reads",
+        "escrow: 1 TransactWriteItems and 0 reads",
+    } <= {check.name for check in checks}
+
+
 def test_targets_fail_on_a_read_a_missing_operation_or_an_extra_item() -> None:
     # GIVEN a transfer that read first and wrote one item too many, and no balance measured
-    results = {name: result(one_write_call, 3) for name in (*targets.mutations, "replay")}
+    results = passing_results()
+    del results["balance"]
     results["transfer"] = result({"GetItem": 1, "TransactWriteItems": 1}, 4)
+    # AND a hold that read first, a confirmation that read twice, a release whose read was
+    # eventually consistent, and no reversal measured
+    results["hold"] = result({"GetItem": 1, "TransactWriteItems": 1}, 3)
+    results["confirm"] = result({"GetItem": 2, "TransactWriteItems": 1}, 4, consistent_reads=2)
+    results["release"] = result(one_read_one_write, 3, consistent_reads=0)
+    del results["reverse"]
 
     # WHEN checked
     checks = {check.name: check for check in check_targets(results)}
@@ -268,9 +329,17 @@ def test_targets_fail_on_a_read_a_missing_operation_or_an_extra_item() -> None:
     failed = sorted(name for name, check in checks.items() if not check.passed)
     assert failed == [
         "balance: 1 GetItem",
+        "confirm: 1 consistent GetItem + 1 TransactWriteItems",
+        "hold: 1 TransactWriteItems and 0 reads",
+        "release: 1 consistent GetItem + 1 TransactWriteItems",
+        "reverse: 1 consistent GetItem + 1 TransactWriteItems",
         "transfer: 1 TransactWriteItems and 0 reads",
         "transfer: writes 3 items",
     ]
+    confirm_line = checks["confirm: 1 consistent GetItem + 1 TransactWriteItems"].line()
+    assert confirm_line.endswith("(got 2 GetItem, 1 TransactWriteItems; 2 consistent)")
+    release_line = checks["release: 1 consistent GetItem + 1 TransactWriteItems"].line()
+    assert release_line.endswith("(got 1 GetItem, 1 TransactWriteItems; 0 consistent)")
     assert checks["balance: 1 GetItem"].line() == "FAIL balance: 1 GetItem (got not measured)"
     transfer_line = checks["transfer: 1 TransactWriteItems and 0 reads"].line()
     assert transfer_line.endswith("(got 1 GetItem, 1 TransactWriteItems)")
