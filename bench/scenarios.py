@@ -9,6 +9,7 @@ from decimal import Decimal
 from functools import partial
 
 from ledger import Ledger, LineInput
+from ledger.batch import BatchResult
 from ledger.model import Account, AccountType, Balance, Entry, EntryKind, EntryStatus, Side
 
 currency = "USD"
@@ -287,6 +288,28 @@ def prepare_reverse(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
     return Prepared(calls, verify)
 
 
+def prepare_batch_10_transfers(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
+    """A batch of 10 transfers from one funded payer to 3 payees: one transaction."""
+    payer = _funded(ledger, ledger_id, "payer")
+    payees = [_account(ledger, ledger_id, f"payee {number}") for number in range(3)]
+    operations = [
+        {
+            "type": "transfer",
+            "from_account_id": payer.id,
+            "to_account_id": payees[index % len(payees)].id,
+            "amount": str(step_amount),
+        }
+        for index in range(10)
+    ]
+
+    def verify(results: Sequence[object]) -> None:
+        _require(all(isinstance(result, BatchResult) for result in results), "not batches")
+        total = sum(_posted(ledger, payee.id) for payee in payees)
+        _require(total == step_amount * 10 * count, "batches not all posted")
+
+    return Prepared([partial(ledger.batch, operations)] * count, verify)
+
+
 scenarios: tuple[Scenario, ...] = (
     Scenario("create_account", prepare_create_account),
     Scenario("deposit", prepare_deposit),
@@ -300,4 +323,5 @@ scenarios: tuple[Scenario, ...] = (
     Scenario("release", prepare_release),
     Scenario("escrow", prepare_escrow),
     Scenario("reverse", prepare_reverse),
+    Scenario("batch_10_transfers", prepare_batch_10_transfers),
 )

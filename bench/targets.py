@@ -7,7 +7,16 @@ from dataclasses import dataclass
 
 from bench.counting import OperationResult
 
-mutations = ("create_account", "deposit", "spend", "transfer", "entry_4_lines", "hold", "escrow")
+mutations = (
+    "create_account",
+    "deposit",
+    "spend",
+    "transfer",
+    "entry_4_lines",
+    "hold",
+    "escrow",
+    "batch_10_transfers",
+)
 # Each reads the entry it resolves or reverses (consistently), then writes once.
 resolutions = ("confirm", "release", "reverse")
 one_write_call = {"TransactWriteItems": 1}
