@@ -9,10 +9,9 @@ from enum import StrEnum
 from typing import Any, TypeVar, cast
 
 from ledger import limits, validate
-from ledger.errors import LedgerError, ValidationError
+from ledger.errors import LedgerError, LedgerMismatch, ValidationError
 from ledger.ids import new_entry_id
-from ledger.model import Entry, EntryKind, Totals
-from ledger.money import format_amount
+from ledger.model import Entry, EntryKind, Side, Totals
 from ledger.operations import ApplyDelta, PutNew, WritePlan
 from ledger.plan import LineDraft, NewEntry, plan_entry, request_hash
 from ledger.requests import (
@@ -55,6 +54,7 @@ _kinds = {
     OperationType.ENTRY: EntryKind.ENTRY,
 }
 _option_fields = ("description", "reference", "metadata", "effective_at")
+_line_fields = frozenset({"account_id", "side", "amount", "currency"})
 
 # Each operation type: the fields it takes besides the common options.
 _fields: dict[str, frozenset[str]] = {
@@ -112,7 +112,7 @@ def plan_batch(
     drafted = [_attributed(index, _draft, index, spec) for index, spec in enumerate(operations)]
     ledger_id = drafted[0].lines[0].account.ledger_id
     netted = _net(drafted) if net else drafted
-    batch_hash = request_hash({"operations": [dict(spec) for spec in operations], "net": net})
+    batch_hash = _fingerprint(drafted, net)
     entries: list[Entry] = []
     deltas: list[ApplyDelta] = []
     owners: dict[str, int] = {}
@@ -149,8 +149,7 @@ def _attributed(index: int, function: Callable[..., T], *arguments: Any) -> T:
     try:
         return function(*arguments)
     except LedgerError as error:
-        error.details["operation_index"] = index
-        raise
+        raise _attributed_error(index, error) from None
 
 
 def _draft(index: int, spec: Mapping[str, Any]) -> _Drafted:
@@ -174,14 +173,22 @@ def _draft(index: int, spec: Mapping[str, Any]) -> _Drafted:
         )
     elif kind is OperationType.ENTRY:
         raw = spec.get("lines")
-        if not isinstance(raw, list):
-            raise ValidationError("lines", "an entry's lines are a list")
+        if not isinstance(raw, list) or len(raw) < limits.lines_per_entry_min:
+            raise ValidationError(
+                "lines", f"an entry is a list of at least {limits.lines_per_entry_min} lines"
+            )
         lines = line_drafts([_line(line) for line in raw])
+        named = spec.get("ledger_id")
+        if named is not None and named != lines[0].account.ledger_id:
+            raise LedgerMismatch(
+                f"the entry's lines belong to ledger {lines[0].account.ledger_id}, not {named}",
+                {"field": "ledger_id"},
+            )
     elif kind in (OperationType.TRANSFER, OperationType.ESCROW):
         payer, payee = ("from", "to") if kind is OperationType.TRANSFER else ("buyer", "seller")
         lines = two_line_drafts(
             _id(spec, f"{payer}_account_id"),
-            _optional_id(spec, f"{payee}_account_id"),
+            _id(spec, f"{payee}_account_id"),
             _amount(spec, "amount"),
             inflow=False,
         )
@@ -216,6 +223,9 @@ def _amount(spec: Mapping[str, Any], field: str) -> Amount:
 def _line(line: object) -> LineInput:
     if not isinstance(line, Mapping):
         raise ValidationError("lines", "each line is an object with account_id, side, amount")
+    unknown = sorted(set(line) - _line_fields)
+    if unknown:
+        raise ValidationError(unknown[0], f"a line takes no field {unknown[0]!r}")
     return LineInput(
         _id(line, "account_id"),
         str(line.get("side")),
@@ -237,30 +247,67 @@ def _command(draft: _Drafted, ledger_id: str, key: str | None, batch_hash: str) 
 
 
 def _net(drafted: list[_Drafted]) -> list[_Drafted]:
-    """Replace the transfers between each pair of accounts by one transfer of the net amount
-    (none where they cancel out), in the place of the pair's first transfer."""
+    """Replace the transfers between each pair of accounts by one entry of the net amount
+    (none where they cancel out), in the place of the pair's first transfer. Direction is
+    which account is debited, so accounts of either normal side net correctly."""
     totals: dict[frozenset[str], int] = {}
     firsts: dict[frozenset[str], _Drafted] = {}
     for draft in drafted:
         if draft.kind is EntryKind.TRANSFER:
-            payer, payee = draft.lines
-            pair = frozenset({payer.account.id, payee.account.id})
+            pair = frozenset(line.account.id for line in draft.lines)
             first = firsts.setdefault(pair, draft)
-            same_way = payer.account.id == first.lines[0].account.id
-            totals[pair] = totals.get(pair, 0) + (payer.amount if same_way else -payer.amount)
+            same_way = _debited(draft) == _debited(first)
+            amount = draft.lines[0].amount
+            totals[pair] = totals.get(pair, 0) + (amount if same_way else -amount)
     netted = []
     for draft in drafted:
         if draft.kind is not EntryKind.TRANSFER:
             netted.append(draft)
             continue
         pair = frozenset(line.account.id for line in draft.lines)
-        if firsts[pair] is not draft or totals[pair] == 0:
+        total = totals[pair]
+        if firsts[pair] is not draft or total == 0:
             continue
-        payer, payee = draft.lines if totals[pair] > 0 else draft.lines[::-1]
-        amount = format_amount(abs(totals[pair]), payer.account.currency)
-        lines = two_line_drafts(payer.account.id, payee.account.id, amount, inflow=False)
+        if abs(total) > limits.amount_minor_max:
+            raise _attributed_error(
+                draft.index, ValidationError("amount", "the netted amount is larger than allowed")
+            )
+        # The other way round: the second account pays, so it comes first, as in a transfer.
+        ordered = draft.lines if total > 0 else draft.lines[::-1]
+        lines = [
+            LineDraft(line.account, line.side if total > 0 else line.side.opposite, abs(total))
+            for line in ordered
+        ]
         netted.append(replace(draft, lines=lines))
     return netted
+
+
+def _debited(draft: _Drafted) -> str:
+    return next(line.account.id for line in draft.lines if line.side is Side.DEBIT)
+
+
+def _attributed_error(index: int, error: LedgerError) -> LedgerError:
+    error.details["operation_index"] = index
+    return error
+
+
+def _fingerprint(drafted: list[_Drafted], net: bool) -> str:
+    """The batch's meaning after validation: amounts in minor units, so "10" and "10.00"
+    are the same batch."""
+    return request_hash(
+        {
+            "net": net,
+            "operations": [
+                {
+                    "kind": draft.kind,
+                    "lines": [[line.account.id, line.side, line.amount] for line in draft.lines],
+                    "options": dict(draft.options),
+                    "expires_in": None if draft.pending is None else draft.pending.expires_in,
+                }
+                for draft in drafted
+            ],
+        }
+    )
 
 
 def _merge(deltas: list[ApplyDelta]) -> list[ApplyDelta]:

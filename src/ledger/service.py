@@ -363,6 +363,8 @@ class Ledger:
         netted into one entry first."""
         key = validate.idempotency_key(idempotency_key)
         planned = plan_batch(operations, key, net, self._clock())
+        if not planned.entries:
+            return BatchResult([], planned.items_saved)
         try:
             self._store.execute(planned.plan)
         except Duplicate as duplicate:
