@@ -37,8 +37,9 @@ dynamodb-local: $(STAMP)
 dev: dynamodb-local
 	$(VENV)/bin/ledger dev
 
+# Two workers (CI has two cores), each with its own DynamoDB Local.
 test: dynamodb-local
-	$(VENV)/bin/pytest --cov=ledger --cov-branch --cov-report=term-missing --cov-fail-under=95
+	$(VENV)/bin/pytest -n 2 --cov=ledger --cov-branch --cov-report=term-missing --cov-fail-under=95
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINT_DIRS)
