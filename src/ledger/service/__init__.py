@@ -1,0 +1,13 @@
+"""The public library facade: validate, plan, hand the plan to a store, settle replays."""
+
+from ledger.requests import LineInput
+from ledger.service.base import utc_now
+from ledger.service.books import Books
+from ledger.service.movements import Movements
+from ledger.service.two_phase import TwoPhase
+
+__all__ = ["Ledger", "LineInput", "utc_now"]
+
+
+class Ledger(Books, Movements, TwoPhase):
+    """Double-entry bookkeeping over a store: every mutation is one atomic, guarded write."""

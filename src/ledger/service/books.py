@@ -1,0 +1,199 @@
+"""Ledgers, currencies and accounts."""
+
+from __future__ import annotations
+
+import hashlib
+
+from ledger import limits, validate
+from ledger.errors import (
+    NotFound,
+    ValidationError,
+)
+from ledger.ids import (
+    ledger_token,
+    new_account_id,
+    new_ledger_id,
+    parse_account_id,
+)
+from ledger.model import (
+    Account,
+    AccountStatus,
+    AccountType,
+    Balance,
+    LedgerRecord,
+    OverdraftMode,
+    Page,
+)
+from ledger.money import Currency, builtin_currencies
+from ledger.operations import RegisterCurrency, SetStatus, Target, WritePlan
+from ledger.plan import (
+    NewAccount,
+    plan_account,
+    plan_ledger,
+    plan_overdraft_change,
+)
+from ledger.requests import (
+    Amount,
+    overdraft_policy,
+    page_size,
+)
+from ledger.service.base import LedgerBase
+from ledger.store.keys import accounts_of, ledgers_by_owner
+
+
+class Books(LedgerBase):
+    """Ledgers, currencies and accounts, their balances and policies."""
+
+    def create_ledger(
+        self,
+        name: str,
+        *,
+        owner_id: str | None = None,
+        metadata: dict[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> LedgerRecord:
+        """Create a ledger: a namespace of accounts and entries."""
+        owner = validate.optional_text("owner_id", owner_id, limits.owner_id_length_max)
+        key = validate.idempotency_key(idempotency_key)
+        record, plan = plan_ledger(
+            ledger_id=new_ledger_id(owner, key),
+            name=validate.text("name", name, limits.name_length_max),
+            owner_id=owner,
+            metadata=validate.metadata(metadata),
+            now=self._clock(),
+        )
+        return self._write(record, plan, key)
+
+    def get_ledger(self, ledger_id: str) -> LedgerRecord:
+        """A ledger by id."""
+        ledger_token(ledger_id)
+        record = self._store.get(Target("ledger", ledger_id), LedgerRecord)
+        if record is None:
+            raise NotFound("ledger", ledger_id)
+        return record
+
+    def list_ledgers(
+        self, owner_id: str, *, limit: int = limits.page_size_default, cursor: str | None = None
+    ) -> Page[LedgerRecord]:
+        """An owner's ledgers, oldest first."""
+        owner = validate.text("owner_id", owner_id, limits.owner_id_length_max)
+        query = ledgers_by_owner(owner)
+        return self._store.page(query, page_size(limit), cursor, LedgerRecord)
+
+    def register_currency(self, ledger_id: str, code: str, scale: int) -> Currency:
+        """Add a currency with its scale to a ledger; the same scale again is a no-op."""
+        ledger_token(ledger_id)
+        if isinstance(scale, bool) or not isinstance(scale, int):
+            raise ValidationError("scale", "scale must be a whole number")
+        currency = Currency(validate.text("currency", code, 12), scale)
+        if currency.code in builtin_currencies:
+            raise ValidationError(
+                "currency", f"{currency.code} is built in and cannot be redefined"
+            )
+        self._store.execute(WritePlan((RegisterCurrency(ledger_id, currency),)))
+        return currency
+
+    # Accounts
+
+    def create_account(
+        self,
+        ledger_id: str,
+        name: str,
+        type: AccountType | str,
+        currency: str,
+        *,
+        code: str | None = None,
+        parent_id: str | None = None,
+        owner_id: str | None = None,
+        overdraft: OverdraftMode | str = OverdraftMode.FORBID,
+        credit_limit: Amount | None = None,
+        metadata: dict[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Account:
+        """Open an account; its currency's `world` account comes into being with it."""
+        ledger_token(ledger_id)
+        account_type = validate.choice("type", AccountType, type)
+        resolved, registered = self._currency_of(ledger_id, currency)
+        policy = overdraft_policy(resolved, overdraft, credit_limit)
+        key = validate.idempotency_key(idempotency_key)
+        command = NewAccount(
+            account_id=new_account_id(ledger_id, resolved, account_type.normal_balance, key),
+            ledger_id=ledger_id,
+            name=validate.text("name", name, limits.name_length_max),
+            type=account_type,
+            currency=resolved,
+            registered_currency=registered,
+            code=validate.code(code),
+            parent=None if parent_id is None else parse_account_id(parent_id),
+            owner_id=validate.optional_text("owner_id", owner_id, limits.owner_id_length_max),
+            overdraft=policy,
+            metadata=validate.metadata(metadata),
+            key_digest=None if key is None else hashlib.sha256(key.encode()).hexdigest(),
+        )
+        account, plan = plan_account(command, self._clock())
+        return self._write(account, plan, key)
+
+    def _currency_of(self, ledger_id: str, code: str) -> tuple[Currency, bool]:
+        """A built-in currency, or one the ledger registered (which costs one read)."""
+        if not isinstance(code, str):
+            raise ValidationError("currency", 'currency must be a currency code such as "USD"')
+        if code in builtin_currencies:
+            return builtin_currencies[code], False
+        scale = self.get_ledger(ledger_id).currencies.get(code)
+        if scale is None:
+            raise ValidationError("currency", f"currency {code!r} is not known to this ledger")
+        return Currency(code, scale), True
+
+    def get_account(self, account_id: str) -> Account:
+        """An account with its current balances."""
+        parse_account_id(account_id)
+        account = self._store.get(Target("account", account_id), Account)
+        if account is None:
+            raise NotFound("account", account_id)
+        return account
+
+    def get_balance(self, account_id: str) -> Balance:
+        """An account's balance now: one strongly consistent read."""
+        return self.get_account(account_id).balance()
+
+    def list_accounts(
+        self,
+        ledger_id: str,
+        *,
+        type: AccountType | str | None = None,
+        owner_id: str | None = None,
+        parent_id: str | None = None,
+        limit: int = limits.page_size_default,
+        cursor: str | None = None,
+    ) -> Page[Account]:
+        """A ledger's accounts, optionally of one type and one owner or one parent."""
+        ledger_token(ledger_id)
+        account_type = None if type is None else validate.choice("type", AccountType, type)
+        query = accounts_of(
+            ledger_id,
+            account_type,
+            validate.optional_text("owner_id", owner_id, limits.owner_id_length_max),
+            validate.optional_text("parent_id", parent_id, limits.name_length_max),
+        )
+        return self._store.page(query, page_size(limit), cursor, Account)
+
+    def set_account_status(self, account_id: str, status: AccountStatus | str) -> Account:
+        """Suspend, reactivate or close an account; closing needs zero balances."""
+        target = validate.choice("status", AccountStatus, status)
+        if parse_account_id(account_id).is_world:
+            raise ValidationError("status", "a system account's status cannot change")
+        self._store.execute(WritePlan((SetStatus(account_id, target, self._clock()),)))
+        return self.get_account(account_id)
+
+    def set_overdraft(
+        self,
+        account_id: str,
+        overdraft: OverdraftMode | str,
+        credit_limit: Amount | None = None,
+    ) -> Account:
+        """Change an account's overdraft policy or credit limit; a limit below what is drawn
+        is refused."""
+        account = self.get_account(account_id)
+        policy = overdraft_policy(account.currency, overdraft, credit_limit)
+        self._store.execute(plan_overdraft_change(account, policy, self._clock()))
+        return self.get_account(account_id)

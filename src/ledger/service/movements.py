@@ -1,0 +1,178 @@
+"""Entries: presets, raw journal entries, conversions and batches."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ledger import limits, validate
+from ledger.batch import BatchResult, operation_of, plan_batch
+from ledger.errors import (
+    IdempotencyKeyReused,
+    LedgerError,
+    ValidationError,
+)
+from ledger.ids import (
+    ledger_token,
+)
+from ledger.model import (
+    Entry,
+    EntryKind,
+    Page,
+)
+from ledger.operations import Duplicate
+from ledger.requests import (
+    Amount,
+    EntryOptions,
+    LineInput,
+    PendingTerms,
+    conversion_drafts,
+    line_drafts,
+    page_size,
+)
+from ledger.service.base import LedgerBase
+from ledger.store.keys import entries_of
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+
+class Movements(LedgerBase):
+    """Entries that move money at once, alone or in an atomic batch."""
+
+    def post_entry(
+        self,
+        ledger_id: str,
+        lines: Sequence[LineInput],
+        *,
+        pending: bool = False,
+        expires_in: int | None = None,
+        **options: Unpack[EntryOptions],
+    ) -> Entry:
+        """Post a balanced multi-line journal entry, or create it pending (two-phase)."""
+        ledger_token(ledger_id)
+        drafts = line_drafts(lines)
+        if not pending and expires_in is not None:
+            raise ValidationError("expires_in", "expires_in goes only with a pending entry")
+        terms = PendingTerms(expires_in) if pending else None
+        return self._post(ledger_id, EntryKind.ENTRY, drafts, options, terms)
+
+    def deposit(
+        self,
+        account_id: str,
+        amount: Amount,
+        *,
+        counterparty_account_id: str | None = None,
+        **options: Unpack[EntryOptions],
+    ) -> Entry:
+        """Money comes into the account from the counterparty (default: the ledger's world)."""
+        return self._preset(
+            EntryKind.DEPOSIT, account_id, counterparty_account_id, amount, options, inflow=True
+        )
+
+    def refund(
+        self,
+        account_id: str,
+        amount: Amount,
+        *,
+        counterparty_account_id: str | None = None,
+        **options: Unpack[EntryOptions],
+    ) -> Entry:
+        """Money goes back into the account from the counterparty (default: world)."""
+        return self._preset(
+            EntryKind.REFUND, account_id, counterparty_account_id, amount, options, inflow=True
+        )
+
+    def withdraw(
+        self,
+        account_id: str,
+        amount: Amount,
+        *,
+        counterparty_account_id: str | None = None,
+        **options: Unpack[EntryOptions],
+    ) -> Entry:
+        """Money leaves the account to the counterparty (default: world), within its floor."""
+        return self._preset(
+            EntryKind.WITHDRAWAL, account_id, counterparty_account_id, amount, options, inflow=False
+        )
+
+    def spend(
+        self,
+        account_id: str,
+        amount: Amount,
+        *,
+        counterparty_account_id: str | None = None,
+        **options: Unpack[EntryOptions],
+    ) -> Entry:
+        """The account pays the counterparty (default: world), within its floor."""
+        return self._preset(
+            EntryKind.SPEND, account_id, counterparty_account_id, amount, options, inflow=False
+        )
+
+    def transfer(
+        self,
+        from_account_id: str,
+        to_account_id: str,
+        amount: Amount,
+        **options: Unpack[EntryOptions],
+    ) -> Entry:
+        """Move an amount from one account to another of the same ledger and currency."""
+        return self._preset(
+            EntryKind.TRANSFER, from_account_id, to_account_id, amount, options, inflow=False
+        )
+
+    def list_entries(
+        self,
+        ledger_id: str,
+        *,
+        reference: str | None = None,
+        limit: int = limits.page_size_default,
+        cursor: str | None = None,
+    ) -> Page[Entry]:
+        """A ledger's entries, newest first, optionally only those with one reference."""
+        ledger_token(ledger_id)
+        query = entries_of(
+            ledger_id, validate.optional_text("reference", reference, limits.reference_length_max)
+        )
+        return self._store.page(query, page_size(limit), cursor, Entry)
+
+    def convert(
+        self,
+        from_account_id: str,
+        to_account_id: str,
+        from_amount: Amount,
+        to_amount: Amount,
+        **options: Unpack[EntryOptions],
+    ) -> Entry:
+        """Exchange between accounts of two currencies at the rate the amounts imply."""
+        lines = conversion_drafts(from_account_id, to_account_id, from_amount, to_amount)
+        return self._post(lines[0].account.ledger_id, EntryKind.CONVERSION, lines, options)
+
+    def batch(
+        self,
+        operations: Sequence[Mapping[str, Any]],
+        *,
+        net: bool = False,
+        idempotency_key: str | None = None,
+    ) -> BatchResult:
+        """Many operations as one transaction, all or nothing; a refusal names its operation
+        in `details.operation_index`. With `net`, transfers between the same two accounts are
+        netted into one entry first."""
+        key = validate.idempotency_key(idempotency_key)
+        planned = plan_batch(operations, key, net, self._clock())
+        if not planned.entries:
+            return BatchResult([], planned.items_saved)
+        try:
+            self._store.execute(planned.plan)
+        except Duplicate as duplicate:
+            hashes = {entry.id: entry.request_hash for entry in planned.entries}
+            existing = duplicate.existing
+            if not isinstance(existing, Entry) or hashes.get(existing.id) != existing.request_hash:
+                raise IdempotencyKeyReused(
+                    "this idempotency key was already used for a different batch"
+                ) from None
+            entries = [self.get_entry(entry.id) for entry in planned.entries]
+            return BatchResult(entries, planned.items_saved, replayed=True)
+        except LedgerError as error:
+            raise operation_of(error, planned.owners) from None
+        return BatchResult(planned.entries, planned.items_saved)
