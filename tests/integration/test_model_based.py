@@ -1,9 +1,12 @@
 """Model-based test: random command sequences against DynamoDB Local and the memory store.
 
 The same commands, with the same idempotency keys and the same clock, go to a Ledger on
-each store. A plain Python model predicts every outcome. After every step both stores must
-agree with each other and with the model, no account may sit below its floor, every
-currency must balance, and every account's totals must equal the sum of its journal lines.
+each store. A plain Python model predicts every outcome, two-phase entries included: holds
+and escrows created, confirmed (fully or in part), released, refunded or expired by the
+sweeper as the shared clock jumps, and entries reversed. After every step both stores must
+agree with each other and with the model, no account may sit below its floor, held plus
+escrowed may not exceed an account's pending outflow, every currency must balance for posted
+and for pending totals, and every account's totals must equal the sum of its journal lines.
 """
 
 from __future__ import annotations
@@ -28,8 +31,23 @@ from hypothesis.stateful import (
 )
 
 from ledger.errors import IdempotencyKeyReused, LedgerError
-from ledger.ids import new_account_id, new_entry_id, new_ledger_id, world_account_id
-from ledger.model import Account, AccountType, Entry, OverdraftMode, Page, Side
+from ledger.ids import (
+    derived_entry_id,
+    new_account_id,
+    new_entry_id,
+    new_ledger_id,
+    world_account_id,
+)
+from ledger.model import (
+    Account,
+    AccountType,
+    Entry,
+    EntryKind,
+    EntryStatus,
+    OverdraftMode,
+    Page,
+    Side,
+)
 from ledger.money import Currency, builtin_currencies, format_amount
 from ledger.service import Ledger, LineInput
 from ledger.store.dynamodb import DynamoDBStore
@@ -39,6 +57,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 T = TypeVar("T")
+PlannedLine = tuple[str, Side, int]
 
 currency_codes = ("USD", "JPY")
 drawn_amount_minor_max = 50_000
@@ -46,6 +65,13 @@ drawn_credit_limit_minor_max = 20_000
 page_size = 8
 lines_per_entry_min = 3
 lines_per_entry_max = 4
+expires_in_s_max = 90
+opening_pending_minor_max = 10_000
+clock_jump_s_max = 60
+# Past every expiry an example can create: the teardown sweep leaves no pending entry with
+# an expiry behind in the shared table, so the next example's sweeps count only its own.
+teardown_jump = timedelta(days=2)
+reversal_descriptions = (None, "undo", "undo again")
 
 # Deterministic and bounded for CI (about 500 steps). Shrinking against DynamoDB Local can
 # take minutes, so a failure reports its whole step sequence instead; to shrink one locally,
@@ -74,10 +100,15 @@ class SteppingClock:
         """Advance one millisecond: every entry gets its own time, so listings order alike."""
         self.now += timedelta(milliseconds=1)
 
+    def jump(self, seconds: int) -> None:
+        """Advance whole seconds, past some expiries."""
+        self.now += timedelta(seconds=seconds)
+
 
 @dataclass
 class ModelAccount:
-    """What the model knows of an account: its fixed facts and its two posted totals."""
+    """What the model knows of an account: its fixed facts, its four totals, and the parts
+    of its pending outflow held and escrowed."""
 
     id: str
     currency: Currency
@@ -87,6 +118,10 @@ class ModelAccount:
     is_world: bool = False
     debits: int = 0
     credits: int = 0
+    pending_debits: int = 0
+    pending_credits: int = 0
+    held: int = 0
+    escrowed: int = 0
 
     @property
     def posted(self) -> int:
@@ -95,11 +130,45 @@ class ModelAccount:
             return self.credits - self.debits
         return self.debits - self.credits
 
+    @property
+    def pending_out(self) -> int:
+        """Pending amounts on the side that lowers the account."""
+        return self.pending_debits if self.normal is Side.CREDIT else self.pending_credits
+
     def refuses(self, side: Side, amount: int) -> bool:
-        """Whether a line of `amount` on `side` would take the account below its floor."""
+        """Whether an outflow of `amount` on `side`, posted or pending, would take the
+        account below its floor (pending outflows already count; pending inflows never)."""
         if side is self.normal or self.overdraft is OverdraftMode.ALLOW:
             return False
-        return self.posted + self.credit_limit < amount
+        return self.posted - self.pending_out + self.credit_limit < amount
+
+    def move(self, side: Side, *, posted: int = 0, pending: int = 0) -> None:
+        """Change the totals of one side."""
+        if side is Side.DEBIT:
+            self.debits += posted
+            self.pending_debits += pending
+        else:
+            self.credits += posted
+            self.pending_credits += pending
+
+
+@dataclass
+class ModelEntry:
+    """What the model knows of an entry, and of how a pending one resolved."""
+
+    id: str
+    kind: EntryKind
+    lines: list[PlannedLine]
+    status: EntryStatus
+    created_pending: bool = False
+    expires_at: datetime | None = None
+    pending_id: str | None = None
+    posting_entry_id: str | None = None
+    # The amount argument of the post that resolved it (None: in full).
+    posted_with: int | None = None
+    reverses: str | None = None
+    reversed_by: str | None = None
+    reversal_description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,7 +199,7 @@ class AccountRequest:
 
 @dataclass(frozen=True)
 class PresetRequest:
-    """A deposit, withdraw, spend or transfer call, replayable as is."""
+    """A deposit, withdraw, spend, transfer, hold or escrow call, replayable as is."""
 
     key: str
     kind: str
@@ -138,6 +207,12 @@ class PresetRequest:
     counterparty_id: str | None
     amount: int
     currency: Currency
+    expires_in: int | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Holds and escrows are created pending."""
+        return self.kind in ("hold", "escrow")
 
     def send(self, ledger: Ledger, ledger_id: str) -> Entry:
         """Make the call."""
@@ -146,6 +221,23 @@ class PresetRequest:
             assert self.counterparty_id is not None
             return ledger.transfer(
                 self.account_id, self.counterparty_id, amount, idempotency_key=self.key
+            )
+        if self.kind == "escrow":
+            assert self.counterparty_id is not None
+            return ledger.escrow(
+                self.account_id,
+                self.counterparty_id,
+                amount,
+                expires_in=self.expires_in,
+                idempotency_key=self.key,
+            )
+        if self.kind == "hold":
+            return ledger.hold(
+                self.account_id,
+                amount,
+                counterparty_account_id=self.counterparty_id,
+                expires_in=self.expires_in,
+                idempotency_key=self.key,
             )
         send: Callable[..., Entry] = getattr(ledger, self.kind)
         return send(self.account_id, amount, idempotency_key=self.key)
@@ -168,10 +260,12 @@ class RequestLine:
 
 @dataclass(frozen=True)
 class JournalRequest:
-    """A post_entry call, replayable as is."""
+    """A post_entry call, replayable as is; optionally pending, with an expiry."""
 
     key: str
     lines: tuple[RequestLine, ...]
+    pending: bool = False
+    expires_in: int | None = None
 
     def send(self, ledger: Ledger, ledger_id: str) -> Entry:
         """Make the call."""
@@ -184,7 +278,13 @@ class JournalRequest:
             )
             for line in self.lines
         ]
-        return ledger.post_entry(ledger_id, inputs, idempotency_key=self.key)
+        return ledger.post_entry(
+            ledger_id,
+            inputs,
+            pending=self.pending,
+            expires_in=self.expires_in,
+            idempotency_key=self.key,
+        )
 
     def changed(self) -> JournalRequest:
         """The same call with every amount doubled: as balanced (or not) as before."""
@@ -195,7 +295,7 @@ class JournalRequest:
 
 EntryRequest = PresetRequest | JournalRequest
 Outcome = Account | Entry | LedgerError
-PlannedLine = tuple[str, Side, int]
+PendingCall = Callable[[Ledger], Entry]
 
 
 @dataclass(frozen=True)
@@ -264,7 +364,14 @@ class LedgerModel(RuleBasedStateMachine):
         self.entry_requests: list[EntryRequest] = []
         self.entry_keys: dict[str, tuple[object, str]] = {}
         self.entry_ids: list[str] = []
+        self.entries: dict[str, ModelEntry] = {}
         self.requests_sent = 0
+
+    def teardown(self) -> None:
+        """Expire what this example left pending, so the shared table's expiry index holds
+        nothing for the next example's sweeps to count."""
+        self.clock.now += teardown_jump
+        self.dynamo.expire_pending()
 
     # Sending
 
@@ -349,10 +456,13 @@ class LedgerModel(RuleBasedStateMachine):
 
     @initialize(data=st.data(), count=st.integers(2, 4))
     def open_funded_accounts(self, data: st.DataObject, count: int) -> None:
-        """GIVEN a few accounts to start with, each with an opening deposit."""
+        """GIVEN a few accounts to start with, each with an opening deposit, and a hold and an
+        escrow on them, so every example has pending entries to resolve or expire."""
         for _ in range(count):
             self._create_account(self._account_request(data))
             self._with_world(data, "deposit", self.account_requests[-1])
+        self._open_pending(data, "hold", "world", opening_pending_minor_max)
+        self._open_pending(data, "escrow", "same", opening_pending_minor_max)
 
     @rule(data=st.data())
     def open_account(self, data: st.DataObject) -> None:
@@ -441,14 +551,31 @@ class LedgerModel(RuleBasedStateMachine):
         entry_id = new_entry_id(self.ledger_id, request.key)
         assert (outcome.id, outcome.replayed, outcome.kind) == (entry_id, False, kind)
         assert [(line.account_id, line.side, line.amount) for line in outcome.lines] == lines
+        expires_at = (
+            None
+            if request.expires_in is None
+            else self.clock.now + timedelta(seconds=request.expires_in)
+        )
+        status = EntryStatus.PENDING if request.pending else EntryStatus.POSTED
+        assert (outcome.status, outcome.expires_at) == (status, expires_at)
         for account_id, side, amount in lines:
             account = self.accounts[account_id]
-            if side is Side.DEBIT:
-                account.debits += amount
+            if request.pending:
+                account.move(side, pending=amount)
             else:
-                account.credits += amount
+                account.move(side, posted=amount)
+        self._reserve(EntryKind(kind), lines, 1)
         self.entry_keys[request.key] = (signature, entry_id)
-        self.entry_ids.append(entry_id)
+        self._record(
+            ModelEntry(
+                entry_id,
+                EntryKind(kind),
+                lines,
+                status,
+                created_pending=request.pending,
+                expires_at=expires_at,
+            )
+        )
         # AND a strongly consistent balance read agrees (one account: listings check the rest)
         account_id = lines[0][0]
         balances = [ledger.get_balance(account_id) for ledger in (self.memory, self.dynamo)]
@@ -487,11 +614,9 @@ class LedgerModel(RuleBasedStateMachine):
         """Money out to the world account of the currency, within the floor."""
         self._with_world(data, kind)
 
-    @precondition(lambda self: len(self.accounts) >= 2)
-    @rule(data=st.data(), variant=st.sampled_from(["same", "same", "same", "mismatch", "self"]))
-    def transfer(self, data: st.DataObject, variant: str) -> None:
-        """A transfer; sometimes across currencies or to itself, both refused."""
-        source = data.draw(st.sampled_from(sorted(self.accounts.values(), key=lambda a: a.id)))
+    def _target(self, data: st.DataObject, source: ModelAccount, variant: str) -> ModelAccount:
+        """Another account of the source's currency; or, by variant, one of another currency
+        or the source itself."""
         same = [
             account for account in self._pools()[source.currency.code] if account.id != source.id
         ]
@@ -499,11 +624,18 @@ class LedgerModel(RuleBasedStateMachine):
             account for account in self.accounts.values() if account.currency != source.currency
         ]
         if variant == "self" or not same:
-            target = source
-        elif variant == "mismatch" and other:
-            target = data.draw(st.sampled_from(other))
-        else:
-            target = data.draw(st.sampled_from(same))
+            return source
+        if variant == "mismatch" and other:
+            return data.draw(st.sampled_from(other))
+        return data.draw(st.sampled_from(same))
+
+    @precondition(lambda self: len(self.accounts) >= 2)
+    @rule(data=st.data(), variant=st.sampled_from(["same", "same", "same", "mismatch", "self"]))
+    def transfer(self, data: st.DataObject, variant: str) -> None:
+        """A transfer; sometimes across currencies or to itself, both refused."""
+        # In the order opened: ids are random, and draws must not depend on them.
+        source = data.draw(st.sampled_from(list(self.accounts.values())))
+        target = self._target(data, source, variant)
         self._send(
             PresetRequest(
                 self._next_key("transfer"),
@@ -519,11 +651,21 @@ class LedgerModel(RuleBasedStateMachine):
     @rule(
         data=st.data(),
         variant=st.sampled_from(
-            ["balanced", "balanced", "balanced", "unbalanced", "duplicate", "wrong_currency"]
+            [
+                "balanced",
+                "balanced",
+                "balanced",
+                "pending",
+                "pending",
+                "unbalanced",
+                "duplicate",
+                "wrong_currency",
+            ]
         ),
     )
     def post_entry(self, data: st.DataObject, variant: str) -> None:
-        """A 3-4 line entry in one currency; sometimes unbalanced, doubled up or mislabelled."""
+        """A 3-4 line entry in one currency; sometimes pending, unbalanced, doubled up or
+        mislabelled."""
         pools = [pool for pool in self._pools().values() if len(pool) >= lines_per_entry_min]
         pool = data.draw(st.sampled_from(pools))
         count = data.draw(st.integers(lines_per_entry_min, min(lines_per_entry_max, len(pool))))
@@ -551,7 +693,9 @@ class LedgerModel(RuleBasedStateMachine):
         elif variant == "wrong_currency":
             wrong = next(code for code in currency_codes if code != currency.code)
             lines[index] = replace(lines[index], named_currency=wrong)
-        self._send(JournalRequest(self._next_key("entry"), tuple(lines)))
+        pending = variant == "pending"
+        expires_in = self._expires_in(data) if pending else None
+        self._send(JournalRequest(self._next_key("entry"), tuple(lines), pending, expires_in))
 
     @precondition(lambda self: bool(self.entry_requests))
     @rule(data=st.data(), change_amount=st.booleans())
@@ -565,6 +709,352 @@ class LedgerModel(RuleBasedStateMachine):
     def retry_last_entry(self) -> None:
         """Re-send the latest request unchanged, as a client retrying after a timeout would."""
         self._post(self.entry_requests[-1])
+
+    # Two-phase entries, holds and escrows
+
+    def _expires_in(self, data: st.DataObject) -> int | None:
+        """Mostly an expiry in seconds; sometimes none."""
+        if data.draw(st.integers(0, 3)) == 0:
+            return None
+        return data.draw(st.integers(1, expires_in_s_max))
+
+    def _reserve(self, kind: EntryKind, lines: list[PlannedLine], sign: int) -> None:
+        """A hold's or escrow's first line is the payer's; it counts in held or escrowed."""
+        payer_id, _, amount = lines[0]
+        if kind is EntryKind.HOLD:
+            self.accounts[payer_id].held += sign * amount
+        elif kind is EntryKind.ESCROW:
+            self.accounts[payer_id].escrowed += sign * amount
+
+    def _record(self, entry: ModelEntry) -> None:
+        self.entries[entry.id] = entry
+        self.entry_ids.append(entry.id)
+
+    def _of_kind(self, *kinds: EntryKind) -> list[ModelEntry]:
+        """Entries created pending of these kinds, resolved or not, oldest first."""
+        return [
+            entry
+            for entry in self.entries.values()
+            if entry.created_pending and entry.kind in kinds
+        ]
+
+    def _has_holds(self) -> bool:
+        return bool(self._of_kind(EntryKind.HOLD))
+
+    def _has_escrows(self) -> bool:
+        return bool(self._of_kind(EntryKind.ESCROW))
+
+    def _has_pending_created(self) -> bool:
+        return any(entry.created_pending for entry in self.entries.values())
+
+    def _open_pending(
+        self,
+        data: st.DataObject,
+        kind: str,
+        variant: str,
+        amount_max: int = drawn_amount_minor_max,
+    ) -> None:
+        """A hold (for the world, or another account) or an escrow (to a seller) from a user
+        account; by variant the counterparty has another currency or is the account itself."""
+        account = data.draw(st.sampled_from(self._user_accounts()))
+        counterparty = None if variant == "world" else self._target(data, account, variant).id
+        self._send(
+            PresetRequest(
+                self._next_key(kind),
+                kind,
+                account.id,
+                counterparty,
+                data.draw(st.integers(1, amount_max)),
+                account.currency,
+                self._expires_in(data),
+            )
+        )
+
+    @precondition(_has_user_account)
+    @rule(
+        data=st.data(),
+        kind=st.sampled_from(["hold", "escrow"]),
+        variant=st.sampled_from(["world", "world", "same", "same", "mismatch", "self"]),
+    )
+    def hold_or_escrow(self, data: st.DataObject, kind: str, variant: str) -> None:
+        """Hold an amount for the world or another account, or escrow it for a seller."""
+        self._open_pending(
+            data, kind, "same" if kind == "escrow" and variant == "world" else variant
+        )
+
+    def _expected_post(self, entry: ModelEntry, amount: int | None) -> str | Refused:
+        """How the ledger answers a post of `entry`: "replay", "post", or a refusal."""
+        if entry.posting_entry_id is not None and entry.posted_with == amount:
+            return "replay"
+        if not entry.created_pending:
+            return Refused("not_pending")
+        if entry.status is not EntryStatus.PENDING:
+            return Refused("already_resolved")
+        if entry.expires_at is not None and entry.expires_at <= self.clock.now:
+            return Refused("pending_expired")
+        if amount is not None and len(entry.lines) != 2:
+            return Refused("validation_error")
+        if amount is not None and amount > entry.lines[0][2]:
+            return Refused("amount_exceeds_pending")
+        return "post"
+
+    def _post_pending(self, entry: ModelEntry, amount: int | None, call: PendingCall) -> None:
+        # WHEN both stores post the pending entry (in full, or for `amount`)
+        outcome = self._both(call)
+        # THEN both answer what the model predicts
+        expected = self._expected_post(entry, amount)
+        if isinstance(expected, Refused):
+            assert isinstance(outcome, LedgerError), outcome
+            assert (outcome.code, outcome.details.get("entry_id")) == (
+                expected.code,
+                None if expected.code == "validation_error" else entry.id,
+            ), outcome
+            return
+        posting_id = derived_entry_id(entry.id, "posting")
+        assert isinstance(outcome, Entry), outcome
+        assert (outcome.id, outcome.status, outcome.posting_entry_id, outcome.replayed) == (
+            entry.id,
+            EntryStatus.POSTED,
+            posting_id,
+            expected == "replay",
+        )
+        if expected == "replay":
+            return
+        # AND the model moves the pending amounts to posted, the rest released
+        posted_lines = [
+            (account_id, side, held if amount is None else amount)
+            for account_id, side, held in entry.lines
+        ]
+        for (account_id, side, held), (_, _, posted) in zip(entry.lines, posted_lines, strict=True):
+            self.accounts[account_id].move(side, posted=posted, pending=-held)
+        self._reserve(entry.kind, entry.lines, -1)
+        entry.status, entry.posting_entry_id, entry.posted_with = (
+            EntryStatus.POSTED,
+            posting_id,
+            amount,
+        )
+        self._record(
+            ModelEntry(
+                posting_id, EntryKind.POST, posted_lines, EntryStatus.POSTED, pending_id=entry.id
+            )
+        )
+
+    def _void_pending(self, entry: ModelEntry, call: PendingCall) -> None:
+        # WHEN both stores void (release, refund) the pending entry
+        outcome = self._both(call)
+        # THEN both answer what the model predicts
+        if not entry.created_pending or entry.status is not EntryStatus.PENDING:
+            code = "not_pending" if not entry.created_pending else "already_resolved"
+            assert isinstance(outcome, LedgerError), outcome
+            assert (outcome.code, outcome.details.get("entry_id")) == (code, entry.id), outcome
+            return
+        assert isinstance(outcome, Entry), outcome
+        assert (outcome.id, outcome.status, outcome.replayed) == (
+            entry.id,
+            EntryStatus.VOIDED,
+            False,
+        )
+        self._release(entry, EntryStatus.VOIDED)
+
+    def _release(self, entry: ModelEntry, status: EntryStatus) -> None:
+        """A void or an expiry gives every pending amount back."""
+        for account_id, side, amount in entry.lines:
+            self.accounts[account_id].move(side, pending=-amount)
+        self._reserve(entry.kind, entry.lines, -1)
+        entry.status = status
+
+    def _partial_amount(self, data: st.DataObject, entry: ModelEntry, variant: str) -> int | None:
+        """None (in full), a part, too much, or what an earlier post of it asked for."""
+        pending_amount = entry.lines[0][2]
+        if variant == "partial":
+            return data.draw(st.integers(1, pending_amount))
+        if variant == "excess":
+            return pending_amount + 1
+        if variant == "again":
+            return entry.posted_with
+        return None
+
+    def _format(self, entry: ModelEntry, amount: int | None) -> str | None:
+        currency = self.accounts[entry.lines[0][0]].currency
+        return None if amount is None else format_amount(amount, currency)
+
+    def _pick(self, data: st.DataObject, kinds: tuple[EntryKind, ...]) -> ModelEntry:
+        """Mostly an entry of these kinds still pending; sometimes any, maybe resolved."""
+        created = self._of_kind(*kinds)
+        still_pending = [entry for entry in created if entry.status is EntryStatus.PENDING]
+        if still_pending and data.draw(st.integers(0, 3)) > 0:
+            return data.draw(st.sampled_from(still_pending))
+        return data.draw(st.sampled_from(created))
+
+    def _wrong_preset(self, entry: ModelEntry, call: PendingCall) -> None:
+        # WHEN a hold is resolved with an escrow preset, or an escrow with a hold preset
+        outcome = self._both(call)
+        # THEN neither store finds one of the kind asked for
+        assert isinstance(outcome, LedgerError), outcome
+        assert (outcome.code, outcome.details.get("id")) == ("not_found", entry.id), outcome
+
+    @precondition(lambda self: self._has_holds() or self._has_escrows())
+    @rule(
+        data=st.data(),
+        action=st.sampled_from(
+            [
+                "confirm_full",
+                "confirm_full",
+                "confirm_partial",
+                "confirm_excess",
+                "confirm_again",
+                "release",
+                "release",
+                "wrong_preset",
+            ]
+        ),
+    )
+    def resolve_hold_or_escrow(self, data: st.DataObject, action: str) -> None:
+        """Confirm a hold (in full, in part, too much, or as before) or release it; release
+        an escrow to its seller (in part through a raw post) or refund it to its buyer."""
+        entry = self._pick(data, (EntryKind.HOLD, EntryKind.ESCROW))
+        entry_id = entry.id
+        if entry.kind is EntryKind.HOLD:
+            if action == "release":
+                self._void_pending(entry, lambda ledger: ledger.release_hold(entry_id))
+            elif action == "wrong_preset":
+                self._wrong_preset(entry, lambda ledger: ledger.release_escrow(entry_id))
+            else:
+                amount = self._partial_amount(data, entry, action.removeprefix("confirm_"))
+                text = self._format(entry, amount)
+                self._post_pending(
+                    entry, amount, lambda ledger: ledger.confirm_hold(entry_id, text)
+                )
+        elif action == "release":
+            self._void_pending(entry, lambda ledger: ledger.refund_escrow(entry_id))
+        elif action == "wrong_preset":
+            self._wrong_preset(entry, lambda ledger: ledger.confirm_hold(entry_id))
+        elif action == "confirm_full":
+            self._post_pending(entry, None, lambda ledger: ledger.release_escrow(entry_id))
+        else:
+            amount = self._partial_amount(data, entry, action.removeprefix("confirm_"))
+            text = self._format(entry, amount)
+            self._post_pending(entry, amount, lambda ledger: ledger.post_pending(entry_id, text))
+
+    @precondition(lambda self: bool(self.entries))
+    @rule(
+        data=st.data(),
+        action=st.sampled_from(["post", "post", "void"]),
+        variant=st.sampled_from(["pending", "pending", "any"]),
+        amount_variant=st.sampled_from(["full", "full", "partial", "excess", "again"]),
+    )
+    def resolve_pending(
+        self, data: st.DataObject, action: str, variant: str, amount_variant: str
+    ) -> None:
+        """Post (in full or in part) or void a pending entry of any kind, or an entry that
+        never was pending."""
+        if variant == "pending" and self._has_pending_created():
+            entry = self._pick(data, tuple(EntryKind))
+        else:
+            entry = data.draw(st.sampled_from(list(self.entries.values())))
+        if action == "void":
+            self._void_pending(entry, lambda ledger: ledger.void_pending(entry.id))
+            return
+        if entry.created_pending:
+            amount = self._partial_amount(data, entry, amount_variant)
+        else:
+            amount = None
+        text = self._format(entry, amount)
+        self._post_pending(entry, amount, lambda ledger: ledger.post_pending(entry.id, text))
+
+    @rule(data=st.data(), seconds=st.integers(1, clock_jump_s_max), sweep=st.booleans())
+    def expire(self, data: st.DataObject, seconds: int, sweep: bool) -> None:
+        """Time passes; the sweeper expires every pending entry past its expiry, or has yet
+        to run (meanwhile those entries can be voided but no longer posted)."""
+        # GIVEN the shared clock moved on: mostly just past a pending entry's expiry
+        expiring = sorted(
+            entry.expires_at
+            for entry in self.entries.values()
+            if entry.status is EntryStatus.PENDING
+            and entry.expires_at is not None
+            and entry.expires_at > self.clock.now
+        )
+        if expiring and data.draw(st.integers(0, 3)) > 0:
+            self.clock.now = data.draw(st.sampled_from(expiring))
+        else:
+            self.clock.jump(seconds)
+        if not sweep:
+            return
+        # WHEN both stores' sweepers run
+        outcome = self._both(lambda ledger: ledger.expire_pending())
+        # THEN both expire exactly the entries the model finds past their expiry
+        now = self.clock.now
+        due = [
+            entry
+            for entry in self.entries.values()
+            if entry.status is EntryStatus.PENDING
+            and entry.expires_at is not None
+            and entry.expires_at < now
+        ]
+        assert outcome == len(due), (outcome, [entry.id for entry in due])
+        for entry in due:
+            self._release(entry, EntryStatus.EXPIRED)
+
+    # Reversals
+
+    @precondition(lambda self: bool(self.entries))
+    @rule(data=st.data(), description=st.sampled_from(reversal_descriptions))
+    def reverse(self, data: st.DataObject, description: str | None) -> None:
+        """Reverse an entry: once, replayed with the same description, guarded by floors."""
+        entry = data.draw(st.sampled_from(list(self.entries.values())))
+        # WHEN both stores reverse it
+        outcome = self._both(lambda ledger: ledger.reverse(entry.id, description=description))
+        # THEN both answer what the model predicts
+        reversal_id = derived_entry_id(entry.id, "reversal")
+        if entry.reversed_by is not None:
+            if entry.reversal_description == description:
+                assert isinstance(outcome, Entry), outcome
+                assert (outcome.id, outcome.replayed) == (reversal_id, True)
+                return
+            assert isinstance(outcome, LedgerError), outcome
+            assert (outcome.code, outcome.details) == (
+                "already_reversed",
+                {"entry_id": entry.id, "reversed_by": reversal_id},
+            )
+            return
+        if entry.created_pending:
+            assert isinstance(outcome, LedgerError), outcome
+            assert (outcome.code, outcome.details) == (
+                "not_pending",
+                {"entry_id": entry.id, "posting_entry_id": entry.posting_entry_id},
+            )
+            return
+        mirrored = [(account_id, side.opposite, amount) for account_id, side, amount in entry.lines]
+        refused_by = next(
+            (
+                account_id
+                for account_id, side, amount in mirrored
+                if self.accounts[account_id].refuses(side, amount)
+            ),
+            None,
+        )
+        if refused_by is not None:
+            assert isinstance(outcome, LedgerError), outcome
+            assert (outcome.code, outcome.details.get("account_id")) == (
+                "insufficient_funds",
+                refused_by,
+            )
+            return
+        assert isinstance(outcome, Entry), outcome
+        assert (outcome.id, outcome.kind, outcome.reverses, outcome.replayed) == (
+            reversal_id,
+            EntryKind.REVERSAL,
+            entry.id,
+            False,
+        )
+        for account_id, side, amount in mirrored:
+            self.accounts[account_id].move(side, posted=amount)
+        entry.reversed_by, entry.reversal_description = reversal_id, description
+        self._record(
+            ModelEntry(
+                reversal_id, EntryKind.REVERSAL, mirrored, EntryStatus.POSTED, reverses=entry.id
+            )
+        )
 
     # Invariants
 
@@ -586,31 +1076,77 @@ class LedgerModel(RuleBasedStateMachine):
         assert self._listed(self.dynamo) == (accounts, entries)
         assert {account.id for account in accounts} == set(self.accounts)
         assert [entry.id for entry in entries] == self.entry_ids[::-1]
-        # AND each account's totals are the model's and the sum of its lines in the journal
-        journal: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        # AND every entry is where the model says it is in its life
         for entry in entries:
+            model_entry = self.entries[entry.id]
+            assert (
+                entry.kind,
+                entry.status,
+                [(line.account_id, line.side, line.amount) for line in entry.lines],
+                entry.expires_at,
+                entry.pending_id,
+                entry.posting_entry_id,
+                entry.reverses,
+                entry.reversed_by,
+            ) == (
+                model_entry.kind,
+                model_entry.status,
+                model_entry.lines,
+                model_entry.expires_at,
+                model_entry.pending_id,
+                model_entry.posting_entry_id,
+                model_entry.reverses,
+                model_entry.reversed_by,
+            ), entry.id
+        # AND each account's totals are the model's and the sum of its lines in the journal:
+        # posted from entries never pending, pending from entries pending now
+        journal: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        journal_pending: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        reserved: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for entry in entries:
+            is_pending = entry.status is EntryStatus.PENDING
+            if entry.was_pending and not is_pending:
+                continue
             for line in entry.lines:
-                journal[line.account_id][line.side is Side.CREDIT] += line.amount
-        conservation: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+                sums = journal_pending if is_pending else journal
+                sums[line.account_id][line.side is Side.CREDIT] += line.amount
+            if is_pending and entry.kind in (EntryKind.HOLD, EntryKind.ESCROW):
+                payer = entry.lines[0]
+                reserved[payer.account_id][entry.kind is EntryKind.ESCROW] += payer.amount
+        posted_sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        pending_sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for account in accounts:
             model = self.accounts[account.id]
             totals = account.totals
             posted = [totals.posted_debits, totals.posted_credits]
             assert posted == [model.debits, model.credits] == journal[account.id], account.id
-            assert (totals.pending_debits, totals.pending_credits) == (0, 0)
-            conservation[account.currency.code][0] += totals.posted_debits
-            conservation[account.currency.code][1] += totals.posted_credits
-            # AND no account is below its floor; the guard attribute matches what it guards
+            pending = [totals.pending_debits, totals.pending_credits]
+            assert pending == [model.pending_debits, model.pending_credits], account.id
+            assert pending == journal_pending[account.id], account.id
+            held = [totals.held, totals.escrowed]
+            assert held == [model.held, model.escrowed] == reserved[account.id], account.id
+            for sums, (debits, credits) in ((posted_sums, posted), (pending_sums, pending)):
+                sums[account.currency.code][0] += debits
+                sums[account.currency.code][1] += credits
+            # AND posted is what came in less what went out; held and escrowed are parts of
+            # the pending outflow
             balance = account.balance()
-            assert balance.posted == model.posted
+            assert balance.posted == model.posted == balance.total_in - balance.total_out
+            assert balance.pending_out == model.pending_out
+            assert balance.held + balance.escrowed <= balance.pending_out, balance
+            # AND no account is below its floor; the guard attribute matches what it guards
             assert account.headroom == balance.spendable
+            net = balance.posted - balance.pending_out
+            assert balance.available - balance.credit_used == net
             if model.overdraft is not OverdraftMode.ALLOW:
+                assert net >= -balance.credit_limit, balance
                 assert balance.spendable >= 0, balance
             if model.overdraft is OverdraftMode.FORBID:
                 assert balance.credit_used == 0, balance
-        # AND per currency, debits equal credits over the whole ledger
-        for currency, (debits, credits) in conservation.items():
-            assert debits == credits, currency
+        # AND per currency, debits equal credits over the whole ledger, posted and pending
+        for sums in (posted_sums, pending_sums):
+            for currency, (debits, credits) in sums.items():
+                assert debits == credits, currency
 
 
 def test_stores_agree_with_the_model(dynamodb_client: DynamoDBClient, local_table: str) -> None:
