@@ -651,11 +651,13 @@ def test_the_expiry_query_of_a_shard_reads_oldest_first_up_to_now() -> None:
     # GIVEN one expiry shard and a moment
     query = expired_by(3, later)
     # WHEN looking at the query
-    # THEN it reads the shard's partition of gsi4, ascending, strictly before the moment
-    assert query == IndexQuery("gsi4", "EXPIRY#3", "", False, sort_before=timestamp(later))
+    # THEN it reads the shard's partition of gsi4, ascending, up to and including the moment
+    # ("$" sorts right after the "#" that ends each sort key's expiry)
+    expected = IndexQuery("gsi4", "EXPIRY#3", "", False, sort_before=f"{timestamp(later)}$")
+    assert query == expected
 
 
-def test_the_expiry_query_matches_only_entries_expired_before_now() -> None:
+def test_the_expiry_query_matches_entries_expired_at_or_before_now() -> None:
     # GIVEN entries expiring before, at and after a moment
     before = _pending(expires_at=later - timedelta(microseconds=1))
     at = _pending(expires_at=later)
@@ -665,9 +667,8 @@ def test_the_expiry_query_matches_only_entries_expired_before_now() -> None:
         expired_by(int(keys["gsi4pk"].split("#")[1]), later).matches(keys["gsi4sk"])
         for keys in (index_keys(entry) for entry in (before, at, after))
     ]
-    # THEN only the one already past its expiry is swept; the one at the moment waits
-    # (a post at that moment is refused as expired, and the next sweep takes it)
-    assert matched == [True, False, False]
+    # THEN those at or past their expiry are swept, as a post at that moment is refused
+    assert matched == [True, True, False]
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from ledger import limits, validate
 from ledger.errors import (
     AlreadyResolved,
     AlreadyReversed,
+    Conflict,
     NotFound,
 )
 from ledger.ids import (
@@ -148,11 +149,12 @@ class TwoPhase(LedgerBase):
         return expired
 
     def _expire(self, entry: Entry, now: datetime) -> int:
-        """1 if this call expired the entry; 0 if a post or void resolved it first."""
+        """1 if this call expired the entry; 0 if another resolution won or it was contended."""
         try:
             _, plan = plan_void(entry, now, EntryStatus.EXPIRED)
             self._store.execute(plan)
-        except AlreadyResolved:
+        except (AlreadyResolved, Conflict):
+            # Resolved by a post or void first, or contended: a later sweep retries it.
             return 0
         return 1
 

@@ -78,8 +78,9 @@ def expiry_partition(entry_id: str) -> str:
 
 
 def expired_by(shard: int, now: datetime) -> IndexQuery:
-    """Pending entries of one expiry partition whose expiry is before `now`, oldest first."""
-    return IndexQuery("gsi4", f"EXPIRY#{shard}", "", False, sort_before=timestamp(now))
+    """Pending entries of one expiry partition whose expiry is at or before `now`, oldest
+    first. Sort keys are `<expires_at>#<id>`, and "$" sorts right after "#"."""
+    return IndexQuery("gsi4", f"EXPIRY#{shard}", "", False, sort_before=f"{timestamp(now)}$")
 
 
 @dataclass(frozen=True)
