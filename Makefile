@@ -37,9 +37,10 @@ dynamodb-local: $(STAMP)
 dev: dynamodb-local
 	$(VENV)/bin/ledger dev
 
-# Two workers (CI has two cores), each with its own DynamoDB Local.
+# Two workers (CI has two cores), each with its own DynamoDB Local; the end-to-end tests
+# share one `ledger dev`, so they stay together on one worker (xdist group "e2e").
 test: dynamodb-local
-	$(VENV)/bin/pytest -n 2 --cov=ledger --cov-branch --cov-report=term-missing --cov-fail-under=95
+	$(VENV)/bin/pytest -n 2 --dist loadgroup --cov=ledger --cov-branch --cov-report=term-missing --cov-fail-under=95
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINT_DIRS)

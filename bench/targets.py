@@ -1,10 +1,15 @@
-"""The round-trip targets of DESIGN.md §5, checked as counts (never as times)."""
+"""The round-trip targets of DESIGN.md §5, checked as counts, and the cold-start ratio.
+
+Counts are the same on every run, so they decide the exit status. The cold-start ratio is
+a time on whatever machine runs it: it is reported, PASS or FAIL, but does not.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bench.cold_start import ColdStart
 from bench.counting import OperationResult
 
 mutations = (
@@ -23,21 +28,22 @@ one_write_call = {"TransactWriteItems": 1}
 one_item_read = {"GetItem": 1}
 one_read_one_write = {"GetItem": 1, "TransactWriteItems": 1}
 transfer_items_written = 3
+cold_start_ratio_max = 1.5
 
 
 @dataclass(frozen=True)
 class Check:
-    """One target and whether the measured counts meet it."""
+    """One target and whether the measurements meet it; only enforced ones set the exit."""
 
     name: str
     passed: bool
     actual: str
+    enforced: bool = True
 
     def line(self) -> str:
-        """`PASS name` or `FAIL name (got ...)`."""
-        if self.passed:
-            return f"PASS {self.name}"
-        return f"FAIL {self.name} (got {self.actual})"
+        """`PASS name` or `FAIL name (got ...)`; a timed target also says it is not enforced."""
+        line = f"PASS {self.name}" if self.passed else f"FAIL {self.name} (got {self.actual})"
+        return line if self.enforced else f"{line} [timed: reported, not enforced]"
 
 
 def _calls_are(
@@ -86,3 +92,13 @@ def check_targets(results: Mapping[str, OperationResult]) -> list[Check]:
     )
     checks += [_read_then_write(results, operation) for operation in resolutions]
     return checks
+
+
+def cold_start_check(cold_start: ColdStart) -> Check:
+    """The handler's import costs at most `cold_start_ratio_max` floors."""
+    return Check(
+        f"cold start: handler import <= {cold_start_ratio_max}x a bare boto3 client",
+        passed=cold_start.ratio <= cold_start_ratio_max,
+        actual=f"{cold_start.ratio}x",
+        enforced=False,
+    )

@@ -10,6 +10,8 @@ class LedgerError(Exception):
 
     code: ClassVar[str] = "internal_error"
     status: ClassVar[int] = 500
+    # Set by the HTTP client from the response's X-Request-Id, for support and logs.
+    request_id: str | None = None
 
     def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -149,8 +151,54 @@ class TypeMismatch(LedgerError):
     status = 422
 
 
+class ReportTooLarge(LedgerError):
+    """A report or reconciliation would read more than its bound; the API never scans."""
+
+    code = "report_too_large"
+    status = 422
+
+
 class Conflict(LedgerError):
     """Contention or an unknown outcome outlasted the bounded retries; retry with the same key."""
 
     code = "conflict"
     status = 503
+
+
+class Unauthorized(LedgerError):
+    """No API key, or one the ledger does not know or has revoked."""
+
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(LedgerError):
+    """The API key's role or scope does not allow this write."""
+
+    code = "forbidden"
+    status = 403
+
+
+class RateLimited(LedgerError):
+    """Too many requests for now; retry after a pause."""
+
+    code = "rate_limited"
+    status = 429
+
+
+class InternalError(LedgerError):
+    """A failure of the ledger itself, never of the request; safe to retry with the same key."""
+
+    code = "internal_error"
+    status = 500
+
+
+def error_classes() -> dict[str, type[LedgerError]]:
+    """Every error class by its code, so a client can raise what the server raised."""
+    classes: dict[str, type[LedgerError]] = {}
+    pending = list(LedgerError.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        classes[cls.code] = cls
+        pending.extend(cls.__subclasses__())
+    return classes

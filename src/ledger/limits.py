@@ -6,6 +6,7 @@ from __future__ import annotations
 amount_minor_max = 10**30
 amount_text_length_max = 64
 currency_scale_max = 18
+currency_code_length_max = 12
 
 # A transaction holds at most 100 items: the entry, one item per account, and one spare
 # for the pending or reversed entry that posting, voiding and reversing also update.
@@ -26,6 +27,11 @@ metadata_value_length_max = 1000
 
 page_size_default = 50
 page_size_max = 100
+# A listing that filters the items it reads (entries by account) examines at most this
+# many index items per page, so a sparse match costs bounded reads and returns a cursor.
+index_items_examined_per_page_max = 200
+# DynamoDB's BatchGetItem takes at most 100 keys per call.
+batch_get_keys_max = 100
 
 transaction_attempts_max = 8
 retry_delay_ms_base = 10
@@ -37,3 +43,15 @@ expiry_shards = 8
 expiry_sweep_page_size = 25
 expiry_sweep_pages_max = 40
 expires_in_s_max = 366 * 24 * 3600
+
+# API keys and the HTTP API
+api_key_ledger_ids_max = 100
+request_body_bytes_max = 64 * 1024
+
+# Reports walk a whole ledger through its listings, in the largest pages a listing gives;
+# past these counts they refuse instead of running unbounded (DESIGN §12: full-ledger
+# work at scale belongs to a table export).
+report_page_size = page_size_max
+report_accounts_max = 10_000
+reconcile_entries_max = 100_000
+ledger_owner_cache_max = 10_000

@@ -36,6 +36,7 @@ from ledger.model import (
     Entry,
     EntryStatus,
     LedgerRecord,
+    Metadata,
     Overdraft,
     OverdraftMode,
     Totals,
@@ -275,6 +276,27 @@ class SetStatus:
 
 
 @dataclass(frozen=True)
+class SetDetails:
+    """Replace an account's name and/or metadata; None leaves that one as it is."""
+
+    account_id: str
+    name: str | None
+    metadata: Metadata | None
+    at: datetime
+
+    @property
+    def target(self) -> Target:
+        """The item updated."""
+        return Target("account", self.account_id)
+
+    def violation(self, current: Stored) -> Exception | None:
+        """Why the details cannot change, if they cannot: only a missing account."""
+        if not isinstance(current, Account):
+            return NotFound("account", self.account_id)
+        return None
+
+
+@dataclass(frozen=True)
 class RegisterCurrency:
     """Add a currency to a ledger; registering the same scale again is a no-op."""
 
@@ -411,6 +433,7 @@ Operation = (
     | RequireParent
     | ApplyDelta
     | SetStatus
+    | SetDetails
     | RegisterCurrency
     | ResolvePending
     | MarkReversed

@@ -26,7 +26,12 @@ contract = {
     "CurrencyMismatch": ("currency_mismatch", 422),
     "LedgerMismatch": ("ledger_mismatch", 422),
     "TypeMismatch": ("type_mismatch", 422),
+    "ReportTooLarge": ("report_too_large", 422),
+    "Unauthorized": ("unauthorized", 401),
+    "Forbidden": ("forbidden", 403),
+    "RateLimited": ("rate_limited", 429),
     "Conflict": ("conflict", 503),
+    "InternalError": ("internal_error", 500),
     "LedgerError": ("internal_error", 500),
 }
 
@@ -87,3 +92,14 @@ def test_validation_and_not_found_fill_their_details() -> None:
     assert (invalid.field, invalid.details) == ("lines[0].amount", {"field": "lines[0].amount"})
     assert missing.details == {"resource": "account", "id": "acc_x"}
     assert missing.message == "account acc_x not found"
+
+
+def test_error_classes_maps_each_code_to_its_most_specific_class() -> None:
+    # GIVEN the hierarchy
+    # WHEN indexing it by code
+    classes = errors.error_classes()
+    # THEN every contract code but the base's maps to its class; internal_error to InternalError
+    expected = {code: getattr(errors, name) for name, (code, _) in contract.items()}
+    expected["internal_error"] = errors.InternalError
+    assert classes == expected
+

@@ -1,1 +1,1 @@
-"""Local development tooling: DynamoDB Local without Docker."""
+"""The local runtime: DynamoDB Local, stand-ins for API Gateway and Lambda, `ledger dev`."""

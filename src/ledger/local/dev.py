@@ -1,58 +1,185 @@
-"""The local ledger: DynamoDB Local on disk with the ledger's table, ready for the library."""
+"""`ledger dev`: the whole API on one machine, from DynamoDB Local on disk to HTTP, no Docker.
+
+DynamoDB Local holds the table (made from the stack's definition); worker processes run
+the real authorizer and API handler as Lambda would; a gateway turns HTTP requests into
+API Gateway events for them; a thread runs the expiry sweep on the stack's schedule.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ledger.auth.keys import KeyStatus, KeyStore, Role, new_secret
+from ledger.local import dynamodb_local
 from ledger.local.dynamodb_local import DynamoDBLocal
-from ledger.store.dynamodb import ensure_table
+from ledger.local.gateway import Gateway, default_authorizer, default_handler, functions
+from ledger.local.server import GatewayServer
+from ledger.local.sweeper import ExpirySweeper
+from ledger.local.workers import WorkerPool
+from ledger.service import Ledger
+from ledger.store.dynamodb import DynamoDBStore, ensure_table
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator, Mapping
 
 default_table_name = "ledger"
 default_data_dir = Path(".ledger")
 default_dynamodb_port = 8000
+default_host = "127.0.0.1"
+default_port = 3000
+default_workers = 4
+default_sweep_interval_s = 60.0
+admin_key_file_name = "admin-key"
+admin_key_variable = "LEDGER_ADMIN_KEY"
+
+# Settings a developer may override in their own environment (say, DEBUG logs).
+_powertools_defaults = {
+    "POWERTOOLS_SERVICE_NAME": "ledger",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
+
+class DevError(RuntimeError):
+    """The local runtime cannot start as asked (a port in use, for one)."""
 
 
 @dataclass(frozen=True)
 class DevSettings:
-    """Where the local ledger keeps its data and which table it serves."""
+    """Where the local ledger keeps its data, what it serves and how."""
 
     data_dir: Path = default_data_dir
     table_name: str = default_table_name
     dynamodb_port: int | None = None
+    host: str = default_host
+    port: int = default_port
+    admin_key: str | None = None
+    workers: int = default_workers
+    sweep_interval_s: float = default_sweep_interval_s
+    authorizer: str = default_authorizer
+    handler: str = default_handler
 
 
-def usage(endpoint_url: str, table_name: str) -> str:
-    """How to reach the local ledger from Python."""
+def lambda_environment(
+    base: Mapping[str, str], table_name: str, endpoint_url: str
+) -> dict[str, str]:
+    """The environment the functions see: the table on DynamoDB Local, powertools quiet.
+
+    The caller's AWS settings are left out, so that no profile, credential or endpoint
+    override can send a local request to a real account.
+    """
+    inherited = {
+        name: value
+        for name, value in base.items()
+        if not name.startswith(("AWS_", "LEDGER_", "BOTO_"))
+    }
+    return {
+        **_powertools_defaults,
+        **inherited,
+        "LEDGER_TABLE_NAME": table_name,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint_url,
+        "AWS_REGION": dynamodb_local.region,
+        "AWS_DEFAULT_REGION": dynamodb_local.region,
+        "AWS_ACCESS_KEY_ID": dynamodb_local.credentials_dummy,
+        "AWS_SECRET_ACCESS_KEY": dynamodb_local.credentials_dummy,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def bootstrap_admin_key(keys: KeyStore, given: str | None, key_file: Path) -> tuple[str, str]:
+    """The admin key to print, valid in the table, and a note on where it comes from.
+
+    Without a given key, the one generated on the first run is kept in `key_file`, so a
+    restart on the same data prints the same key instead of adding another.
+    """
+    if given is not None:
+        secret, origin = given, "as given"
+    elif key_file.is_file():
+        secret, origin = key_file.read_text().strip(), f"kept in {key_file}"
+    else:
+        secret, origin = new_secret(), f"generated, kept in {key_file}"
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.touch(mode=0o600)
+        key_file.write_text(secret + "\n")
+    key = keys.ensure(secret)
+    if key.status is not KeyStatus.ACTIVE or key.role is not Role.ADMIN:
+        origin += f"; WARNING: this key is {key.status.value}, role {key.role.value}"
+    return secret, origin
+
+
+def url_of(host: str, port: int) -> str:
+    """The base URL of the API."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def banner(settings: DevSettings, endpoint_url: str, admin_key: str, origin: str, url: str) -> str:
+    """What to tell the developer once the API is up, before the listening line."""
     return f"""\
-DynamoDB Local is listening on {endpoint_url} with table {table_name!r}.
+DynamoDB Local: {endpoint_url}, table {settings.table_name!r}, data in {settings.data_dir}
+Admin key: {admin_key} ({origin})
 
-Use the ledger from Python while this runs:
+Try it:
+    curl {url}/v1/health
+    curl -H "Authorization: Bearer {admin_key}" -H "Content-Type: application/json" \\
+         -d '{{"name": "main"}}' {url}/v1/ledgers
 
-    import boto3
-    from ledger import Ledger
-    from ledger.store.dynamodb import DynamoDBStore
-
-    client = boto3.client("dynamodb", endpoint_url="{endpoint_url}", region_name="us-east-1",
-                          aws_access_key_id="local", aws_secret_access_key="local")
-    ledger = Ledger(DynamoDBStore("{table_name}", client=client))
-    book = ledger.create_ledger("main")
-    alice = ledger.create_account(book.id, "Alice", "liability", "USD")
-    ledger.deposit(alice.id, "100.00")
-    print(ledger.get_balance(alice.id))
-
-Data is kept under the data directory and survives a restart. Press Ctrl-C to stop."""
+Data in {settings.data_dir} survives a restart. Press Ctrl-C to stop."""
 
 
 def run_dev(settings: DevSettings, wait: Callable[[], None], say: Callable[[str], None]) -> None:
-    """Start DynamoDB Local on disk, create the table, announce it, and run until `wait` returns."""
+    """Start everything, announce the API, run until `wait` returns, then stop everything."""
     local = DynamoDBLocal(port=settings.dynamodb_port, data_dir=settings.data_dir / "dynamodb")
-    with local:
-        ensure_table(local.client(), settings.table_name)
-        say(usage(local.endpoint_url, settings.table_name))
+    environment = lambda_environment(os.environ, settings.table_name, local.endpoint_url)
+    pool = WorkerPool(
+        functions(settings.authorizer, settings.handler), environment, settings.workers
+    )
+    # Bound first: a port in use fails in a moment, not after DynamoDB Local has started.
+    try:
+        server = GatewayServer((settings.host, settings.port), Gateway(pool))
+    except OSError as error:
+        raise DevError(
+            f"cannot listen on {settings.host}:{settings.port} ({error.strerror}); "
+            "pass another --port"
+        ) from error
+    with contextlib.ExitStack() as running:
+        running.callback(server.server_close)
+        # The workers import their functions (seconds each) while DynamoDB Local boots;
+        # importing makes a client but sends nothing, so the endpoint need not be up yet.
+        running.callback(pool.stop)
+        pool.launch()
+        running.enter_context(local)
+        client = local.client()
+        ensure_table(client, settings.table_name)
+        admin_key, origin = bootstrap_admin_key(
+            KeyStore(settings.table_name, client),
+            settings.admin_key,
+            settings.data_dir / admin_key_file_name,
+        )
+        pool.wait_ready()
+        ledger = Ledger(DynamoDBStore(settings.table_name, client))
+        running.enter_context(ExpirySweeper(ledger.expire_pending, settings.sweep_interval_s))
+        running.enter_context(_serving(server))
+        url = url_of(settings.host, server.port)
+        say(banner(settings, local.endpoint_url, admin_key, origin, url))
+        say(f"Ledger API listening on {url}")
         wait()
     say("Stopped.")
+
+
+@contextlib.contextmanager
+def _serving(server: GatewayServer) -> Iterator[None]:
+    """Serve in a background thread; on exit stop accepting and close the socket."""
+    thread = threading.Thread(target=server.serve_forever, name="gateway", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -272,8 +272,15 @@ class DynamoDBLocal:
         # A file, not a pipe: nobody drains a pipe, and a full one would block the server.
         with self._log_path.open("wb") as log:
             try:
+                # A process group of its own: Ctrl-C in a terminal reaches only the parent,
+                # which stops the server after whatever still uses it.
                 self._process = subprocess.Popen(
-                    command, cwd=work_dir, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+                    command,
+                    cwd=work_dir,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    process_group=0,
                 )
             except FileNotFoundError as error:
                 self._remove_temp_dir()

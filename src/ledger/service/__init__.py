@@ -4,10 +4,11 @@ from ledger.requests import LineInput
 from ledger.service.base import utc_now
 from ledger.service.books import Books
 from ledger.service.movements import Movements
+from ledger.service.reports import Reports
 from ledger.service.two_phase import TwoPhase
 
 __all__ = ["Ledger", "LineInput", "utc_now"]
 
 
-class Ledger(Books, Movements, TwoPhase):
+class Ledger(Books, Movements, TwoPhase, Reports):
     """Double-entry bookkeeping over a store: every mutation is one atomic, guarded write."""

@@ -25,7 +25,7 @@ from ledger.model import (
     Page,
 )
 from ledger.money import Currency, builtin_currencies
-from ledger.operations import RegisterCurrency, SetStatus, Target, WritePlan
+from ledger.operations import RegisterCurrency, SetDetails, SetStatus, Target, WritePlan
 from ledger.plan import (
     NewAccount,
     plan_account,
@@ -176,6 +176,25 @@ class Books(LedgerBase):
             validate.optional_text("parent_id", parent_id, limits.name_length_max),
         )
         return self._store.page(query, page_size(limit), cursor, Account)
+
+    def update_account(
+        self,
+        account_id: str,
+        *,
+        name: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> Account:
+        """Rename an account and/or replace its metadata; balances and version stay as they
+        are. A system account keeps its name."""
+        if name is None and metadata is None:
+            raise ValidationError("name", "give a new name, new metadata, or both")
+        new_name = validate.optional_text("name", name, limits.name_length_max)
+        new_metadata = None if metadata is None else validate.metadata(metadata)
+        if parse_account_id(account_id).is_world and new_name is not None:
+            raise ValidationError("name", "a system account cannot be renamed")
+        change = SetDetails(account_id, new_name, new_metadata, self._clock())
+        self._store.execute(WritePlan((change,)))
+        return self.get_account(account_id)
 
     def set_account_status(self, account_id: str, status: AccountStatus | str) -> Account:
         """Suspend, reactivate or close an account; closing needs zero balances."""

@@ -10,17 +10,20 @@ from ledger.batch import BatchResult, operation_of, plan_batch
 from ledger.errors import (
     IdempotencyKeyReused,
     LedgerError,
+    NotFound,
     ValidationError,
 )
 from ledger.ids import (
     ledger_token,
+    parse_account_id,
 )
 from ledger.model import (
+    Account,
     Entry,
     EntryKind,
     Page,
 )
-from ledger.operations import Duplicate
+from ledger.operations import Duplicate, Target, ledger_mismatch
 from ledger.requests import (
     Amount,
     EntryOptions,
@@ -126,15 +129,31 @@ class Movements(LedgerBase):
         ledger_id: str,
         *,
         reference: str | None = None,
+        account_id: str | None = None,
         limit: int = limits.page_size_default,
         cursor: str | None = None,
     ) -> Page[Entry]:
-        """A ledger's entries, newest first, optionally only those with one reference."""
+        """A ledger's entries, newest first, optionally only those with one reference and
+        only those with a line on one account. The account filter reads past other entries,
+        a bounded number per page: its pages may hold fewer than `limit`, even none, with a
+        `next_cursor` to go on."""
         ledger_token(ledger_id)
-        query = entries_of(
-            ledger_id, validate.optional_text("reference", reference, limits.reference_length_max)
+        checked_reference = validate.optional_text(
+            "reference", reference, limits.reference_length_max
         )
+        if account_id is not None:
+            self._require_account_of(ledger_id, account_id)
+        query = entries_of(ledger_id, checked_reference, account_id)
         return self._store.page(query, page_size(limit), cursor, Entry)
+
+    def _require_account_of(self, ledger_id: str, account_id: str) -> None:
+        """The account exists in the ledger. Its id names its ledger, so another ledger's
+        account is refused unread, as it is in an entry."""
+        account = parse_account_id(validate.text("account_id", account_id, limits.name_length_max))
+        if account.ledger_id != ledger_id:
+            raise ledger_mismatch(account_id, account.ledger_id, ledger_id, "account_id")
+        if self._store.get(Target("account", account_id), Account) is None:
+            raise NotFound("account", account_id)
 
     def convert(
         self,

@@ -85,18 +85,35 @@ def expired_by(shard: int, now: datetime) -> IndexQuery:
 
 @dataclass(frozen=True)
 class IndexQuery:
-    """One partition of one index, items whose sort key starts with a prefix."""
+    """One partition of one index, items whose sort key starts with a prefix; with
+    `account_id`, only the entries that have a line on that account.
+
+    Every store pages the same way: it examines index items in order after the cursor, at
+    most `limits.index_items_examined_per_page_max`, and stops right after the `limit`-th
+    item the listing keeps. The cursor is the last item examined, given while any index
+    item follows it; so a filtered page may hold fewer than `limit` items, even none.
+    """
 
     index: str
     partition: str
     sort_prefix: str
     descending: bool
     sort_before: str | None = None
+    account_id: str | None = None
 
     def matches(self, sort_key: str) -> bool:
         """Whether an item with this sort key (in this partition) belongs to the listing."""
         is_before = self.sort_before is None or sort_key < self.sort_before
         return sort_key.startswith(self.sort_prefix) and is_before
+
+    def keeps(self, record: LedgerRecord | Account | Entry) -> bool:
+        """Whether a record the index names belongs to the listing. Indexes hold keys only,
+        so the account filter applies to the items as they are read."""
+        if self.account_id is None:
+            return True
+        return isinstance(record, Entry) and any(
+            line.account_id == self.account_id for line in record.lines
+        )
 
 
 def ledgers_by_owner(owner_id: str) -> IndexQuery:
@@ -121,11 +138,14 @@ def accounts_of(
     return IndexQuery("gsi1", f"LEDGER#{ledger_id}", prefix, False)
 
 
-def entries_of(ledger_id: str, reference: str | None) -> IndexQuery:
-    """A ledger's entries, newest first, optionally only those with one reference."""
+def entries_of(ledger_id: str, reference: str | None, account_id: str | None = None) -> IndexQuery:
+    """A ledger's entries, newest first, optionally only those with one reference and only
+    those with a line on one account."""
     if reference is not None:
-        return IndexQuery("gsi3", f"LEDGER#{ledger_id}#REF#{reference}", "ENTRY#", True)
-    return IndexQuery("gsi1", f"LEDGER#{ledger_id}", "ENTRY#", True)
+        partition, index = f"LEDGER#{ledger_id}#REF#{reference}", "gsi3"
+    else:
+        partition, index = f"LEDGER#{ledger_id}", "gsi1"
+    return IndexQuery(index, partition, "ENTRY#", True, account_id=account_id)
 
 
 def encode_cursor(key: Key) -> str:

@@ -6,6 +6,7 @@ import threading
 from dataclasses import replace
 from typing import cast
 
+from ledger import limits
 from ledger.model import Account, Entry, LedgerRecord, Page, Totals
 from ledger.operations import (
     ApplyDelta,
@@ -19,6 +20,7 @@ from ledger.operations import (
     RequireLedger,
     RequireParent,
     ResolvePending,
+    SetDetails,
     SetStatus,
     Stored,
     Target,
@@ -66,7 +68,8 @@ class MemoryStore:
         return item if isinstance(item, kind) else None
 
     def page(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
-        """Mimic a keys-only index query: sort-key order, resume strictly after the cursor."""
+        """Mimic a keys-only index query: sort-key order, resume strictly after the cursor,
+        examine index items as `IndexQuery` says."""
         partition, sort = f"{query.index}pk", f"{query.index}sk"
         with self._lock:
             rows: list[tuple[dict[str, str], R]] = []
@@ -86,9 +89,16 @@ class MemoryStore:
                 for row in rows
                 if (row[0][sort] < after if query.descending else row[0][sort] > after)
             ]
-        page = rows[:limit]
-        next_cursor = encode_cursor(page[-1][0]) if len(rows) > limit else None
-        return Page([item for _, item in page], next_cursor)
+        items: list[R] = []
+        examined = 0
+        for _, item in rows:
+            examined += 1
+            if query.keeps(item):
+                items.append(item)
+            if len(items) == limit or examined == limits.index_items_examined_per_page_max:
+                break
+        next_cursor = encode_cursor(rows[examined - 1][0]) if examined < len(rows) else None
+        return Page(items, next_cursor)
 
 
 def _item_key(target: Target) -> ItemKey:
@@ -111,6 +121,15 @@ def _applied(operation: Operation, current: Stored) -> Stored:
         case SetStatus(status=status, at=at):
             account = cast(Account, current)
             return replace(account, status=status, version=account.version + 1, updated_at=at)
+        case SetDetails(name=name, metadata=metadata, at=at):
+            account = cast(Account, current)
+            # No version step: it numbers the changes that bear on balances, which history keys on.
+            return replace(
+                account,
+                name=account.name if name is None else name,
+                metadata=account.metadata if metadata is None else metadata,
+                updated_at=at,
+            )
         case RegisterCurrency(currency=currency):
             ledger = cast(LedgerRecord, current)
             return replace(ledger, currencies={**ledger.currencies, currency.code: currency.scale})

@@ -52,7 +52,8 @@ def number(value: int) -> AttributeValueTypeDef:
     return {"N": str(value)}
 
 
-def _string_map(values: dict[str, str]) -> AttributeValueTypeDef:
+def string_map(values: dict[str, str]) -> AttributeValueTypeDef:
+    """A map attribute of string values."""
     return {"M": {key: string(value) for key, value in values.items()}}
 
 
@@ -96,7 +97,7 @@ def _ledger_body(record: LedgerRecord) -> Item:
         "entity": string("ledger"),
         "id": string(record.id),
         "name": string(record.name),
-        "metadata": _string_map(record.metadata),
+        "metadata": string_map(record.metadata),
         "currencies": {"M": {code: number(scale) for code, scale in record.currencies.items()}},
         "created_at": string(timestamp(record.created_at)),
         "request_hash": string(record.request_hash),
@@ -117,7 +118,7 @@ def _account_body(account: Account) -> Item:
         "status": string(account.status),
         "overdraft_mode": string(account.overdraft.mode),
         "credit_limit": number(account.overdraft.credit_limit),
-        "metadata": _string_map(account.metadata),
+        "metadata": string_map(account.metadata),
         "system": {"BOOL": account.system},
         "headroom": number(account.headroom),
         "version": number(account.version),
@@ -154,7 +155,7 @@ def _entry_body(entry: Entry) -> Item:
                 for line in entry.lines
             ]
         },
-        "metadata": _string_map(entry.metadata),
+        "metadata": string_map(entry.metadata),
         "effective_at": string(timestamp(entry.effective_at)),
         "created_at": string(timestamp(entry.created_at)),
         "request_hash": string(entry.request_hash),

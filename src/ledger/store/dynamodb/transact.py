@@ -18,9 +18,10 @@ from ledger.operations import (
     RequireLedger,
     RequireParent,
     ResolvePending,
+    SetDetails,
     SetStatus,
 )
-from ledger.store.dynamodb.codec import encode, number, string, totals_fields
+from ledger.store.dynamodb.codec import encode, number, string, string_map, totals_fields
 from ledger.store.keys import item_key, timestamp
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ def _action(operation: Operation, table_name: str) -> dict[str, Any]:
 def _update(
     operation: ApplyDelta
     | SetStatus
+    | SetDetails
     | RegisterCurrency
     | ResolvePending
     | MarkReversed
@@ -117,6 +119,8 @@ def _update(
             return _delta(operation)
         case SetStatus():
             return _status(operation)
+        case SetDetails():
+            return _details(operation)
         case RegisterCurrency():
             return _currency(operation)
         case ResolvePending():
@@ -205,6 +209,27 @@ def _status(change: SetStatus) -> dict[str, Any]:
     return {
         "ConditionExpression": _all(*clauses),
         "UpdateExpression": "SET #status = :target, #updated_at = :now ADD #version :one",
+        **expression.arguments(),
+    }
+
+
+def _details(change: SetDetails) -> dict[str, Any]:
+    expression = _Expression()
+    expression.name("updated_at")
+    expression.value("now", string(timestamp(change.at)))
+    assignments = ["#updated_at = :now"]
+    if change.name is not None:
+        expression.name("name")
+        expression.value("name", string(change.name))
+        assignments.append("#name = :name")
+    if change.metadata is not None:
+        expression.name("metadata")
+        expression.value("metadata", string_map(change.metadata))
+        assignments.append("#metadata = :metadata")
+    return {
+        "ConditionExpression": item_exists,
+        # No version step: it numbers the changes that bear on balances, which history keys on.
+        "UpdateExpression": "SET " + ", ".join(assignments),
         **expression.arguments(),
     }
 

@@ -1,0 +1,1 @@
+"""The HTTP API: a powertools resolver over the library, its schemas, and the authorizer."""

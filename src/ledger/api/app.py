@@ -1,0 +1,85 @@
+"""The resolver: every route, validation on, and every failure in the error contract."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    ResponseValidationError,
+    ValidationException,
+)
+
+from ledger.api import openapi as openapi_document
+from ledger.api.observability import count, logger
+from ledger.api.problems import error_body, validation_error
+from ledger.api.routes import accounts, entries, keys, ledgers, meta, operations
+from ledger.api.routing import answers, json_type
+from ledger.errors import Conflict, InsufficientFunds, InternalError, LedgerError, NotFound
+
+app = APIGatewayHttpResolver(enable_validation=True)
+for module in (meta, ledgers, accounts, entries, operations, keys):
+    app.include_router(module.router)
+
+# Worth an alarm or a dashboard line when they climb.
+_counted_errors = {InsufficientFunds.code: "InsufficientFunds", Conflict.code: "Conflicts"}
+
+
+def error_response(error: LedgerError) -> Response[Any]:
+    """An error of the contract as a response."""
+    metric = _counted_errors.get(error.code)
+    if metric is not None:
+        count(metric)
+    return Response(error.status, json_type, error_body(error))
+
+
+def refused(error: LedgerError) -> Response[Any]:
+    """A refusal of the ledger: its code and status are the contract."""
+    return error_response(error)
+
+
+def invalid(error: ValidationException) -> Response[Any]:
+    """A request the schemas refuse: malformed JSON, wrong types, unknown fields."""
+    return error_response(validation_error(error.errors()))
+
+
+def misrendered(error: ResponseValidationError) -> Response[Any]:
+    """A response that breaks its own schema is the ledger's fault, never the caller's."""
+    logger.error("response failed its schema", extra={"errors": str(error.errors())})
+    return error_response(InternalError("the ledger failed to answer; retry with the same key"))
+
+
+def crashed(error: Exception) -> Response[Any]:
+    """Anything unforeseen: logged with its traceback, answered as `internal_error`."""
+    logger.exception("unhandled error")
+    return error_response(InternalError("the ledger failed to answer; retry with the same key"))
+
+
+# powertools leaves `exception_handler` unannotated; registering by call keeps the types.
+app.exception_handler(LedgerError)(refused)
+app.exception_handler(ValidationException)(invalid)
+app.exception_handler(ResponseValidationError)(misrendered)
+app.exception_handler(Exception)(crashed)
+
+
+@app.not_found
+def no_route(error: Exception) -> Response[Any]:
+    """A path (or method) the API does not serve."""
+    return error_response(NotFound("route", app.current_event.raw_path))
+
+
+@cache
+def openapi() -> dict[str, Any]:
+    """The OpenAPI document, built on its first request only (it costs a few ms)."""
+    return openapi_document.document(app)
+
+
+@app.get(
+    "/v1/openapi.json",
+    responses=answers(200, dict, "This API's OpenAPI 3 document"),
+    tags=["meta"],
+)
+def serve_openapi() -> Response[Any]:
+    """This API's OpenAPI document (no key needed)."""
+    return Response(200, json_type, openapi())

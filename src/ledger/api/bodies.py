@@ -1,0 +1,289 @@
+"""Request bodies as pydantic models: strict types, no unknown fields, every string bounded."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+
+from ledger import limits
+from ledger.auth.keys import Role
+from ledger.model import AccountStatus, AccountType, OverdraftMode, Side
+
+amount_pattern = r"^[0-9]+(\.[0-9]+)?$"
+
+
+def _amount_text(value: object) -> object:
+    # A JSON number has already lost precision (or would invite floats): refuse it by name.
+    if isinstance(value, int | float):
+        raise ValueError('amounts are decimal strings such as "10.50", never JSON numbers')
+    return value
+
+
+AmountText = Annotated[
+    str,
+    BeforeValidator(_amount_text),
+    Field(
+        min_length=1,
+        max_length=limits.amount_text_length_max,
+        json_schema_extra={"pattern": amount_pattern},
+        examples=["10.50"],
+    ),
+]
+Id = Annotated[str, Field(min_length=1, max_length=limits.name_length_max)]
+Name = Annotated[str, Field(min_length=1, max_length=limits.name_length_max)]
+OwnerId = Annotated[str, Field(min_length=1, max_length=limits.owner_id_length_max)]
+Description = Annotated[str, Field(max_length=limits.description_length_max)]
+Reference = Annotated[str, Field(min_length=1, max_length=limits.reference_length_max)]
+Code = Annotated[str, Field(min_length=1, max_length=limits.code_length_max)]
+CurrencyCode = Annotated[str, Field(min_length=1, max_length=12)]
+Metadata = Annotated[
+    dict[
+        Annotated[str, Field(min_length=1, max_length=limits.metadata_key_length_max)],
+        Annotated[str, Field(max_length=limits.metadata_value_length_max)],
+    ],
+    Field(max_length=limits.metadata_keys_max),
+]
+ExpiresIn = Annotated[int, Field(ge=1, le=limits.expires_in_s_max)]
+Moment = Annotated[AwareDatetime, Field(strict=False)]
+# Enum members arrive as their JSON strings, which strict mode would refuse.
+RoleName = Annotated[Role, Field(strict=False)]
+AccountTypeName = Annotated[AccountType, Field(strict=False)]
+StatusName = Annotated[AccountStatus, Field(strict=False)]
+OverdraftModeName = Annotated[OverdraftMode, Field(strict=False)]
+SideName = Annotated[Side, Field(strict=False)]
+
+
+class Body(BaseModel):
+    """A request body: exact types (no coercion), and an unknown field is an error."""
+
+    # Validators are built on a route's first request, not at import (cold start).
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
+
+
+class NewLedger(Body):
+    """POST /v1/ledgers."""
+
+    name: Name
+    owner_id: OwnerId | None = None
+    metadata: Metadata | None = None
+
+
+class OverdraftBody(Body):
+    """An overdraft policy; `limit` goes with, and only with, mode `limit`."""
+
+    mode: OverdraftModeName
+    limit: AmountText | None = None
+
+
+class NewAccount(Body):
+    """POST /v1/accounts."""
+
+    ledger_id: Id
+    name: Name
+    type: AccountTypeName
+    currency: CurrencyCode
+    code: Code | None = None
+    parent_id: Id | None = None
+    owner_id: OwnerId | None = None
+    overdraft: OverdraftBody | None = None
+    metadata: Metadata | None = None
+
+
+class AccountChanges(Body):
+    """PATCH /v1/accounts/{id}: status and overdraft are for admins."""
+
+    name: Name | None = None
+    status: StatusName | None = None
+    overdraft: OverdraftBody | None = None
+    metadata: Metadata | None = None
+
+
+class EntryOptionsBody(Body):
+    """What every entry-creating request may add."""
+
+    reference: Reference | None = None
+    description: Description | None = None
+    metadata: Metadata | None = None
+    effective_at: Moment | None = None
+
+    def options(self) -> dict[str, Any]:
+        """The library's entry options from the fields that were given."""
+        fields = ("reference", "description", "metadata", "effective_at")
+        return {name: getattr(self, name) for name in fields if getattr(self, name) is not None}
+
+
+class LineBody(Body):
+    """One line of a journal entry."""
+
+    account_id: Id
+    side: SideName
+    amount: AmountText
+    currency: CurrencyCode | None = None
+
+
+class PendingBody(Body):
+    """Create the entry pending, optionally expiring."""
+
+    expires_in: ExpiresIn | None = None
+
+
+class NewEntry(EntryOptionsBody):
+    """POST /v1/entries."""
+
+    ledger_id: Id
+    lines: Annotated[
+        list[LineBody],
+        Field(min_length=limits.lines_per_entry_min, max_length=limits.lines_per_entry_max),
+    ]
+    pending: PendingBody | None = None
+
+
+class AmountOptional(Body):
+    """Post or confirm, fully or for less."""
+
+    amount: AmountText | None = None
+
+
+class ReversalBody(Body):
+    """POST /v1/entries/{id}/reverse."""
+
+    description: Description | None = None
+
+
+class OneAccountMove(EntryOptionsBody):
+    """Deposits, withdrawals, spends and refunds."""
+
+    account_id: Id
+    amount: AmountText
+    counterparty_account_id: Id | None = None
+
+
+class TransferBody(EntryOptionsBody):
+    """POST /v1/transfers."""
+
+    from_account_id: Id
+    to_account_id: Id
+    amount: AmountText
+
+
+class HoldBody(EntryOptionsBody):
+    """POST /v1/holds."""
+
+    account_id: Id
+    amount: AmountText
+    counterparty_account_id: Id | None = None
+    expires_in: ExpiresIn | None = None
+
+
+class EscrowBody(EntryOptionsBody):
+    """POST /v1/escrows."""
+
+    buyer_account_id: Id
+    seller_account_id: Id
+    amount: AmountText
+    expires_in: ExpiresIn | None = None
+
+
+class ConversionBody(EntryOptionsBody):
+    """POST /v1/conversions."""
+
+    from_account_id: Id
+    to_account_id: Id
+    from_amount: AmountText
+    to_amount: AmountText
+
+
+class DepositOperation(OneAccountMove):
+    """A deposit in a batch."""
+
+    type: Literal["deposit"]
+
+
+class WithdrawalOperation(OneAccountMove):
+    """A withdrawal in a batch."""
+
+    type: Literal["withdrawal"]
+
+
+class SpendOperation(OneAccountMove):
+    """A spend in a batch."""
+
+    type: Literal["spend"]
+
+
+class RefundOperation(OneAccountMove):
+    """A refund in a batch."""
+
+    type: Literal["refund"]
+
+
+class TransferOperation(TransferBody):
+    """A transfer in a batch."""
+
+    type: Literal["transfer"]
+
+
+class HoldOperation(HoldBody):
+    """A hold in a batch."""
+
+    type: Literal["hold"]
+
+
+class EscrowOperation(EscrowBody):
+    """An escrow in a batch."""
+
+    type: Literal["escrow"]
+
+
+class ConversionOperation(ConversionBody):
+    """A conversion in a batch."""
+
+    type: Literal["conversion"]
+
+
+class EntryOperation(EntryOptionsBody):
+    """A raw journal entry in a batch (posted at once)."""
+
+    type: Literal["entry"]
+    ledger_id: Id | None = None
+    lines: Annotated[
+        list[LineBody],
+        Field(min_length=limits.lines_per_entry_min, max_length=limits.lines_per_entry_max),
+    ]
+
+
+Operation = Annotated[
+    DepositOperation
+    | WithdrawalOperation
+    | SpendOperation
+    | RefundOperation
+    | TransferOperation
+    | HoldOperation
+    | EscrowOperation
+    | ConversionOperation
+    | EntryOperation,
+    Field(discriminator="type"),
+]
+
+
+class BatchBody(Body):
+    """POST /v1/batches: all or nothing; `net` nets transfers between the same accounts."""
+
+    operations: Annotated[
+        list[Operation], Field(min_length=1, max_length=limits.batch_operations_max)
+    ]
+    net: bool = False
+
+
+class NewApiKey(Body):
+    """POST /v1/api-keys."""
+
+    role: RoleName
+    ledger_ids: Annotated[list[Id], Field(max_length=limits.api_key_ledger_ids_max)] | None = None
+    owner_id: OwnerId | None = None
+
+
+def operation_spec(operation: BaseModel) -> dict[str, Any]:
+    """A batch operation as the library takes it: the fields that were given."""
+    return operation.model_dump(exclude_none=True)

@@ -1,0 +1,77 @@
+"""The API's Lambda entry point: request id, body bound and authentication, then the routes.
+
+Everything a container reuses is made here, at import: the resolver with its routes, the
+DynamoDB client and the ledger. The OpenAPI document waits for its route.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+
+from ledger import limits
+from ledger.api.app import app
+from ledger.api.observability import logger, metrics, tracer
+from ledger.api.openapi import public_paths
+from ledger.api.problems import error_body
+from ledger.api.routing import json_type
+from ledger.api.runtime import runtime
+from ledger.auth.access import Principal
+from ledger.errors import LedgerError, ValidationError
+
+runtime()
+
+
+def _body_size(event: dict[str, Any]) -> int:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return len(base64.b64decode(body))
+    return len(body.encode())
+
+
+def _refusal(event: dict[str, Any]) -> LedgerError | None:
+    """What is wrong with a request before any route sees it, if anything."""
+    if _body_size(event) > limits.request_body_bytes_max:
+        return ValidationError(
+            "body", f"the request body is larger than {limits.request_body_bytes_max} bytes"
+        )
+    if event.get("rawPath") in public_paths:
+        return None
+    authorizer = event.get("requestContext", {}).get("authorizer") or {}
+    try:
+        app.context["principal"] = Principal.from_context(authorizer.get("lambda"))
+    except LedgerError as error:
+        return error
+    return None
+
+
+def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Answer one API Gateway HTTP API (payload v2) event."""
+    request_id = event.get("requestContext", {}).get("requestId") or str(uuid.uuid4())
+    logger.remove_keys(["entry_id"])
+    logger.append_keys(request_id=request_id)
+    refusal = _refusal(event)
+    if refusal is None:
+        result = app.resolve(event, context)
+    else:
+        app.context.clear()
+        result = {
+            "statusCode": refusal.status,
+            "headers": {"Content-Type": json_type},
+            "body": error_body(refusal),
+            "isBase64Encoded": False,
+        }
+    headers: dict[str, str] = result.setdefault("headers", {})
+    headers["X-Request-Id"] = request_id
+    return result
+
+
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The Lambda handler of the API."""
+    return handle(event, context)

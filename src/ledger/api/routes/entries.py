@@ -1,0 +1,132 @@
+"""The journal: raw entries, their two-phase resolution and reversals."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from ledger import limits
+from ledger.api.bodies import AmountOptional, Id, NewEntry, Reference, ReversalBody
+from ledger.api.routing import (
+    Cursor,
+    IdempotencyKey,
+    Limit,
+    Router,
+    answers,
+    entry_reply,
+    reply,
+)
+from ledger.api.views import EntryPage, EntryView, entry_view
+from ledger.auth.keys import Role
+from ledger.errors import ValidationError
+from ledger.ids import entry_ledger_id, ledger_token, parse_account_id
+from ledger.requests import LineInput
+
+router = Router()
+
+
+@router.post("/v1/entries", responses=answers(201, EntryView, "The entry"), tags=["journal"])
+def create_entry(body: NewEntry, idempotency_key: IdempotencyKey = None) -> Response[EntryView]:
+    """Post a balanced multi-line entry, or create it pending (two-phase)."""
+    runtime = router.runtime()
+    ledger_token(body.ledger_id)
+    touched = [body.ledger_id] + [
+        parse_account_id(line.account_id).ledger_id for line in body.lines
+    ]
+    runtime.scope.write(router.caller(), Role.OPERATOR, touched)
+    entry = runtime.ledger.post_entry(
+        body.ledger_id,
+        [LineInput(line.account_id, line.side, line.amount, line.currency) for line in body.lines],
+        pending=body.pending is not None,
+        expires_in=None if body.pending is None else body.pending.expires_in,
+        idempotency_key=idempotency_key,
+        **body.options(),
+    )
+    return entry_reply(201, entry)
+
+
+def _readable(entry_id: str) -> None:
+    ledger_id = entry_ledger_id(entry_id)
+    router.runtime().scope.read(router.caller(), ledger_id, "entry", entry_id)
+
+
+def _writable(entry_id: str, role: Role) -> None:
+    ledger_id = entry_ledger_id(entry_id)
+    caller = router.caller()
+    router.runtime().scope.read(caller, ledger_id, "entry", entry_id)
+    router.runtime().scope.write(caller, role, [ledger_id])
+
+
+@router.get(
+    "/v1/entries/<entry_id>", responses=answers(200, EntryView, "The entry"), tags=["journal"]
+)
+def get_entry(entry_id: str) -> Response[EntryView]:
+    """An entry by id."""
+    _readable(entry_id)
+    return reply(200, entry_view(router.runtime().ledger.get_entry(entry_id)))
+
+
+@router.get("/v1/entries", responses=answers(200, EntryPage, "A page of entries"), tags=["journal"])
+def list_entries(
+    *,
+    ledger_id: Annotated[Id | None, Query()] = None,
+    reference: Annotated[Reference | None, Query()] = None,
+    account_id: Annotated[Id | None, Query()] = None,
+    limit: Limit = limits.page_size_default,
+    cursor: Cursor = None,
+) -> Response[EntryPage]:
+    """A ledger's entries, newest first; optionally one reference's or one account's."""
+    runtime = router.runtime()
+    if ledger_id is None:
+        if account_id is None:
+            raise ValidationError("ledger_id", "ledger_id (or account_id) is required")
+        ledger_id = parse_account_id(account_id).ledger_id
+    ledger_token(ledger_id)
+    runtime.scope.read(router.caller(), ledger_id, "ledger", ledger_id)
+    page = runtime.ledger.list_entries(
+        ledger_id, reference=reference, account_id=account_id, limit=limit, cursor=cursor
+    )
+    return reply(
+        200, {"items": [entry_view(item) for item in page.items], "next_cursor": page.next_cursor}
+    )
+
+
+@router.post(
+    "/v1/entries/<entry_id>/post",
+    responses=answers(200, EntryView, "The pending entry, now posted"),
+    tags=["journal"],
+)
+def post_entry(
+    entry_id: str, body: AmountOptional | None = None, idempotency_key: IdempotencyKey = None
+) -> Response[EntryView]:
+    """Post a pending entry, fully or (two lines) for less; the rest is released."""
+    _writable(entry_id, Role.OPERATOR)
+    amount = None if body is None else body.amount
+    return entry_reply(200, router.runtime().ledger.post_pending(entry_id, amount))
+
+
+@router.post(
+    "/v1/entries/<entry_id>/void",
+    responses=answers(200, EntryView, "The entry, now voided"),
+    tags=["journal"],
+)
+def void_entry(entry_id: str) -> Response[EntryView]:
+    """Release a pending entry entirely."""
+    _writable(entry_id, Role.OPERATOR)
+    return entry_reply(200, router.runtime().ledger.void_pending(entry_id))
+
+
+@router.post(
+    "/v1/entries/<entry_id>/reverse",
+    responses=answers(201, EntryView, "The reversal entry"),
+    tags=["journal"],
+)
+def reverse_entry(
+    entry_id: str, body: ReversalBody | None = None, idempotency_key: IdempotencyKey = None
+) -> Response[EntryView]:
+    """Post the mirror of an entry, linked both ways (admin)."""
+    _writable(entry_id, Role.ADMIN)
+    description = None if body is None else body.description
+    return entry_reply(201, router.runtime().ledger.reverse(entry_id, description=description))

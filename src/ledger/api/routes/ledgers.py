@@ -1,0 +1,131 @@
+"""Ledgers: create, read, list by owner."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from ledger import limits
+from ledger.api.bodies import NewLedger, OwnerId
+from ledger.api.observability import count, logger
+from ledger.api.report_views import (
+    BalanceSheetView,
+    ReconciliationView,
+    TrialBalanceView,
+    balance_sheet_view,
+    reconciliation_view,
+    trial_balance_view,
+)
+from ledger.api.routing import Cursor, IdempotencyKey, Limit, Router, answers, reply
+from ledger.api.views import LedgerPage, LedgerView, ledger_view
+from ledger.auth.keys import Role
+from ledger.errors import Forbidden, NotFound, ValidationError
+
+router = Router()
+
+Currency = Annotated[
+    str, Query(min_length=1, max_length=limits.currency_code_length_max, description="e.g. USD")
+]
+
+
+@router.post("/v1/ledgers", responses=answers(201, LedgerView, "The ledger"), tags=["ledgers"])
+def create_ledger(body: NewLedger, idempotency_key: IdempotencyKey = None) -> Response[LedgerView]:
+    """Create a ledger, a namespace of accounts and entries."""
+    caller = router.caller()
+    caller.require(Role.OPERATOR)
+    if caller.ledger_ids:
+        raise Forbidden("a key limited to named ledgers cannot create ledgers")
+    owner_id = body.owner_id
+    if caller.owner_id is not None:
+        if owner_id not in (None, caller.owner_id):
+            raise Forbidden(
+                "the API key may only create ledgers of its own owner",
+                {"owner_id": caller.owner_id},
+            )
+        owner_id = caller.owner_id
+    record = router.runtime().ledger.create_ledger(
+        body.name, owner_id=owner_id, metadata=body.metadata, idempotency_key=idempotency_key
+    )
+    return reply(201, ledger_view(record), replayed=record.replayed)
+
+
+@router.get(
+    "/v1/ledgers/<ledger_id>", responses=answers(200, LedgerView, "The ledger"), tags=["ledgers"]
+)
+def get_ledger(ledger_id: str) -> Response[LedgerView]:
+    """A ledger by id."""
+    runtime = router.runtime()
+    runtime.scope.read(router.caller(), ledger_id, "ledger", ledger_id)
+    return reply(200, ledger_view(runtime.ledger.get_ledger(ledger_id)))
+
+
+@router.get(
+    "/v1/ledgers", responses=answers(200, LedgerPage, "A page of ledgers"), tags=["ledgers"]
+)
+def list_ledgers(
+    owner_id: Annotated[
+        OwnerId | None, Query(description="The owner whose ledgers to list.")
+    ] = None,
+    limit: Limit = limits.page_size_default,
+    cursor: Cursor = None,
+) -> Response[LedgerPage]:
+    """An owner's ledgers, oldest first (an owner-scoped key lists its own owner's)."""
+    caller = router.caller()
+    owner = owner_id or caller.owner_id
+    if owner is None:
+        raise ValidationError("owner_id", "owner_id is required: the API lists ledgers by owner")
+    if caller.owner_id is not None and owner != caller.owner_id:
+        raise NotFound("owner", owner)
+    runtime = router.runtime()
+    page = runtime.ledger.list_ledgers(owner, limit=limit, cursor=cursor)
+    items: list[dict[str, Any]] = [
+        ledger_view(record)
+        for record in page.items
+        if not caller.ledger_ids or record.id in caller.ledger_ids
+    ]
+    return reply(200, {"items": items, "next_cursor": page.next_cursor})
+
+
+@router.get(
+    "/v1/ledgers/<ledger_id>/trial-balance",
+    responses=answers(200, TrialBalanceView, "The trial balance"),
+    tags=["reports"],
+)
+def trial_balance(ledger_id: str, currency: Currency) -> Response[TrialBalanceView]:
+    """Every account of one currency with its posted debit or credit balance, and the sums."""
+    runtime = router.runtime()
+    runtime.scope.read(router.caller(), ledger_id, "ledger", ledger_id)
+    return reply(200, trial_balance_view(runtime.ledger.trial_balance(ledger_id, currency)))
+
+
+@router.get(
+    "/v1/ledgers/<ledger_id>/balance-sheet",
+    responses=answers(200, BalanceSheetView, "The balance sheet"),
+    tags=["reports"],
+)
+def balance_sheet(ledger_id: str, currency: Currency) -> Response[BalanceSheetView]:
+    """The chart of accounts per type with rolled-up totals; `balanced` checks A = L + E."""
+    runtime = router.runtime()
+    runtime.scope.read(router.caller(), ledger_id, "ledger", ledger_id)
+    return reply(200, balance_sheet_view(runtime.ledger.balance_sheet(ledger_id, currency)))
+
+
+@router.post(
+    "/v1/ledgers/<ledger_id>/reconciliations",
+    responses=answers(200, ReconciliationView, "What the reconciliation found"),
+    tags=["reports"],
+)
+def reconcile(ledger_id: str) -> Response[ReconciliationView]:
+    """Check conservation per currency and recompute every account from the journal;
+    report every mismatch, fix nothing."""
+    runtime = router.runtime()
+    caller = router.caller()
+    runtime.scope.read(caller, ledger_id, "ledger", ledger_id)
+    caller.require(Role.OPERATOR)
+    report = runtime.ledger.reconcile(ledger_id)
+    if not report.ok:
+        logger.warning("reconciliation found mismatches", extra={"ledger_id": ledger_id})
+        count("ReconciliationMismatches", len(report.mismatches))
+    return reply(200, reconciliation_view(report))

@@ -1,0 +1,77 @@
+"""What every route shares: the caller, the idempotency header, and replies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from ledger import limits
+from ledger.api.observability import count, logger
+from ledger.api.runtime import Runtime, runtime
+from ledger.api.views import entry_view
+from ledger.auth.access import Principal
+from ledger.model import Entry
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=limits.idempotency_key_length_max,
+        pattern=r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$",
+        description="Same key and body: the original response again, "
+        "with `Idempotent-Replayed: true`.",
+    ),
+]
+Limit = Annotated[
+    int, Query(ge=1, le=limits.page_size_max, description="Page size (1..100, default 50).")
+]
+Cursor = Annotated[
+    str | None, Query(min_length=1, max_length=2048, description="From `next_cursor`.")
+]
+json_type = "application/json"
+
+
+class Router(APIGatewayHttpRouter):
+    """A group of routes that can name its caller and its runtime."""
+
+    def __init__(self) -> None:
+        # powertools leaves this constructor unannotated.
+        super().__init__()  # type: ignore[no-untyped-call]
+
+    def caller(self) -> Principal:
+        """The principal the request's authorizer context established."""
+        principal: Principal = self.context["principal"]
+        return principal
+
+    @staticmethod
+    def runtime() -> Runtime:
+        """The container's runtime."""
+        return runtime()
+
+
+def reply(status: int, body: dict[str, Any], *, replayed: bool = False) -> Response[Any]:
+    """A JSON response; a replay says so in `Idempotent-Replayed`."""
+    headers = {}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+        count("Replays")
+    return Response(status, json_type, body, headers=headers)
+
+
+def entry_reply(status: int, entry: Entry) -> Response[Any]:
+    """An entry as the response, logged and counted under its id."""
+    logger.append_keys(entry_id=entry.id)
+    if not entry.replayed:
+        logger.info("entry written", extra={"kind": entry.kind.value, "status": entry.status.value})
+        count("EntriesWritten")
+    return reply(status, entry_view(entry), replayed=entry.replayed)
+
+
+def answers(status: int, model: type[Any], description: str) -> dict[int, OpenAPIResponse]:
+    """The OpenAPI response of a route whose success status is `status`."""
+    return {status: {"description": description, "content": {json_type: {"model": model}}}}

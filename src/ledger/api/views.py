@@ -1,0 +1,291 @@
+"""Response bodies: pydantic models for the OpenAPI document, and renderers from the domain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from ledger.auth.keys import ApiKey
+from ledger.ids import parse_account_id
+from ledger.model import Account, Balance, Entry, LedgerRecord, Page
+from ledger.money import format_amount
+
+T = TypeVar("T")
+
+
+class View(BaseModel):
+    """A response body."""
+
+    # Validators are built on a route's first request, not at import (cold start).
+    model_config = ConfigDict(defer_build=True)
+
+
+class LedgerView(View):
+    """A ledger."""
+
+    id: str
+    name: str
+    owner_id: str | None
+    metadata: dict[str, str]
+    currencies: dict[str, int]
+    created_at: str
+
+
+class BalanceView(View):
+    """An account's balance, in its normal-balance orientation (API.md)."""
+
+    account_id: str
+    currency: str
+    posted: str
+    pending_in: str
+    pending_out: str
+    held: str
+    escrowed: str
+    available: str
+    credit_limit: str
+    credit_used: str
+    spendable: str
+    total_in: str
+    total_out: str
+    version: int
+    as_of: str
+
+
+class OverdraftView(View):
+    """An overdraft policy."""
+
+    mode: str
+    limit: str
+
+
+class AccountView(View):
+    """An account with its balance."""
+
+    id: str
+    ledger_id: str
+    name: str
+    type: str
+    normal_balance: str
+    currency: str
+    code: str | None
+    parent_id: str | None
+    owner_id: str | None
+    status: str
+    overdraft: OverdraftView
+    metadata: dict[str, str]
+    system: bool
+    created_at: str
+    updated_at: str
+    balance: BalanceView
+
+
+class LineView(View):
+    """One line of an entry."""
+
+    account_id: str
+    side: str
+    amount: str
+    currency: str
+
+
+class EntryView(View):
+    """A journal entry; the links appear once they exist."""
+
+    id: str
+    ledger_id: str
+    kind: str
+    status: str
+    lines: list[LineView]
+    description: str | None
+    reference: str | None
+    metadata: dict[str, str]
+    effective_at: str
+    created_at: str
+    expires_at: str | None = None
+    pending_id: str | None = None
+    posting_entry_id: str | None = None
+    reverses: str | None = None
+    reversed_by: str | None = None
+
+
+class LedgerPage(View):
+    """A page of ledgers."""
+
+    items: list[LedgerView]
+    next_cursor: str | None
+
+
+class AccountPage(View):
+    """A page of accounts."""
+
+    items: list[AccountView]
+    next_cursor: str | None
+
+
+class EntryPage(View):
+    """A page of entries."""
+
+    items: list[EntryView]
+    next_cursor: str | None
+
+
+class BatchView(View):
+    """The entries of a batch in operation order; `items_saved` counts what netting saved."""
+
+    entries: list[EntryView]
+    items_saved: int
+
+
+class ApiKeyView(View):
+    """An API key's record (never its secret)."""
+
+    id: str
+    role: str
+    ledger_ids: list[str]
+    owner_id: str | None
+    status: str
+    created_at: str
+
+
+class NewApiKeyView(ApiKeyView):
+    """A created key: `key` is the secret, shown this once and never stored."""
+
+    key: str
+
+
+class HealthView(View):
+    """The service answers."""
+
+    status: str
+
+
+class ErrorDetail(View):
+    """The error of the HTTP contract."""
+
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorView(View):
+    """Every error response: `{"error": {"code", "message", "details"}}`."""
+
+    error: ErrorDetail
+
+
+def moment(value: datetime) -> str:
+    """RFC 3339 in UTC with a `Z`."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def ledger_view(record: LedgerRecord) -> dict[str, Any]:
+    """A ledger as the API shows it."""
+    return {
+        "id": record.id,
+        "name": record.name,
+        "owner_id": record.owner_id,
+        "metadata": dict(record.metadata),
+        "currencies": dict(record.currencies),
+        "created_at": moment(record.created_at),
+    }
+
+
+def balance_view(balance: Balance) -> dict[str, Any]:
+    """A balance object, every amount with exactly the currency's scale."""
+    currency = balance.currency
+    return {
+        "account_id": balance.account_id,
+        "currency": currency.code,
+        "posted": format_amount(balance.posted, currency),
+        "pending_in": format_amount(balance.pending_in, currency),
+        "pending_out": format_amount(balance.pending_out, currency),
+        "held": format_amount(balance.held, currency),
+        "escrowed": format_amount(balance.escrowed, currency),
+        "available": format_amount(balance.available, currency),
+        "credit_limit": format_amount(balance.credit_limit, currency),
+        "credit_used": format_amount(balance.credit_used, currency),
+        "spendable": format_amount(balance.spendable, currency),
+        "total_in": format_amount(balance.total_in, currency),
+        "total_out": format_amount(balance.total_out, currency),
+        "version": balance.version,
+        "as_of": moment(balance.as_of),
+    }
+
+
+def account_view(account: Account) -> dict[str, Any]:
+    """An account with its balance."""
+    return {
+        "id": account.id,
+        "ledger_id": account.ledger_id,
+        "name": account.name,
+        "type": account.type.value,
+        "normal_balance": account.normal_balance.value,
+        "currency": account.currency.code,
+        "code": account.code,
+        "parent_id": account.parent_id,
+        "owner_id": account.owner_id,
+        "status": account.status.value,
+        "overdraft": {
+            "mode": account.overdraft.mode.value,
+            "limit": format_amount(account.overdraft.credit_limit, account.currency),
+        },
+        "metadata": dict(account.metadata),
+        "system": account.system,
+        "created_at": moment(account.created_at),
+        "updated_at": moment(account.updated_at),
+        "balance": balance_view(account.balance()),
+    }
+
+
+def entry_view(entry: Entry) -> dict[str, Any]:
+    """An entry; absent links are left out."""
+    view: dict[str, Any] = {
+        "id": entry.id,
+        "ledger_id": entry.ledger_id,
+        "kind": entry.kind.value,
+        "status": entry.status.value,
+        "lines": [
+            {
+                "account_id": line.account_id,
+                "side": line.side.value,
+                "amount": format_amount(line.amount, parse_account_id(line.account_id).currency),
+                "currency": line.currency,
+            }
+            for line in entry.lines
+        ],
+        "description": entry.description,
+        "reference": entry.reference,
+        "metadata": dict(entry.metadata),
+        "effective_at": moment(entry.effective_at),
+        "created_at": moment(entry.created_at),
+    }
+    if entry.expires_at is not None:
+        view["expires_at"] = moment(entry.expires_at)
+    links = {
+        "pending_id": entry.pending_id,
+        "posting_entry_id": entry.posting_entry_id,
+        "reverses": entry.reverses,
+        "reversed_by": entry.reversed_by,
+    }
+    view.update({name: value for name, value in links.items() if value is not None})
+    return view
+
+
+def page_view(page: Page[T], render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+    """A page of items rendered one by one."""
+    return {"items": [render(item) for item in page.items], "next_cursor": page.next_cursor}
+
+
+def api_key_view(key: ApiKey) -> dict[str, Any]:
+    """An API key's record."""
+    return {
+        "id": key.id,
+        "role": key.role.value,
+        "ledger_ids": list(key.ledger_ids),
+        "owner_id": key.owner_id,
+        "status": key.status.value,
+        "created_at": moment(key.created_at),
+    }

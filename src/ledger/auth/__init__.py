@@ -1,0 +1,1 @@
+"""API keys and what each may do: roles, scopes and the checks the API applies."""

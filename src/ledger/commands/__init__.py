@@ -1,0 +1,29 @@
+"""The `ledger` commands that talk to the API (and, for keys, to the table)."""
+
+from __future__ import annotations
+
+import click
+
+from ledger.commands.books import accounts, balance, ledgers
+from ledger.commands.entries import entries
+from ledger.commands.keys import keys
+from ledger.commands.movements import confirm, deposit, hold, release, transfer
+
+commands: tuple[click.Command, ...] = (
+    ledgers,
+    accounts,
+    balance,
+    deposit,
+    transfer,
+    hold,
+    confirm,
+    release,
+    entries,
+    keys,
+)
+
+
+def register(group: click.Group) -> None:
+    """Add every command to the `ledger` group."""
+    for command in commands:
+        group.add_command(command)

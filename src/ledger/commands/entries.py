@@ -1,0 +1,59 @@
+"""`ledger entries list|show`: the journal."""
+
+from __future__ import annotations
+
+import click
+
+from ledger.commands.common import api_options, connected, page_options
+from ledger.commands.output import debits, echo_object, echo_page, field
+
+entry_columns = (
+    field("id"),
+    field("kind"),
+    field("status"),
+    ("amount", debits),
+    field("reference"),
+    field("created_at"),
+)
+
+
+@click.group()
+def entries() -> None:
+    """List and show journal entries."""
+
+
+@entries.command("list")
+@click.option("--ledger-id", help="Entries of this ledger, newest first.")
+@click.option("--account-id", help="Only entries touching this account.")
+@click.option("--reference", help="Only entries with this reference.")
+@page_options
+@api_options
+def list_entries(
+    *,
+    ledger_id: str | None,
+    account_id: str | None,
+    reference: str | None,
+    limit: int | None,
+    cursor: str | None,
+    url: str | None,
+    api_key: str | None,
+    as_json: bool,
+) -> None:
+    """List entries, one page at a time."""
+    if ledger_id is None and account_id is None and reference is None:
+        raise click.UsageError("name a --ledger-id, an --account-id or a --reference")
+    with connected(url, api_key) as client:
+        page = client.list_entries(
+            ledger_id, reference=reference, account_id=account_id, limit=limit, cursor=cursor
+        )
+    echo_page(page, entry_columns, as_json)
+
+
+@entries.command("show")
+@click.argument("entry_id")
+@api_options
+def show_entry(entry_id: str, url: str | None, api_key: str | None, as_json: bool) -> None:
+    """Show the entry ENTRY_ID with its lines."""
+    with connected(url, api_key) as client:
+        found = client.get_entry(entry_id)
+    echo_object(found, as_json)

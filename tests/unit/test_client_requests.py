@@ -1,0 +1,447 @@
+"""What the client sends: each method's route and body, amounts as strings, keys and auth."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from client_stub import Reply, StubServer, an_id, entry_body
+
+from ledger.client import LedgerClient
+
+A, B, L, E, K = an_id("acc"), an_id("acc"), an_id("led"), an_id("ent"), an_id("key")
+lines: list[Any] = [
+    {"account_id": A, "side": "debit", "amount": Decimal("10.50")},
+    {"account_id": B, "side": "credit", "amount": "10.50", "currency": "USD"},
+]
+sent_lines = [
+    {"account_id": A, "side": "debit", "amount": "10.50"},
+    {"account_id": B, "side": "credit", "amount": "10.50", "currency": "USD"},
+]
+
+Call = Callable[[LedgerClient], object]
+# (call, method, path, query, body, carries an idempotency key)
+routes: list[tuple[str, Call, str, str, dict[str, str], Any, bool]] = [
+    ("health", lambda c: c.health(), "GET", "/v1/health", {}, None, False),
+    ("openapi", lambda c: c.openapi(), "GET", "/v1/openapi.json", {}, None, False),
+    (
+        "create_ledger",
+        lambda c: c.create_ledger("Books", owner_id="o-1", metadata={"team": "x"}),
+        "POST", "/v1/ledgers", {}, {"name": "Books", "owner_id": "o-1", "metadata": {"team": "x"}},
+        True,
+    ),
+    ("get_ledger", lambda c: c.get_ledger(L), "GET", f"/v1/ledgers/{L}", {}, None, False),
+    (
+        "list_ledgers",
+        lambda c: c.list_ledgers(owner_id="o-1", limit=5, cursor="c-1"),
+        "GET", "/v1/ledgers", {"owner_id": "o-1", "limit": "5", "cursor": "c-1"}, None, False,
+    ),
+    (
+        "create_account",
+        lambda c: c.create_account(
+            L, "Card", "liability", "USD", code="2100", overdraft="limit",
+            credit_limit=Decimal("100.00"),
+        ),
+        "POST", "/v1/accounts", {},
+        {
+            "ledger_id": L, "name": "Card", "type": "liability", "currency": "USD",
+            "code": "2100", "overdraft": {"mode": "limit", "limit": "100.00"},
+        },
+        True,
+    ),
+    ("get_account", lambda c: c.get_account(A), "GET", f"/v1/accounts/{A}", {}, None, False),
+    (
+        "list_accounts",
+        lambda c: c.list_accounts(L, type="asset", owner_id="o-1"),
+        "GET", "/v1/accounts", {"ledger_id": L, "type": "asset", "owner_id": "o-1"}, None, False,
+    ),
+    (
+        "update_account",
+        lambda c: c.update_account(A, name="Savings", status="suspended"),
+        "PATCH", f"/v1/accounts/{A}", {}, {"name": "Savings", "status": "suspended"}, False,
+    ),
+    (
+        "get_balance",
+        lambda c: c.get_balance(A), "GET", f"/v1/accounts/{A}/balance", {}, None, False,
+    ),
+    (
+        "create_entry",
+        lambda c: c.create_entry(
+            L, lines, pending=True, expires_in=60, reference="r-1",
+            effective_at=datetime(2026, 1, 2, 5, 0, tzinfo=timezone(timedelta(hours=2))),
+        ),
+        "POST", "/v1/entries", {},
+        {
+            "ledger_id": L, "lines": sent_lines, "reference": "r-1",
+            "effective_at": "2026-01-02T03:00:00Z", "pending": {"expires_in": 60},
+        },
+        True,
+    ),
+    ("get_entry", lambda c: c.get_entry(E), "GET", f"/v1/entries/{E}", {}, None, False),
+    (
+        "list_entries",
+        lambda c: c.list_entries(L, reference="r-1", account_id=A),
+        "GET", "/v1/entries", {"ledger_id": L, "reference": "r-1", "account_id": A}, None, False,
+    ),
+    (
+        "post_entry",
+        lambda c: c.post_entry(E, "5.00"),
+        "POST", f"/v1/entries/{E}/post", {}, {"amount": "5.00"}, False,
+    ),
+    ("void_entry", lambda c: c.void_entry(E), "POST", f"/v1/entries/{E}/void", {}, None, False),
+    (
+        "reverse_entry",
+        lambda c: c.reverse_entry(E, description="typo"),
+        "POST", f"/v1/entries/{E}/reverse", {}, {"description": "typo"}, True,
+    ),
+    (
+        "deposit",
+        lambda c: c.deposit(A, "10.00", counterparty_account_id=B, reference="r-1"),
+        "POST", "/v1/deposits", {},
+        {"account_id": A, "amount": "10.00", "counterparty_account_id": B, "reference": "r-1"},
+        True,
+    ),
+    (
+        "withdraw",
+        lambda c: c.withdraw(A, "1.00", description="atm"),
+        "POST", "/v1/withdrawals", {}, {"account_id": A, "amount": "1.00", "description": "atm"},
+        True,
+    ),
+    (
+        "spend",
+        lambda c: c.spend(A, "2.00", metadata={"order": "o-9"}),
+        "POST", "/v1/spends", {}, {"account_id": A, "amount": "2.00", "metadata": {"order": "o-9"}},
+        True,
+    ),
+    (
+        "refund",
+        lambda c: c.refund(A, "3.00"),
+        "POST", "/v1/refunds", {}, {"account_id": A, "amount": "3.00"}, True,
+    ),
+    (
+        "transfer",
+        lambda c: c.transfer(A, B, Decimal("7.25")),
+        "POST", "/v1/transfers", {},
+        {"from_account_id": A, "to_account_id": B, "amount": "7.25"}, True,
+    ),
+    (
+        "hold",
+        lambda c: c.hold(A, "5.00", expires_in=30),
+        "POST", "/v1/holds", {}, {"account_id": A, "amount": "5.00", "expires_in": 30}, True,
+    ),
+    (
+        "confirm_hold",
+        lambda c: c.confirm_hold(E), "POST", f"/v1/holds/{E}/confirm", {}, None, False,
+    ),
+    (
+        "release_hold",
+        lambda c: c.release_hold(E), "POST", f"/v1/holds/{E}/release", {}, None, False,
+    ),
+    (
+        "escrow",
+        lambda c: c.escrow(A, B, "50.00", reference="deal-1", description="bike"),
+        "POST", "/v1/escrows", {},
+        {
+            "buyer_account_id": A, "seller_account_id": B, "amount": "50.00",
+            "reference": "deal-1", "description": "bike",
+        },
+        True,
+    ),
+    (
+        "release_escrow",
+        lambda c: c.release_escrow(E), "POST", f"/v1/escrows/{E}/release", {}, None, False,
+    ),
+    (
+        "refund_escrow",
+        lambda c: c.refund_escrow(E), "POST", f"/v1/escrows/{E}/refund", {}, None, False,
+    ),
+    (
+        "convert",
+        lambda c: c.convert(A, B, "10.00", "9.20"),
+        "POST", "/v1/conversions", {},
+        {"from_account_id": A, "to_account_id": B, "from_amount": "10.00", "to_amount": "9.20"},
+        True,
+    ),
+    (
+        "batch",
+        lambda c: c.batch(
+            [
+                {"type": "transfer", "from_account_id": A, "to_account_id": B,
+                 "amount": Decimal("1.00")},
+                {"type": "entry", "ledger_id": L, "lines": lines},
+            ],
+            net=True,
+        ),
+        "POST", "/v1/batches", {},
+        {
+            "operations": [
+                {"type": "transfer", "from_account_id": A, "to_account_id": B, "amount": "1.00"},
+                {"type": "entry", "ledger_id": L, "lines": sent_lines},
+            ],
+            "net": True,
+        },
+        True,
+    ),
+    (
+        "balance_sheet",
+        lambda c: c.balance_sheet(L, "USD"),
+        "GET", f"/v1/ledgers/{L}/balance-sheet", {"currency": "USD"}, None, False,
+    ),
+    (
+        "trial_balance",
+        lambda c: c.trial_balance(L, "EUR"),
+        "GET", f"/v1/ledgers/{L}/trial-balance", {"currency": "EUR"}, None, False,
+    ),
+    (
+        "reconcile",
+        lambda c: c.reconcile(L), "POST", f"/v1/ledgers/{L}/reconciliations", {}, None, False,
+    ),
+    (
+        "create_api_key",
+        lambda c: c.create_api_key("operator", ledger_ids=[L], owner_id="o-1"),
+        "POST", "/v1/api-keys", {}, {"role": "operator", "ledger_ids": [L], "owner_id": "o-1"},
+        True,
+    ),
+    (
+        "revoke_api_key",
+        lambda c: c.revoke_api_key(K), "DELETE", f"/v1/api-keys/{K}", {}, None, False,
+    ),
+]  # fmt: skip
+
+
+@pytest.fixture
+def stub() -> Iterator[StubServer]:
+    """A scripted server for one test."""
+    with StubServer() as server:
+        yield server
+
+
+@pytest.fixture
+def client(stub: StubServer) -> LedgerClient:
+    """A client of the stub with an API key."""
+    return LedgerClient(stub.url, "lk_secret", attempts_max=1)
+
+
+@pytest.mark.parametrize(
+    ("call", "method", "path", "query", "body", "keyed"),
+    [pytest.param(*route[1:], id=route[0]) for route in routes],
+)
+def test_each_method_sends_its_route_of_the_contract(
+    *,
+    stub: StubServer,
+    client: LedgerClient,
+    call: Call,
+    method: str,
+    path: str,
+    query: dict[str, str],
+    body: Any,
+    keyed: bool,
+) -> None:
+    # GIVEN a service that accepts anything
+    stub.script(Reply(200, {"ok": True}))
+    # WHEN calling the method
+    call(client)
+    # THEN one request went out with the contract's method, path, query and body,
+    # authenticated, and with an Idempotency-Key exactly when it creates something
+    [request] = stub.requests
+    assert (request.method, request.path, request.query, request.body) == (
+        method,
+        path,
+        query,
+        body,
+    )
+    assert request.headers["authorization"] == "Bearer lk_secret"
+    assert ("idempotency-key" in request.headers) is keyed
+
+
+def test_every_public_method_has_a_route_test() -> None:
+    # GIVEN the client's public request methods (iterators only follow list methods)
+    public = {
+        name
+        for name in vars(LedgerClient)
+        if not name.startswith("_") and not name.startswith("iter_") and name != "from_env"
+    }
+    # WHEN comparing with the route table
+    # THEN each one is covered
+    assert public == {route[0] for route in routes}
+
+
+float_line: Any = {**lines[0], "amount": 10.5}
+floats: list[tuple[str, Call]] = [
+    ("deposit", lambda c: c.deposit(A, 10.5)),  # type: ignore[arg-type]
+    ("transfer int", lambda c: c.transfer(A, B, 10)),  # type: ignore[arg-type]
+    ("hold bool", lambda c: c.hold(A, True)),  # type: ignore[arg-type]
+    ("confirm", lambda c: c.confirm_hold(E, 1.0)),  # type: ignore[arg-type]
+    ("post", lambda c: c.post_entry(E, 2.5)),  # type: ignore[arg-type]
+    ("convert", lambda c: c.convert(A, B, "1.00", 0.92)),  # type: ignore[arg-type]
+    ("credit limit", lambda c: c.create_account(L, "x", "asset", "USD", credit_limit=5.0)),  # type: ignore[arg-type]
+    ("entry line", lambda c: c.create_entry(L, [float_line, lines[1]])),
+    ("batch", lambda c: c.batch([{"type": "deposit", "account_id": A, "amount": 0.1}])),
+    (
+        "batch line",
+        lambda c: c.batch([{"type": "entry", "lines": [lines[0], {**lines[1], "amount": 1e2}]}]),
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("call", [pytest.param(call, id=name) for name, call in floats])
+def test_a_float_or_int_amount_is_refused_before_any_request(
+    stub: StubServer, client: LedgerClient, call: Call
+) -> None:
+    # GIVEN an amount that is a float, an int or a bool
+    # WHEN calling the method with it
+    # THEN TypeError is raised and nothing reached the service
+    with pytest.raises(TypeError, match="Decimal or a decimal string"):
+        call(client)
+    assert stub.requests == []
+
+
+def test_a_decimal_is_sent_in_plain_notation(stub: StubServer, client: LedgerClient) -> None:
+    # GIVEN a Decimal written with an exponent
+    stub.script(Reply(201, entry_body()))
+    # WHEN depositing it
+    client.deposit(A, Decimal("1E+2"))
+    # THEN the amount travels as a plain decimal string
+    assert stub.requests[0].body["amount"] == "100"
+
+
+def test_amounts_come_back_as_strings(stub: StubServer, client: LedgerClient) -> None:
+    # GIVEN a service that answers with a balance
+    stub.script(Reply(200, {"account_id": A, "available": "85.00", "version": 4}))
+    # WHEN reading the balance
+    balance = client.get_balance(A)
+    # THEN amounts are the service's strings, untouched
+    assert balance["available"] == "85.00"
+    assert balance["version"] == 4
+
+
+def test_a_number_in_an_answer_never_becomes_a_float(
+    stub: StubServer, client: LedgerClient
+) -> None:
+    # GIVEN a service that (against the contract) sends an amount as a JSON number
+    stub.script(Reply(200, raw=b'{"available": 0.1}'))
+    # WHEN reading the balance
+    balance: Any = client.get_balance(A)
+    # THEN it is a Decimal, exact
+    assert balance["available"] == Decimal("0.1")
+
+
+def test_a_naive_effective_at_is_refused(stub: StubServer, client: LedgerClient) -> None:
+    # GIVEN a time without a timezone
+    # WHEN creating an entry effective then
+    # THEN ValueError is raised and nothing was sent
+    with pytest.raises(ValueError, match="timezone"):
+        client.create_entry(L, lines, effective_at=datetime(2026, 1, 1))
+    assert stub.requests == []
+
+
+def test_expires_in_without_pending_is_refused(stub: StubServer, client: LedgerClient) -> None:
+    # GIVEN an expiry for an entry that is not pending
+    # WHEN creating it
+    # THEN ValueError is raised and nothing was sent
+    with pytest.raises(ValueError, match="pending"):
+        client.create_entry(L, lines, expires_in=60)
+    assert stub.requests == []
+
+
+def test_ids_are_escaped_into_one_path_segment(stub: StubServer, client: LedgerClient) -> None:
+    # GIVEN an id with a slash and a question mark
+    stub.script(Reply(200, {}))
+    # WHEN reading the entry of that id
+    client.get_entry("a/b?c")
+    # THEN the id stays one segment of the path
+    assert stub.requests[0].path == "/v1/entries/a%2Fb%3Fc"
+
+
+def test_a_base_url_with_a_path_keeps_it(stub: StubServer) -> None:
+    # GIVEN a base URL with a stage path and a trailing slash
+    client = LedgerClient(stub.url + "/prod/", None)
+    stub.script(Reply(200, {"status": "ok"}))
+    # WHEN checking health without a key
+    assert client.health() == {"status": "ok"}
+    # THEN the stage path prefixes the route, and no Authorization header was sent
+    assert stub.requests[0].path == "/prod/v1/health"
+    assert "authorization" not in stub.requests[0].headers
+
+
+@pytest.mark.parametrize("base_url", ["ftp://example.com", "127.0.0.1:3000", "http://"])
+def test_a_base_url_that_is_not_http_is_refused(base_url: str) -> None:
+    # GIVEN a base URL the client cannot speak to
+    # WHEN building a client
+    # THEN ValueError says what is expected
+    with pytest.raises(ValueError, match="http"):
+        LedgerClient(base_url, None)
+
+
+def test_from_env_reads_the_url_and_key(stub: StubServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN LEDGER_URL and LEDGER_API_KEY in the environment
+    monkeypatch.setenv("LEDGER_URL", stub.url)
+    monkeypatch.setenv("LEDGER_API_KEY", "lk_from_env")
+    stub.script(Reply(200, {"id": L}))
+    # WHEN a client from the environment reads a ledger
+    LedgerClient.from_env().get_ledger(L)
+    # THEN it went to that URL with that key
+    assert stub.requests[0].headers["authorization"] == "Bearer lk_from_env"
+
+
+def test_from_env_without_a_url_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN no LEDGER_URL
+    monkeypatch.delenv("LEDGER_URL", raising=False)
+    # WHEN building a client from the environment
+    # THEN ValueError names the variable
+    with pytest.raises(ValueError, match="LEDGER_URL"):
+        LedgerClient.from_env()
+
+
+def page(items: list[dict[str, Any]], next_cursor: str | None) -> Reply:
+    """A page of a listing."""
+    return Reply(200, {"items": items, "next_cursor": next_cursor})
+
+
+def test_iter_accounts_follows_cursors_to_the_end(stub: StubServer, client: LedgerClient) -> None:
+    # GIVEN three pages of accounts, linked by cursors
+    ids = [an_id("acc") for _ in range(5)]
+    stub.script(
+        page([{"id": ids[0]}, {"id": ids[1]}], "c-1"),
+        page([{"id": ids[2]}, {"id": ids[3]}], "c-2"),
+        page([{"id": ids[4]}], None),
+    )
+    # WHEN iterating over the ledger's accounts two at a time
+    found = [account["id"] for account in client.iter_accounts(L, type="asset", page_size=2)]
+    # THEN every account comes once, in order, each page asked with the previous cursor
+    assert found == ids
+    assert [request.query.get("cursor") for request in stub.requests] == [None, "c-1", "c-2"]
+    assert all(request.query["limit"] == "2" for request in stub.requests)
+    assert all(request.query["type"] == "asset" for request in stub.requests)
+
+
+def test_iteration_stops_at_pages_max(stub: StubServer, client: LedgerClient) -> None:
+    # GIVEN a listing that always has another page
+    stub.script(*[page([entry_body()], an_id("cursor")) for _ in range(5)])
+    # WHEN iterating over entries for at most 3 pages
+    found = list(client.iter_entries(L, pages_max=3))
+    # THEN exactly 3 pages were read
+    assert len(found) == 3
+    assert len(stub.requests) == 3
+
+
+def test_iter_ledgers_reads_nothing_until_iterated(stub: StubServer, client: LedgerClient) -> None:
+    # GIVEN one page of ledgers
+    stub.script(page([{"id": L}], None))
+    # WHEN asking for the iterator but not iterating
+    ledgers = client.iter_ledgers(owner_id="o-1")
+    # THEN no request was made; iterating makes it
+    assert stub.requests == []
+    assert [ledger["id"] for ledger in ledgers] == [L]
+    assert stub.requests[0].query == {"owner_id": "o-1", "limit": "100"}
+
+
+def test_at_least_one_attempt_is_required(stub: StubServer) -> None:
+    # GIVEN no attempts at all
+    # WHEN building a client
+    # THEN ValueError says at least one is needed
+    with pytest.raises(ValueError, match="attempts_max"):
+        LedgerClient(stub.url, None, attempts_max=0)
