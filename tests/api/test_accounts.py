@@ -269,21 +269,36 @@ def test_an_admin_suspends_an_account_and_gives_it_a_credit_line(api: Api) -> No
     # GIVEN an asset account
     account_id = new_account(api, new_ledger(api), type="asset")
 
-    # WHEN an admin suspends it and sets an overdraft limit of 25
+    # WHEN an admin suspends it, then sets an overdraft limit of 25
+    suspended = api.call("PATCH", f"/v1/accounts/{account_id}", {"status": "suspended"})
     reply = api.call(
-        "PATCH",
-        f"/v1/accounts/{account_id}",
-        {"status": "suspended", "overdraft": {"mode": "limit", "limit": "25"}},
+        "PATCH", f"/v1/accounts/{account_id}", {"overdraft": {"mode": "limit", "limit": "25"}}
     )
 
     # THEN both changes show, the limit in the currency's scale
-    assert reply.status == 200
+    assert (suspended.status, reply.status) == (200, 200)
     assert reply.json["status"] == "suspended"
     assert reply.json["overdraft"] == {"mode": "limit", "limit": "25.00"}
     assert (reply.json["balance"]["credit_limit"], reply.json["balance"]["spendable"]) == (
         "25.00",
         "25.00",
     )
+
+
+def test_status_and_overdraft_in_one_request_are_refused_and_change_nothing(api: Api) -> None:
+    # GIVEN an asset account
+    account_id = new_account(api, new_ledger(api), type="asset")
+
+    # WHEN an admin asks for a status and an overdraft change at once
+    with api.nothing_written():
+        reply = api.call(
+            "PATCH",
+            f"/v1/accounts/{account_id}",
+            {"status": "suspended", "overdraft": {"mode": "limit", "limit": "25"}},
+        )
+
+    # THEN it is refused: each is its own guarded write, and a PATCH is all or nothing
+    assert reply.error() == (400, "validation_error", {"field": "overdraft"})
 
 
 def test_a_suspended_account_can_be_reactivated(api: Api) -> None:
@@ -324,3 +339,18 @@ def test_accounts_of_two_owners_never_mix(api: Api) -> None:
     assert sorted(listed(api, {"ledger_id": second})) == sorted(
         [second_account, world_of(second_account)]
     )
+
+
+def test_a_balance_asked_at_a_past_time_is_never_todays_balance(api: Api) -> None:
+    # GIVEN an account that received 5 today
+    account_id = new_account(api, new_ledger(api))
+    deposit(api, account_id, "5")
+
+    # WHEN its balance is asked as of 2020, before it existed
+    reply = api.call(
+        "GET", f"/v1/accounts/{account_id}/balance", query={"at": "2020-01-01T00:00:00Z"}
+    )
+
+    # THEN it is refused, naming the parameter, rather than answered with today's 5.00
+    assert reply.error()[:2] == (400, "validation_error")
+    assert reply.json["error"]["details"] == {"field": "at"}

@@ -252,6 +252,20 @@ def test_closing_an_account_with_money_is_refused(api: Api, books: Books) -> Non
     assert details["account_id"] == books.other_wallet
 
 
+def test_a_refused_change_of_status_changes_nothing_else(api: Api, books: Books) -> None:
+    # GIVEN a funded account, which cannot be closed
+    account_id = new_account(api, books.ledger_id)
+    deposit(api, account_id, "5")
+
+    # WHEN an admin renames it, re-tags it and closes it, in one request
+    body = {"name": "Renamed", "metadata": {"tier": "gold"}, "status": "closed"}
+    with api.nothing_written():
+        reply = api.call("PATCH", f"/v1/accounts/{account_id}", body)
+
+    # THEN the request is refused as a whole (checked on the way: nothing written)
+    assert reply.error()[:2] == (422, "account_not_empty")
+
+
 def test_a_transfer_between_currencies_is_currency_mismatch(api: Api, books: Books) -> None:
     # GIVEN / WHEN dollars are transferred to a yen wallet
     body = {"from_account_id": books.wallet, "to_account_id": books.yen, "amount": "1"}

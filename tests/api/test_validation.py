@@ -9,18 +9,18 @@ from typing import Any
 import pytest
 
 from .builders import deposit, new_account, new_ledger
-from .harness import Api
+from .harness import Api, random_owner
 
 long_amount = "1" * 65
 key_pattern_message = (
-    "idempotency-key: String should match pattern '^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$'"
+    "Idempotency-Key must be 1 to 255 printable ASCII characters, without spaces at either end"
 )
 float_message = 'amounts are decimal strings such as "10.50", never JSON numbers'
 
 
 @dataclass(frozen=True)
 class Books:
-    """The module's ledger: a funded USD wallet, a second one, and a JPY wallet."""
+    """The module's ledger (and its owner): a funded USD wallet, a second one, a JPY wallet."""
 
     ledger_id: str
     usd: str
@@ -32,7 +32,7 @@ class Books:
 @pytest.fixture(scope="module")
 def books(api: Api) -> Books:
     """One ledger for every refused request of the module."""
-    owner = f"owner-{new_ledger(api)}"
+    owner = random_owner()
     ledger_id = new_ledger(api, owner)
     usd = new_account(api, ledger_id)
     deposit(api, usd, "100")
@@ -221,7 +221,7 @@ amount_cases = [
         "amount too long",
         deposit_of(long_amount),
         "amount",
-        "amount: Value should have at most 64 items after validation, not 65",
+        "amount: amounts have at most 64 characters",
     ),
     Case(
         "line amount a JSON number",
@@ -476,25 +476,25 @@ header_and_query_cases = [
     Case(
         "Idempotency-Key of 256 characters",
         keyed("k" * 256),
-        "idempotency-key",
-        "idempotency-key: String should have at most 255 characters",
+        "Idempotency-Key",
+        key_pattern_message,
     ),
     Case(
         "empty Idempotency-Key",
         keyed(""),
-        "idempotency-key",
-        "idempotency-key: String should have at least 1 character",
+        "Idempotency-Key",
+        key_pattern_message,
     ),
     Case(
         "Idempotency-Key with a leading space",
         keyed(" key"),
-        "idempotency-key",
+        "Idempotency-Key",
         key_pattern_message,
     ),
     Case(
         "Idempotency-Key beyond ASCII",
         keyed("clé"),
-        "idempotency-key",
+        "Idempotency-Key",
         key_pattern_message,
     ),
     Case(

@@ -17,6 +17,8 @@ def _amount_text(value: object) -> object:
     # A JSON number has already lost precision (or would invite floats): refuse it by name.
     if isinstance(value, int | float):
         raise ValueError('amounts are decimal strings such as "10.50", never JSON numbers')
+    if isinstance(value, str) and len(value) > limits.amount_text_length_max:
+        raise ValueError(f"amounts have at most {limits.amount_text_length_max} characters")
     return value
 
 

@@ -6,6 +6,8 @@ silent there; the logger follows POWERTOOLS_LOG_LEVEL.
 
 from __future__ import annotations
 
+import warnings
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
@@ -18,6 +20,8 @@ logger = Logger(service=service)
 # the cold start tens of milliseconds for nothing.
 tracer = Tracer(service=service, patch_modules=("botocore",))
 metrics = Metrics(namespace=namespace, service=service)
+# A read adds no metric, and that is no news: powertools would warn about it.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 # Disabled metrics still pile up and print once a metric reaches 100 values; don't add them.
 _metrics_on = not is_metrics_disabled()
 

@@ -23,7 +23,7 @@ _error_statuses = {
     "500": "A failure of the ledger itself: `internal_error`",
     "503": "Contention outlasted the retries: `conflict`; safe to retry with the same key",
 }
-_pydantic_errors = ("HTTPValidationError", "ValidationError")
+_pydantic_errors = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 
 
 def document(app: APIGatewayHttpResolver) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ledger import limits
 from ledger.errors import LedgerError, ValidationError
 
 _value_error_prefix = "Value error, "
@@ -18,6 +19,9 @@ def error_body(error: LedgerError) -> str:
 
 def field_name(location: Sequence[Any]) -> str:
     """A request field as a dotted path (`lines[1].amount`), from pydantic's location."""
+    if len(location) == 2 and location[0] == "header":
+        # Headers arrive lower-cased; name them as clients send them.
+        return "-".join(word.capitalize() for word in str(location[1]).split("-"))
     parts: list[str] = []
     for part in location:
         if isinstance(part, int):
@@ -40,6 +44,12 @@ def validation_error(errors: Sequence[Mapping[str, Any]]) -> ValidationError:
     # A discriminated union reports the member it tried; the member is not a field.
     location = [part for part in location if not _is_union_tag(part)]
     field = field_name(location)
+    if field == "Idempotency-Key":
+        return ValidationError(
+            field,
+            f"Idempotency-Key must be 1 to {limits.idempotency_key_length_max} printable ASCII "
+            "characters, without spaces at either end",
+        )
     if kind == "extra_forbidden":
         return ValidationError(field, f"{field} is not a field of this request")
     if kind == "missing":

@@ -92,7 +92,7 @@ class LineView(View):
 
 
 class EntryView(View):
-    """A journal entry; the links appear once they exist."""
+    """A journal entry; the links are null until they exist."""
 
     id: str
     ledger_id: str
@@ -241,7 +241,7 @@ def account_view(account: Account) -> dict[str, Any]:
 
 
 def entry_view(entry: Entry) -> dict[str, Any]:
-    """An entry; absent links are left out."""
+    """An entry; links that do not exist (yet) are null."""
     view: dict[str, Any] = {
         "id": entry.id,
         "ledger_id": entry.ledger_id,
@@ -262,15 +262,11 @@ def entry_view(entry: Entry) -> dict[str, Any]:
         "effective_at": moment(entry.effective_at),
         "created_at": moment(entry.created_at),
     }
-    if entry.expires_at is not None:
-        view["expires_at"] = moment(entry.expires_at)
-    links = {
-        "pending_id": entry.pending_id,
-        "posting_entry_id": entry.posting_entry_id,
-        "reverses": entry.reverses,
-        "reversed_by": entry.reversed_by,
-    }
-    view.update({name: value for name, value in links.items() if value is not None})
+    view["expires_at"] = None if entry.expires_at is None else moment(entry.expires_at)
+    view["pending_id"] = entry.pending_id
+    view["posting_entry_id"] = entry.posting_entry_id
+    view["reverses"] = entry.reverses
+    view["reversed_by"] = entry.reversed_by
     return view
 
 

@@ -86,11 +86,16 @@ class Scope:
         return principal.owner_id is None or self.owner(ledger_id) == principal.owner_id
 
     def owner(self, ledger_id: str) -> str | None:
-        """A ledger's owner, cached: owners never change."""
+        """A ledger's owner, cached: owners never change. A missing ledger has none (and is
+        not cached: a ledger id derived from an idempotency key may exist later)."""
         if ledger_id not in self._owners:
+            try:
+                owner = self._owner_of(ledger_id)
+            except NotFound:
+                return None
             if len(self._owners) >= limits.ledger_owner_cache_max:
                 self._owners.clear()
-            self._owners[ledger_id] = self._owner_of(ledger_id)
+            self._owners[ledger_id] = owner
         return self._owners[ledger_id]
 
     def read(self, principal: Principal, ledger_id: str, resource: str, identifier: str) -> None:

@@ -209,10 +209,19 @@ def _ledger_ids(values: Sequence[str]) -> tuple[str, ...]:
             "ledger_ids", f"ledger_ids must be a list of at most {limits.api_key_ledger_ids_max}"
         )
     for value in values:
-        if not isinstance(value, str):
-            raise ValidationError("ledger_ids", "ledger_ids must be ledger ids")
-        ledger_token(value)
+        if not _is_ledger_id(value):
+            raise ValidationError("ledger_ids", f"{value!r} is not a ledger id")
     return tuple(dict.fromkeys(values))
+
+
+def _is_ledger_id(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        ledger_token(value)
+    except NotFound:
+        return False
+    return True
 
 
 def _given_secret(secret: str) -> str:

@@ -36,6 +36,8 @@ class GatewayServer(ThreadingHTTPServer):
     """A threaded HTTP/1.1 server handing every request to a Gateway."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 drops bursts of parallel clients before accept().
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], gateway: Gateway) -> None:
         if ":" in address[0]:

@@ -7,14 +7,14 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from ledger import limits
+from ledger import limits, validate
 from ledger.api.bodies import AccountChanges, AccountTypeName, Id, NewAccount, OverdraftBody
 from ledger.api.routing import Cursor, IdempotencyKey, Limit, Router, answers, reply
 from ledger.api.views import AccountPage, AccountView, BalanceView, account_view, balance_view
 from ledger.auth.keys import Role
 from ledger.errors import ValidationError
 from ledger.ids import ledger_token, parse_account_id
-from ledger.model import Account, OverdraftMode
+from ledger.model import OverdraftMode
 
 router = Router()
 
@@ -78,6 +78,8 @@ def get_account(account_id: str) -> Response[AccountView]:
 )
 def get_balance(account_id: str) -> Response[BalanceView]:
     """An account's balance now: one strongly consistent read."""
+    if "at" in (router.current_event.query_string_parameters or {}):
+        raise ValidationError("at", "balances at a past time are not served yet; omit `at`")
     _readable(account_id)
     return reply(200, balance_view(router.runtime().ledger.get_balance(account_id)))
 
@@ -113,24 +115,41 @@ def list_accounts(
     tags=["accounts"],
 )
 def change_account(account_id: str, body: AccountChanges) -> Response[AccountView]:
-    """Rename, re-describe, and (admin) suspend, close or change the overdraft policy."""
+    """Rename, re-describe, and (admin) suspend, close or change the overdraft policy.
+
+    All or nothing: status and overdraft are guarded writes, so a request carries at most
+    one of them and it goes first; name and metadata, checked beforehand, follow it.
+    """
     runtime = router.runtime()
-    ledger_id = parse_account_id(account_id).ledger_id
+    account_ref = parse_account_id(account_id)
     admin_only = body.status is not None or body.overdraft is not None
-    caller = router.caller()
-    runtime.scope.read(caller, ledger_id, "account", account_id)
-    runtime.scope.write(caller, Role.ADMIN if admin_only else Role.OPERATOR, [ledger_id])
+    runtime.scope.write(
+        router.caller(), Role.ADMIN if admin_only else Role.OPERATOR, [account_ref.ledger_id]
+    )
+    if body.status is not None and body.overdraft is not None:
+        raise ValidationError(
+            "overdraft",
+            "change status and overdraft in separate requests: each is its own guarded write",
+        )
+    details = body.name is not None or body.metadata is not None
+    if not (admin_only or details):
+        raise ValidationError("body", "name, status, overdraft or metadata is required")
+    if body.name is not None:
+        validate.text("name", body.name, limits.name_length_max)
+        if account_ref.is_world:
+            raise ValidationError("name", "a system account cannot be renamed")
+    if body.metadata is not None:
+        validate.metadata(body.metadata)
     ledger = runtime.ledger
-    account: Account | None = None
     try:
-        if body.name is not None or body.metadata is not None:
-            account = ledger.update_account(account_id, name=body.name, metadata=body.metadata)
         if body.overdraft is not None:
-            account = ledger.set_overdraft(account_id, body.overdraft.mode, body.overdraft.limit)
+            ledger.set_overdraft(account_id, body.overdraft.mode, body.overdraft.limit)
         if body.status is not None:
-            account = ledger.set_account_status(account_id, body.status)
+            ledger.set_account_status(account_id, body.status)
     except ValidationError as error:
         raise _renamed(error) from None
-    if account is None:
-        raise ValidationError("body", "name, status, overdraft or metadata is required")
+    if details:
+        account = ledger.update_account(account_id, name=body.name, metadata=body.metadata)
+    else:
+        account = ledger.get_account(account_id)
     return reply(200, account_view(account))

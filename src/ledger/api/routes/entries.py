@@ -53,10 +53,7 @@ def _readable(entry_id: str) -> None:
 
 
 def _writable(entry_id: str, role: Role) -> None:
-    ledger_id = entry_ledger_id(entry_id)
-    caller = router.caller()
-    router.runtime().scope.read(caller, ledger_id, "entry", entry_id)
-    router.runtime().scope.write(caller, role, [ledger_id])
+    router.runtime().scope.write(router.caller(), role, [entry_ledger_id(entry_id)])
 
 
 @router.get(
@@ -98,10 +95,10 @@ def list_entries(
     responses=answers(200, EntryView, "The pending entry, now posted"),
     tags=["journal"],
 )
-def post_entry(
-    entry_id: str, body: AmountOptional | None = None, idempotency_key: IdempotencyKey = None
-) -> Response[EntryView]:
-    """Post a pending entry, fully or (two lines) for less; the rest is released."""
+def post_entry(entry_id: str, body: AmountOptional | None = None) -> Response[EntryView]:
+    """Post a pending entry, fully or (two lines) for less; the rest is released.
+
+    Idempotent without a key: the posting's id derives from the pending entry's."""
     _writable(entry_id, Role.OPERATOR)
     amount = None if body is None else body.amount
     return entry_reply(200, router.runtime().ledger.post_pending(entry_id, amount))
@@ -123,10 +120,10 @@ def void_entry(entry_id: str) -> Response[EntryView]:
     responses=answers(201, EntryView, "The reversal entry"),
     tags=["journal"],
 )
-def reverse_entry(
-    entry_id: str, body: ReversalBody | None = None, idempotency_key: IdempotencyKey = None
-) -> Response[EntryView]:
-    """Post the mirror of an entry, linked both ways (admin)."""
+def reverse_entry(entry_id: str, body: ReversalBody | None = None) -> Response[EntryView]:
+    """Post the mirror of an entry, linked both ways (admin).
+
+    Idempotent without a key: the reversal's id derives from the original's."""
     _writable(entry_id, Role.ADMIN)
     description = None if body is None else body.description
     return entry_reply(201, router.runtime().ledger.reverse(entry_id, description=description))

