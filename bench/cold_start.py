@@ -24,6 +24,17 @@ runs_default = 10
 handler_module = "ledger.api.handler"
 handler_statement = f"import {handler_module}"
 floor_statement = "import boto3; boto3.client('dynamodb')"
+# What the handler's frameworks cost before any ledger code: the floor's client, plus the
+# powertools resolver with validation, pydantic, and the logger, tracer and metrics.
+frameworks_statement = (
+    "import boto3; boto3.client('dynamodb')\n"
+    "import pydantic\n"
+    "from aws_lambda_powertools import Logger, Metrics, Tracer\n"
+    "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver\n"
+    "APIGatewayHttpResolver(enable_validation=True)\n"
+    "Logger(service='ledger'); Metrics(namespace='ledger')\n"
+    "Tracer(service='ledger', patch_modules=('botocore',))"
+)
 # The child's tracer must be on, as in Lambda: otherwise the X-Ray setup is not what is timed.
 handler_check = (
     "from ledger.api.observability import tracer\n"
@@ -43,11 +54,12 @@ class ColdStartFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class ColdStart:
-    """Median import times of the handler and of the floor, over `runs` each."""
+    """Median import times of the handler, the floor and the frameworks, over `runs` each."""
 
     handler_s: float
     floor_s: float
     runs: int
+    frameworks_s: float | None = None
 
     @property
     def ratio(self) -> float:
@@ -60,6 +72,12 @@ class ColdStart:
             "handler_s": self.handler_s,
             "floor_s": self.floor_s,
             "ratio": self.ratio,
+            "frameworks_s": self.frameworks_s,
+            "ratio_over_frameworks": (
+                None
+                if self.frameworks_s is None
+                else round(self.handler_s / self.frameworks_s, ratio_decimals)
+            ),
             "runs": self.runs,
         }
 
@@ -158,20 +176,28 @@ def measure_cold_start(runs: int = runs_default) -> ColdStart:
         raise ValueError("runs must be at least 1")
     handler_program = child_program(handler_statement, handler_check)
     floor_program = child_program(floor_statement)
+    frameworks_program = child_program(frameworks_statement)
     with tempfile.TemporaryDirectory(prefix="ledger-cold-start-") as directory:
         scratch = Path(directory)
         env = lambda_environment(scratch)
         for statement, check in ((handler_statement, handler_check), (floor_statement, "")):
             time_import(child_program(statement, check, guard_network=True), env, scratch)
+        time_import(frameworks_program, env, scratch)
         handler_s: list[float] = []
         floor_s: list[float] = []
+        frameworks_s: list[float] = []
         for run in range(runs):
-            # Alternating who goes first keeps either from always finding the caches warmer.
-            pair = [(handler_program, handler_s), (floor_program, floor_s)]
-            for program, times in pair if run % 2 == 0 else reversed(pair):
+            # Alternating who goes first keeps none from always finding the caches warmer.
+            trio = [
+                (handler_program, handler_s),
+                (floor_program, floor_s),
+                (frameworks_program, frameworks_s),
+            ]
+            for program, times in trio if run % 2 == 0 else reversed(trio):
                 times.append(time_import(program, env, scratch))
     return ColdStart(
         handler_s=round(statistics.median(handler_s), seconds_decimals),
         floor_s=round(statistics.median(floor_s), seconds_decimals),
         runs=runs,
+        frameworks_s=round(statistics.median(frameworks_s), seconds_decimals),
     )

@@ -102,4 +102,3 @@ def test_error_classes_maps_each_code_to_its_most_specific_class() -> None:
     expected = {code: getattr(errors, name) for name, (code, _) in contract.items()}
     expected["internal_error"] = errors.InternalError
     assert classes == expected
-
