@@ -102,4 +102,7 @@ def moment(field: str, value: object) -> datetime | None:
         return None
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise ValidationError(field, f"{field} must be a timezone-aware time")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError(field, f"{field} is outside the years 1 to 9999 in UTC") from None

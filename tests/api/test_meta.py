@@ -229,12 +229,12 @@ request_id_cases: dict[str, tuple[str, str, Any, dict[str, Any], int]] = {
     "200 read": ("GET", "/v1/accounts/{account}", None, {}, 200),
     "201 deposit": ("POST", "/v1/deposits", {"account_id": "{account}", "amount": "1"}, {}, 201),
     "400 body over 64 KiB": ("POST", "/v1/ledgers", None, {"raw_body": b"x" * 70_000}, 400),
-    "400 body over 64 KiB without a key": (
+    "401 body over 64 KiB without a key": (
         "POST",
         "/v1/ledgers",
         None,
         {"raw_body": b"x" * 70_000, "key": None},
-        400,
+        401,
     ),
     "400 validation": ("POST", "/v1/ledgers", {"name": 5}, {}, 400),
     "401 no key": ("GET", "/v1/accounts/{account}", None, {"key": None}, 401),

@@ -128,7 +128,13 @@ body_cases = [
         "a JSON array",
         lambda books: Request("POST", "/v1/ledgers", ["name"]),
         "body",
-        "body: Input should be a valid dictionary or object to extract fields from",
+        "the request body must be a JSON object",
+    ),
+    Case(
+        "a body that is not UTF-8",
+        lambda books: Request("POST", "/v1/ledgers", raw_body=b'{"name": "\xff"}'),
+        "body",
+        "the request body is not UTF-8",
     ),
     Case(
         "body over 64 KiB",

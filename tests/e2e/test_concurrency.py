@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,12 +28,11 @@ conflict_status = 503
 
 @dataclass(frozen=True)
 class Answer:
-    """One client's final response, and how many 503 conflicts it retried to get there."""
+    """One client's final response."""
 
     status: int
     headers: dict[str, str]
     body: Any
-    conflicts_retried: int
 
 
 def _funded_wallet(dev_server: DevServer, funds: str) -> tuple[str, str]:
@@ -59,13 +57,16 @@ def _funded_wallet(dev_server: DevServer, funds: str) -> tuple[str, str]:
 def _spend(dev_server: DevServer, account_id: str, amount: str, key: str) -> Answer:
     """POST /v1/spends, retrying a 503 conflict with the same key as the contract allows."""
     body = {"account_id": account_id, "amount": amount}
-    for attempt in range(conflict_retries_max + 1):
-        status, headers, answer = dev_server.request(
-            "POST", "/v1/spends", body, headers={"Idempotency-Key": key}
+
+    def post() -> Answer:
+        return Answer(
+            *dev_server.request("POST", "/v1/spends", body, headers={"Idempotency-Key": key})
         )
-        if status != conflict_status or attempt == conflict_retries_max:
-            return Answer(status, headers, answer, attempt)
-    raise AssertionError("unreachable: the last attempt returns")
+
+    answer, retries = post(), 0
+    while answer.status == conflict_status and retries < conflict_retries_max:
+        answer, retries = post(), retries + 1
+    return answer
 
 
 def _race(calls: list[Callable[[], Answer]]) -> list[Answer]:
@@ -77,14 +78,14 @@ def _race(calls: list[Callable[[], Answer]]) -> list[Answer]:
         barrier.wait(barrier_wait_s_max)
         return call()
 
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+    pool = ThreadPoolExecutor(max_workers=len(calls))
+    try:
         futures = [pool.submit(released, call) for call in calls]
         done, pending = wait(futures, timeout=race_s_max)
-        for future in pending:
-            future.cancel()
+    finally:
+        # Past the cap the test fails now; stragglers end at their own HTTP timeout.
+        pool.shutdown(wait=False, cancel_futures=True)
     assert not pending, f"{len(pending)} requests still running after {race_s_max} s"
-    assert time.monotonic() - started <= race_s_max
     return [future.result() for future in done]
 
 

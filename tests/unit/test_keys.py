@@ -38,10 +38,18 @@ def test_timestamp_is_fixed_width_rfc3339_utc() -> None:
     assert timestamp(moment) == "2026-01-02T03:04:05.000000Z"
 
 
+def test_timestamp_pads_years_before_1000() -> None:
+    # GIVEN a business date in the year 441
+    moment = datetime(441, 2, 25, 11, 12, 34, tzinfo=UTC)
+    # WHEN rendering it
+    # THEN the year has four digits, so the text still sorts and parses
+    assert timestamp(moment) == "0441-02-25T11:12:34.000000Z"
+
+
 @settings(max_examples=100, deadline=None)
 @given(
-    first=st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 1, 1)),
-    second=st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 1, 1)),
+    first=st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    second=st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
 )
 def test_timestamp_text_order_is_time_order(first: datetime, second: datetime) -> None:
     # GIVEN any two UTC times

@@ -237,3 +237,19 @@ def test_moment_rejects_naive_times_and_non_times(value: object) -> None:
         validate.moment("effective_at", value)
     # THEN the error names the field
     assert raised.value.field == "effective_at"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(1, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))),
+        datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-1))),
+    ],
+)
+def test_moment_refuses_a_time_that_leaves_the_calendar_in_utc(value: datetime) -> None:
+    # GIVEN an aware time whose UTC instant falls before year 1 or after year 9999
+    # WHEN checking it
+    with pytest.raises(ValidationError) as raised:
+        validate.moment("effective_at", value)
+    # THEN it is refused, naming the field, instead of overflowing
+    assert raised.value.field == "effective_at"

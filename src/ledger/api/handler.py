@@ -25,27 +25,34 @@ from ledger.errors import LedgerError, ValidationError
 runtime()
 
 
-def _body_size(event: dict[str, Any]) -> int:
+def _body_refusal(event: dict[str, Any]) -> ValidationError | None:
+    """A body too large, not UTF-8, or not a JSON object (powertools would read a JSON
+    array as its first element), refused before anything parses it."""
     body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        return len(base64.b64decode(body))
-    return len(body.encode())
-
-
-def _refusal(event: dict[str, Any]) -> LedgerError | None:
-    """What is wrong with a request before any route sees it, if anything."""
-    if _body_size(event) > limits.request_body_bytes_max:
+    raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+    if len(raw) > limits.request_body_bytes_max:
         return ValidationError(
             "body", f"the request body is larger than {limits.request_body_bytes_max} bytes"
         )
-    if event.get("rawPath") in public_paths:
-        return None
-    authorizer = event.get("requestContext", {}).get("authorizer") or {}
     try:
-        app.context["principal"] = Principal.from_context(authorizer.get("lambda"))
-    except LedgerError as error:
-        return error
+        text = raw.decode()
+    except UnicodeDecodeError:
+        return ValidationError("body", "the request body is not UTF-8")
+    if text.strip() and not text.lstrip().startswith("{"):
+        return ValidationError("body", "the request body must be a JSON object")
     return None
+
+
+def _refusal(event: dict[str, Any]) -> LedgerError | None:
+    """What is wrong with a request before any route sees it, if anything: first who is
+    asking (an unauthenticated caller learns nothing else), then the body."""
+    if event.get("rawPath") not in public_paths:
+        authorizer = event.get("requestContext", {}).get("authorizer") or {}
+        try:
+            app.context["principal"] = Principal.from_context(authorizer.get("lambda"))
+        except LedgerError as error:
+            return error
+    return _body_refusal(event)
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -23,7 +23,9 @@ indexes = ("gsi1", "gsi2", "gsi3", "gsi4")
 
 def timestamp(moment: datetime) -> str:
     """Fixed-width RFC 3339 UTC with microseconds, so text order is time order."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(UTC)
+    # strftime's %Y does not pad years before 1000 on every platform; the width must be fixed.
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S.%f}Z"
 
 
 def item_key(target: Target) -> Key:
