@@ -50,11 +50,6 @@ class Principal:
             owner_id=str(context.get("owner_id") or "") or None,
         )
 
-    @property
-    def unscoped(self) -> bool:
-        """Whether the key reaches every ledger."""
-        return not self.ledger_ids and self.owner_id is None
-
     def require(self, role: Role) -> None:
         """Refuse a caller whose role is below `role`."""
         if _ranks[self.role] < _ranks[role]:
