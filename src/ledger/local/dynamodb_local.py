@@ -12,11 +12,12 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
+
+from ledger.local.lifecycle import Service
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from types import TracebackType
 
     from mypy_boto3_dynamodb import DynamoDBClient
 
@@ -206,7 +207,7 @@ def make_client(
     )
 
 
-class DynamoDBLocal:
+class DynamoDBLocal(Service):
     """One DynamoDB Local process on 127.0.0.1, in memory or persisted to `data_dir`."""
 
     def __init__(self, port: int | None = None, data_dir: Path | None = None) -> None:
@@ -304,18 +305,6 @@ class DynamoDBLocal:
                 process.kill()
                 process.wait()
         self._remove_temp_dir()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _wait_until_ready(self) -> None:
         """Poll until the server answers, raising with the log tail if it dies or stalls."""

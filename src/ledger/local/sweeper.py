@@ -6,17 +6,17 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
+from ledger.local.lifecycle import Service
+
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from types import TracebackType
-    from typing import Self
 
 stop_wait_s_max = 30
 
 logger = logging.getLogger(__name__)
 
 
-class ExpirySweeper:
+class ExpirySweeper(Service):
     """Calls `sweep` every `interval_s` seconds in a background thread until stopped.
 
     A failed sweep is logged and the next one runs on schedule, as a scheduled Lambda
@@ -50,15 +50,3 @@ class ExpirySweeper:
                 continue
             if expired:
                 logger.info("expired %d pending entries", expired)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -22,13 +22,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ledger.local.events import account_id, region
+from ledger.local.lifecycle import Service
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from multiprocessing.connection import Connection
     from multiprocessing.context import SpawnContext, SpawnProcess
-    from types import TracebackType
-    from typing import Self
 
 memory_limit_in_mb = 1024
 # API Gateway gives up on an integration after 30 s; a call running longer is cut off.
@@ -244,7 +243,7 @@ class Worker:
         return connection
 
 
-class WorkerPool:
+class WorkerPool(Service):
     """A fixed number of containers; each invocation takes an idle one, waiting if none is."""
 
     def __init__(
@@ -304,15 +303,3 @@ class WorkerPool:
             worker.retire()
         for worker in self._workers:
             worker.stop()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
