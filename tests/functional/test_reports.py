@@ -19,7 +19,8 @@ from ledger.ids import new_ledger_id, world_account_id
 from ledger.model import Account, AccountType
 from ledger.money import builtin_currencies
 from ledger.operations import Target
-from ledger.reports import BalanceSheetNode, CurrencyTotals, Mismatch
+from ledger.reconciliation import CurrencyTotals, Mismatch
+from ledger.reports import BalanceSheetNode
 from ledger.service import Ledger, LineInput
 from ledger.store.dynamodb import DynamoDBStore
 from ledger.store.keys import item_key

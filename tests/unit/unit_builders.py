@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from ledger.ids import new_account_id, new_entry_id, new_ledger_id
@@ -21,6 +22,7 @@ from ledger.model import (
     Line,
     Metadata,
     Overdraft,
+    OverdraftMode,
     Side,
     Totals,
 )
@@ -111,6 +113,17 @@ def an_account(
         version=version,
         last_entry_id=last_entry_id,
     )
+
+
+def a_world_account(ledger_id: str, totals: Totals) -> Account:
+    """A stored `world` account: a system equity account whose overdraft is `allow`."""
+    account = an_account(ledger_id=ledger_id, account_type=AccountType.EQUITY, totals=totals)
+    return replace(account, system=True, overdraft=Overdraft(OverdraftMode.ALLOW))
+
+
+def posted_totals(debits: int = 0, credits: int = 0) -> Totals:
+    """Lifetime totals with posted amounts only."""
+    return Totals(posted_debits=debits, posted_credits=credits)
 
 
 def an_entry(

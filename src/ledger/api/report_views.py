@@ -7,7 +7,8 @@ from typing import Any
 from ledger.api.views import View, moment
 from ledger.ids import parse_account_id
 from ledger.money import Currency, format_amount
-from ledger.reports import BalanceSheet, BalanceSheetNode, Reconciliation, TrialBalance
+from ledger.reconciliation import Reconciliation
+from ledger.reports import BalanceSheet, BalanceSheetNode, TrialBalance
 
 
 class TrialBalanceLineView(View):

@@ -10,15 +10,8 @@ from ledger.ids import ledger_token
 from ledger.model import Account, Entry, LedgerRecord
 from ledger.money import Currency, builtin_currencies
 from ledger.operations import Target
-from ledger.reports import (
-    BalanceSheet,
-    Journal,
-    Reconciliation,
-    TrialBalance,
-    balance_sheet,
-    reconciliation,
-    trial_balance,
-)
+from ledger.reconciliation import Journal, Reconciliation, reconciliation
+from ledger.reports import BalanceSheet, TrialBalance, balance_sheet, trial_balance
 from ledger.service.base import LedgerBase
 from ledger.store import R
 from ledger.store.keys import IndexQuery, accounts_of, entries_of

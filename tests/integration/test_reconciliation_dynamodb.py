@@ -11,7 +11,7 @@ from ledger import limits
 from ledger.ids import world_account_id
 from ledger.money import builtin_currencies
 from ledger.operations import Target
-from ledger.reports import CurrencyTotals, Mismatch
+from ledger.reconciliation import CurrencyTotals, Mismatch
 from ledger.service import Ledger, LineInput
 from ledger.store.dynamodb import DynamoDBStore
 from ledger.store.keys import item_key
