@@ -261,7 +261,7 @@ def test_every_public_method_has_a_route_test() -> None:
     # GIVEN the client's public request methods (iterators only follow list methods)
     public = {
         name
-        for name in vars(LedgerClient)
+        for name in dir(LedgerClient)
         if not name.startswith("_") and not name.startswith("iter_") and name != "from_env"
     }
     # WHEN comparing with the route table
