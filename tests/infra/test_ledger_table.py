@@ -24,6 +24,9 @@ from ledger.store.dynamodb.table import table_definition
 
 Resource = dict[str, Any]
 
+# One pytest worker synthesizes the stack once, rather than each worker on its own.
+pytestmark = pytest.mark.xdist_group("cdk")
+
 
 @pytest.fixture(scope="module")
 def template() -> Template:
