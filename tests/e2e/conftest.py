@@ -37,13 +37,13 @@ ready_prefix = "Ledger API listening on "
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every end-to-end test: `-m "not e2e"` skips them, as does `-m "not dynamodb_local"`.
 
-    They share one xdist group, so one pytest worker runs them all against one server.
+    Each module also puts itself in the xdist group "e2e" (a `pytestmark`: a marker added
+    here would come too late for xdist), so one worker runs them all against one server.
     """
     for item in items:
         if item.path.is_relative_to(e2e_dir):
             item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.dynamodb_local)
-            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 class DevServerError(RuntimeError):

@@ -10,6 +10,9 @@ import pytest
 from .builders import call, deposit, new_account, new_key, new_ledger, ok, token
 from .conftest import DevServer
 
+# One pytest worker runs every end-to-end test, against one `ledger dev`.
+pytestmark = pytest.mark.xdist_group("e2e")
+
 # More requests than `ledger dev` has workers, so that every worker answers some.
 parallel_requests = 8
 

@@ -15,6 +15,9 @@ from ledger.cli import main
 from .builders import call, ok, token
 from .conftest import DevServer
 
+# One pytest worker runs every end-to-end test, against one `ledger dev`.
+pytestmark = pytest.mark.xdist_group("e2e")
+
 
 @dataclass(frozen=True)
 class Books:

@@ -20,6 +20,9 @@ from ledger.errors import (
 from .builders import token
 from .conftest import DevServer, request_timeout_s
 
+# One pytest worker runs every end-to-end test, against one `ledger dev`.
+pytestmark = pytest.mark.xdist_group("e2e")
+
 
 @dataclass(frozen=True)
 class Wallets:

@@ -13,6 +13,9 @@ from ledger import limits
 from .builders import balance, call, deposit, new_account, new_key, new_ledger, raw, token
 from .conftest import DevServer
 
+# One pytest worker runs every end-to-end test, against one `ledger dev`.
+pytestmark = pytest.mark.xdist_group("e2e")
+
 # The sweeper runs once a minute: two holds a few seconds apart cannot both be swept early.
 expiry_attempts_max = 2
 expires_in_s = 1

@@ -56,6 +56,9 @@ from schemathesis.specs.openapi.checks import (
 
 from ledger.local.dynamodb_local import make_client
 
+# One pytest worker runs every end-to-end test, against one `ledger dev`.
+pytestmark = pytest.mark.xdist_group("e2e")
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import TypeAlias
@@ -68,7 +71,7 @@ if TYPE_CHECKING:
     Operation: TypeAlias = APIOperation[Any, Any, Any, Any]
     Generated: TypeAlias = Case[Operation]
 
-examples_per_operation_max = 20
+examples_per_operation_max = 12
 fuzz_s_max = 90
 http_timeout_s = 30
 failure_text_chars_max = 1500

@@ -13,6 +13,9 @@ import pytest
 
 from .conftest import DevServer
 
+# One pytest worker runs every end-to-end test, against one `ledger dev`.
+pytestmark = pytest.mark.xdist_group("e2e")
+
 readme = Path(__file__).parents[2] / "README.md"
 marker = "<!-- quickstart -->"
 run_timeout_s = 120

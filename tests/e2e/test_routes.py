@@ -21,6 +21,9 @@ from .builders import (
 )
 from .conftest import DevServer
 
+# One pytest worker runs every end-to-end test, against one `ledger dev`.
+pytestmark = pytest.mark.xdist_group("e2e")
+
 balance_fields = {
     "account_id",
     "currency",

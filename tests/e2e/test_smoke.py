@@ -5,7 +5,12 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import pytest
+
 from .conftest import DevServer
+
+# One pytest worker runs every end-to-end test, against one `ledger dev`.
+pytestmark = pytest.mark.xdist_group("e2e")
 
 
 def test_health_answers_without_a_key(dev_server: DevServer) -> None:
