@@ -335,6 +335,25 @@ def test_data_dir_persists_a_table_across_a_restart(tmp_path: Path) -> None:
         assert f"DbPath:\t{data_dir}" in second.log_path.read_text()
 
 
+def test_a_relative_data_dir_is_taken_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a working directory and a data dir named relative to it, as `make dev` does
+    monkeypatch.chdir(tmp_path)
+
+    # WHEN a server persists there and writes a table
+    with DynamoDBLocal(data_dir=Path(".ledger") / "dynamodb") as server:
+        server.client().create_table(
+            TableName="kept",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+
+    # THEN its files are under that directory of the working directory
+    assert any((tmp_path / ".ledger" / "dynamodb").glob("*.db"))
+
+
 def test_busy_port_is_refused_before_launching() -> None:
     # GIVEN something already listening on a port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:

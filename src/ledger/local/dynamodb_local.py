@@ -212,7 +212,8 @@ class DynamoDBLocal(Service):
 
     def __init__(self, port: int | None = None, data_dir: Path | None = None) -> None:
         self._port = free_port() if port is None else port
-        self._data_dir = data_dir
+        # Absolute: the jar runs inside the data dir, where a relative -dbPath means nothing.
+        self._data_dir = None if data_dir is None else data_dir.resolve()
         self._process: subprocess.Popen[bytes] | None = None
         self._temp_dir: Path | None = None
         self._log_path: Path | None = None
