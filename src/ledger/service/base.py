@@ -15,6 +15,7 @@ from ledger.errors import (
 )
 from ledger.ids import (
     entry_ledger_id,
+    ledger_token,
     new_entry_id,
 )
 from ledger.model import (
@@ -51,6 +52,14 @@ class LedgerBase:
     def __init__(self, store: Store, clock: Callable[[], datetime] = utc_now) -> None:
         self._store = store
         self._clock = clock
+
+    def get_ledger(self, ledger_id: str) -> LedgerRecord:
+        """A ledger by id."""
+        ledger_token(ledger_id)
+        record = self._store.get(Target("ledger", ledger_id), LedgerRecord)
+        if record is None:
+            raise NotFound("ledger", ledger_id)
+        return record
 
     def get_entry(self, entry_id: str) -> Entry:
         """An entry by id."""

@@ -64,14 +64,6 @@ class Books(LedgerBase):
         )
         return self._write(record, plan, key)
 
-    def get_ledger(self, ledger_id: str) -> LedgerRecord:
-        """A ledger by id."""
-        ledger_token(ledger_id)
-        record = self._store.get(Target("ledger", ledger_id), LedgerRecord)
-        if record is None:
-            raise NotFound("ledger", ledger_id)
-        return record
-
     def list_ledgers(
         self, owner_id: str, *, limit: int = limits.page_size_default, cursor: str | None = None
     ) -> Page[LedgerRecord]:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ledger import limits, validate
-from ledger.errors import NotFound, ReportTooLarge, ValidationError
-from ledger.ids import ledger_token
-from ledger.model import Account, Entry, LedgerRecord
+from ledger.errors import ReportTooLarge, ValidationError
+from ledger.model import Account, Entry
 from ledger.money import Currency, builtin_currencies
-from ledger.operations import Target
 from ledger.reconciliation import Journal, Reconciliation, reconciliation
 from ledger.reports import BalanceSheet, TrialBalance, balance_sheet, trial_balance
 from ledger.service.base import LedgerBase
@@ -48,7 +46,7 @@ class Reports(LedgerBase):
         latest history record is not part of this check yet: the history projection is
         written by the stream consumers.
         """
-        self._ledger(ledger_id)
+        self.get_ledger(ledger_id)
         journal = Journal()
         for entry in self._walk(
             entries_of(ledger_id, None), Entry, limits.reconcile_entries_max, "entries"
@@ -57,16 +55,9 @@ class Reports(LedgerBase):
         accounts = self._accounts_of(ledger_id)
         return reconciliation(ledger_id, accounts, journal, self._clock())
 
-    def _ledger(self, ledger_id: str) -> LedgerRecord:
-        ledger_token(ledger_id)
-        record = self._store.get(Target("ledger", ledger_id), LedgerRecord)
-        if record is None:
-            raise NotFound("ledger", ledger_id)
-        return record
-
     def _report_currency(self, ledger_id: str, code: object) -> Currency:
         """The currency a report is asked for: built in, or registered by the ledger."""
-        ledger = self._ledger(ledger_id)
+        ledger = self.get_ledger(ledger_id)
         checked = validate.text("currency", code, limits.currency_code_length_max)
         if checked in builtin_currencies:
             return builtin_currencies[checked]
