@@ -118,9 +118,7 @@ def entry_command(
         ledger_id=ledger_id,
         kind=kind,
         lines=lines,
-        description=validate.optional_text(
-            "description", options.get("description"), limits.description_length_max
-        ),
+        description=validate.description(options.get("description")),
         reference=validate.optional_text(
             "reference", options.get("reference"), limits.reference_length_max
         ),

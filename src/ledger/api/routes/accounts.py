@@ -8,7 +8,14 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from ledger import limits, validate
-from ledger.api.bodies import AccountChanges, AccountTypeName, Id, NewAccount, OverdraftBody
+from ledger.api.bodies import (
+    AccountChanges,
+    AccountTypeName,
+    Id,
+    NewAccount,
+    OverdraftBody,
+    plain_rule,
+)
 from ledger.api.routing import Cursor, IdempotencyKey, Limit, Router, answers, reply
 from ledger.api.views import AccountPage, AccountView, BalanceView, account_view, balance_view
 from ledger.auth.keys import Role
@@ -89,7 +96,7 @@ def get_balance(account_id: str) -> Response[BalanceView]:
 )
 def list_accounts(
     *,
-    ledger_id: Annotated[str, Query(min_length=1, max_length=limits.name_length_max)],
+    ledger_id: Annotated[str, Query(min_length=1, max_length=limits.name_length_max), plain_rule],
     type: Annotated[AccountTypeName | None, Query()] = None,
     owner_id: Annotated[Id | None, Query(max_length=limits.owner_id_length_max)] = None,
     parent_id: Annotated[Id | None, Query()] = None,
