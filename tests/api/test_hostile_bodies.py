@@ -108,6 +108,13 @@ hostile_bodies = [
         "the request body is not valid base64",
         {"isBase64Encoded": True},
     ),
+    Hostile(
+        "a lone surrogate in the event's text",
+        '{"name": "\ud800"}',
+        "body",
+        "the request body is not UTF-8",
+        {"isBase64Encoded": False},
+    ),
 ]
 
 
@@ -185,7 +192,7 @@ def test_a_hostile_body_is_refused_on_every_write_route(
             reply = api.call(
                 method,
                 path,
-                raw_body=hostile.body.encode(),
+                raw_body=hostile.body.encode(errors="surrogatepass"),
                 event_fields=_event_fields(hostile),
             )
             answers[(method, path)] = (
