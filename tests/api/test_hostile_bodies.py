@@ -7,9 +7,10 @@ so a route added later is covered too.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -35,7 +36,7 @@ class Hostile:
     body: str
     field: str
     message: str
-    event_fields: dict[str, object] = field(default_factory=dict)
+    event_fields: dict[str, object] = dataclasses.field(default_factory=dict)
 
     def __str__(self) -> str:
         return self.name
@@ -155,7 +156,7 @@ def books(api: Api) -> Books:
 def write_routes(api: Api, books: Books) -> list[tuple[str, str]]:
     """Every POST and PATCH route of the OpenAPI document, its parameters filled in."""
     document = api.call("GET", "/v1/openapi.json").json
-    routes = []
+    routes: list[tuple[str, str]] = []
     for template, operations in document["paths"].items():
         path = _parameter.sub(
             lambda match: books.parameters.get(match.group(1), secrets.token_hex(4)), template

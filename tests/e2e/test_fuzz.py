@@ -371,7 +371,7 @@ def _hostile_cases(operation: Operation, seeds: Seeds) -> list[Generated]:
     """Each hostile body the operation must refuse, sent as raw JSON at the seeded objects."""
     parameters = {parameter.name: "unseeded" for parameter in operation.path_parameters}
     parameters |= seeds.path_parameters(operation)
-    bodies = unreadable_bodies
+    bodies: tuple[bytes, ...] = unreadable_bodies
     if _has_body(operation):
         bodies = (*bodies, control_character_body)
     return [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from ledger import limits, validate
 from ledger.auth.keys import Role
@@ -55,8 +56,8 @@ def _key(value: str) -> str:
 # A string refused for any control character, and one (prose) that may hold line feeds
 # and tabs; the schemas carry the rule as a pattern too, for clients and fuzzers.
 plain_rule = AfterValidator(_plain)
-_plain_pattern = {"pattern": r"^[^\x00-\x1f]*$"}
-_prose_pattern = {"pattern": r"^[^\x00-\x08\x0b-\x1f]*$"}
+_plain_pattern: JsonDict = {"pattern": r"^[^\x00-\x1f]*$"}
+_prose_pattern: JsonDict = {"pattern": r"^[^\x00-\x08\x0b-\x1f]*$"}
 
 
 def _plain_text(length_min: int, length_max: int) -> Any:
