@@ -170,6 +170,11 @@ def page_size(limit: int) -> int:
     return limit
 
 
+def listing_caller(caller: object) -> str | None:
+    """Who a listing's cursors are for (the API passes its key id), if anyone."""
+    return validate.optional_text("caller", caller, limits.name_length_max)
+
+
 def _check_same_currency(account: AccountRef, counterparty: AccountRef) -> None:
     if account.currency != counterparty.currency:
         raise CurrencyMismatch(

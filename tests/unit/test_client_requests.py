@@ -52,6 +52,15 @@ routes: list[tuple[str, Call, str, str, dict[str, str], Any, bool]] = [
         },
         True,
     ),
+    (
+        "register_currency",
+        lambda c: c.register_currency(L, "POINTS", 0),
+        "POST", f"/v1/ledgers/{L}/currencies", {}, {"code": "POINTS", "scale": 0}, False,
+    ),
+    (
+        "list_currencies",
+        lambda c: c.list_currencies(L), "GET", f"/v1/ledgers/{L}/currencies", {}, None, False,
+    ),
     ("get_account", lambda c: c.get_account(A), "GET", f"/v1/accounts/{A}", {}, None, False),
     (
         "list_accounts",

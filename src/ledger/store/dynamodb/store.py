@@ -18,9 +18,11 @@ from ledger.errors import Conflict
 from ledger.model import Page
 from ledger.operations import Target, WritePlan
 from ledger.store import R
+from ledger.store.cursors import CursorSeal, foreign_cursor
 from ledger.store.dynamodb.codec import Record, decode, string
+from ledger.store.dynamodb.secret import ensure_secret, read_secret
 from ledger.store.dynamodb.transact import render
-from ledger.store.keys import IndexQuery, decode_cursor, encode_cursor, item_key
+from ledger.store.keys import IndexQuery, Key, decode_cursor, encode_cursor, item_key, paged
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -81,6 +83,7 @@ class DynamoDBStore:
         self.table_name = table_name
         self.client = client or default_client()
         self._sleep = sleep
+        self._cursor_seal: CursorSeal | None = None
 
     def execute(self, plan: WritePlan) -> None:
         """Apply the plan atomically; explain a cancellation by the failed condition."""
@@ -143,7 +146,9 @@ class DynamoDBStore:
         index order: one Query for one key more than needed (to know whether more exist) and
         one BatchGetItem. A page the items leave short (a filter kept few) repeats that with
         doubling batches until it is full or has examined its bound of index items."""
-        start = None if cursor is None else decode_cursor(cursor, query)
+        if query.named_ledgers is not None:
+            return self._page_of_named(query, limit, cursor, kind)
+        start = None if cursor is None else self._opened(cursor, query)
         items: list[R] = []
         examined = 0
         batch_size = limit
@@ -169,8 +174,37 @@ class DynamoDBStore:
             start = batch[consumed - 1]
             examined += consumed
             if len(items) == limit or examined == limits.index_items_examined_per_page_max:
-                return Page(items, encode_cursor(start))
+                return Page(items, self._sealed(query, start))
             batch_size *= 2
+
+    def _page_of_named(
+        self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]
+    ) -> Page[R]:
+        """A listing of named ledgers: they are read by id (BatchGetItem), never found
+        through the index, so the page and its cursor reflect them alone."""
+        after = None if cursor is None else self._opened(cursor, query)
+        keys = [
+            item_key(Target("ledger", ledger_id)) for ledger_id in sorted(query.named_ledgers or ())
+        ]
+        records: dict[tuple[str, str], Record] = {}
+        for first in range(0, len(keys), limits.batch_get_keys_max):
+            records.update(self._batch_get(keys[first : first + limits.batch_get_keys_max]))
+        items, last = paged(query.rows(records.items(), kind), query, limit, after)
+        return Page(items, None if last is None else self._sealed(query, last))
+
+    def _sealed(self, query: IndexQuery, key: Key) -> str:
+        if self._cursor_seal is None:
+            self._cursor_seal = CursorSeal(ensure_secret(self.client, self.table_name))
+        return encode_cursor(self._cursor_seal, query, key)
+
+    def _opened(self, cursor: str, query: IndexQuery) -> Key:
+        # Opening never creates the secret: without one, no cursor was ever sealed.
+        if self._cursor_seal is None:
+            secret = read_secret(self.client, self.table_name)
+            if secret is None:
+                raise foreign_cursor()
+            self._cursor_seal = CursorSeal(secret)
+        return decode_cursor(self._cursor_seal, cursor, query)
 
     def _query_keys(
         self, query: IndexQuery, count: int, start: dict[str, str] | None
