@@ -7,25 +7,19 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from ledger import limits
 from ledger.errors import ValidationError
 from ledger.model import Account, AccountType, Entry, EntryStatus, LedgerRecord
 from ledger.operations import Claim, Target
+from ledger.timestamps import timestamp as timestamp  # noqa: PLC0414
 
 Key = dict[str, str]
 
 # Every index projects keys only: a balance update then writes no index item, and a
 # listing reads the current items by key, strongly consistent.
 indexes = ("gsi1", "gsi2", "gsi3", "gsi4")
-
-
-def timestamp(moment: datetime) -> str:
-    """Fixed-width RFC 3339 UTC with microseconds, so text order is time order."""
-    utc = moment.astimezone(UTC)
-    # strftime's %Y does not pad years before 1000 on every platform; the width must be fixed.
-    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S.%f}Z"
 
 
 def item_key(target: Target) -> Key:

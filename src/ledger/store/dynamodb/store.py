@@ -6,14 +6,13 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-import botocore.session
-from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from ledger import limits
+from ledger.dynamodb_client import default_client as default_client  # noqa: PLC0414
 from ledger.errors import Conflict
 from ledger.model import Page
 from ledger.operations import Target, WritePlan
@@ -52,21 +51,6 @@ outcome_unknown_codes = frozenset(
     {"TransactionInProgressException", "InternalServerError", "ServiceUnavailable"}
 )
 batch_get_attempts_max = 8
-
-
-def default_client() -> DynamoDBClient:
-    """A DynamoDB client with bounded timeouts, created once per process.
-
-    Made from a botocore session rather than boto3: boto3 also imports its S3 transfer
-    machinery, which would add about half a second to every Lambda cold start.
-    """
-    config = Config(
-        connect_timeout=2,
-        read_timeout=5,
-        retries={"max_attempts": 3, "mode": "standard"},
-    )
-    client = botocore.session.get_session().create_client("dynamodb", config=config)
-    return cast("DynamoDBClient", client)
 
 
 class DynamoDBStore:
