@@ -49,6 +49,8 @@ transfer_amount = "1.00"
 # Quiet powertools as in the tests: no X-Ray, no metrics on stdout, no info lines.
 environment = {
     "LEDGER_TABLE_NAME": table_name,
+    # The authorizer makes its client when first imported, before the fake replaces it.
+    "AWS_DEFAULT_REGION": "us-east-1",
     "POWERTOOLS_SERVICE_NAME": "ledger",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
