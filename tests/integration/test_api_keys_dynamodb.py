@@ -94,8 +94,10 @@ def test_revoking_keeps_the_first_time_and_a_key_whose_record_is_gone_is_not_fou
 def test_keys_are_listed_from_the_index_in_pages_filtered_inside_the_listing(
     dynamodb_client: DynamoDBClient, local_table: str
 ) -> None:
-    # GIVEN four keys, two of them admins
+    # GIVEN an empty table, which lists nothing, then four keys, two of them admins
     keys = KeyStore(local_table, dynamodb_client, clock=Ticking())
+    empty = keys.list_keys()
+    assert (empty.items, empty.next_cursor) == ([], None)
     made = [keys.create(role)[0] for role in ("admin", "reader", "admin", "reader")]
 
     # WHEN all are listed three at a time, and the admins one at a time

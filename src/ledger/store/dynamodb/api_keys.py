@@ -193,9 +193,9 @@ class DynamoDBApiKeyStore:
     def _batch_get(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
         items: dict[tuple[str, str], Any] = {}
         pending: list[Any] = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys]
+        if not pending:
+            return items
         for attempt in range(batch_get_attempts_max):
-            if not pending:
-                return items
             if attempt > 0:
                 self._sleep(_backoff_ms(attempt - 1) / 1000)
             response = self.client.batch_get_item(
@@ -205,9 +205,9 @@ class DynamoDBApiKeyStore:
                 items[(item["pk"]["S"], item["sk"]["S"])] = item
             unprocessed = response.get("UnprocessedKeys") or {}
             pending = list(unprocessed[self.table_name]["Keys"]) if unprocessed else []
-        if pending:
-            raise Conflict("the listing of keys was throttled; retry")
-        return items
+            if not pending:
+                return items
+        raise Conflict("the listing of keys was throttled; retry")
 
 
 def _pair(item_key: dict[str, Any]) -> tuple[str, str]:
