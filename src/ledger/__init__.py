@@ -43,11 +43,14 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """A re-exported name, imported from its module on first use."""
-    home = _homes.get(name)
-    if home is None:
-        raise AttributeError(f"module 'ledger' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:
+    # Hidden from type checkers, which see the imports above: a misspelt name stays an error.
+
+    def __getattr__(name: str) -> Any:
+        """A re-exported name, imported from its module on first use."""
+        home = _homes.get(name)
+        if home is None:
+            raise AttributeError(f"module 'ledger' has no attribute {name!r}")
+        value = getattr(importlib.import_module(home), name)
+        globals()[name] = value
+        return value

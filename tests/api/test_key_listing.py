@@ -145,3 +145,20 @@ def test_a_bad_limit_or_cursor_is_a_validation_error(
     status, code, details = reply.error()
     assert (status, code) == (400, "validation_error")
     assert field in repr(details)
+
+
+@pytest.mark.parametrize(
+    "key_id",
+    [
+        pytest.param("key_" + "0" * 3000, id="longer-than-a-table-key"),
+        pytest.param("key_0123", id="too-short"),
+        pytest.param("KEY_0123456789ABCDEF0123", id="not-lower-hex"),
+    ],
+)
+def test_an_id_no_key_can_have_is_not_found_to_read_or_revoke(api: Api, key_id: str) -> None:
+    # GIVEN / WHEN an id of a shape no key has is read or revoked
+    replies = [api.call(method, f"/v1/api-keys/{key_id}") for method in ("GET", "DELETE")]
+
+    # THEN both are 404 naming it, never a 500 from the table
+    for reply in replies:
+        assert reply.error() == (404, "not_found", {"resource": "api_key", "id": key_id})

@@ -112,3 +112,15 @@ def test_keys_are_listed_from_the_index_in_pages_filtered_inside_the_listing(
     assert first.items + rest.items == made
     assert rest.next_cursor is None
     assert [key for page in admins for key in page.items] == [made[0], made[2]]
+
+
+def test_an_id_no_key_can_have_is_not_found_without_reaching_the_table(
+    dynamodb_client: DynamoDBClient, local_table: str
+) -> None:
+    # GIVEN an id longer than DynamoDB allows a key to be, and one of the wrong shape
+    keys = KeyStore(local_table, dynamodb_client)
+    for key_id in ("key_" + "0" * 3000, "key_0123"):
+        # WHEN it is read or revoked / THEN it is not found, not DynamoDB's refusal
+        for action in (keys.get, keys.revoke):
+            with pytest.raises(NotFound):
+                action(key_id)

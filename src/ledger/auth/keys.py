@@ -4,6 +4,7 @@ key store (the storage itself is in the store layer)."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ __all__ = [
 
 _key_id_bytes = 10
 _derived_id_length = 20
+_key_id_pattern = re.compile(rf"key_[0-9a-f]{{{_derived_id_length}}}")
 
 
 def _everything(key: ApiKey) -> bool:
@@ -108,14 +110,14 @@ class ApiKeys:
 
     def get(self, key_id: str) -> ApiKey:
         """A key's record by id; NotFound if there is none."""
-        key = self.store.get(key_id)
+        key = self.store.get(key_id) if _is_key_id(key_id) else None
         if key is None:
             raise NotFound("api_key", key_id)
         return key
 
     def revoke(self, key_id: str) -> ApiKey:
         """Revoke a key for good; revoking a revoked key changes nothing."""
-        key = self.store.revoke(key_id, self._clock())
+        key = self.store.revoke(key_id, self._clock()) if _is_key_id(key_id) else None
         if key is None:
             raise NotFound("api_key", key_id)
         return key
@@ -144,6 +146,12 @@ class KeyStore(ApiKeys):
         self.table_name = table_name
         self.client = client or default_client()
         super().__init__(DynamoDBApiKeyStore(table_name, self.client), clock)
+
+
+def _is_key_id(value: str) -> bool:
+    # What no key can have is not looked up: an id of any length would otherwise become
+    # a table key, and DynamoDB refuses keys over its size limit.
+    return _key_id_pattern.fullmatch(value) is not None
 
 
 def _ledger_ids(values: Sequence[str]) -> tuple[str, ...]:
