@@ -33,7 +33,7 @@ class KeyTaken(Exception):
     """A new key's secret or id is another key's already; nothing was written."""
 
     def __init__(self, *, secret: bool, key_id: bool) -> None:
-        super().__init__("the key's " + " and ".join(_taken(secret=secret, key_id=key_id)))
+        super().__init__("taken already: " + ", ".join(_taken(secret=secret, key_id=key_id)))
         self.secret = secret
         self.key_id = key_id
 
@@ -123,7 +123,8 @@ class MemoryApiKeyStore:
         return None if key_digest is None else self._by_digest.get(key_digest)
 
     def revoke(self, key_id: str, at: datetime) -> ApiKey | None:
-        """Mark the key revoked; None if there is none."""
+        """Mark the key revoked; None if there is none. A record shows no revocation time,
+        so `at` is kept only by the table, for operators."""
         with self._lock:
             key = self.get(key_id)
             if key is None:
