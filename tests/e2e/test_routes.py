@@ -466,9 +466,9 @@ def test_an_api_key_is_created_read_listed_then_revoked(
     # AND it reads back by id, and the listing's last page holds it, never with the secret
     record = _without(created, "key")
     assert ok(call(dev_server, "GET", f"/v1/api-keys/{created['id']}")) == record
-    page = ok(call(dev_server, "GET", "/v1/api-keys", query={"limit": 100}))
+    page = ok(call(dev_server, "GET", "/v1/api-keys", query={"limit": "100"}))
     while page["next_cursor"] is not None:
-        query = {"limit": 100, "cursor": page["next_cursor"]}
+        query = {"limit": "100", "cursor": page["next_cursor"]}
         page = ok(call(dev_server, "GET", "/v1/api-keys", query=query))
     assert page["items"][-1] == record
 
