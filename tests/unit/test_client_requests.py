@@ -215,6 +215,12 @@ routes: list[tuple[str, Call, str, str, dict[str, str], Any, bool]] = [
         True,
     ),
     (
+        "list_api_keys",
+        lambda c: c.list_api_keys(limit=5, cursor="c-1"),
+        "GET", "/v1/api-keys", {"limit": "5", "cursor": "c-1"}, None, False,
+    ),
+    ("get_api_key", lambda c: c.get_api_key(K), "GET", f"/v1/api-keys/{K}", {}, None, False),
+    (
         "revoke_api_key",
         lambda c: c.revoke_api_key(K), "DELETE", f"/v1/api-keys/{K}", {}, None, False,
     ),

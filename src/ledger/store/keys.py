@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 
 from ledger import limits
@@ -14,6 +14,7 @@ from ledger.errors import ValidationError
 from ledger.model import Account, AccountType, Entry, EntryStatus, LedgerRecord
 from ledger.operations import Claim, Target
 from ledger.store.cursors import CursorSeal
+from ledger.timestamps import timestamp as timestamp  # noqa: PLC0414
 
 Key = dict[str, str]
 Listed = TypeVar("Listed", LedgerRecord, Account, Entry)
@@ -24,13 +25,6 @@ every_ledger_partition = "LEDGERS"
 # Every index projects keys only: a balance update then writes no index item, and a
 # listing reads the current items by key, strongly consistent.
 indexes = ("gsi1", "gsi2", "gsi3", "gsi4")
-
-
-def timestamp(moment: datetime) -> str:
-    """Fixed-width RFC 3339 UTC with microseconds, so text order is time order."""
-    utc = moment.astimezone(UTC)
-    # strftime's %Y does not pad years before 1000 on every platform; the width must be fixed.
-    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S.%f}Z"
 
 
 def item_key(target: Target) -> Key:
@@ -246,3 +240,18 @@ def decode_cursor(seal: CursorSeal, cursor: str, query: IndexQuery) -> Key:
     listing and caller. The seal vouches for the position, which this code wrote."""
     pk, sk, sort = json.loads(seal.open(query.binding(), cursor))
     return {"pk": pk, "sk": sk, f"{query.index}pk": query.partition, f"{query.index}sk": sort}
+
+
+class ListingSeal:
+    """Seals and opens listing cursors under a secret the process holds."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._seal = CursorSeal(secret)
+
+    def seal(self, query: IndexQuery, key: Key) -> str:
+        """A cursor for the position after `key` in this listing, for its caller."""
+        return encode_cursor(self._seal, query, key)
+
+    def open(self, cursor: str, query: IndexQuery) -> Key:
+        """The position a cursor names, if it was sealed for this listing and caller."""
+        return decode_cursor(self._seal, cursor, query)

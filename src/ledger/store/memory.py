@@ -26,8 +26,8 @@ from ledger.operations import (
     WritePlan,
 )
 from ledger.store import R
-from ledger.store.cursors import CursorSeal, new_secret
-from ledger.store.keys import IndexQuery, decode_cursor, encode_cursor, item_key, paged
+from ledger.store.cursors import new_secret
+from ledger.store.keys import IndexQuery, ListingSeal, item_key, paged
 
 Record = LedgerRecord | Account | Entry
 ItemKey = tuple[str, str]
@@ -40,7 +40,7 @@ class MemoryStore:
         self._items: dict[ItemKey, Stored] = {}
         self._lock = threading.Lock()
         # Its cursors are good for this store's life only, as its items are.
-        self._seal = CursorSeal(new_secret())
+        self._cursors = ListingSeal(new_secret())
 
     def execute(self, plan: WritePlan) -> None:
         """Apply every operation of the plan, or none; raise the first violation."""
@@ -66,11 +66,11 @@ class MemoryStore:
     def page(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
         """Mimic a keys-only index query: sort-key order, resume strictly after the cursor,
         examine index items as `IndexQuery` says."""
-        after = None if cursor is None else decode_cursor(self._seal, cursor, query)
+        after = None if cursor is None else self._cursors.open(cursor, query)
         with self._lock:
             rows = query.rows(list(self._items.items()), kind)
         items, last = paged(rows, query, limit, after)
-        next_cursor = None if last is None else encode_cursor(self._seal, query, last)
+        next_cursor = None if last is None else self._cursors.seal(query, last)
         return Page(items, next_cursor)
 
 

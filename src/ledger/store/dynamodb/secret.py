@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from ledger.store.cursors import new_secret
+from ledger.store.cursors import CursorSeal, foreign_cursor, new_secret
+from ledger.store.keys import IndexQuery, Key, decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -53,3 +54,28 @@ def ensure_secret(client: DynamoDBClient, table_name: str) -> bytes:
         winner: bytes = error.response["Item"]["secret"]["B"]  # type: ignore[typeddict-item]
         return winner
     return fresh
+
+
+class TableSeal:
+    """Seals and opens listing cursors under the table's secret, read once and kept."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table_name = table_name
+        self._seal: CursorSeal | None = None
+
+    def seal(self, query: IndexQuery, key: Key) -> str:
+        """A cursor for the position after `key`, creating the secret on the first one."""
+        if self._seal is None:
+            self._seal = CursorSeal(ensure_secret(self._client, self._table_name))
+        return encode_cursor(self._seal, query, key)
+
+    def open(self, cursor: str, query: IndexQuery) -> Key:
+        """The position a cursor names; opening never creates the secret: without one,
+        no cursor was ever sealed."""
+        if self._seal is None:
+            secret = read_secret(self._client, self._table_name)
+            if secret is None:
+                raise foreign_cursor()
+            self._seal = CursorSeal(secret)
+        return decode_cursor(self._seal, cursor, query)
