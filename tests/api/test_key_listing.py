@@ -162,3 +162,25 @@ def test_an_id_no_key_can_have_is_not_found_to_read_or_revoke(api: Api, key_id: 
     # THEN both are 404 naming it, never a 500 from the table
     for reply in replies:
         assert reply.error() == (404, "not_found", {"resource": "api_key", "id": key_id})
+
+
+def test_a_key_listing_cursor_opens_only_for_the_admin_it_was_given_to(
+    api: Api, keys: Keys
+) -> None:
+    # GIVEN two admins of one ledger, and a cursor from the first one's key listing
+    ledger_id = new_ledger(api)
+    first_admin = keys.of("admin", ledger_ids=[ledger_id])
+    second_admin = keys.of("admin", ledger_ids=[ledger_id, new_ledger(api)])
+    for _ in range(2):
+        api.call("POST", "/v1/api-keys", {"role": "reader", "ledger_ids": [ledger_id]})
+    _, cursor = listed(api, first_admin, limit=1)
+    assert cursor is not None
+
+    # WHEN the second admin pages on with it
+    reply = api.call("GET", "/v1/api-keys", key=second_admin, query={"cursor": cursor})
+
+    # THEN it is refused as a cursor this listing did not return, naming no key
+    assert reply.status == 400
+    assert reply.json["error"]["code"] == "validation_error"
+    assert reply.json["error"]["details"]["field"] == "cursor"
+    assert listed(api, first_admin, limit=1, cursor=cursor)[0] != []
