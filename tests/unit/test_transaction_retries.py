@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from ledger import limits
-from ledger.errors import AccountInactive, Conflict, InsufficientFunds, NotFound
+from ledger.errors import AccountInactive, Conflict, GuardMismatch, InsufficientFunds, NotFound
 from ledger.ids import (
     new_account_id,
     new_entry_id,
@@ -36,7 +36,7 @@ from ledger.money import builtin_currencies
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore
 from ledger.store.dynamodb.codec import encode
-from ledger.store.dynamodb.store import batch_get_attempts_max, default_client
+from ledger.store.dynamodb.store import default_client
 from ledger.store.keys import entries_of, index_keys
 
 if TYPE_CHECKING:
@@ -223,16 +223,51 @@ def test_unknown_outcome_is_retried_with_the_same_token(wallet_id: str, error: E
     assert_bounded(sleep.delays)
 
 
-def test_token_changes_after_contention_that_followed_an_unknown_outcome(wallet_id: str) -> None:
-    # GIVEN an unknown outcome, then a contention cancellation, then success
-    outcomes = [client_error("InternalServerError"), cancelled("None", "TransactionConflict")]
+@pytest.mark.parametrize(
+    "unknown",
+    [client_error("InternalServerError"), ReadTimeoutError(endpoint_url=endpoint_url)],
+    ids=["internal-server-error", "read-timeout"],
+)
+@pytest.mark.parametrize(
+    "after",
+    [
+        cancelled("None", "TransactionConflict", "None"),
+        client_error("ThrottlingException"),
+        client_error("ProvisionedThroughputExceededException"),
+        client_error("TransactionInProgressException"),
+    ],
+    ids=["contention", "throttling", "throughput", "in-progress"],
+)
+def test_token_is_kept_after_an_unknown_outcome_whatever_comes_next(
+    wallet_id: str, unknown: Exception, after: Exception
+) -> None:
+    # GIVEN an unknown outcome, then a definite failure (which alone would renew the token)
+    client, sleep = FakeClient([unknown, after, after]), SleepRecorder()
+    # WHEN a deposit is made
+    Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
+    # THEN every attempt after the unknown one carries its token: had it committed, DynamoDB
+    # answers with that commit instead of applying the deposit again
+    assert len(client.tokens) == 4
+    assert len(set(client.tokens)) == 1
+
+
+def test_token_is_renewed_after_definite_failures_before_any_unknown_outcome(
+    wallet_id: str,
+) -> None:
+    # GIVEN contention, then throttling, then an unknown outcome, then contention again
+    outcomes = [
+        cancelled("None", "TransactionConflict", "None"),
+        client_error("ThrottlingException"),
+        client_error("InternalServerError"),
+        cancelled("None", "TransactionConflict", "None"),
+    ]
     client, sleep = FakeClient(outcomes), SleepRecorder()
     # WHEN a deposit is made
     Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
-    # THEN the unknown outcome keeps the token and the cancellation (nothing written) renews it
-    first, second, third = client.tokens
-    assert first == second
-    assert third != second
+    # THEN each definite failure renewed the token until the unknown outcome froze it
+    first, second, third, fourth, fifth = client.tokens
+    assert len({first, second, third}) == 3
+    assert third == fourth == fifth
 
 
 # Errors that are not retried
@@ -320,7 +355,8 @@ def test_backoff_delays_stay_within_their_bounds(wallet_id: str) -> None:
     # GIVEN many writes that each exhaust their attempts
     per_write: list[list[float]] = []
     for _ in range(30):
-        client, sleep = FakeClient(repeat(cancelled("TransactionConflict"))), SleepRecorder()
+        contention = cancelled("TransactionConflict", "None", "None")
+        client, sleep = FakeClient(repeat(contention)), SleepRecorder()
         with pytest.raises(Conflict):
             Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
         per_write.append(sleep.delays)
@@ -411,21 +447,67 @@ def test_first_violation_in_plan_order_wins(ledger_id: str, wallet_id: str) -> N
     assert raised.value.details == {"account_id": wallet_id}
 
 
-def test_condition_failure_on_state_that_moved_on_is_retried(wallet_id: str) -> None:
-    # GIVEN a condition failure whose returned item satisfies every rule (the state moved on)
+def test_condition_failure_whose_item_breaks_no_rule_is_a_guard_mismatch(wallet_id: str) -> None:
+    # GIVEN a condition failure whose returned item satisfies every rule of the spend: the
+    # condition and the check that explains it disagree
     healthy = account_record(wallet_id, headroom=10_000, totals=Totals(posted_credits=10_000))
     reasons: list[dict[str, Any]] = [
         {"Code": "None"},
         {"Code": "ConditionalCheckFailed", "Item": encode(healthy)},
         {"Code": "None"},
     ]
-    client = FakeClient([client_error("TransactionCanceledException", reasons)])
+    client = FakeClient(repeat(client_error("TransactionCanceledException", reasons)))
+    sleep = SleepRecorder()
+    # WHEN 1.00 is spent
+    with pytest.raises(GuardMismatch) as raised:
+        Ledger(store_with(client, sleep)).spend(wallet_id, "1.00")
+    # THEN it is an internal error naming the operation, after one attempt and no wait: no
+    # retry can make the two agree, and a 503 "retry" would hide the bug
+    assert (raised.value.code, raised.value.status) == ("internal_error", 500)
+    assert raised.value.details == {"outcome": "not_applied"}
+    assert (raised.value.operation, raised.value.target) == ("ApplyDelta", f"account {wallet_id}")
+    assert len(client.transact_calls) == 1
+    assert sleep.delays == []
+    assert client.get_item_calls == []
+
+
+def test_condition_failure_without_an_item_is_retried_when_a_read_shows_state_moved_on(
+    wallet_id: str,
+) -> None:
+    # GIVEN a condition failure that returned no item, and an account that now exists and
+    # is in good standing (it was created meanwhile)
+    wallet = account_record(wallet_id, headroom=10_000, totals=Totals(posted_credits=10_000))
+    client = FakeClient(
+        [cancelled("None", "ConditionalCheckFailed", "None")],
+        items={f"ACCOUNT#{wallet_id}": encode(wallet)},
+    )
     # WHEN 1.00 is spent
     entry = Ledger(store_with(client, SleepRecorder())).spend(wallet_id, "1.00")
-    # THEN the store does not invent a domain error: it tries again, with a new token
+    # THEN one consistent read showed the state moved on, and the retry, a new request, passed
     assert entry.lines[0].amount == 100
+    assert len(client.get_item_calls) == 1
     assert len(client.tokens) == 2
     assert client.tokens[0] != client.tokens[1]
+
+
+@pytest.mark.parametrize(
+    "reasons",
+    [None, [], [{"Code": "TransactionConflict"}]],
+    ids=["no-reasons", "empty-reasons", "fewer-reasons-than-actions"],
+)
+def test_cancellation_without_a_reason_per_action_is_not_retried(
+    wallet_id: str, reasons: list[dict[str, Any]] | None
+) -> None:
+    # GIVEN a cancellation whose reasons cannot be matched to the plan's actions
+    error = client_error("TransactionCanceledException", reasons)
+    client, sleep = FakeClient([error]), SleepRecorder()
+    # WHEN a deposit is made
+    with pytest.raises(ClientError) as raised:
+        Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
+    # THEN nothing is read into it: no reason is no proof of contention, so no retry
+    assert raised.value is error
+    assert len(client.transact_calls) == 1
+    assert sleep.delays == []
 
 
 # Listings: BatchGetItem's unprocessed keys
@@ -496,7 +578,7 @@ def test_keys_never_processed_raise_conflict(ledger_id: str) -> None:
     with pytest.raises(Conflict):
         store_with(client, sleep).page(entries_of(ledger_id, None), 10, None, Entry)
     # THEN it gave up after the bounded number of attempts, sleeping a bounded time in between
-    assert len(client.batch_get_calls) == batch_get_attempts_max
+    assert len(client.batch_get_calls) == limits.read_attempts_max
     assert_bounded(sleep.delays)
 
 
@@ -505,10 +587,12 @@ def test_default_client_has_bounded_timeouts_and_retries(monkeypatch: pytest.Mon
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     # WHEN the store creates its own client
     client = default_client()
-    # THEN it talks to DynamoDB in that region with bounded timeouts and standard retries
+    # THEN it talks to DynamoDB in that region with the named timeouts and no retries of its
+    # own (the store retries, within its deadline), so one call lasts at most the sum of both
     config: dict[str, Any] = vars(client.meta.config)
     assert client.meta.service_model.service_name == "dynamodb"
     assert client.meta.region_name == "eu-west-1"
-    assert (config["connect_timeout"], config["read_timeout"]) == (2, 5)
-    # botocore counts the first attempt too: 3 retries are 4 attempts in all
-    assert config["retries"] == {"total_max_attempts": 4, "mode": "standard"}
+    timeouts_ms = (config["connect_timeout"] * 1000, config["read_timeout"] * 1000)
+    assert timeouts_ms == (limits.dynamodb_connect_timeout_ms, limits.dynamodb_read_timeout_ms)
+    assert sum(timeouts_ms) == limits.dynamodb_call_ms_max
+    assert config["retries"] == {"total_max_attempts": 1, "mode": "standard"}
