@@ -195,12 +195,12 @@ class InternalError(LedgerError):
 
 class GuardMismatch(InternalError):
     """DynamoDB refused a condition that the operation's own check finds met: the two
-    statements of one rule disagree. A bug of the ledger, never retried; nothing was written."""
+    statements of one rule disagree. A bug of the ledger, never retried."""
 
-    def __init__(self, operation: str, target: str) -> None:
+    def __init__(self, operation: str, target: str, outcome: str) -> None:
         super().__init__(
-            "the ledger could not explain a refused write; nothing was written",
-            {"outcome": "not_applied"},
+            "the ledger could not explain why its write was refused; retrying will not help",
+            {"outcome": outcome},
         )
         self.operation = operation
         self.target = target

@@ -69,7 +69,7 @@ def test_a_guard_mismatch_is_logged_counted_and_answered_as_internal_error(
     recorder = Recorder()
     monkeypatch.setattr(app_module, "logger", recorder)
     monkeypatch.setattr(app_module, "count", recorder.count)
-    mismatch = GuardMismatch("ApplyDelta", "account acc_x")
+    mismatch = GuardMismatch("ApplyDelta", "account acc_x", "not_applied")
     # WHEN a guard mismatch reaches the API
     response = app_module.refused(mismatch)
     # THEN it is a 500 internal_error, logged with the operation and item, counted apart

@@ -211,23 +211,27 @@ def test_conflict_mixed_with_an_unexpected_reason_is_not_retried(wallet_id: str)
 
 
 @pytest.mark.parametrize(
-    "error",
+    ("error", "outcome"),
     [
-        cancelled("None", "TransactionConflict", "None"),
-        client_error("ThrottlingException"),
-        client_error("InternalServerError"),
-        ReadTimeoutError(endpoint_url=endpoint_url),
+        (cancelled("None", "TransactionConflict", "None"), "not_applied"),
+        (client_error("ThrottlingException"), "not_applied"),
+        (client_error("InternalServerError"), "unknown"),
+        (ReadTimeoutError(endpoint_url=endpoint_url), "unknown"),
     ],
     ids=["conflict", "throttling", "internal-server-error", "read-timeout"],
 )
-def test_exhausting_the_attempts_raises_conflict(wallet_id: str, error: Exception) -> None:
+def test_exhausting_the_attempts_raises_conflict(
+    wallet_id: str, error: Exception, outcome: str
+) -> None:
     # GIVEN a write that fails the same retryable way forever
     client, sleep = FakeClient(repeat(error)), SleepRecorder()
     # WHEN a deposit is made
     with pytest.raises(Conflict) as raised:
         Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
-    # THEN exactly the configured number of attempts ran, then 503 conflict
+    # THEN exactly the configured number of attempts ran, then 503 conflict saying whether
+    # an attempt may have landed
     assert raised.value.status == 503
+    assert raised.value.details == {"outcome": outcome}
     assert len(client.transact_calls) == limits.transaction_attempts_max
     assert len(sleep.delays) <= limits.transaction_attempts_max
     assert_bounded(sleep.delays)
@@ -362,6 +366,29 @@ def test_condition_failure_whose_item_breaks_no_rule_is_a_guard_mismatch(wallet_
     assert len(client.transact_calls) == 1
     assert sleep.delays == []
     assert client.get_item_calls == []
+
+
+def test_guard_mismatch_after_a_lost_answer_does_not_claim_nothing_was_written(
+    wallet_id: str,
+) -> None:
+    # GIVEN a lost answer, then a refusal on an item that breaks no rule
+    healthy = account_record(wallet_id, headroom=10_000, totals=Totals(posted_credits=10_000))
+    reasons: list[dict[str, Any]] = [
+        {"Code": "None"},
+        {"Code": "ConditionalCheckFailed", "Item": encode(healthy)},
+        {"Code": "None"},
+    ]
+    outcomes = [
+        ReadTimeoutError(endpoint_url=endpoint_url),
+        client_error("TransactionCanceledException", reasons),
+    ]
+    client = FakeClient(outcomes)
+    # WHEN 1.00 is spent
+    with pytest.raises(GuardMismatch) as raised:
+        Ledger(store_with(client, SleepRecorder())).spend(wallet_id, "1.00")
+    # THEN the mismatch says the first attempt may have landed
+    assert raised.value.details == {"outcome": "unknown"}
+    assert len(client.transact_calls) == 2
 
 
 def test_condition_failure_without_an_item_is_retried_when_a_read_shows_state_moved_on(

@@ -154,7 +154,8 @@ class DynamoDBStore:
             return violation
         if returned:
             target = operation.target
-            raise GuardMismatch(type(operation).__name__, f"{target.kind} {target.id}")
+            name = type(operation).__name__
+            raise GuardMismatch(name, f"{target.kind} {target.id}", outcome.value)
         return _Seen.MOVED_ON
 
     def _get_record(
