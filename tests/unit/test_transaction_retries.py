@@ -516,3 +516,85 @@ def test_default_client_has_bounded_timeouts_and_retries(monkeypatch: pytest.Mon
     assert timeouts_ms == (limits.dynamodb_connect_timeout_ms, limits.dynamodb_read_timeout_ms)
     assert sum(timeouts_ms) == limits.dynamodb_call_ms_max
     assert config["retries"] == {"total_max_attempts": 1, "mode": "standard"}
+
+
+# Reads: retried by the store itself, since botocore retries nothing
+
+
+class FailingReads(FakeClient):
+    """GetItem and BatchGetItem fail with the scripted errors first, then answer."""
+
+    def __init__(self, errors: list[Exception], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._errors = iter(errors)
+
+    def get_item(self, **kwargs: Any) -> dict[str, Any]:
+        answer = super().get_item(**kwargs)
+        error = next(self._errors, None)
+        if error is not None:
+            raise error
+        return answer
+
+    def batch_get_item(self, **kwargs: Any) -> dict[str, Any]:
+        answer = super().batch_get_item(**kwargs)
+        error = next(self._errors, None)
+        if error is not None:
+            raise error
+        return answer
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ReadTimeoutError(endpoint_url=endpoint_url), client_error("ThrottlingException")],
+    ids=["read-timeout", "throttling"],
+)
+def test_a_failed_read_is_tried_again(wallet_id: str, error: Exception) -> None:
+    # GIVEN a stored wallet whose first read fails
+    wallet = account_record(wallet_id, headroom=700, totals=Totals(posted_credits=700))
+    client = FailingReads([error], items={f"ACCOUNT#{wallet_id}": encode(wallet)})
+    sleep = SleepRecorder()
+    # WHEN its balance is read
+    balance = Ledger(store_with(client, sleep)).get_balance(wallet_id)
+    # THEN the second read answered it, after one bounded backoff
+    assert balance.available == 700
+    assert len(client.get_item_calls) == 2
+    assert_bounded(sleep.delays)
+
+
+def test_a_read_error_no_retry_cures_is_raised_unchanged(wallet_id: str) -> None:
+    # GIVEN a read refused as invalid
+    error = client_error("ValidationException")
+    client = FailingReads([error])
+    # WHEN an account is read
+    with pytest.raises(ClientError) as raised:
+        Ledger(store_with(client, SleepRecorder())).get_account(wallet_id)
+    # THEN that error surfaces after one call
+    assert raised.value is error
+    assert len(client.get_item_calls) == 1
+
+
+def test_a_read_throttled_on_every_attempt_is_503_not_applied(wallet_id: str) -> None:
+    # GIVEN reads throttled forever, and all the time in the world
+    client = FailingReads([client_error("ThrottlingException")] * limits.read_attempts_max)
+    # WHEN an account is read
+    with pytest.raises(Conflict) as raised:
+        Ledger(store_with(client, SleepRecorder())).get_account(wallet_id)
+    # THEN it gave up after the bounded attempts; a read writes nothing
+    assert raised.value.details == {"outcome": "not_applied"}
+    assert len(client.get_item_calls) == limits.read_attempts_max
+
+
+def test_a_failed_batch_read_of_a_listing_is_tried_again(ledger_id: str) -> None:
+    # GIVEN a listing whose first BatchGetItem times out
+    entry = stored_entry(ledger_id, 1)
+    answer = {"Responses": {table_name: [encode(entry)]}, "UnprocessedKeys": {}}
+    client = FailingReads(
+        [ReadTimeoutError(endpoint_url=endpoint_url)],
+        batch_responses=[answer, answer],
+        query_items=[index_row(entry)],
+    )
+    # WHEN the ledger's entries are listed
+    page = store_with(client, SleepRecorder()).page(entries_of(ledger_id, None), 10, None, Entry)
+    # THEN the second batch read filled the page
+    assert [item.id for item in page.items] == [entry.id]
+    assert len(client.batch_get_calls) == 2

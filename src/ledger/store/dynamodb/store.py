@@ -85,7 +85,8 @@ class DynamoDBStore:
         return Budget(current_deadline(self._clock), self._sleep)
 
     def execute(self, plan: WritePlan) -> None:
-        """Apply the plan atomically; explain a cancellation by the failed condition."""
+        """Apply the plan atomically; explain a cancellation by the failed condition; out of
+        attempts or time, 503 `conflict` saying whether an attempt may have landed."""
         actions = [render(operation, self.table_name) for operation in plan.operations]
         budget = self._budget()
         token = str(uuid.uuid4())
