@@ -415,7 +415,10 @@ class ChangeOverdraft:
         if not isinstance(current, Account):
             return NotFound("account", self.account_id)
         if current.overdraft != self.previous:
-            return Conflict("the account's overdraft changed meanwhile; try again")
+            return Conflict(
+                "the account's overdraft changed meanwhile; try again",
+                {"outcome": "not_applied"},
+            )
         needed = self.headroom_needed
         if needed is not None and current.headroom < needed:
             return CreditLimitInUse(

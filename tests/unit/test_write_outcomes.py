@@ -171,7 +171,7 @@ def test_overdraft_change_that_finds_another_policy_is_refused(unknown: Exceptio
     with pytest.raises(Conflict) as raised:
         Ledger(store_with(client, SleepRecorder())).set_overdraft(wallet.id, "limit", "100.00")
     # THEN the policy changed meanwhile, by someone else: refused, as before
-    assert raised.value.details == {}
+    assert raised.value.details == {"outcome": "not_applied"}
 
 
 @pytest.mark.parametrize(
