@@ -193,12 +193,26 @@ class InternalError(LedgerError):
     status = 500
 
 
+class GuardMismatch(InternalError):
+    """DynamoDB refused a condition that the operation's own check finds met: the two
+    statements of one rule disagree. A bug of the ledger, never retried."""
+
+    def __init__(self, operation: str, target: str, outcome: str) -> None:
+        super().__init__(
+            "the ledger could not explain why its write was refused; retrying will not help",
+            {"outcome": outcome},
+        )
+        self.operation = operation
+        self.target = target
+
+
 def error_classes() -> dict[str, type[LedgerError]]:
-    """Every error class by its code, so a client can raise what the server raised."""
+    """Every error class by its code, so a client can raise what the server raised; a class
+    that keeps its parent's code (GuardMismatch) leaves the code to the parent."""
     classes: dict[str, type[LedgerError]] = {}
     pending = list(LedgerError.__subclasses__())
     while pending:
         cls = pending.pop()
-        classes[cls.code] = cls
+        classes.setdefault(cls.code, cls)
         pending.extend(cls.__subclasses__())
     return classes

@@ -34,8 +34,25 @@ index_items_examined_per_page_max = 200
 batch_get_keys_max = 100
 
 transaction_attempts_max = 8
+# Reads (GetItem, Query, BatchGetItem) retried after throttling or a failed call.
+read_attempts_max = 8
+# The authorizer's key lookup has no retry loop of its own: botocore's bounded retries serve.
+key_lookup_attempts_max = 3
 retry_delay_ms_base = 10
 retry_delay_ms_max = 400
+
+# Deadlines. API Gateway cuts a request off after 29 s, so an answer must leave before:
+# every store call (write, read, listing) shares one deadline per request.
+api_gateway_timeout_ms = 29_000
+# Kept back from the Lambda's remaining time, to shape the answer and send it.
+deadline_margin_ms = 500
+# The deadline of a store call when nobody set one (the library, local tools, consumers).
+store_deadline_ms_local = 10_000
+# One DynamoDB call without botocore's own retries lasts at most its connect and read
+# timeouts: the store starts a call only if that much time is left.
+dynamodb_connect_timeout_ms = 1_000
+dynamodb_read_timeout_ms = 4_000
+dynamodb_call_ms_max = dynamodb_connect_timeout_ms + dynamodb_read_timeout_ms
 
 # Pending entries with an expiry are spread over this many index partitions, so that
 # creating them never concentrates writes on one index partition.

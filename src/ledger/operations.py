@@ -415,7 +415,10 @@ class ChangeOverdraft:
         if not isinstance(current, Account):
             return NotFound("account", self.account_id)
         if current.overdraft != self.previous:
-            return Conflict("the account's overdraft changed meanwhile; try again")
+            return Conflict(
+                "the account's overdraft changed meanwhile; try again",
+                {"outcome": "not_applied"},
+            )
         needed = self.headroom_needed
         if needed is not None and current.headroom < needed:
             return CreditLimitInUse(
@@ -457,3 +460,22 @@ def ledger_mismatch(
     return LedgerMismatch(
         f"account {account_id} belongs to ledger {actual}, not {expected}", details
     )
+
+
+def shows_applied(operation: Operation, current: Stored) -> bool:
+    """Whether `current` is exactly what this operation leaves behind, for the operations a
+    second application refuses: a resolution, a status change, an overdraft change. After an
+    attempt whose outcome is unknown, such a refusal is that attempt's own success."""
+    match operation:
+        case ResolvePending(status=status, posting_entry_id=posting_entry_id):
+            return (
+                isinstance(current, Entry)
+                and current.status is status
+                and current.posting_entry_id == posting_entry_id
+            )
+        case SetStatus(status=status):
+            return isinstance(current, Account) and current.status is status
+        case ChangeOverdraft(overdraft=overdraft):
+            return isinstance(current, Account) and current.overdraft == overdraft
+        case _:
+            return False

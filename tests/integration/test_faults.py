@@ -21,7 +21,16 @@ from botocore.exceptions import (
 
 from ledger import limits
 from ledger.errors import Conflict
-from ledger.model import Account, Entry, EntryKind, LedgerRecord
+from ledger.model import (
+    Account,
+    AccountStatus,
+    Entry,
+    EntryKind,
+    EntryStatus,
+    LedgerRecord,
+    Overdraft,
+    OverdraftMode,
+)
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore, ensure_table
 
@@ -185,17 +194,17 @@ def test_retry_without_the_token_returns_the_posted_entry(
 
 
 @pytest.mark.parametrize(
-    "network_error",
+    ("network_error", "outcome"),
     [
-        lambda url: EndpointConnectionError(endpoint_url=url),
-        lambda url: ConnectTimeoutError(endpoint_url=url),
-        lambda url: ConnectionClosedError(endpoint_url=url),
-        read_timeout,
+        (lambda url: EndpointConnectionError(endpoint_url=url), "not_applied"),
+        (lambda url: ConnectTimeoutError(endpoint_url=url), "not_applied"),
+        (lambda url: ConnectionClosedError(endpoint_url=url), "unknown"),
+        (read_timeout, "unknown"),
     ],
     ids=["endpoint-connection", "connect-timeout", "connection-closed", "read-timeout"],
 )
 def test_unreachable_dynamodb_is_conflict_and_writes_nothing(
-    scene: Scene, network_error: NetworkError
+    scene: Scene, network_error: NetworkError, outcome: str
 ) -> None:
     # GIVEN a network on which no write ever reaches DynamoDB
     network = FlakyNetwork(scene.client, fail_before_sending=network_error)
@@ -203,8 +212,10 @@ def test_unreachable_dynamodb_is_conflict_and_writes_nothing(
     # WHEN Alice spends
     with pytest.raises(Conflict) as raised:
         scene.over(network, sleep).spend(scene.alice.id, "1.00", idempotency_key="spend-2")
-    # THEN 503 conflict after the bounded attempts, all with the same token (outcome unknown)
+    # THEN 503 conflict after the bounded attempts, all with the same token; a request that
+    # never connected cannot have been applied, one that was sent may have been
     assert raised.value.status == 503
+    assert raised.value.details == {"outcome": outcome}
     assert len(network.tokens) == limits.transaction_attempts_max
     assert len(set(network.tokens)) == 1
     assert network.answers == []
@@ -212,6 +223,42 @@ def test_unreachable_dynamodb_is_conflict_and_writes_nothing(
     assert scene.spends() == []
     balance = scene.ledger.get_balance(scene.alice.id)
     assert (balance.available, balance.version) == (1000, 1)
+
+
+@pytest.mark.parametrize("forget_tokens", [True, False], ids=["token-forgotten", "token-kept"])
+def test_a_release_whose_answer_was_lost_is_that_release(scene: Scene, forget_tokens: bool) -> None:
+    # GIVEN a hold of 4.00 on Alice's 10.00, and a network that loses the answer of the
+    # release (and, for one case, a DynamoDB that no longer knows its token)
+    hold = scene.ledger.hold(scene.alice.id, "4.00")
+    network = FlakyNetwork(scene.client, lose_responses=1, forget_tokens=forget_tokens)
+    # WHEN the hold is released
+    released = scene.over(network, SleepRecorder()).release_hold(hold.id)
+    # THEN the answer is the release that committed, never already_resolved
+    assert (released.id, released.status) == (hold.id, EntryStatus.VOIDED)
+    assert network.answers[0] == "ok"
+    assert len(set(network.tokens)) == 1
+    # AND it was applied once: the held amount is back, nothing more
+    balance = scene.ledger.get_balance(scene.alice.id)
+    assert (balance.available, balance.held, balance.version) == (1000, 0, 3)
+
+
+def test_closing_and_a_credit_line_whose_answers_were_lost_are_those_changes(
+    scene: Scene,
+) -> None:
+    # GIVEN an empty account, and a network that loses each change's answer, its retry
+    # cancelled because DynamoDB no longer knows the token
+    empty = scene.ledger.create_account(scene.book.id, "Empty", "liability", "USD")
+    network = FlakyNetwork(scene.client, lose_responses=2, forget_tokens=True)
+    ledger = scene.over(network, SleepRecorder())
+    # WHEN the empty account is closed and Alice is given a 50.00 credit line
+    closed = ledger.set_account_status(empty.id, "closed")
+    credited = ledger.set_overdraft(scene.alice.id, "limit", "50.00")
+    # THEN each answers its own committed change, not account_inactive nor conflict
+    assert network.answers == ["ok", "TransactionCanceledException"] * 2
+    assert closed.status is AccountStatus.CLOSED
+    assert credited.overdraft == Overdraft(OverdraftMode.LIMIT, 5000)
+    # AND the credit line was granted once: Alice may spend her 10.00 and the 50.00
+    assert scene.ledger.get_balance(scene.alice.id).spendable == 6000
 
 
 def test_dynamodb_local_honours_client_request_token(

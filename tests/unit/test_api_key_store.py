@@ -16,7 +16,6 @@ from ledger.auth.api_key import ApiKey, KeyStatus, Role
 from ledger.errors import Conflict
 from ledger.store.api_keys import KeyTaken
 from ledger.store.dynamodb.api_keys import DynamoDBApiKeyStore, key_is_new
-from ledger.store.dynamodb.store import batch_get_attempts_max
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -222,6 +221,8 @@ def test_listing_reads_retry_unprocessed_keys_then_give_up_as_a_conflict() -> No
     sleep = SleepRecorder()
 
     # WHEN the listing reads them / THEN it retries with backoff, then refuses as a conflict
-    with pytest.raises(Conflict):
-        store_with(client, sleep)._batch_get([("KEYID#key_x", "KEYID")])
-    assert len(sleep.delays) == batch_get_attempts_max - 1
+    store = store_with(client, sleep)
+    with pytest.raises(Conflict) as conflict:
+        store._batch_get([("KEYID#key_x", "KEYID")], store._budget())
+    assert conflict.value.details == {"outcome": "not_applied"}
+    assert len(sleep.delays) == limits.read_attempts_max - 1

@@ -32,6 +32,7 @@ contract = {
     "RateLimited": ("rate_limited", 429),
     "Conflict": ("conflict", 503),
     "InternalError": ("internal_error", 500),
+    "GuardMismatch": ("internal_error", 500),
     "LedgerError": ("internal_error", 500),
 }
 

@@ -2,139 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import replace
-from datetime import UTC, datetime
-from itertools import chain, repeat
-from typing import TYPE_CHECKING, Any, cast
+from itertools import repeat
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
+from store_fakes import (
+    FakeClient,
+    SleepRecorder,
+    account_record,
+    cancelled,
+    client_error,
+    endpoint_url,
+    now,
+    store_with,
+    table_name,
+    usd,
+)
 
 from ledger import limits
-from ledger.errors import AccountInactive, Conflict, InsufficientFunds, NotFound
-from ledger.ids import (
-    new_account_id,
-    new_entry_id,
-    new_ledger_id,
-    parse_account_id,
-    world_account_id,
-)
-from ledger.model import (
-    Account,
-    AccountStatus,
-    AccountType,
-    Entry,
-    EntryKind,
-    EntryStatus,
-    Line,
-    Overdraft,
-    Side,
-    Totals,
-)
-from ledger.money import builtin_currencies
+from ledger.errors import AccountInactive, Conflict, GuardMismatch, InsufficientFunds, NotFound
+from ledger.ids import new_account_id, new_entry_id, new_ledger_id, world_account_id
+from ledger.model import AccountStatus, Entry, EntryKind, EntryStatus, Line, Side, Totals
 from ledger.service import Ledger
-from ledger.store.dynamodb import DynamoDBStore
 from ledger.store.dynamodb.codec import encode
-from ledger.store.dynamodb.store import batch_get_attempts_max, default_client
+from ledger.store.dynamodb.store import default_client
 from ledger.store.keys import entries_of, index_keys
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
-
-table_name = "ledger-unit"
-usd = builtin_currencies["USD"]
-now = datetime(2026, 1, 1, tzinfo=UTC)
-endpoint_url = "https://dynamodb.example.invalid"
-
-Outcome = Exception | None
-
-
-def client_error(code: str, reasons: list[dict[str, Any]] | None = None) -> ClientError:
-    """A ClientError shaped like the one botocore raises for `code`."""
-    response: Any = {"Error": {"Code": code, "Message": f"{code} (scripted)"}}
-    if reasons is not None:
-        response["CancellationReasons"] = reasons
-    return ClientError(response, "TransactWriteItems")
-
-
-def cancelled(*codes: str) -> ClientError:
-    """A TransactionCanceledException with one reason code per action."""
-    return client_error("TransactionCanceledException", [{"Code": code} for code in codes])
-
-
-class FakeClient:
-    """Answers TransactWriteItems from a script; GetItem, Query and BatchGetItem from dicts."""
-
-    def __init__(
-        self,
-        outcomes: Iterable[Outcome] = (),
-        items: dict[str, dict[str, Any]] | None = None,
-        batch_responses: Iterable[dict[str, Any]] = (),
-        query_items: list[dict[str, Any]] | None = None,
-    ) -> None:
-        self._outcomes: Iterator[Outcome] = chain(outcomes, repeat(None))
-        self._items = items or {}
-        self._batch_responses = iter(batch_responses)
-        self._query_items = query_items or []
-        self.transact_calls: list[dict[str, Any]] = []
-        self.get_item_calls: list[dict[str, Any]] = []
-        self.batch_get_calls: list[dict[str, Any]] = []
-
-    @property
-    def tokens(self) -> list[str]:
-        """The ClientRequestToken of every TransactWriteItems call, in order."""
-        return [call["ClientRequestToken"] for call in self.transact_calls]
-
-    def transact_write_items(self, **kwargs: Any) -> dict[str, Any]:
-        self.transact_calls.append(kwargs)
-        outcome = next(self._outcomes)
-        if outcome is not None:
-            raise outcome
-        return {}
-
-    def get_item(self, **kwargs: Any) -> dict[str, Any]:
-        self.get_item_calls.append(kwargs)
-        item = self._items.get(kwargs["Key"]["pk"]["S"])
-        return {} if item is None else {"Item": item}
-
-    def query(self, **kwargs: Any) -> dict[str, Any]:
-        return {"Items": self._query_items[: kwargs["Limit"]]}
-
-    def batch_get_item(self, **kwargs: Any) -> dict[str, Any]:
-        self.batch_get_calls.append(kwargs)
-        return next(self._batch_responses)
-
-
-class SleepRecorder:
-    """Stands in for time.sleep: records each delay and never sleeps."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-
-
-def store_with(client: FakeClient, sleep: SleepRecorder) -> DynamoDBStore:
-    return DynamoDBStore(table_name, client=cast("DynamoDBClient", client), sleep=sleep)
-
-
-def account_record(account_id: str, **changes: Any) -> Account:
-    """A stored customer wallet (a liability) as DynamoDB would hold it."""
-    account = Account(
-        id=account_id,
-        ledger_id=parse_account_id(account_id).ledger_id,
-        name="wallet",
-        type=AccountType.LIABILITY,
-        currency=usd,
-        status=AccountStatus.ACTIVE,
-        overdraft=Overdraft(),
-        created_at=now,
-        updated_at=now,
-        request_hash="0" * 64,
-    )
-    return replace(account, **changes)
 
 
 @pytest.fixture
@@ -223,16 +116,51 @@ def test_unknown_outcome_is_retried_with_the_same_token(wallet_id: str, error: E
     assert_bounded(sleep.delays)
 
 
-def test_token_changes_after_contention_that_followed_an_unknown_outcome(wallet_id: str) -> None:
-    # GIVEN an unknown outcome, then a contention cancellation, then success
-    outcomes = [client_error("InternalServerError"), cancelled("None", "TransactionConflict")]
+@pytest.mark.parametrize(
+    "unknown",
+    [client_error("InternalServerError"), ReadTimeoutError(endpoint_url=endpoint_url)],
+    ids=["internal-server-error", "read-timeout"],
+)
+@pytest.mark.parametrize(
+    "after",
+    [
+        cancelled("None", "TransactionConflict", "None"),
+        client_error("ThrottlingException"),
+        client_error("ProvisionedThroughputExceededException"),
+        client_error("TransactionInProgressException"),
+    ],
+    ids=["contention", "throttling", "throughput", "in-progress"],
+)
+def test_token_is_kept_after_an_unknown_outcome_whatever_comes_next(
+    wallet_id: str, unknown: Exception, after: Exception
+) -> None:
+    # GIVEN an unknown outcome, then a definite failure (which alone would renew the token)
+    client, sleep = FakeClient([unknown, after, after]), SleepRecorder()
+    # WHEN a deposit is made
+    Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
+    # THEN every attempt after the unknown one carries its token: had it committed, DynamoDB
+    # answers with that commit instead of applying the deposit again
+    assert len(client.tokens) == 4
+    assert len(set(client.tokens)) == 1
+
+
+def test_token_is_renewed_after_definite_failures_before_any_unknown_outcome(
+    wallet_id: str,
+) -> None:
+    # GIVEN contention, then throttling, then an unknown outcome, then contention again
+    outcomes = [
+        cancelled("None", "TransactionConflict", "None"),
+        client_error("ThrottlingException"),
+        client_error("InternalServerError"),
+        cancelled("None", "TransactionConflict", "None"),
+    ]
     client, sleep = FakeClient(outcomes), SleepRecorder()
     # WHEN a deposit is made
     Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
-    # THEN the unknown outcome keeps the token and the cancellation (nothing written) renews it
-    first, second, third = client.tokens
-    assert first == second
-    assert third != second
+    # THEN each definite failure renewed the token until the unknown outcome froze it
+    first, second, third, fourth, fifth = client.tokens
+    assert len({first, second, third}) == 3
+    assert third == fourth == fifth
 
 
 # Errors that are not retried
@@ -283,23 +211,27 @@ def test_conflict_mixed_with_an_unexpected_reason_is_not_retried(wallet_id: str)
 
 
 @pytest.mark.parametrize(
-    "error",
+    ("error", "outcome"),
     [
-        cancelled("None", "TransactionConflict", "None"),
-        client_error("ThrottlingException"),
-        client_error("InternalServerError"),
-        ReadTimeoutError(endpoint_url=endpoint_url),
+        (cancelled("None", "TransactionConflict", "None"), "not_applied"),
+        (client_error("ThrottlingException"), "not_applied"),
+        (client_error("InternalServerError"), "unknown"),
+        (ReadTimeoutError(endpoint_url=endpoint_url), "unknown"),
     ],
     ids=["conflict", "throttling", "internal-server-error", "read-timeout"],
 )
-def test_exhausting_the_attempts_raises_conflict(wallet_id: str, error: Exception) -> None:
+def test_exhausting_the_attempts_raises_conflict(
+    wallet_id: str, error: Exception, outcome: str
+) -> None:
     # GIVEN a write that fails the same retryable way forever
     client, sleep = FakeClient(repeat(error)), SleepRecorder()
     # WHEN a deposit is made
     with pytest.raises(Conflict) as raised:
         Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
-    # THEN exactly the configured number of attempts ran, then 503 conflict
+    # THEN exactly the configured number of attempts ran, then 503 conflict saying whether
+    # an attempt may have landed
     assert raised.value.status == 503
+    assert raised.value.details == {"outcome": outcome}
     assert len(client.transact_calls) == limits.transaction_attempts_max
     assert len(sleep.delays) <= limits.transaction_attempts_max
     assert_bounded(sleep.delays)
@@ -320,7 +252,8 @@ def test_backoff_delays_stay_within_their_bounds(wallet_id: str) -> None:
     # GIVEN many writes that each exhaust their attempts
     per_write: list[list[float]] = []
     for _ in range(30):
-        client, sleep = FakeClient(repeat(cancelled("TransactionConflict"))), SleepRecorder()
+        contention = cancelled("TransactionConflict", "None", "None")
+        client, sleep = FakeClient(repeat(contention)), SleepRecorder()
         with pytest.raises(Conflict):
             Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
         per_write.append(sleep.delays)
@@ -411,21 +344,90 @@ def test_first_violation_in_plan_order_wins(ledger_id: str, wallet_id: str) -> N
     assert raised.value.details == {"account_id": wallet_id}
 
 
-def test_condition_failure_on_state_that_moved_on_is_retried(wallet_id: str) -> None:
-    # GIVEN a condition failure whose returned item satisfies every rule (the state moved on)
+def test_condition_failure_whose_item_breaks_no_rule_is_a_guard_mismatch(wallet_id: str) -> None:
+    # GIVEN a condition failure whose returned item satisfies every rule of the spend: the
+    # condition and the check that explains it disagree
     healthy = account_record(wallet_id, headroom=10_000, totals=Totals(posted_credits=10_000))
     reasons: list[dict[str, Any]] = [
         {"Code": "None"},
         {"Code": "ConditionalCheckFailed", "Item": encode(healthy)},
         {"Code": "None"},
     ]
-    client = FakeClient([client_error("TransactionCanceledException", reasons)])
+    client = FakeClient(repeat(client_error("TransactionCanceledException", reasons)))
+    sleep = SleepRecorder()
+    # WHEN 1.00 is spent
+    with pytest.raises(GuardMismatch) as raised:
+        Ledger(store_with(client, sleep)).spend(wallet_id, "1.00")
+    # THEN it is an internal error naming the operation, after one attempt and no wait: no
+    # retry can make the two agree, and a 503 "retry" would hide the bug
+    assert (raised.value.code, raised.value.status) == ("internal_error", 500)
+    assert raised.value.details == {"outcome": "not_applied"}
+    assert (raised.value.operation, raised.value.target) == ("ApplyDelta", f"account {wallet_id}")
+    assert len(client.transact_calls) == 1
+    assert sleep.delays == []
+    assert client.get_item_calls == []
+
+
+def test_guard_mismatch_after_a_lost_answer_does_not_claim_nothing_was_written(
+    wallet_id: str,
+) -> None:
+    # GIVEN a lost answer, then a refusal on an item that breaks no rule
+    healthy = account_record(wallet_id, headroom=10_000, totals=Totals(posted_credits=10_000))
+    reasons: list[dict[str, Any]] = [
+        {"Code": "None"},
+        {"Code": "ConditionalCheckFailed", "Item": encode(healthy)},
+        {"Code": "None"},
+    ]
+    outcomes = [
+        ReadTimeoutError(endpoint_url=endpoint_url),
+        client_error("TransactionCanceledException", reasons),
+    ]
+    client = FakeClient(outcomes)
+    # WHEN 1.00 is spent
+    with pytest.raises(GuardMismatch) as raised:
+        Ledger(store_with(client, SleepRecorder())).spend(wallet_id, "1.00")
+    # THEN the mismatch says the first attempt may have landed
+    assert raised.value.details == {"outcome": "unknown"}
+    assert len(client.transact_calls) == 2
+
+
+def test_condition_failure_without_an_item_is_retried_when_a_read_shows_state_moved_on(
+    wallet_id: str,
+) -> None:
+    # GIVEN a condition failure that returned no item, and an account that now exists and
+    # is in good standing (it was created meanwhile)
+    wallet = account_record(wallet_id, headroom=10_000, totals=Totals(posted_credits=10_000))
+    client = FakeClient(
+        [cancelled("None", "ConditionalCheckFailed", "None")],
+        items={f"ACCOUNT#{wallet_id}": encode(wallet)},
+    )
     # WHEN 1.00 is spent
     entry = Ledger(store_with(client, SleepRecorder())).spend(wallet_id, "1.00")
-    # THEN the store does not invent a domain error: it tries again, with a new token
+    # THEN one consistent read showed the state moved on, and the retry, a new request, passed
     assert entry.lines[0].amount == 100
+    assert len(client.get_item_calls) == 1
     assert len(client.tokens) == 2
     assert client.tokens[0] != client.tokens[1]
+
+
+@pytest.mark.parametrize(
+    "reasons",
+    [None, [], [{"Code": "TransactionConflict"}]],
+    ids=["no-reasons", "empty-reasons", "fewer-reasons-than-actions"],
+)
+def test_cancellation_without_a_reason_per_action_is_not_retried(
+    wallet_id: str, reasons: list[dict[str, Any]] | None
+) -> None:
+    # GIVEN a cancellation whose reasons cannot be matched to the plan's actions
+    error = client_error("TransactionCanceledException", reasons)
+    client, sleep = FakeClient([error]), SleepRecorder()
+    # WHEN a deposit is made
+    with pytest.raises(ClientError) as raised:
+        Ledger(store_with(client, sleep)).deposit(wallet_id, "5.00")
+    # THEN nothing is read into it: no reason is no proof of contention, so no retry
+    assert raised.value is error
+    assert len(client.transact_calls) == 1
+    assert sleep.delays == []
 
 
 # Listings: BatchGetItem's unprocessed keys
@@ -496,7 +498,7 @@ def test_keys_never_processed_raise_conflict(ledger_id: str) -> None:
     with pytest.raises(Conflict):
         store_with(client, sleep).page(entries_of(ledger_id, None), 10, None, Entry)
     # THEN it gave up after the bounded number of attempts, sleeping a bounded time in between
-    assert len(client.batch_get_calls) == batch_get_attempts_max
+    assert len(client.batch_get_calls) == limits.read_attempts_max
     assert_bounded(sleep.delays)
 
 
@@ -505,10 +507,94 @@ def test_default_client_has_bounded_timeouts_and_retries(monkeypatch: pytest.Mon
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     # WHEN the store creates its own client
     client = default_client()
-    # THEN it talks to DynamoDB in that region with bounded timeouts and standard retries
+    # THEN it talks to DynamoDB in that region with the named timeouts and no retries of its
+    # own (the store retries, within its deadline), so one call lasts at most the sum of both
     config: dict[str, Any] = vars(client.meta.config)
     assert client.meta.service_model.service_name == "dynamodb"
     assert client.meta.region_name == "eu-west-1"
-    assert (config["connect_timeout"], config["read_timeout"]) == (2, 5)
-    # botocore counts the first attempt too: 3 retries are 4 attempts in all
-    assert config["retries"] == {"total_max_attempts": 4, "mode": "standard"}
+    timeouts_ms = (config["connect_timeout"] * 1000, config["read_timeout"] * 1000)
+    assert timeouts_ms == (limits.dynamodb_connect_timeout_ms, limits.dynamodb_read_timeout_ms)
+    assert sum(timeouts_ms) == limits.dynamodb_call_ms_max
+    assert config["retries"] == {"total_max_attempts": 1, "mode": "standard"}
+
+
+# Reads: retried by the store itself, since botocore retries nothing
+
+
+class FailingReads(FakeClient):
+    """GetItem and BatchGetItem fail with the scripted errors first, then answer."""
+
+    def __init__(self, errors: list[Exception], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._errors = iter(errors)
+
+    def get_item(self, **kwargs: Any) -> dict[str, Any]:
+        answer = super().get_item(**kwargs)
+        error = next(self._errors, None)
+        if error is not None:
+            raise error
+        return answer
+
+    def batch_get_item(self, **kwargs: Any) -> dict[str, Any]:
+        answer = super().batch_get_item(**kwargs)
+        error = next(self._errors, None)
+        if error is not None:
+            raise error
+        return answer
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ReadTimeoutError(endpoint_url=endpoint_url), client_error("ThrottlingException")],
+    ids=["read-timeout", "throttling"],
+)
+def test_a_failed_read_is_tried_again(wallet_id: str, error: Exception) -> None:
+    # GIVEN a stored wallet whose first read fails
+    wallet = account_record(wallet_id, headroom=700, totals=Totals(posted_credits=700))
+    client = FailingReads([error], items={f"ACCOUNT#{wallet_id}": encode(wallet)})
+    sleep = SleepRecorder()
+    # WHEN its balance is read
+    balance = Ledger(store_with(client, sleep)).get_balance(wallet_id)
+    # THEN the second read answered it, after one bounded backoff
+    assert balance.available == 700
+    assert len(client.get_item_calls) == 2
+    assert_bounded(sleep.delays)
+
+
+def test_a_read_error_no_retry_cures_is_raised_unchanged(wallet_id: str) -> None:
+    # GIVEN a read refused as invalid
+    error = client_error("ValidationException")
+    client = FailingReads([error])
+    # WHEN an account is read
+    with pytest.raises(ClientError) as raised:
+        Ledger(store_with(client, SleepRecorder())).get_account(wallet_id)
+    # THEN that error surfaces after one call
+    assert raised.value is error
+    assert len(client.get_item_calls) == 1
+
+
+def test_a_read_throttled_on_every_attempt_is_503_not_applied(wallet_id: str) -> None:
+    # GIVEN reads throttled forever, and all the time in the world
+    client = FailingReads([client_error("ThrottlingException")] * limits.read_attempts_max)
+    # WHEN an account is read
+    with pytest.raises(Conflict) as raised:
+        Ledger(store_with(client, SleepRecorder())).get_account(wallet_id)
+    # THEN it gave up after the bounded attempts; a read writes nothing
+    assert raised.value.details == {"outcome": "not_applied"}
+    assert len(client.get_item_calls) == limits.read_attempts_max
+
+
+def test_a_failed_batch_read_of_a_listing_is_tried_again(ledger_id: str) -> None:
+    # GIVEN a listing whose first BatchGetItem times out
+    entry = stored_entry(ledger_id, 1)
+    answer = {"Responses": {table_name: [encode(entry)]}, "UnprocessedKeys": {}}
+    client = FailingReads(
+        [ReadTimeoutError(endpoint_url=endpoint_url)],
+        batch_responses=[answer, answer],
+        query_items=[index_row(entry)],
+    )
+    # WHEN the ledger's entries are listed
+    page = store_with(client, SleepRecorder()).page(entries_of(ledger_id, None), 10, None, Entry)
+    # THEN the second batch read filled the page
+    assert [item.id for item in page.items] == [entry.id]
+    assert len(client.batch_get_calls) == 2

@@ -16,19 +16,31 @@ from ledger.api.observability import count, logger
 from ledger.api.problems import error_body, validation_error
 from ledger.api.routes import accounts, currencies, entries, keys, ledgers, meta, operations
 from ledger.api.routing import answers, json_type
-from ledger.errors import Conflict, InsufficientFunds, InternalError, LedgerError, NotFound
+from ledger.errors import (
+    Conflict,
+    GuardMismatch,
+    InsufficientFunds,
+    InternalError,
+    LedgerError,
+    NotFound,
+)
 
 app = APIGatewayHttpResolver(enable_validation=True)
 for module in (meta, ledgers, currencies, accounts, entries, operations, keys):
     app.include_router(module.router)
 
-# Worth an alarm or a dashboard line when they climb.
-_counted_errors = {InsufficientFunds.code: "InsufficientFunds", Conflict.code: "Conflicts"}
+# Worth an alarm or a dashboard line when they climb. By class: GuardMismatch shares the
+# code `internal_error` with every other failure of the ledger.
+_counted_errors: dict[type[LedgerError], str] = {
+    InsufficientFunds: "InsufficientFunds",
+    Conflict: "Conflicts",
+    GuardMismatch: "GuardMismatch",
+}
 
 
 def error_response(error: LedgerError) -> Response[Any]:
     """An error of the contract as a response."""
-    metric = _counted_errors.get(error.code)
+    metric = _counted_errors.get(type(error))
     if metric is not None:
         count(metric)
     return Response(error.status, json_type, error_body(error))
@@ -36,6 +48,11 @@ def error_response(error: LedgerError) -> Response[Any]:
 
 def refused(error: LedgerError) -> Response[Any]:
     """A refusal of the ledger: its code and status are the contract."""
+    if isinstance(error, GuardMismatch):
+        logger.error(
+            "a condition DynamoDB refused passes its own check",
+            extra={"operation": error.operation, "target": error.target},
+        )
     return error_response(error)
 
 

@@ -15,6 +15,7 @@ import logging
 from functools import cache
 from typing import Any
 
+from ledger import limits
 from ledger.api.environment import table_name
 from ledger.auth.access import Principal
 from ledger.auth.api_key import KeyStatus, digest
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 @cache
 def key_lookup() -> KeyLookup:
     """The container's key lookup over `LEDGER_TABLE_NAME` (required), made once."""
-    return KeyLookup(table_name(), default_client())
+    return KeyLookup(table_name(), default_client(attempts_max=limits.key_lookup_attempts_max))
 
 
 key_lookup()

@@ -21,6 +21,7 @@ from ledger.api.problems import error_body
 from ledger.api.routing import json_type
 from ledger.api.runtime import runtime
 from ledger.auth.access import Principal
+from ledger.deadline import lambda_budget_ms, request_deadline
 from ledger.errors import LedgerError, ValidationError
 
 runtime()
@@ -76,7 +77,10 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(request_id=request_id)
     refusal = _refusal(event)
     if refusal is None:
-        result = app.resolve(event, context)
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        budget_ms = lambda_budget_ms(None if remaining is None else remaining())
+        with request_deadline(budget_ms):
+            result = app.resolve(event, context)
     else:
         app.context.clear()
         result = {

@@ -8,10 +8,10 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from botocore.exceptions import ClientError
 
 from ledger import limits
 from ledger.auth.api_key import ApiKey, KeyStatus
@@ -26,16 +26,24 @@ from ledger.auth.key_codec import (
     listing_prefix,
 )
 from ledger.auth.key_lookup import KeyLookup
+from ledger.deadline import Clock, current_deadline
 from ledger.errors import Conflict
 from ledger.model import Page
 from ledger.store.api_keys import KeyTaken, Within, page_of
-from ledger.store.dynamodb.secret import TableSeal
-from ledger.store.dynamodb.store import (
-    _backoff_ms,
-    batch_get_attempts_max,
+from ledger.store.dynamodb.attempts import (
+    Budget,
+    Outcome,
+    condition_failed,
+    contention_reasons,
+    gave_up,
+    network_errors,
+    not_sent_errors,
     outcome_unknown_codes,
+    read,
+    read_once,
     retry_codes,
 )
+from ledger.store.dynamodb.secret import TableSeal
 from ledger.store.keys import Key
 from ledger.timestamps import timestamp
 
@@ -48,11 +56,6 @@ revocation = "SET #status = :revoked, revoked_at = if_not_exists(revoked_at, :no
 # Where each item is in the creation transaction, so its cancellation reason can be read.
 record_action = 0
 id_action = 1
-# Reasons that mean nothing was written and trying again may succeed.
-contention_reasons = frozenset(
-    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
-)
-condition_failed = "ConditionalCheckFailed"
 
 
 class DynamoDBApiKeyStore:
@@ -63,11 +66,13 @@ class DynamoDBApiKeyStore:
         table_name: str,
         client: DynamoDBClient,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Clock = time.monotonic,
     ) -> None:
         self.table_name = table_name
         self.client = client
         self._lookup = KeyLookup(table_name, client)
         self._sleep = sleep
+        self._clock = clock
         self._cursors = TableSeal(client, table_name)
 
     def add(self, key: ApiKey, key_digest: str) -> None:
@@ -88,29 +93,33 @@ class DynamoDBApiKeyStore:
                 }
             },
         ]
+        budget = self._budget()
         token = str(uuid.uuid4())
-        outcome_unknown = False
+        outcome = Outcome.NOT_APPLIED
         for attempt in range(limits.transaction_attempts_max):
-            if attempt > 0:
-                self._sleep(_backoff_ms(attempt - 1) / 1000)
+            if not budget.ready(attempt):
+                break
+            if attempt > 0 and outcome is Outcome.NOT_APPLIED:
                 # Once an attempt may have been applied, every later one keeps its token,
                 # so DynamoDB answers that attempt's outcome instead of a failed condition.
-                token = token if outcome_unknown else str(uuid.uuid4())
+                token = str(uuid.uuid4())
             try:
                 self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token)
-            except (HTTPClientError, BotocoreConnectionError):
-                outcome_unknown = True
+            except not_sent_errors:
+                continue
+            except network_errors:
+                outcome = Outcome.UNKNOWN
             except ClientError as error:
                 code = error.response["Error"]["Code"]
                 if code == "TransactionCanceledException":
                     _explain(error)
                 elif code in outcome_unknown_codes:
-                    outcome_unknown = True
+                    outcome = Outcome.UNKNOWN
                 elif code not in retry_codes:
                     raise
             else:
                 return
-        raise Conflict("the key's creation met contention and did not complete; retry")
+        raise gave_up(outcome)
 
     def find(self, key_digest: str) -> ApiKey | None:
         """The key with this digest: one consistent GetItem."""
@@ -154,17 +163,27 @@ class DynamoDBApiKeyStore:
             self._read_after, limit, cursor, within, cursors=self._cursors, caller=caller
         )
 
+    def _budget(self) -> Budget:
+        return Budget(current_deadline(self._clock), self._sleep)
+
     def _digest_of(self, key_id: str) -> str | None:
-        item = self.client.get_item(
-            TableName=self.table_name, Key=id_item_key(key_id), ConsistentRead=True
-        ).get("Item")
+        response = read(
+            self._budget(),
+            lambda: self.client.get_item(
+                TableName=self.table_name, Key=id_item_key(key_id), ConsistentRead=True
+            ),
+        )
+        item = response.get("Item")
         return None if item is None else item["digest"]["S"]
 
     def _read_after(self, start: Key | None, count: int) -> list[tuple[Key, ApiKey | None]]:
-        positions = self._query(start, count)
-        pointers = self._batch_get([(key["pk"], key["sk"]) for key in positions])
+        budget = self._budget()
+        positions = self._query(start, count, budget)
+        pointers = self._batch_get([(key["pk"], key["sk"]) for key in positions], budget)
         digests = {pk: item["digest"]["S"] for (pk, _), item in pointers.items()}
-        records = self._batch_get([_pair(key_item_key(value)) for value in digests.values()])
+        records = self._batch_get(
+            [_pair(key_item_key(value)) for value in digests.values()], budget
+        )
         keys: list[tuple[Key, ApiKey | None]] = []
         for key in positions:
             key_digest = digests.get(key["pk"])
@@ -172,7 +191,7 @@ class DynamoDBApiKeyStore:
             keys.append((key, None if record is None else decode(record)))
         return keys
 
-    def _query(self, start: Key | None, count: int) -> list[Key]:
+    def _query(self, start: Key | None, count: int, budget: Budget) -> list[Key]:
         partition, sort = f"{listing_index}pk", f"{listing_index}sk"
         arguments: dict[str, Any] = {
             "TableName": self.table_name,
@@ -188,7 +207,8 @@ class DynamoDBApiKeyStore:
             arguments["ExclusiveStartKey"] = {name: {"S": value} for name, value in start.items()}
         keys: list[Key] = []
         while len(keys) < count:
-            response = self.client.query(**arguments, Limit=count - len(keys))
+            call = partial(self.client.query, **arguments, Limit=count - len(keys))
+            response = read(budget, call)
             keys += [
                 {name: value["S"] for name, value in item.items()} for item in response["Items"]
             ]
@@ -197,24 +217,28 @@ class DynamoDBApiKeyStore:
             arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return keys
 
-    def _batch_get(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    def _batch_get(self, keys: list[tuple[str, str]], budget: Budget) -> dict[tuple[str, str], Any]:
         items: dict[tuple[str, str], Any] = {}
         pending: list[Any] = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys]
         if not pending:
             return items
-        for attempt in range(batch_get_attempts_max):
-            if attempt > 0:
-                self._sleep(_backoff_ms(attempt - 1) / 1000)
-            response = self.client.batch_get_item(
-                RequestItems={self.table_name: {"Keys": pending, "ConsistentRead": True}}
-            )
+        for attempt in range(limits.read_attempts_max):
+            if not budget.ready(attempt):
+                break
+            request: Any = {self.table_name: {"Keys": pending, "ConsistentRead": True}}
+            response = read_once(partial(self.client.batch_get_item, RequestItems=request))
+            if response is None:
+                continue
             for item in response["Responses"].get(self.table_name, []):
                 items[(item["pk"]["S"], item["sk"]["S"])] = item
             unprocessed = response.get("UnprocessedKeys") or {}
             pending = list(unprocessed[self.table_name]["Keys"]) if unprocessed else []
             if not pending:
                 return items
-        raise Conflict("the listing of keys was throttled; retry")
+        raise Conflict(
+            "the listing of keys was throttled or ran out of time; nothing was written; retry",
+            {"outcome": Outcome.NOT_APPLIED.value},
+        )
 
 
 def _pair(item_key: dict[str, Any]) -> tuple[str, str]:

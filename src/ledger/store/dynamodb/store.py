@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
-import random
 import time
 import uuid
 from collections.abc import Callable
+from enum import Enum
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from botocore.exceptions import ClientError
 
 from ledger import limits
+from ledger.deadline import Clock, current_deadline
 from ledger.dynamodb_client import default_client as default_client  # noqa: PLC0414
-from ledger.errors import Conflict
+from ledger.errors import Conflict, GuardMismatch
 from ledger.model import Page
-from ledger.operations import Target, WritePlan
+from ledger.operations import Operation, Target, WritePlan, shows_applied
 from ledger.store import R
+from ledger.store.dynamodb.attempts import (
+    Budget,
+    Outcome,
+    condition_failed,
+    gave_up,
+    known_reasons,
+    network_errors,
+    not_sent_errors,
+    outcome_unknown_codes,
+    read,
+    read_once,
+    retry_codes,
+)
 from ledger.store.dynamodb.codec import Record, decode, string
 from ledger.store.dynamodb.secret import TableSeal
 from ledger.store.dynamodb.transact import render
@@ -25,33 +39,14 @@ from ledger.store.keys import IndexQuery, item_key, paged
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-# Contention, throttling, or a condition that failed on state which has moved on since:
-# nothing was written, so the plan is simply tried again.
-retry_after_cancellation = frozenset(
-    {
-        "None",
-        "TransactionConflict",
-        "ThrottlingError",
-        "ProvisionedThroughputExceeded",
-        "ConditionalCheckFailed",
-    }
-)
-retry_codes = frozenset(
-    {
-        "ThrottlingException",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "TransactionInProgressException",
-        "InternalServerError",
-        "ServiceUnavailable",
-    }
-)
-# These may have been applied: the retry keeps the ClientRequestToken, so DynamoDB
-# answers with the first outcome instead of applying the plan twice.
-outcome_unknown_codes = frozenset(
-    {"TransactionInProgressException", "InternalServerError", "ServiceUnavailable"}
-)
-batch_get_attempts_max = 8
+
+class _Seen(Enum):
+    """What a failed condition shows, when it is no refusal."""
+
+    # The item is what this plan leaves behind: an earlier attempt of it committed.
+    APPLIED = "applied"
+    # No item came back and a fresh read passes the check: the state moved on since.
+    MOVED_ON = "moved_on"
 
 
 class DynamoDBStore:
@@ -62,66 +57,106 @@ class DynamoDBStore:
         table_name: str,
         client: DynamoDBClient | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Clock = time.monotonic,
     ) -> None:
         self.table_name = table_name
         self.client = client or default_client()
         self._sleep = sleep
+        self._clock = clock
         self._cursors = TableSeal(self.client, table_name)
 
+    def _budget(self) -> Budget:
+        return Budget(current_deadline(self._clock), self._sleep)
+
     def execute(self, plan: WritePlan) -> None:
-        """Apply the plan atomically; explain a cancellation by the failed condition."""
+        """Apply the plan atomically; explain a cancellation by the failed condition; out of
+        attempts or time, 503 `conflict` saying whether an attempt may have landed."""
         actions = [render(operation, self.table_name) for operation in plan.operations]
+        budget = self._budget()
         token = str(uuid.uuid4())
+        outcome = Outcome.NOT_APPLIED
         for attempt in range(limits.transaction_attempts_max):
-            if attempt > 0:
-                self._sleep(_backoff_ms(attempt - 1) / 1000)
+            if not budget.ready(attempt):
+                break
             try:
                 self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token)
-            except (HTTPClientError, BotocoreConnectionError):
-                # The request may have been applied; the same token makes the retry safe.
+            except not_sent_errors:
+                continue
+            except network_errors:
+                outcome = Outcome.UNKNOWN
                 continue
             except ClientError as error:
                 code = error.response["Error"]["Code"]
                 if code == "TransactionCanceledException":
-                    reasons = error.response.get("CancellationReasons", [])
-                    violation = self._explain(plan, reasons)
-                    if violation is not None:
-                        raise violation from error
-                    if not all(
-                        reason.get("Code", "None") in retry_after_cancellation for reason in reasons
-                    ):
-                        raise
-                    token = str(uuid.uuid4())
+                    if self._settled(plan, error, budget, outcome):
+                        return
                 elif code not in retry_codes:
                     raise
-                elif code not in outcome_unknown_codes:
+                elif code in outcome_unknown_codes:
+                    outcome = Outcome.UNKNOWN
+                # Once an attempt may have committed, every later one carries its token, so
+                # DynamoDB answers with that commit instead of applying the plan again.
+                if outcome is Outcome.NOT_APPLIED:
                     token = str(uuid.uuid4())
             else:
                 return
-        raise Conflict("the write met contention and did not complete; retry with the same key")
+        raise gave_up(outcome)
 
-    def _explain(self, plan: WritePlan, reasons: list[Any]) -> Exception | None:
-        """The first violation, in plan order, among the conditions that failed."""
-        for operation, reason in zip(plan.operations, reasons, strict=False):
-            if reason.get("Code") != "ConditionalCheckFailed":
-                continue
-            if "Item" in reason:
-                current: Record | None = decode(reason["Item"])
-            else:
-                current = self._get_record(operation.target)
-            violation = operation.violation(current)
-            if violation is not None:
-                return violation
-        return None
+    def _settled(
+        self, plan: WritePlan, error: ClientError, budget: Budget, outcome: Outcome
+    ) -> bool:
+        """Read a cancellation: raise the first refusal in plan order; True if it shows this
+        plan committed by an earlier attempt; False if trying again may pass."""
+        reasons: list[Any] = list(error.response.get("CancellationReasons", []))
+        codes = {reason.get("Code", "None") for reason in reasons}
+        # One reason per action, each one known, or the cancellation cannot be read at all.
+        if len(reasons) != len(plan.operations) or not codes <= known_reasons:
+            raise error
+        seen: list[Exception | _Seen] = [
+            self._explain(operation, reason, budget, outcome)
+            for operation, reason in zip(plan.operations, reasons, strict=True)
+            if reason.get("Code") == condition_failed
+        ]
+        for explanation in seen:
+            if isinstance(explanation, Exception):
+                raise explanation from error
+        return bool(seen) and all(explanation is _Seen.APPLIED for explanation in seen)
 
-    def _get_record(self, target: Target) -> Record | None:
+    def _explain(
+        self, operation: Operation, reason: dict[str, Any], budget: Budget, outcome: Outcome
+    ) -> Exception | _Seen:
+        """Why one condition failed: a refusal, this plan's own earlier commit, or a state
+        that has moved on. A returned item that passes the check is a bug, never retried."""
+        returned = "Item" in reason
+        if returned:
+            current: Record | None = decode(reason["Item"])
+        else:
+            current = self._get_record(operation.target, budget, outcome)
+        if outcome is Outcome.UNKNOWN and shows_applied(operation, current):
+            return _Seen.APPLIED
+        violation = operation.violation(current)
+        if violation is not None:
+            return violation
+        if returned:
+            target = operation.target
+            name = type(operation).__name__
+            raise GuardMismatch(name, f"{target.kind} {target.id}", outcome.value)
+        return _Seen.MOVED_ON
+
+    def _get_record(
+        self, target: Target, budget: Budget, outcome: Outcome = Outcome.NOT_APPLIED
+    ) -> Record | None:
         key = {name: string(value) for name, value in item_key(target).items()}
-        response = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
+        response = read(
+            budget,
+            lambda: self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True),
+            outcome,
+        )
         return decode(response["Item"]) if "Item" in response else None
 
     def get(self, target: Target, kind: type[R]) -> R | None:
         """The record at `target`: one strongly consistent GetItem."""
-        record = self._get_record(target)
+        record = self._get_record(target, self._budget())
         return record if isinstance(record, kind) else None
 
     def page(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
@@ -132,6 +167,7 @@ class DynamoDBStore:
         if query.named_ledgers is not None:
             return self._page_of_named(query, limit, cursor, kind)
         start = None if cursor is None else self._cursors.open(cursor, query)
+        budget = self._budget()
         items: list[R] = []
         examined = 0
         batch_size = limit
@@ -141,9 +177,9 @@ class DynamoDBStore:
                 limits.batch_get_keys_max,
                 limits.index_items_examined_per_page_max - examined,
             )
-            keys = self._query_keys(query, size + 1, start)
+            keys = self._query_keys(query, size + 1, start, budget)
             batch = keys[:size]
-            records = self._batch_get([{"pk": key["pk"], "sk": key["sk"]} for key in batch])
+            records = self._batch_get([{"pk": key["pk"], "sk": key["sk"]} for key in batch], budget)
             consumed = 0
             for key in batch:
                 consumed += 1
@@ -166,17 +202,18 @@ class DynamoDBStore:
         """A listing of named ledgers: they are read by id (BatchGetItem), never found
         through the index, so the page and its cursor reflect them alone."""
         after = None if cursor is None else self._cursors.open(cursor, query)
+        budget = self._budget()
         keys = [
             item_key(Target("ledger", ledger_id)) for ledger_id in sorted(query.named_ledgers or ())
         ]
         records: dict[tuple[str, str], Record] = {}
         for first in range(0, len(keys), limits.batch_get_keys_max):
-            records.update(self._batch_get(keys[first : first + limits.batch_get_keys_max]))
+            records.update(self._batch_get(keys[first : first + limits.batch_get_keys_max], budget))
         items, last = paged(query.rows(records.items(), kind), query, limit, after)
         return Page(items, None if last is None else self._cursors.seal(query, last))
 
     def _query_keys(
-        self, query: IndexQuery, count: int, start: dict[str, str] | None
+        self, query: IndexQuery, count: int, start: dict[str, str] | None, budget: Budget
     ) -> list[dict[str, str]]:
         partition, sort = f"{query.index}pk", f"{query.index}sk"
         if query.sort_before is None:
@@ -198,7 +235,8 @@ class DynamoDBStore:
             arguments["ExclusiveStartKey"] = {name: string(value) for name, value in start.items()}
         keys: list[dict[str, str]] = []
         while len(keys) < count:
-            response = self.client.query(**arguments, Limit=count - len(keys))
+            call = partial(self.client.query, **arguments, Limit=count - len(keys))
+            response = read(budget, call)
             keys += [
                 {name: value["S"] for name, value in item.items()} for item in response["Items"]
             ]
@@ -207,28 +245,27 @@ class DynamoDBStore:
             arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return keys
 
-    def _batch_get(self, keys: list[dict[str, str]]) -> dict[tuple[str, str], Record]:
+    def _batch_get(
+        self, keys: list[dict[str, str]], budget: Budget
+    ) -> dict[tuple[str, str], Record]:
         records: dict[tuple[str, str], Record] = {}
         if not keys:
             return records
         pending: list[Any] = [{name: string(value) for name, value in key.items()} for key in keys]
-        for attempt in range(batch_get_attempts_max):
-            if attempt > 0:
-                self._sleep(_backoff_ms(attempt - 1) / 1000)
-            response = self.client.batch_get_item(
-                RequestItems={self.table_name: {"Keys": pending, "ConsistentRead": True}}
-            )
+        for attempt in range(limits.read_attempts_max):
+            if not budget.ready(attempt):
+                break
+            request: Any = {self.table_name: {"Keys": pending, "ConsistentRead": True}}
+            response = read_once(partial(self.client.batch_get_item, RequestItems=request))
+            if response is None:
+                continue
             for item in response["Responses"].get(self.table_name, []):
                 records[(item["pk"]["S"], item["sk"]["S"])] = decode(item)
             unprocessed = response.get("UnprocessedKeys") or {}
             pending = list(unprocessed[self.table_name]["Keys"]) if unprocessed else []
             if not pending:
                 return records
-        raise Conflict("the listing was throttled; retry")
-
-
-def _backoff_ms(attempt: int) -> int:
-    """Full jitter: a random wait up to an exponentially growing, bounded ceiling."""
-    return random.randint(
-        0, min(limits.retry_delay_ms_max, limits.retry_delay_ms_base * 2**attempt)
-    )
+        raise Conflict(
+            "the listing was throttled or ran out of time; nothing was written; retry",
+            {"outcome": Outcome.NOT_APPLIED.value},
+        )
