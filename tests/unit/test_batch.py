@@ -342,30 +342,64 @@ def test_the_merged_guard_covers_the_net_outflow_whatever_the_order(
 
 
 def test_netting_replaces_a_pairs_transfers_by_one_of_the_net_amount() -> None:
-    # GIVEN transfers both ways between Alice and Bob, around a deposit to Carol
+    # GIVEN transfers both ways between Alice and Bob with the same options, around a
+    # deposit to Carol
     ledger_id = a_ledger_id()
     alice, bob, carol = _wallet(ledger_id), _wallet(ledger_id), _wallet(ledger_id)
+    options = {"description": "settlement", "reference": "run-7"}
     operations = [
-        _transfer(alice, bob, "30.00", description="first"),
+        _transfer(alice, bob, "30.00", **options),
         _preset("deposit", carol, "1.00"),
-        _transfer(bob, alice, "10.00", description="second"),
-        _transfer(alice, bob, "5.00"),
+        _transfer(bob, alice, "10.00", **options),
+        _transfer(alice, bob, "5.00", **options, metadata=None),
     ]
     # WHEN planned with netting
     planned = _plan(operations, net=True)
-    # THEN one transfer of 25.00 stands in the first transfer's place, with its options
+    # THEN one transfer of 25.00 stands in the first transfer's place, with their options
     netted, deposit = planned.entries
     assert netted.lines == (
         Line(alice, Side.DEBIT, 2500, "USD"),
         Line(bob, Side.CREDIT, 2500, "USD"),
     )
-    assert (netted.kind, netted.description) == (EntryKind.TRANSFER, "first")
+    assert (netted.kind, netted.description, netted.reference) == (
+        EntryKind.TRANSFER,
+        "settlement",
+        "run-7",
+    )
     assert deposit.kind is EntryKind.DEPOSIT
     # AND two entries were saved, and every account moves exactly as without netting
     assert planned.items_saved == 2
     assert _effects(planned) == _effects(_plan(operations))
     # AND refusals on the pair name the first transfer of the pair
     assert (planned.owners[alice], planned.owners[bob], planned.owners[carol]) == (0, 0, 1)
+
+
+@pytest.mark.parametrize(
+    ("option", "first", "second"),
+    [
+        ("reference", "inv-1", "inv-2"),
+        ("description", "rent", "deposit back"),
+        ("metadata", {"order": "1"}, {"order": "2"}),
+        ("effective_at", datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 2, tzinfo=UTC)),
+    ],
+)
+def test_netting_keeps_apart_transfers_whose_options_differ(
+    option: str, first: object, second: object
+) -> None:
+    # GIVEN two transfers between Alice and Bob that differ in one option
+    ledger_id = a_ledger_id()
+    alice, bob = _wallet(ledger_id), _wallet(ledger_id)
+    operations = [
+        _transfer(alice, bob, "30.00", **{option: first}),
+        _transfer(bob, alice, "10.00", **{option: second}),
+    ]
+    # WHEN planned with netting
+    planned = _plan(operations, net=True)
+    # THEN both stay entries of their own, each with its own option, and nothing was saved
+    assert [getattr(entry, option) for entry in planned.entries] == [first, second]
+    assert [entry.lines[0].amount for entry in planned.entries] == [3000, 1000]
+    assert planned.items_saved == 0
+    assert _effects(planned) == _effects(_plan(operations))
 
 
 def test_netting_turns_the_transfer_round_when_the_second_direction_wins() -> None:

@@ -263,15 +263,22 @@ def test_posting_a_hold_in_full_moves_pending_to_posted_and_releases_the_reserva
         reference=pending.reference,
         pending_id=pending.id,
     )
-    # AND the pending entry is now posted and points at its posting entry
-    assert resolved == replace(pending, status=EntryStatus.POSTED, posting_entry_id=posting_id)
+    # AND the pending entry is now posted, points at its posting entry, and shows all of
+    # its amount posted and none released
+    assert resolved == replace(
+        pending,
+        status=EntryStatus.POSTED,
+        posting_entry_id=posting_id,
+        posted_amount=500,
+        released_amount=0,
+    )
     # AND the plan puts the posting, resolves the pending entry once, and moves both accounts:
     # the wallet's headroom was taken at creation, so posting the full amount needs none;
     # the world now gains the amount it was only promised
     ledger_id = pending.ledger_id
     assert plan.operations == (
         PutNew(posting),
-        ResolvePending(pending.id, EntryStatus.POSTED, later, posting_id),
+        ResolvePending(pending.id, EntryStatus.POSTED, later, posting_id, 500, 0),
         _delta(
             wallet,
             posting_id,
@@ -294,6 +301,11 @@ def test_posting_a_hold_for_less_releases_the_rest_to_the_payer() -> None:
     assert [line.side for line in posting.lines] == [line.side for line in pending.lines]
     assert posting.request_hash == posting_request_hash(pending.id, 300)
     assert resolved.status is EntryStatus.POSTED
+    # AND the pending entry shows 3.00 posted and 2.00 released, as its resolution writes
+    assert (resolved.posted_amount, resolved.released_amount) == (300, 200)
+    assert plan.operations[1] == ResolvePending(
+        pending.id, EntryStatus.POSTED, later, posting_id, 300, 200
+    )
     # AND all 5.00 leave pending and held; 3.00 are posted; the payer gets 2.00 of headroom
     # back, the world gains 3.00
     ledger_id = pending.ledger_id
@@ -403,7 +415,7 @@ def test_posting_one_microsecond_before_the_expiry_passes() -> None:
     # THEN it is planned, and the write's own expiry check uses the same moment
     assert resolved.status is EntryStatus.POSTED
     assert plan.operations[1] == ResolvePending(
-        pending.id, EntryStatus.POSTED, at, resolved.posting_entry_id
+        pending.id, EntryStatus.POSTED, at, resolved.posting_entry_id, 500, 0
     )
 
 
@@ -464,13 +476,15 @@ def test_voiding_a_hold_releases_everything_even_on_inactive_accounts() -> None:
     pending, wallet, world = _pending(EntryKind.HOLD, 500, expires_in=60)
     # WHEN voiding it
     voided, plan = plan_void(pending, later)
-    # THEN the entry is voided and nothing else about it changes
-    assert voided == replace(pending, status=EntryStatus.VOIDED)
+    # THEN the entry is voided, shows its whole amount released, and nothing else changes
+    assert voided == replace(
+        pending, status=EntryStatus.VOIDED, posted_amount=0, released_amount=500
+    )
     # AND the plan resolves it once and gives the wallet its headroom and held back; the
     # release needs no active account (it only ever gives money back)
     ledger_id = pending.ledger_id
     assert plan.operations == (
-        ResolvePending(pending.id, EntryStatus.VOIDED, later),
+        ResolvePending(pending.id, EntryStatus.VOIDED, later, None, 0, 500),
         _delta(
             wallet,
             pending.id,
@@ -511,7 +525,8 @@ def test_expiring_is_a_void_with_status_expired() -> None:
     voided, void_plan = plan_void(pending, later)
     # THEN it is expired, and its deltas are those of a void
     assert expired.status is EntryStatus.EXPIRED
-    assert plan.operations[0] == ResolvePending(pending.id, EntryStatus.EXPIRED, later)
+    assert plan.operations[0] == ResolvePending(pending.id, EntryStatus.EXPIRED, later, None, 0, 500)
+    assert (expired.posted_amount, expired.released_amount) == (0, 500)
     assert plan.operations[1:] == void_plan.operations[1:]
     assert voided.status is EntryStatus.VOIDED
 
@@ -523,7 +538,7 @@ def test_a_void_past_the_expiry_is_still_a_void() -> None:
     voided, plan = plan_void(pending, later)
     # THEN the void goes ahead: releasing money is never too late
     assert voided.status is EntryStatus.VOIDED
-    assert plan.operations[0] == ResolvePending(pending.id, EntryStatus.VOIDED, later)
+    assert plan.operations[0] == ResolvePending(pending.id, EntryStatus.VOIDED, later, None, 0, 500)
 
 
 # --- reversing -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import cast
 
 from ledger import limits
+from ledger.invariants import check_balanced, checked
 from ledger.model import Account, Entry, LedgerRecord, Page, Totals
 from ledger.operations import (
     ApplyDelta,
@@ -48,6 +49,7 @@ class MemoryStore:
 
     def execute(self, plan: WritePlan) -> None:
         """Apply every operation of the plan, or none; raise the first violation."""
+        check_balanced(plan)
         with self._lock:
             for operation in plan.operations:
                 violation = operation.violation(self._items.get(self._key(operation)))
@@ -65,7 +67,7 @@ class MemoryStore:
         """The record at `target`, or None."""
         with self._lock:
             item = self._items.get(_item_key(target))
-        return item if isinstance(item, kind) else None
+        return checked(item) if isinstance(item, kind) else None
 
     def page(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
         """Mimic a keys-only index query: sort-key order, resume strictly after the cursor,
@@ -94,7 +96,7 @@ class MemoryStore:
         for _, item in rows:
             examined += 1
             if query.keeps(item):
-                items.append(item)
+                items.append(checked(item))
             if len(items) == limit or examined == limits.index_items_examined_per_page_max:
                 break
         next_cursor = encode_cursor(rows[examined - 1][0]) if examined < len(rows) else None
@@ -133,9 +135,14 @@ def _applied(operation: Operation, current: Stored) -> Stored:
         case RegisterCurrency(currency=currency):
             ledger = cast(LedgerRecord, current)
             return replace(ledger, currencies={**ledger.currencies, currency.code: currency.scale})
-        case ResolvePending(status=status, posting_entry_id=posting_entry_id):
-            entry = cast(Entry, current)
-            return replace(entry, status=status, posting_entry_id=posting_entry_id)
+        case ResolvePending():
+            return replace(
+                cast(Entry, current),
+                status=operation.status,
+                posting_entry_id=operation.posting_entry_id,
+                posted_amount=operation.posted_amount,
+                released_amount=operation.released_amount,
+            )
         case MarkReversed(reversal_id=reversal_id):
             return replace(cast(Entry, current), reversed_by=reversal_id)
         case ChangeOverdraft():

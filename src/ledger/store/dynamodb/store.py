@@ -15,6 +15,7 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from ledger import limits
 from ledger.errors import Conflict
+from ledger.invariants import check_balanced, checked
 from ledger.model import Page
 from ledger.operations import Target, WritePlan
 from ledger.store import R
@@ -84,6 +85,7 @@ class DynamoDBStore:
 
     def execute(self, plan: WritePlan) -> None:
         """Apply the plan atomically; explain a cancellation by the failed condition."""
+        check_balanced(plan)
         actions = [render(operation, self.table_name) for operation in plan.operations]
         token = str(uuid.uuid4())
         for attempt in range(limits.transaction_attempts_max):
@@ -131,7 +133,7 @@ class DynamoDBStore:
     def _get_record(self, target: Target) -> Record | None:
         key = {name: string(value) for name, value in item_key(target).items()}
         response = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
-        return decode(response["Item"]) if "Item" in response else None
+        return checked(decode(response["Item"])) if "Item" in response else None
 
     def get(self, target: Target, kind: type[R]) -> R | None:
         """The record at `target`: one strongly consistent GetItem."""
@@ -216,7 +218,7 @@ class DynamoDBStore:
                 RequestItems={self.table_name: {"Keys": pending, "ConsistentRead": True}}
             )
             for item in response["Responses"].get(self.table_name, []):
-                records[(item["pk"]["S"], item["sk"]["S"])] = decode(item)
+                records[(item["pk"]["S"], item["sk"]["S"])] = checked(decode(item))
             unprocessed = response.get("UnprocessedKeys") or {}
             pending = list(unprocessed[self.table_name]["Keys"]) if unprocessed else []
             if not pending:
