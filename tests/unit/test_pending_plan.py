@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from unit_builders import (
+    EUR,
     USD,
     a_ledger_id,
     an_account,
@@ -358,6 +359,43 @@ def test_posting_a_multi_line_pending_entry_in_full_moves_every_line() -> None:
     assert all(delta.totals.held == delta.totals.escrowed == 0 for delta in deltas)
 
 
+def test_a_resolved_multi_line_entry_shows_the_sum_of_its_debits_posted_or_released() -> None:
+    # GIVEN a pending raw entry of three lines moving 9.00
+    pending = _three_line_pending()
+    # WHEN posting it in full, or voiding it
+    _, posted, _ = plan_post(pending, an_entry_id(pending.ledger_id), None, later)
+    voided, _ = plan_void(pending, later)
+    # THEN the posted one shows 9.00 posted, the voided one 9.00 released
+    assert (posted.posted_amount, posted.released_amount) == (900, 0)
+    assert (voided.posted_amount, voided.released_amount) == (0, 900)
+
+
+def test_an_entry_of_several_currencies_resolves_without_one_amount() -> None:
+    # GIVEN a pending raw entry moving 5.00 USD and 4.00 EUR, each balanced
+    ledger_id = a_ledger_id()
+    usd_payer, usd_payee = _ref(ledger_id), _ref(ledger_id)
+    eur_payer, eur_payee = (
+        parse_account_id(an_account_id(ledger_id, EUR, Side.CREDIT)) for _ in range(2)
+    )
+    lines = [
+        _outflow(usd_payer, 500),
+        _inflow(usd_payee, 500),
+        _outflow(eur_payer, 400),
+        _inflow(eur_payee, 400),
+    ]
+    pending, _ = plan_entry(_command(ledger_id, EntryKind.ENTRY, lines), created)
+    # WHEN posting it in full, or voiding it
+    _, posted, post_plan = plan_post(pending, an_entry_id(ledger_id), None, later)
+    voided, void_plan = plan_void(pending, later)
+    # THEN no single amount describes it: its status alone says all was posted or released
+    assert (posted.posted_amount, posted.released_amount) == (None, None)
+    assert (voided.posted_amount, voided.released_amount) == (None, None)
+    assert post_plan.operations[1] == ResolvePending(
+        pending.id, EntryStatus.POSTED, later, posted.posting_entry_id
+    )
+    assert void_plan.operations[0] == ResolvePending(pending.id, EntryStatus.VOIDED, later)
+
+
 def test_posting_the_whole_amount_explicitly_is_allowed() -> None:
     # GIVEN a pending hold of 5.00
     pending, _, _ = _pending(EntryKind.HOLD, 500)
@@ -525,7 +563,9 @@ def test_expiring_is_a_void_with_status_expired() -> None:
     voided, void_plan = plan_void(pending, later)
     # THEN it is expired, and its deltas are those of a void
     assert expired.status is EntryStatus.EXPIRED
-    assert plan.operations[0] == ResolvePending(pending.id, EntryStatus.EXPIRED, later, None, 0, 500)
+    assert plan.operations[0] == ResolvePending(
+        pending.id, EntryStatus.EXPIRED, later, None, 0, 500
+    )
     assert (expired.posted_amount, expired.released_amount) == (0, 500)
     assert plan.operations[1:] == void_plan.operations[1:]
     assert voided.status is EntryStatus.VOIDED

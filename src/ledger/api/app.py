@@ -16,21 +16,33 @@ from ledger.api.observability import count, logger
 from ledger.api.problems import error_body, validation_error
 from ledger.api.routes import accounts, entries, keys, ledgers, meta, operations
 from ledger.api.routing import answers, json_type
-from ledger.errors import Conflict, InsufficientFunds, InternalError, LedgerError, NotFound
+from ledger.errors import (
+    Conflict,
+    InsufficientFunds,
+    InternalError,
+    LedgerError,
+    NotFound,
+    UnbalancedPlan,
+)
 
 app = APIGatewayHttpResolver(enable_validation=True)
 for module in (meta, ledgers, accounts, entries, operations, keys):
     app.include_router(module.router)
 
-# Worth an alarm or a dashboard line when they climb.
-_counted_errors = {InsufficientFunds.code: "InsufficientFunds", Conflict.code: "Conflicts"}
+# Worth an alarm or a dashboard line when they climb; by class, since internal errors
+# share one code. ImbalancedEntries must stay at zero.
+_counted_errors: dict[type[LedgerError], str] = {
+    InsufficientFunds: "InsufficientFunds",
+    Conflict: "Conflicts",
+    UnbalancedPlan: "ImbalancedEntries",
+}
 
 
 def error_response(error: LedgerError) -> Response[Any]:
     """An error of the contract as a response."""
-    metric = _counted_errors.get(error.code)
-    if metric is not None:
-        count(metric)
+    for kind, metric in _counted_errors.items():
+        if isinstance(error, kind):
+            count(metric)
     return Response(error.status, json_type, error_body(error))
 
 
