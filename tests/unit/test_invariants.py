@@ -8,6 +8,8 @@ from dataclasses import replace
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 from unit_builders import (
     EUR,
@@ -134,6 +136,54 @@ def test_every_kind_of_plan_balances_posted_and_pending() -> None:
     # THEN every one balances
     for plan in plans:
         check_balanced(plan)
+
+
+_batch_kinds = ("transfer", "deposit", "withdrawal", "spend", "refund", "hold", "escrow")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    picks=st.lists(
+        st.tuples(
+            st.sampled_from(_batch_kinds),
+            st.integers(0, 3),
+            st.integers(0, 3),
+            st.integers(1, 10**6),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    net=st.booleans(),
+)
+def test_every_batch_plan_balances_after_merging_and_netting(
+    picks: list[tuple[str, int, int, int]], net: bool
+) -> None:
+    # GIVEN any batch of presets among four accounts of either normal side, netted or not
+    ledger_id = a_ledger_id()
+    accounts = [an_account_id(ledger_id, USD, side) for side in (Side.CREDIT, Side.DEBIT) * 2]
+    operations = []
+    for kind, first, second, amount in picks:
+        payer, payee = accounts[first], accounts[(first + 1 + second % 3) % 4]
+        text = f"{amount // 100}.{amount % 100:02d}"
+        if kind == "transfer":
+            operations.append(
+                {"type": kind, "from_account_id": payer, "to_account_id": payee, "amount": text}
+            )
+        elif kind == "escrow":
+            operations.append(
+                {
+                    "type": kind,
+                    "buyer_account_id": payer,
+                    "seller_account_id": payee,
+                    "amount": text,
+                }
+            )
+        else:
+            operations.append({"type": kind, "account_id": payer, "amount": text})
+    # WHEN planned
+    planned = plan_batch(operations, None, net, created)
+    # THEN its one plan balances, posted and pending, whatever merging and netting did
+    check_balanced(planned.plan)
 
 
 # --- unbalanced plans are refused ----------------------------------------------------------
