@@ -8,6 +8,7 @@ is a fake that answers at once, so what is timed is the ledger's own work per re
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import json
 import os
@@ -48,6 +49,8 @@ transfer_amount = "1.00"
 # Quiet powertools as in the tests: no X-Ray, no metrics on stdout, no info lines.
 environment = {
     "LEDGER_TABLE_NAME": table_name,
+    # The authorizer makes its client when first imported, before the fake replaces it.
+    "AWS_DEFAULT_REGION": "us-east-1",
     "POWERTOOLS_SERVICE_NAME": "ledger",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
@@ -133,12 +136,15 @@ def seed(fake: FakeDynamoDB) -> Fixture:
 def stubbed_functions(fake: FakeDynamoDB) -> Iterator[dict[str, Callable[[Any, Any], Any]]]:
     """The authorizer and API handler over the fake; the process's runtime is rebuilt after.
 
-    The handler module builds the runtime when first imported, so the client is replaced
-    before the import and the cached runtime is dropped on both sides.
+    The handler and authorizer modules build their runtime and key lookup when first
+    imported, which needs the environment: so they are imported only once it is set, with
+    the client replaced, and the cached runtime and lookup are dropped on both sides.
     """
     with (
         mock.patch.dict(os.environ, environment),
         mock.patch.object(runtime_module, "default_client", return_value=fake),
+        # Imported (and its lookup built) only once the environment names the table.
+        mock.patch("ledger.api.authorizer.default_client", return_value=fake),
         warnings.catch_warnings(),
         # With metrics disabled, powertools never clears its metric set, and prints it
         # whenever one metric reaches 100 values: not output of the bench.
@@ -146,11 +152,14 @@ def stubbed_functions(fake: FakeDynamoDB) -> Iterator[dict[str, Callable[[Any, A
     ):
         # A read publishes no metric, and powertools warns so (once per container in Lambda).
         warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
+        lookups = importlib.import_module("ledger.api.authorizer").key_lookup
         runtime_module.runtime.cache_clear()
+        lookups.cache_clear()
         try:
             yield {key: load_handler(function.handler) for key, function in functions().items()}
         finally:
             runtime_module.runtime.cache_clear()
+            lookups.cache_clear()
 
 
 def _request(method: str, target: str, secret: str, body: Mapping[str, str] | None) -> HttpRequest:

@@ -1,9 +1,11 @@
-"""Cold start: the wall time to import the API handler in a fresh interpreter, against a floor.
+"""Cold start: the wall time to import the API handler, and the authorizer, in a fresh
+interpreter, each against a floor.
 
-The floor is what any Python Lambda on DynamoDB pays: `import boto3` and one client. Each
-run is a new interpreter with the environment Lambda gives a function (tracing on), timing
-the import from inside, so interpreter start-up is left out of both. Handler and floor
-runs alternate, so both share whatever else the machine is doing.
+The handler's floor is what any Python Lambda on DynamoDB pays: `import boto3` and one
+client. The authorizer's is lower, a bare botocore client: it imports nothing but its key
+lookup. Each run is a new interpreter with the environment Lambda gives a function (tracing
+on), timing the import from inside, so interpreter start-up is left out of all. The
+programs' runs alternate, so all share whatever else the machine is doing.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ runs_default = 10
 handler_module = "ledger.api.handler"
 handler_statement = f"import {handler_module}"
 floor_statement = "import boto3; boto3.client('dynamodb')"
+authorizer_statement = "import ledger.api.authorizer"
+botocore_floor_statement = (
+    "import botocore.session; botocore.session.get_session().create_client('dynamodb')"
+)
 # What the handler's frameworks cost before any ledger code: the floor's client, plus the
 # powertools resolver with validation, pydantic, and the logger, tracer and metrics.
 frameworks_statement = (
@@ -54,17 +60,27 @@ class ColdStartFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class ColdStart:
-    """Median import times of the handler, the floor and the frameworks, over `runs` each."""
+    """Median import times of the handler, its floor and the frameworks, and of the
+    authorizer and its botocore floor, over `runs` each."""
 
     handler_s: float
     floor_s: float
     runs: int
     frameworks_s: float | None = None
+    authorizer_s: float | None = None
+    botocore_floor_s: float | None = None
 
     @property
     def ratio(self) -> float:
         """How many floors the handler's import costs."""
         return round(self.handler_s / self.floor_s, ratio_decimals)
+
+    @property
+    def authorizer_ratio(self) -> float | None:
+        """How many bare botocore clients the authorizer's import costs."""
+        if self.authorizer_s is None or self.botocore_floor_s is None:
+            return None
+        return round(self.authorizer_s / self.botocore_floor_s, ratio_decimals)
 
     def as_json(self) -> dict[str, Any]:
         """The results.json shape."""
@@ -78,6 +94,9 @@ class ColdStart:
                 if self.frameworks_s is None
                 else round(self.handler_s / self.frameworks_s, ratio_decimals)
             ),
+            "authorizer_s": self.authorizer_s,
+            "botocore_floor_s": self.botocore_floor_s,
+            "authorizer_ratio": self.authorizer_ratio,
             "runs": self.runs,
         }
 
@@ -167,37 +186,42 @@ def time_import(program: str, env: dict[str, str], cwd: Path) -> float:
 
 
 def measure_cold_start(runs: int = runs_default) -> ColdStart:
-    """Median import seconds of the handler and of the floor, runs interleaved.
+    """Median import seconds of each program, runs interleaved.
 
     One untimed run of each comes first: it fills the bytecode cache and checks that
-    neither import uses the network.
+    neither function's import uses the network.
     """
     if runs < 1:
         raise ValueError("runs must be at least 1")
-    handler_program = child_program(handler_statement, handler_check)
-    floor_program = child_program(floor_statement)
-    frameworks_program = child_program(frameworks_statement)
+    programs = {
+        "handler": child_program(handler_statement, handler_check),
+        "floor": child_program(floor_statement),
+        "frameworks": child_program(frameworks_statement),
+        "authorizer": child_program(authorizer_statement),
+        "botocore_floor": child_program(botocore_floor_statement),
+    }
     with tempfile.TemporaryDirectory(prefix="ledger-cold-start-") as directory:
         scratch = Path(directory)
         env = lambda_environment(scratch)
-        for statement, check in ((handler_statement, handler_check), (floor_statement, "")):
+        guarded = ((handler_statement, handler_check), (floor_statement, ""))
+        for statement, check in (*guarded, (authorizer_statement, "")):
             time_import(child_program(statement, check, guard_network=True), env, scratch)
-        time_import(frameworks_program, env, scratch)
-        handler_s: list[float] = []
-        floor_s: list[float] = []
-        frameworks_s: list[float] = []
+        # The botocore floor needs no run of its own: the boto3 floor compiled its modules.
+        time_import(programs["frameworks"], env, scratch)
+        times: dict[str, list[float]] = {name: [] for name in programs}
         for run in range(runs):
             # Alternating who goes first keeps none from always finding the caches warmer.
-            trio = [
-                (handler_program, handler_s),
-                (floor_program, floor_s),
-                (frameworks_program, frameworks_s),
-            ]
-            for program, times in trio if run % 2 == 0 else reversed(trio):
-                times.append(time_import(program, env, scratch))
+            order = list(programs) if run % 2 == 0 else list(reversed(programs))
+            for name in order:
+                times[name].append(time_import(programs[name], env, scratch))
+    medians = {
+        name: round(statistics.median(seconds), seconds_decimals) for name, seconds in times.items()
+    }
     return ColdStart(
-        handler_s=round(statistics.median(handler_s), seconds_decimals),
-        floor_s=round(statistics.median(floor_s), seconds_decimals),
+        handler_s=medians["handler"],
+        floor_s=medians["floor"],
         runs=runs,
-        frameworks_s=round(statistics.median(frameworks_s), seconds_decimals),
+        frameworks_s=medians["frameworks"],
+        authorizer_s=medians["authorizer"],
+        botocore_floor_s=medians["botocore_floor"],
     )

@@ -2,9 +2,10 @@
 
 Runs every operation N times against the DynamoDBStore on DynamoDB Local, then times the
 API handler's CPU per request with DynamoDB stubbed and its cold start against a bare
-boto3 client. Prints a table and PASS/FAIL lines for the targets, writes
-bench/results.json, and exits non-zero if a round-trip target fails or a measurement is
-invalid (repetitions that counted differently, a request answered wrongly, a failed child).
+boto3 client (the authorizer's against a bare botocore client). Prints a table and
+PASS/FAIL lines for the targets, writes bench/results.json, and exits non-zero if a
+round-trip target fails or a measurement is invalid (repetitions that counted differently,
+a request answered wrongly, a failed child).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bench.api import measure_api_cpu, requests_default
 from bench.cold_start import ColdStart, ColdStartFailed, measure_cold_start, runs_default
 from bench.counting import CallCounter, InconsistentCounts, OperationResult, measure, summarize
 from bench.scenarios import ScenarioFailed, repetitions_max, scenarios
-from bench.targets import Check, check_targets, cold_start_check
+from bench.targets import Check, authorizer_cold_start_check, check_targets, cold_start_check
 from ledger.local.dynamodb_local import DynamoDBLocal, make_client
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore, ensure_table
@@ -98,7 +99,10 @@ def format_cold_start(cold_start: ColdStart) -> str:
         f"Cold start, median of {cold_start.runs} fresh interpreters: "
         f"import ledger.api.handler {cold_start.handler_s:.3f} s, "
         f"import boto3 + client {cold_start.floor_s:.3f} s, ratio {cold_start.ratio:.2f}; "
-        f"the frameworks alone {cold_start.frameworks_s or 0:.3f} s"
+        f"the frameworks alone {cold_start.frameworks_s or 0:.3f} s; "
+        f"import ledger.api.authorizer {cold_start.authorizer_s or 0:.3f} s, "
+        f"bare botocore client {cold_start.botocore_floor_s or 0:.3f} s, "
+        f"ratio {cold_start.authorizer_ratio or 0:.2f}"
     )
 
 
@@ -132,7 +136,9 @@ def results_document(
             "cold_start": (
                 "median wall seconds to import ledger.api.handler (handler_s) and to import "
                 "boto3 and make a DynamoDB client (floor_s), each in a fresh interpreter with "
-                "Lambda's environment and compiled bytecode; ratio = handler_s / floor_s"
+                "Lambda's environment and compiled bytecode; ratio = handler_s / floor_s; "
+                "authorizer_s: ledger.api.authorizer, against botocore_floor_s (a bare "
+                "botocore session and DynamoDB client); authorizer_ratio = their quotient"
             ),
             "targets": "enforced targets set the exit status; timed ones are only reported",
         },
@@ -205,7 +211,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InconsistentCounts, ScenarioFailed, ColdStartFailed) as error:
         print(f"bench: measurement invalid: {error}", file=sys.stderr)
         return exit_measurement_invalid
-    checks = [*check_targets(results), cold_start_check(cold_start)]
+    checks = [
+        *check_targets(results),
+        cold_start_check(cold_start),
+        authorizer_cold_start_check(cold_start),
+    ]
     print(f"{arguments.repetitions} repetitions per operation, DynamoDBStore on DynamoDB Local")
     print(format_table(results))
     print()

@@ -1,7 +1,7 @@
-"""The round-trip targets of DESIGN.md §5, checked as counts, and the cold-start ratio.
+"""The round-trip targets of DESIGN.md §5, checked as counts, and the cold-start ratios.
 
-Counts are the same on every run, so they decide the exit status. The cold-start ratio is
-a time on whatever machine runs it: it is reported, PASS or FAIL, but does not.
+Counts are the same on every run, so they decide the exit status. The cold-start ratios are
+times on whatever machine runs them: they are reported, PASS or FAIL, but do not.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ one_item_read = {"GetItem": 1}
 one_read_one_write = {"GetItem": 1, "TransactWriteItems": 1}
 transfer_items_written = 3
 cold_start_ratio_max = 1.5
+authorizer_cold_start_ratio_max = 1.2
 
 
 @dataclass(frozen=True)
@@ -100,5 +101,17 @@ def cold_start_check(cold_start: ColdStart) -> Check:
         f"cold start: handler import <= {cold_start_ratio_max}x a bare boto3 client",
         passed=cold_start.ratio <= cold_start_ratio_max,
         actual=f"{cold_start.ratio}x",
+        enforced=False,
+    )
+
+
+def authorizer_cold_start_check(cold_start: ColdStart) -> Check:
+    """The authorizer's import costs at most `authorizer_cold_start_ratio_max` botocore clients."""
+    ratio = cold_start.authorizer_ratio
+    return Check(
+        f"cold start: authorizer import <= {authorizer_cold_start_ratio_max}x a bare botocore "
+        "client",
+        passed=ratio is not None and ratio <= authorizer_cold_start_ratio_max,
+        actual="not measured" if ratio is None else f"{ratio}x",
         enforced=False,
     )

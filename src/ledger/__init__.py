@@ -1,10 +1,32 @@
 """Serverless Ledger: double-entry bookkeeping on DynamoDB, guarded by transaction conditions."""
 
-from ledger.errors import LedgerError
-from ledger.model import Account, AccountType, Balance, Entry, LedgerRecord, Page, Side
-from ledger.requests import LineInput
-from ledger.service import Ledger
-from ledger.store.memory import MemoryStore
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ledger.errors import LedgerError
+    from ledger.model import Account, AccountType, Balance, Entry, LedgerRecord, Page, Side
+    from ledger.requests import LineInput
+    from ledger.service import Ledger
+    from ledger.store.memory import MemoryStore
+
+# Where each name lives: importing the package (or `ledger.limits`, say) loads none of them,
+# so the authorizer's Lambda pays only for what it uses.
+_homes = {
+    "Account": "ledger.model",
+    "AccountType": "ledger.model",
+    "Balance": "ledger.model",
+    "Entry": "ledger.model",
+    "Ledger": "ledger.service",
+    "LedgerError": "ledger.errors",
+    "LedgerRecord": "ledger.model",
+    "LineInput": "ledger.requests",
+    "MemoryStore": "ledger.store.memory",
+    "Page": "ledger.model",
+    "Side": "ledger.model",
+}
 
 __all__ = [
     "Account",
@@ -19,3 +41,16 @@ __all__ = [
     "Page",
     "Side",
 ]
+
+
+if not TYPE_CHECKING:
+    # Hidden from type checkers, which see the imports above: a misspelt name stays an error.
+
+    def __getattr__(name: str) -> Any:
+        """A re-exported name, imported from its module on first use."""
+        home = _homes.get(name)
+        if home is None:
+            raise AttributeError(f"module 'ledger' has no attribute {name!r}")
+        value = getattr(importlib.import_module(home), name)
+        globals()[name] = value
+        return value

@@ -8,7 +8,7 @@ from typing import cast
 from ledger import limits
 from ledger.client_base import ClientBase, amount_text, follow, pages_max_default, present
 from ledger.client_transport import Call, path
-from ledger.client_types import Account, Amount, Balance, Ledger, Page
+from ledger.client_types import Account, Amount, Balance, Currency, Ledger, Page
 
 
 class BooksClient(ClientBase):
@@ -33,7 +33,7 @@ class BooksClient(ClientBase):
     def list_ledgers(
         self, *, owner_id: str | None = None, limit: int | None = None, cursor: str | None = None
     ) -> Page[Ledger]:
-        """One page of an owner's ledgers."""
+        """One page of the ledgers in the key's scope; with `owner_id`, that owner's."""
         query = {"owner_id": owner_id, "limit": limit, "cursor": cursor}
         return cast("Page[Ledger]", self._send(Call("GET", path("ledgers"), query)))
 
@@ -44,11 +44,24 @@ class BooksClient(ClientBase):
         page_size: int = limits.page_size_max,
         pages_max: int = pages_max_default,
     ) -> Iterator[Ledger]:
-        """An owner's ledgers, following cursors for at most `pages_max` pages."""
+        """The ledgers in the key's scope (with `owner_id`, that owner's), following cursors
+        for at most `pages_max` pages."""
         return follow(
             lambda cursor: self.list_ledgers(owner_id=owner_id, limit=page_size, cursor=cursor),
             pages_max,
         )
+
+    def register_currency(self, ledger_id: str, code: str, scale: int) -> Currency:
+        """Register a currency with its scale in a ledger (admin); the same again is a no-op."""
+        call = Call(
+            "POST", path("ledgers", ledger_id, "currencies"), body={"code": code, "scale": scale}
+        )
+        return cast("Currency", self._send(call))
+
+    def list_currencies(self, ledger_id: str) -> Page[Currency]:
+        """Every currency a ledger knows, built in or registered, in one page."""
+        call = Call("GET", path("ledgers", ledger_id, "currencies"))
+        return cast("Page[Currency]", self._send(call))
 
     # Accounts
 

@@ -7,11 +7,11 @@ from typing import cast
 
 from ledger.client_base import ClientBase, present
 from ledger.client_transport import Call, path
-from ledger.client_types import ApiKey, CreatedApiKey
+from ledger.client_types import ApiKey, CreatedApiKey, Page
 
 
 class ApiKeysClient(ClientBase):
-    """Creating and revoking API keys; both need an admin key."""
+    """Creating, listing, reading and revoking API keys; each needs an admin key."""
 
     def create_api_key(
         self,
@@ -37,3 +37,12 @@ class ApiKeysClient(ClientBase):
     def revoke_api_key(self, key_id: str) -> ApiKey:
         """Revoke a key for good; returns its record, now revoked."""
         return cast("ApiKey", self._send(Call("DELETE", path("api-keys", key_id))))
+
+    def list_api_keys(self, *, limit: int | None = None, cursor: str | None = None) -> Page[ApiKey]:
+        """A page of the keys within the caller's scope, oldest first; never a secret."""
+        query = {"limit": limit, "cursor": cursor}
+        return cast("Page[ApiKey]", self._send(Call("GET", path("api-keys"), query)))
+
+    def get_api_key(self, key_id: str) -> ApiKey:
+        """A key's record by id; never its secret."""
+        return cast("ApiKey", self._send(Call("GET", path("api-keys", key_id))))

@@ -28,6 +28,14 @@ class Ledger(TypedDict):
     currencies: NotRequired[dict[str, int]]
 
 
+class Currency(TypedDict):
+    """A currency a ledger knows: its code, its scale, and whether it is built in."""
+
+    code: str
+    scale: int
+    builtin: bool
+
+
 class Overdraft(TypedDict):
     """An account's overdraft policy; `limit` is the credit line, for mode `limit`."""
 

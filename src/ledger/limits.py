@@ -47,6 +47,13 @@ expires_in_s_max = 366 * 24 * 3600
 # API keys and the HTTP API
 api_key_ledger_ids_max = 100
 request_body_bytes_max = 64 * 1024
+# The deepest body the API takes is 5 levels (a batch's operations' lines); metadata is a
+# flat map. 16 leaves room for an unknown nested field to be refused by its name, and stays
+# far below Python's recursion limit (1000), which JSON parsing and validation would hit.
+json_depth_max = 16
+# The longest number a body carries is a few digits (`expires_in`, `scale`); amounts are
+# strings. Python refuses to read integers past 4300 digits, and the work grows with length.
+json_number_length_max = 32
 
 # Reports walk a whole ledger through its listings, in the largest pages a listing gives;
 # past these counts they refuse instead of running unbounded (DESIGN §12: full-ledger

@@ -118,9 +118,7 @@ def entry_command(
         ledger_id=ledger_id,
         kind=kind,
         lines=lines,
-        description=validate.optional_text(
-            "description", options.get("description"), limits.description_length_max
-        ),
+        description=validate.description(options.get("description")),
         reference=validate.optional_text(
             "reference", options.get("reference"), limits.reference_length_max
         ),
@@ -170,6 +168,11 @@ def page_size(limit: int) -> int:
             "limit", f"limit must be a whole number from 1 to {limits.page_size_max}"
         )
     return limit
+
+
+def listing_caller(caller: object) -> str | None:
+    """Who a listing's cursors are for (the API passes its key id), if anyone."""
+    return validate.optional_text("caller", caller, limits.name_length_max)
 
 
 def _check_same_currency(account: AccountRef, counterparty: AccountRef) -> None:

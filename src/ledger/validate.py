@@ -15,9 +15,34 @@ E = TypeVar("E", bound=StrEnum)
 
 _printable = re.compile(r"^[\x20-\x7e]+$")
 _code = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+# C0 control characters (NUL included) break logs, terminals and whatever a caller keys on;
+# only prose (descriptions, metadata values) may hold line feeds and tabs.
+_control = re.compile(r"[\x00-\x1f]")
+_prose_control = re.compile(r"[\x00-\x08\x0b-\x1f]")
+control_message = "control characters (U+0000 to U+001F) are not allowed"
+prose_control_message = "control characters other than line feed and tab are not allowed"
+key_control_message = "keys may not hold control characters (U+0000 to U+001F)"
+
+
+def has_control(value: str) -> bool:
+    """Whether `value` holds a C0 control character (NUL included)."""
+    return _control.search(value) is not None
+
+
+def has_prose_control(value: str) -> bool:
+    """Whether `value` holds a C0 control character other than a line feed or a tab."""
+    return _prose_control.search(value) is not None
 
 
 def text(field: str, value: object, length_max: int) -> str:
+    """A non-blank string of at most `length_max` characters, without control characters."""
+    checked = _bounded(field, value, length_max)
+    if has_control(checked):
+        raise ValidationError(field, f"{field}: {control_message}")
+    return checked
+
+
+def _bounded(field: str, value: object, length_max: int) -> str:
     """A non-blank string of at most `length_max` characters."""
     if not isinstance(value, str):
         raise ValidationError(field, f"{field} must be a string")
@@ -31,6 +56,17 @@ def text(field: str, value: object, length_max: int) -> str:
 def optional_text(field: str, value: object, length_max: int) -> str | None:
     """Like `text`, but None passes through."""
     return None if value is None else text(field, value, length_max)
+
+
+def description(value: object) -> str | None:
+    """An optional description: prose, where line feeds and tabs are the only control
+    characters allowed."""
+    if value is None:
+        return None
+    checked = _bounded("description", value, limits.description_length_max)
+    if has_prose_control(checked):
+        raise ValidationError("description", f"description: {prose_control_message}")
+    return checked
 
 
 def code(value: object) -> str | None:
@@ -69,12 +105,16 @@ def metadata(value: object) -> Metadata:
                 "metadata keys must be strings of 1 to "
                 f"{limits.metadata_key_length_max} characters",
             )
+        if has_control(key):
+            raise ValidationError("metadata", f"metadata: {key_control_message}")
         if not isinstance(item, str) or len(item) > limits.metadata_value_length_max:
             raise ValidationError(
                 f"metadata.{key}",
                 f"metadata values must be strings of at most "
                 f"{limits.metadata_value_length_max} characters",
             )
+        if has_prose_control(item):
+            raise ValidationError(f"metadata.{key}", f"metadata.{key}: {prose_control_message}")
         checked[key] = item
     return checked
 

@@ -14,7 +14,7 @@ from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
-from ledger.auth.keys import Role
+from ledger.auth.keys import KeyStore, Role
 from ledger.store.dynamodb import ensure_table
 
 from .harness import Api, Keys, region
@@ -49,7 +49,9 @@ def api() -> Iterator[Api]:
         from ledger.api.runtime import runtime
 
         runtime.cache_clear()
+        authorizer.key_lookup.cache_clear()
         key_store = runtime().keys
+        assert isinstance(key_store, KeyStore)
         ensure_table(key_store.client, table_name)
         # moto deep-copies its stream log on every write; nothing here reads it.
         dynamodb_backends[DEFAULT_ACCOUNT_ID][region].get_table(table_name).stream_shard = None
@@ -58,6 +60,7 @@ def api() -> Iterator[Api]:
             table_name, handler.lambda_handler, authorizer.lambda_handler, key_store, admin_secret
         )
         runtime.cache_clear()
+        authorizer.key_lookup.cache_clear()
 
 
 @pytest.fixture(scope="module")

@@ -81,9 +81,11 @@ class Api:
         headers: Mapping[str, str] | None = None,
         query: Mapping[str, str | int] | None = None,
         raw_body: bytes | None = None,
+        event_fields: Mapping[str, object] | None = None,
     ) -> Reply:
         """One request; `key` is a secret, None for no Authorization header, or by default
-        the module's admin key. `body` is sent as JSON unless `raw_body` is given."""
+        the module's admin key. `body` is sent as JSON unless `raw_body` is given;
+        `event_fields` replace fields of the event, as a gateway could send them."""
         header_pairs: list[tuple[str, str]] = [("content-type", "application/json")]
         secret = self.admin_secret if isinstance(key, _AdminKey) else key
         if secret is not None:
@@ -94,7 +96,7 @@ class Api:
         target = path if not query else f"{path}?{urlencode(query)}"
         request = HttpRequest(method, target, tuple(header_pairs), raw_body, source_ip)
         request_id = secrets.token_hex(8)
-        event = api_event(request, request_id, datetime.now(UTC))
+        event = api_event(request, request_id, datetime.now(UTC)) | dict(event_fields or {})
         _, context = authorization(self.authorize(event))
         event["requestContext"]["authorizer"] = {"lambda": context}
         self.last_event = event

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -95,16 +96,25 @@ def test_a_missing_or_unknown_key_is_refused_in_the_context(
     assert answer == {"isAuthorized": True, "context": {"authenticated": "false", "reason": reason}}
 
 
-def test_a_revoked_key_is_refused_as_revoked(api: Api) -> None:
-    # GIVEN a revoked key
+def test_a_revoked_key_is_refused_as_an_unknown_one_and_only_the_log_says_why(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN a revoked key, and a key nobody issued
     key, secret = api.key_store.create("admin")
     api.key_store.revoke(key.id)
 
-    # WHEN the authorizer sees it
-    answer = authorize(api, {"Authorization": f"Bearer {secret}"})
+    # WHEN the authorizer sees each
+    with caplog.at_level(logging.WARNING, logger="ledger.api.authorizer"):
+        revoked = authorize(api, {"Authorization": f"Bearer {secret}"})
+        unknown = authorize(api, {"Authorization": "Bearer lk_nobody-issued-this-key"})
 
-    # THEN it says so
-    assert answer["context"] == {"authenticated": "false", "reason": "the API key has been revoked"}
+    # THEN the caller gets the same answer for both, which does not say revoked
+    assert revoked == unknown
+    assert revoked["context"] == {"authenticated": "false", "reason": not_valid}
+    # AND the log tells them apart, naming the revoked key's id
+    messages = [record.getMessage() for record in caplog.records]
+    assert f"API key refused: {key.id} is revoked" in messages
+    assert "API key refused: unknown" in messages
 
 
 def test_a_key_longer_than_512_characters_is_refused_unread(api: Api) -> None:
@@ -162,4 +172,4 @@ def test_a_key_revoked_through_the_api_is_refused_on_the_next_request(api: Api) 
     # THEN the very next request with it is 401
     reply = api.call("GET", f"/v1/ledgers/{ledger_id}", key=created["key"])
     assert reply.error() == (401, "unauthorized", {})
-    assert reply.json["error"]["message"] == "the API key has been revoked"
+    assert reply.json["error"]["message"] == not_valid

@@ -91,7 +91,7 @@ def test_revoking_a_key_answers_its_record_and_it_stops_working_at_once(api: Api
     }
     refused = api.call("GET", f"/v1/ledgers/{ledger_id}", key=created["key"])
     assert refused.error() == (401, "unauthorized", {})
-    assert refused.json["error"]["message"] == "the API key has been revoked"
+    assert refused.json["error"]["message"] == "the API key is not valid"
 
 
 def test_revoking_a_revoked_key_changes_nothing(api: Api) -> None:

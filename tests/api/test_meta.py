@@ -43,6 +43,8 @@ contract_routes = {
     ("post", "/v1/conversions"),
     ("post", "/v1/batches"),
     ("post", "/v1/api-keys"),
+    ("get", "/v1/api-keys"),
+    ("get", "/v1/api-keys/{key_id}"),
     ("delete", "/v1/api-keys/{key_id}"),
 }
 public_routes = {("get", "/v1/health"), ("get", "/v1/openapi.json")}

@@ -550,10 +550,10 @@ header_and_query_cases = [
         "ledger_id (or account_id) is required",
     ),
     Case(
-        "ledgers without an owner (unscoped key)",
-        lambda books: Request("GET", "/v1/ledgers"),
-        "owner_id",
-        "owner_id is required: the API lists ledgers by owner",
+        "a cursor of no listing of ledgers",
+        lambda books: Request("GET", "/v1/ledgers", query={"cursor": "bm90LWEtY3Vyc29y"}),
+        "cursor",
+        "cursor is not one this listing returned",
     ),
     Case(
         "limit=0 on entries",

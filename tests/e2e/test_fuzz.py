@@ -10,8 +10,11 @@ reader key) so that generated requests reach real handlers rather than only 404s
   out-of-range strings, bodies that are not JSON objects or not UTF-8), sent to the
   seeded objects: path parameters, and every valid id or currency field of the body,
   point at them. One without a body gets schema-breaking headers (e.g. no key) with
-  generated path parameters. Every answer must be a documented 4xx, and afterwards
-  every financial item of the table (partition key `LEDGER#...`, `ACCOUNT#...`,
+  generated path parameters. Every POST and PATCH operation also gets each of a fixed
+  set of hostile bodies (nesting past any parser's depth, an integer of thousands of
+  digits, a key given twice, and for one with a body control characters), sent first
+  so the time budget never skips them. Every answer must be a documented 4xx, and
+  afterwards every financial item of the table (partition key `LEDGER#...`, `ACCOUNT#...`,
   `ENTRY#...`, read by a Scan of DynamoDB Local) must be exactly as before.
 - Conformance: every operation in positive mode with the seeded ids, and every read
   operation in negative mode with generated parameters. No answer may be a 5xx, and
@@ -81,6 +84,20 @@ currency = "USD"
 currency_length_max = 12
 financial_prefixes = ("LEDGER#", "ACCOUNT#", "ENTRY#")
 read_methods = frozenset({"GET", "HEAD", "OPTIONS"})
+body_methods = frozenset({"POST", "PATCH"})
+# Bodies that once crashed a parser or slipped past one, sent as they are: no route reads
+# them as JSON at all (so every POST and PATCH gets them, with a body or without)...
+unreadable_bodies = (
+    b'{"metadata": {"note": ' + b"[" * 1000 + b"]" * 1000 + b"}}",
+    b'{"a": ' * 1000 + b"1" + b"}" * 1000,
+    b'{"amount": 1' + b"0" * 4300 + b', "expires_in": 1}',
+    b'{"name": "first", "amount": "1.00", "name": "second"}',
+    b'{"metadata": {"note": "a", "note": "b"}}',
+)
+# ... and readable JSON whose strings no field takes (a route without a body ignores it).
+control_character_body = (
+    b'{"name": "N\\u0000", "reference": "r\\u001b", "metadata": {"k\\u0001": "v"}}'
+)
 checks = [
     not_a_server_error,
     status_code_conformance,
@@ -189,7 +206,6 @@ class Fuzzer:
         self, operation: Operation, strategy: SearchStrategy[Generated], *, refusal: bool
     ) -> None:
         """Up to the bound of examples; with `refusal`, no answer may be a success."""
-        headers = {"Authorization": f"Bearer {self.server.admin_key}"}
 
         @fuzz_settings
         @given(strategy)
@@ -197,29 +213,34 @@ class Fuzzer:
             if time.monotonic() > self.deadline_s:
                 self.skipped += 1
                 return
-            response = case.call(base_url=self.server.url, headers=headers, timeout=http_timeout_s)
-            self.statuses[response.status_code] += 1
-            # A 5xx is `not_a_server_error`'s to report; anything below 400 is acceptance.
-            if refusal and response.status_code < 400:
-                sent = response.request.body
-                shown = sent if isinstance(sent, bytes | str | None) else repr(sent)
-                self.failures.setdefault(
-                    (operation.label, f"accepted with {response.status_code}"),
-                    f"a schema-breaking request was answered {response.status_code}: "
-                    f"sent {shown!r}, got {response.text[:500]}",
-                )
-            try:
-                case.validate_response(response, checks=checks, headers=headers)
-            except FailureGroup as group:
-                for failure in group.exceptions:
-                    self.failures.setdefault(
-                        (operation.label, failure.title), str(group)[:failure_text_chars_max]
-                    )
+            self.send(operation, case, refusal=refusal)
 
         try:
             example()
         except Unsatisfiable:
             self.ungenerated.append(operation.label)
+
+    def send(self, operation: Operation, case: Generated, *, refusal: bool) -> None:
+        """One case: its answer counted and checked; with `refusal`, no success."""
+        headers = {"Authorization": f"Bearer {self.server.admin_key}"}
+        response = case.call(base_url=self.server.url, headers=headers, timeout=http_timeout_s)
+        self.statuses[response.status_code] += 1
+        # A 5xx is `not_a_server_error`'s to report; anything below 400 is acceptance.
+        if refusal and response.status_code < 400:
+            sent = response.request.body
+            shown = sent if isinstance(sent, bytes | str | None) else repr(sent)
+            self.failures.setdefault(
+                (operation.label, f"accepted with {response.status_code}"),
+                f"a schema-breaking request was answered {response.status_code}: "
+                f"sent {shown!r:.500}, got {response.text[:500]}",
+            )
+        try:
+            case.validate_response(response, checks=checks, headers=headers)
+        except FailureGroup as group:
+            for failure in group.exceptions:
+                self.failures.setdefault(
+                    (operation.label, failure.title), str(group)[:failure_text_chars_max]
+                )
 
     def report(self) -> str:
         """Every distinct failure, one block each."""
@@ -346,6 +367,19 @@ def _breaks_body(case: Generated) -> bool:
     return case.meta is not None and case.meta.is_negative_at(ParameterLocation.BODY)
 
 
+def _hostile_cases(operation: Operation, seeds: Seeds) -> list[Generated]:
+    """Each hostile body the operation must refuse, sent as raw JSON at the seeded objects."""
+    parameters = {parameter.name: "unseeded" for parameter in operation.path_parameters}
+    parameters |= seeds.path_parameters(operation)
+    bodies: tuple[bytes, ...] = unreadable_bodies
+    if _has_body(operation):
+        bodies = (*bodies, control_character_body)
+    return [
+        operation.Case(path_parameters=parameters, body=body, media_type="application/json")
+        for body in bodies
+    ]
+
+
 def _valid_strategy(operation: Operation, seeds: Seeds) -> SearchStrategy[Generated]:
     """Schema-valid requests aimed at the seeded objects."""
     return operation.as_strategy(
@@ -363,8 +397,12 @@ def test_refused_writes_change_no_financial_item(
     fuzzer = Fuzzer(dev_server, time.monotonic() + fuzz_s_max)
     writes = [op for op in _operations(fuzz_schema) if op.method.upper() not in read_methods]
 
-    # WHEN every write operation gets schema-breaking requests
+    # WHEN every write operation gets schema-breaking requests, and every one that takes a
+    # body each hostile body
     for operation in writes:
+        if operation.method.upper() in body_methods:
+            for case in _hostile_cases(operation, seeds):
+                fuzzer.send(operation, case, refusal=True)
         fuzzer.run(operation, _refusal_strategy(operation, seeds), refusal=True)
     fuzzer.warn_if_cut_short()
 

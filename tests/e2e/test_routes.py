@@ -457,7 +457,9 @@ def test_the_reports_of_a_ledger_balance(dev_server: DevServer) -> None:
     assert reconciliation["accounts_checked"] >= 2
 
 
-def test_an_api_key_is_created_then_revoked(dev_server: DevServer, books: Books) -> None:
+def test_an_api_key_is_created_read_listed_then_revoked(
+    dev_server: DevServer, books: Books
+) -> None:
     # GIVEN / WHEN the admin creates a reader key for the module's ledger
     body = {"role": "reader", "ledger_ids": [books.ledger_id]}
     created = ok(call(dev_server, "POST", "/v1/api-keys", body), 201)
@@ -470,6 +472,15 @@ def test_an_api_key_is_created_then_revoked(dev_server: DevServer, books: Books)
     )
     assert created["key"]
     assert ok(call(dev_server, "GET", f"/v1/ledgers/{books.ledger_id}", key=created["key"]))
+
+    # AND it reads back by id, and the listing's last page holds it, never with the secret
+    record = _without(created, "key")
+    assert ok(call(dev_server, "GET", f"/v1/api-keys/{created['id']}")) == record
+    page = ok(call(dev_server, "GET", "/v1/api-keys", query={"limit": "100"}))
+    while page["next_cursor"] is not None:
+        query = {"limit": "100", "cursor": page["next_cursor"]}
+        page = ok(call(dev_server, "GET", "/v1/api-keys", query=query))
+    assert page["items"][-1] == record
 
     # AND deleting it answers its record, revoked, without the secret
     revoked = ok(call(dev_server, "DELETE", f"/v1/api-keys/{created['id']}"))

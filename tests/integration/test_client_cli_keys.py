@@ -1,4 +1,5 @@
-"""`ledger keys create|revoke` against DynamoDB Local: the table holds a key's sha256 only."""
+"""`ledger keys create|list|show|revoke` against DynamoDB Local: the table holds a key's
+sha256 only, and nothing the commands print is a secret but the one just created."""
 
 from __future__ import annotations
 
@@ -108,3 +109,32 @@ def test_keys_create_on_a_missing_table_exits_1(dynamodb_client: DynamoDBClient)
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ResourceNotFoundException: ")
     assert "lk_" not in result.stdout
+
+
+def test_keys_list_and_show_print_records_never_secrets(
+    dynamodb_client: DynamoDBClient, local_table: str
+) -> None:
+    # GIVEN three keys, one of them revoked
+    created = [
+        json.loads(run(dynamodb_client, local_table, "create", "--role", role, "--json").stdout)
+        for role in ("admin", "reader", "operator")
+    ]
+    run(dynamodb_client, local_table, "revoke", created[1]["id"])
+
+    # WHEN the keys are listed two at a time, and one is shown
+    first = run(dynamodb_client, local_table, "list", "--limit", "2", "--json")
+    cursor = json.loads(first.stdout)["next_cursor"]
+    rest = run(dynamodb_client, local_table, "list", "--cursor", cursor)
+    shown = run(dynamodb_client, local_table, "show", created[1]["id"])
+
+    # THEN the pages hold every key once, oldest first, as records without secrets
+    assert (first.exit_code, rest.exit_code, shown.exit_code) == (0, 0, 0), first.output
+    ids = [item["id"] for item in json.loads(first.stdout)["items"]]
+    header, row = rest.stdout.splitlines()
+    assert header.split() == ["ID", "ROLE", "STATUS", "LEDGER_IDS", "OWNER_ID", "CREATED_AT"]
+    assert [*ids, row.split()[0]] == [key["id"] for key in created]
+    printed = first.stdout + rest.stdout + shown.stdout
+    assert all(key["key"] not in printed for key in created)
+    # AND the key shown is revoked
+    lines = dict(line.split(": ", 1) for line in shown.stdout.splitlines())
+    assert (lines["id"], lines["status"]) == (created[1]["id"], "revoked")

@@ -235,3 +235,34 @@ def test_ledgers_list_and_entries_show(stub: StubServer) -> None:
     assert listed.stdout.splitlines()[1].split()[:3] == [ledger_id, "Books", "o-1"]
     assert "reference: order-7" in shown.stdout.splitlines()
     assert stub.requests[1].path == f"/v1/entries/{entry['id']}"
+
+
+def test_ledgers_register_currency_and_list_currencies(stub: StubServer) -> None:
+    # GIVEN a service that registers a currency and lists a ledger's currencies
+    ledger_id = an_id("led")
+    registered = {"code": "POINTS", "scale": 0, "builtin": False}
+    stub.script(
+        Reply(201, registered),
+        Reply(200, {"items": [{"code": "JPY", "scale": 0, "builtin": True}, registered]}),
+    )
+    # WHEN registering POINTS with scale 0, then listing
+    created = run(stub, "ledgers", "register-currency", ledger_id, "POINTS", "--scale", "0")
+    listed = run(stub, "ledgers", "currencies", ledger_id)
+    # THEN the body named code and scale, and each currency is a row of the table
+    assert created.exit_code == listed.exit_code == 0
+    assert stub.requests[0].path == f"/v1/ledgers/{ledger_id}/currencies"
+    assert stub.requests[0].body == {"code": "POINTS", "scale": 0}
+    assert "code: POINTS" in created.stdout.splitlines()
+    assert [line.split()[:2] for line in listed.stdout.splitlines()[1:]] == [
+        ["JPY", "0"],
+        ["POINTS", "0"],
+    ]
+
+
+def test_a_scale_out_of_range_is_a_usage_error(stub: StubServer) -> None:
+    # GIVEN a scale above the largest
+    # WHEN registering a currency with it
+    result = run(stub, "ledgers", "register-currency", an_id("led"), "BIG", "--scale", "19")
+    # THEN it is a usage error, and nothing was sent
+    assert result.exit_code == 2
+    assert stub.requests == []

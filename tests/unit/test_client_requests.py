@@ -52,6 +52,15 @@ routes: list[tuple[str, Call, str, str, dict[str, str], Any, bool]] = [
         },
         True,
     ),
+    (
+        "register_currency",
+        lambda c: c.register_currency(L, "POINTS", 0),
+        "POST", f"/v1/ledgers/{L}/currencies", {}, {"code": "POINTS", "scale": 0}, False,
+    ),
+    (
+        "list_currencies",
+        lambda c: c.list_currencies(L), "GET", f"/v1/ledgers/{L}/currencies", {}, None, False,
+    ),
     ("get_account", lambda c: c.get_account(A), "GET", f"/v1/accounts/{A}", {}, None, False),
     (
         "list_accounts",
@@ -205,6 +214,12 @@ routes: list[tuple[str, Call, str, str, dict[str, str], Any, bool]] = [
         "POST", "/v1/api-keys", {}, {"role": "operator", "ledger_ids": [L], "owner_id": "o-1"},
         True,
     ),
+    (
+        "list_api_keys",
+        lambda c: c.list_api_keys(limit=5, cursor="c-1"),
+        "GET", "/v1/api-keys", {"limit": "5", "cursor": "c-1"}, None, False,
+    ),
+    ("get_api_key", lambda c: c.get_api_key(K), "GET", f"/v1/api-keys/{K}", {}, None, False),
     (
         "revoke_api_key",
         lambda c: c.revoke_api_key(K), "DELETE", f"/v1/api-keys/{K}", {}, None, False,

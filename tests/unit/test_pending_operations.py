@@ -55,6 +55,7 @@ from ledger.operations import (
     Stored,
     Target,
 )
+from ledger.store.cursors import CursorSeal, new_secret
 from ledger.store.dynamodb import transact
 from ledger.store.dynamodb.codec import decode, encode
 from ledger.store.keys import (
@@ -720,17 +721,22 @@ def test_index_query_matches_by_prefix_and_upper_bound(
 
 
 def test_a_cursor_of_the_expiry_listing_round_trips_and_stays_in_it() -> None:
-    # GIVEN a pending entry expired by `later`, and one that expires after it
+    # GIVEN a pending entry expired by `later`
     expired = _pending(expires_at=later - timedelta(seconds=1))
     keys = index_keys(expired)
-    query = expired_by(int(keys["gsi4pk"].split("#")[1]), later)
+    shard = int(keys["gsi4pk"].split("#")[1])
+    query = expired_by(shard, later)
     cursor_key = {**item_key(Target("entry", expired.id)), "gsi4pk": keys["gsi4pk"]}
     cursor_key["gsi4sk"] = keys["gsi4sk"]
+    seal = CursorSeal(new_secret())
     # WHEN the listing hands out a cursor after the first and gets it back
     # THEN the cursor names the same position
-    assert decode_cursor(encode_cursor(cursor_key), query) == cursor_key
-    # AND a cursor past the listing's bound is refused
-    beyond = {**cursor_key, "gsi4sk": f"{timestamp(later + timedelta(seconds=1))}#{expired.id}"}
+    assert decode_cursor(seal, encode_cursor(seal, query, cursor_key), query) == cursor_key
+    # AND the same listing with a later bound refuses it
     with pytest.raises(ValidationError) as caught:
-        decode_cursor(encode_cursor(beyond), query)
+        decode_cursor(
+            seal,
+            encode_cursor(seal, query, cursor_key),
+            expired_by(shard, later + timedelta(seconds=1)),
+        )
     assert caught.value.field == "cursor"

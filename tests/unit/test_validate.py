@@ -52,6 +52,98 @@ def test_optional_text_passes_none_and_checks_the_rest() -> None:
     assert raised.value.field == "reference"
 
 
+# --- control characters ---------------------------------------------------------------------
+
+every_control = [chr(number) for number in range(0x20)]
+
+
+@pytest.mark.parametrize(
+    "character", every_control, ids=lambda character: f"U+{ord(character):04X}"
+)
+def test_text_refuses_every_control_character(character: str) -> None:
+    # GIVEN a name holding one C0 control character (NUL included)
+    value = f"na{character}me"
+    # WHEN checking it
+    with pytest.raises(ValidationError) as raised:
+        validate.text("name", value, 10)
+    # THEN the error names the field and the rule
+    assert raised.value.field == "name"
+    assert raised.value.message == f"name: {validate.control_message}"
+
+
+@pytest.mark.parametrize("character", ["\n", "\t"], ids=["line feed", "tab"])
+def test_prose_keeps_a_line_feed_and_a_tab(character: str) -> None:
+    # GIVEN a description and a metadata value holding a line feed or a tab
+    value = f"line{character}next"
+    # WHEN checking them
+    # THEN both come back as given
+    assert validate.description(value) == value
+    assert validate.metadata({"note": value}) == {"note": value}
+
+
+@pytest.mark.parametrize(
+    "character",
+    [character for character in every_control if character not in "\n\t"],
+    ids=lambda character: f"U+{ord(character):04X}",
+)
+def test_prose_refuses_every_other_control_character(character: str) -> None:
+    # GIVEN a description and a metadata value holding another C0 control character
+    value = f"line{character}next"
+    # WHEN checking them
+    with pytest.raises(ValidationError) as described:
+        validate.description(value)
+    with pytest.raises(ValidationError) as noted:
+        validate.metadata({"note": value})
+    # THEN each is refused, naming its field and the rule
+    assert (described.value.field, described.value.message) == (
+        "description",
+        f"description: {validate.prose_control_message}",
+    )
+    assert (noted.value.field, noted.value.message) == (
+        "metadata.note",
+        f"metadata.note: {validate.prose_control_message}",
+    )
+
+
+@pytest.mark.parametrize("key", ["a\nb", "\x00", "tab\t"])
+def test_metadata_keys_hold_no_control_character(key: str) -> None:
+    # GIVEN metadata whose key holds a control character, even one prose allows
+    # WHEN checking it
+    with pytest.raises(ValidationError) as raised:
+        validate.metadata({key: "v"})
+    # THEN the error names the metadata, not the unprintable key
+    assert (raised.value.field, raised.value.message) == (
+        "metadata",
+        f"metadata: {validate.key_control_message}",
+    )
+
+
+def test_description_is_optional_bounded_and_not_blank() -> None:
+    # GIVEN no description, one at the bound, one past it and a blank one
+    longest = "d" * limits.description_length_max
+    # WHEN checking them
+    # THEN None and the longest pass; the others are refused naming the field
+    assert validate.description(None) is None
+    assert validate.description(longest) == longest
+    for value, message in (
+        (longest + "d", f"longer than {limits.description_length_max}"),
+        ("\n\t", "must not be blank"),
+        (5, "must be a string"),
+    ):
+        with pytest.raises(ValidationError, match=message) as raised:
+            validate.description(value)
+        assert raised.value.field == "description"
+
+
+def test_code_refuses_a_control_character_by_the_rule() -> None:
+    # GIVEN a code holding a NUL
+    # WHEN checking it
+    with pytest.raises(ValidationError) as raised:
+        validate.code("10\x0000")
+    # THEN the message is the control-character rule, not the code alphabet
+    assert raised.value.message == f"code: {validate.control_message}"
+
+
 # --- code ----------------------------------------------------------------------------------
 
 

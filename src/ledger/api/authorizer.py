@@ -3,18 +3,37 @@
 It always answers `isAuthorized: true` and says in the context whether the key was
 accepted: API Gateway's own refusals carry neither the error contract nor a request id,
 so the API handler turns an unauthenticated context into the contract's 401 itself.
+
+It runs before every request, so its cold start is kept to the key lookup: botocore, the
+key's codec and the principal, built at import; none of the service, pydantic or powertools.
+An unknown and a revoked key get the same answer; only the log tells them apart.
 """
 
 from __future__ import annotations
 
+import logging
+from functools import cache
 from typing import Any
 
-from ledger.api.runtime import runtime
+from ledger.api.environment import table_name
 from ledger.auth.access import Principal
-from ledger.auth.keys import KeyStatus
+from ledger.auth.api_key import KeyStatus, digest
+from ledger.auth.key_lookup import KeyLookup
+from ledger.dynamodb_client import default_client
 
 _scheme = "bearer "
 _secret_length_max = 512
+not_valid = "the API key is not valid"
+logger = logging.getLogger(__name__)
+
+
+@cache
+def key_lookup() -> KeyLookup:
+    """The container's key lookup over `LEDGER_TABLE_NAME` (required), made once."""
+    return KeyLookup(table_name(), default_client())
+
+
+key_lookup()
 
 
 def authorize(headers: dict[str, str]) -> dict[str, str]:
@@ -24,12 +43,14 @@ def authorize(headers: dict[str, str]) -> dict[str, str]:
         return _refused("send the API key as 'Authorization: Bearer <key>'")
     secret = header[len(_scheme) :].strip()
     if not secret or len(secret) > _secret_length_max:
-        return _refused("the API key is not valid")
-    key = runtime().keys.find(secret)
+        return _refused(not_valid)
+    key = key_lookup().find(digest(secret))
     if key is None:
-        return _refused("the API key is not valid")
+        logger.warning("API key refused: unknown")
+        return _refused(not_valid)
     if key.status is not KeyStatus.ACTIVE:
-        return _refused("the API key has been revoked")
+        logger.warning("API key refused: %s is revoked", key.id)
+        return _refused(not_valid)
     return Principal.of(key).context()
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.config import JsonDict
 
-from ledger import limits
+from ledger import limits, validate
 from ledger.auth.keys import Role
 from ledger.model import AccountStatus, AccountType, OverdraftMode, Side
 
@@ -32,17 +33,60 @@ AmountText = Annotated[
         examples=["10.50"],
     ),
 ]
-Id = Annotated[str, Field(min_length=1, max_length=limits.name_length_max)]
-Name = Annotated[str, Field(min_length=1, max_length=limits.name_length_max)]
-OwnerId = Annotated[str, Field(min_length=1, max_length=limits.owner_id_length_max)]
-Description = Annotated[str, Field(max_length=limits.description_length_max)]
-Reference = Annotated[str, Field(min_length=1, max_length=limits.reference_length_max)]
-Code = Annotated[str, Field(min_length=1, max_length=limits.code_length_max)]
-CurrencyCode = Annotated[str, Field(min_length=1, max_length=12)]
+
+
+def _plain(value: str) -> str:
+    if validate.has_control(value):
+        raise ValueError(validate.control_message)
+    return value
+
+
+def _prose(value: str) -> str:
+    if validate.has_prose_control(value):
+        raise ValueError(validate.prose_control_message)
+    return value
+
+
+def _key(value: str) -> str:
+    if validate.has_control(value):
+        raise ValueError(validate.key_control_message)
+    return value
+
+
+# A string refused for any control character, and one (prose) that may hold line feeds
+# and tabs; the schemas carry the rule as a pattern too, for clients and fuzzers.
+plain_rule = AfterValidator(_plain)
+_plain_pattern: JsonDict = {"pattern": r"^[^\x00-\x1f]*$"}
+_prose_pattern: JsonDict = {"pattern": r"^[^\x00-\x08\x0b-\x1f]*$"}
+
+
+def _plain_text(length_min: int, length_max: int) -> Any:
+    return Field(min_length=length_min, max_length=length_max, json_schema_extra=_plain_pattern)
+
+
+Id = Annotated[str, _plain_text(1, limits.name_length_max), plain_rule]
+Name = Annotated[str, _plain_text(1, limits.name_length_max), plain_rule]
+OwnerId = Annotated[str, _plain_text(1, limits.owner_id_length_max), plain_rule]
+Reference = Annotated[str, _plain_text(1, limits.reference_length_max), plain_rule]
+Code = Annotated[str, _plain_text(1, limits.code_length_max), plain_rule]
+CurrencyCode = Annotated[str, _plain_text(1, limits.currency_code_length_max), plain_rule]
+Description = Annotated[
+    str,
+    Field(max_length=limits.description_length_max, json_schema_extra=_prose_pattern),
+    AfterValidator(_prose),
+]
+# A key pattern would become `patternProperties`, which says something else: no pattern.
+MetadataKey = Annotated[
+    str, Field(min_length=1, max_length=limits.metadata_key_length_max), AfterValidator(_key)
+]
 Metadata = Annotated[
     dict[
-        Annotated[str, Field(min_length=1, max_length=limits.metadata_key_length_max)],
-        Annotated[str, Field(max_length=limits.metadata_value_length_max)],
+        MetadataKey,
+        Annotated[
+            str,
+            Field(max_length=limits.metadata_value_length_max, json_schema_extra=_prose_pattern),
+            AfterValidator(_prose),
+        ],
     ],
     Field(max_length=limits.metadata_keys_max),
 ]

@@ -13,6 +13,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from ledger import limits
+from ledger.api import strict_json
 from ledger.api.app import app
 from ledger.api.observability import logger, metrics, tracer
 from ledger.api.openapi import public_paths
@@ -26,10 +27,18 @@ runtime()
 
 
 def _body_refusal(event: dict[str, Any]) -> ValidationError | None:
-    """A body too large, not UTF-8, or not a JSON object (powertools would read a JSON
-    array as its first element), refused before anything parses it."""
+    """A body too large, not base64 when it says so, not UTF-8, not a JSON object
+    (powertools would read a JSON array as its first element) or not strict JSON, refused
+    before anything else parses it: what passes here is safe for powertools to parse."""
     body = event.get("body") or ""
-    raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+    if event.get("isBase64Encoded"):
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except ValueError:
+            return ValidationError("body", "the request body is not valid base64")
+    else:
+        # A lone surrogate passes into the bytes, so the UTF-8 check below refuses it.
+        raw = body.encode(errors="surrogatepass")
     if len(raw) > limits.request_body_bytes_max:
         return ValidationError(
             "body", f"the request body is larger than {limits.request_body_bytes_max} bytes"
@@ -40,6 +49,11 @@ def _body_refusal(event: dict[str, Any]) -> ValidationError | None:
         return ValidationError("body", "the request body is not UTF-8")
     if text.strip() and not text.lstrip().startswith("{"):
         return ValidationError("body", "the request body must be a JSON object")
+    if text:
+        try:
+            strict_json.parse(text)
+        except ValidationError as error:
+            return error
     return None
 
 

@@ -22,6 +22,9 @@ def field_name(location: Sequence[Any]) -> str:
     if len(location) == 2 and location[0] == "header":
         # Headers arrive lower-cased; name them as clients send them.
         return "-".join(word.capitalize() for word in str(location[1]).split("-"))
+    if location and location[-1] == "[key]":
+        # A bad key of a map is named by the map: the key itself may be unprintable.
+        location = location[:-2]
     parts: list[str] = []
     for part in location:
         if isinstance(part, int):

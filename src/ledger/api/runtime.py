@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cache
 
+from ledger.api.environment import table_name
 from ledger.auth.access import Scope
-from ledger.auth.keys import KeyStore
+from ledger.auth.keys import ApiKeys, KeyStore
+from ledger.dynamodb_client import default_client
 from ledger.service import Ledger
-from ledger.store.dynamodb.store import DynamoDBStore, default_client
-
-table_name_variable = "LEDGER_TABLE_NAME"
+from ledger.store.dynamodb.store import DynamoDBStore
 
 
 @dataclass(frozen=True)
@@ -19,18 +18,18 @@ class Runtime:
     """The ledger, the key store and the scope checks of one container."""
 
     ledger: Ledger
-    keys: KeyStore
+    keys: ApiKeys
     scope: Scope
 
     @classmethod
-    def over(cls, ledger: Ledger, keys: KeyStore) -> Runtime:
+    def over(cls, ledger: Ledger, keys: ApiKeys) -> Runtime:
         """A runtime over a given ledger and key store (tests, embedding)."""
         return cls(ledger, keys, Scope(lambda ledger_id: ledger.get_ledger(ledger_id).owner_id))
 
 
 @cache
 def runtime() -> Runtime:
-    """The container's runtime, built on first use from `LEDGER_TABLE_NAME`."""
-    table_name = os.environ.get(table_name_variable, "ledger")
+    """The container's runtime, built on first use from `LEDGER_TABLE_NAME` (required)."""
+    name = table_name()
     client = default_client()
-    return Runtime.over(Ledger(DynamoDBStore(table_name, client)), KeyStore(table_name, client))
+    return Runtime.over(Ledger(DynamoDBStore(name, client)), KeyStore(name, client))

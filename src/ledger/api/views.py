@@ -153,6 +153,13 @@ class ApiKeyView(View):
     created_at: str
 
 
+class ApiKeyPage(View):
+    """A page of API keys."""
+
+    items: list[ApiKeyView]
+    next_cursor: str | None
+
+
 class NewApiKeyView(ApiKeyView):
     """A created key: `key` is the secret, shown this once and never stored."""
 

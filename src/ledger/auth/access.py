@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from ledger import limits
-from ledger.auth.keys import ApiKey, Role
+from ledger.auth.api_key import ApiKey, Role
 from ledger.errors import Forbidden, NotFound, Unauthorized
 
 _ranks = {Role.READER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}

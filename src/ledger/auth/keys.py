@@ -1,89 +1,56 @@
-"""API keys, stored only as the sha256 of the secret, each with a role and a scope."""
+"""API key management: the rules for creating, finding, listing and revoking keys, over any
+key store (the storage itself is in the store layer)."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
 from ledger import limits, validate
+from ledger.auth.api_key import ApiKey, KeyStatus, Role, digest, new_secret
+from ledger.dynamodb_client import default_client
 from ledger.errors import IdempotencyKeyReused, NotFound, ValidationError
 from ledger.ids import ledger_token
-from ledger.store.dynamodb.store import default_client
+from ledger.requests import page_size
+from ledger.store.api_keys import KeyTaken, Within
+from ledger.store.dynamodb.api_keys import DynamoDBApiKeyStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
-secret_prefix = "lk_"
-_secret_bytes = 32
+    from ledger.model import Page
+    from ledger.store.api_keys import ApiKeyStore
+
+# The record and roles are re-exported: callers manage keys and name roles from here.
+__all__ = [
+    "ApiKey",
+    "ApiKeys",
+    "KeyStatus",
+    "KeyStore",
+    "Role",
+    "new_secret",
+]
+
 _key_id_bytes = 10
+_derived_id_length = 20
+_key_id_pattern = re.compile(rf"key_[0-9a-f]{{{_derived_id_length}}}")
 
 
-class Role(StrEnum):
-    """What a key may do: read; also move money; also manage keys, statuses and policies."""
-
-    READER = "reader"
-    OPERATOR = "operator"
-    ADMIN = "admin"
+def _everything(key: ApiKey) -> bool:
+    return True
 
 
-class KeyStatus(StrEnum):
-    """A key works while active; revoking it is final."""
-
-    ACTIVE = "active"
-    REVOKED = "revoked"
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    """A key's record: never its secret, only what the secret grants."""
-
-    id: str
-    role: Role
-    ledger_ids: tuple[str, ...]
-    owner_id: str | None
-    status: KeyStatus
-    created_at: datetime
-    created_by: str | None = None
-
-
-def digest(secret: str) -> str:
-    """The sha256 of a key's secret: the only form in which the table holds it."""
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def new_secret() -> str:
-    """A fresh secret with 256 bits of randomness."""
-    return secret_prefix + secrets.token_urlsafe(_secret_bytes)
-
-
-def _key_item_key(key_digest: str) -> dict[str, AttributeValueTypeDef]:
-    return {"pk": {"S": f"KEY#{key_digest}"}, "sk": {"S": "KEY"}}
-
-
-def _key_id_item_key(key_id: str) -> dict[str, AttributeValueTypeDef]:
-    # Revocation names a key by id; this item leads from the id to the digest.
-    return {"pk": {"S": f"KEYID#{key_id}"}, "sk": {"S": "KEYID"}}
-
-
-class KeyStore:
-    """Creates, finds and revokes API keys in the ledger's table."""
+class ApiKeys:
+    """Creates, finds, lists and revokes API keys in a key store."""
 
     def __init__(
-        self,
-        table_name: str,
-        client: DynamoDBClient | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        self, store: ApiKeyStore, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     ) -> None:
-        self.table_name = table_name
-        self.client = client or default_client()
+        self.store = store
         self._clock = clock
 
     def create(
@@ -104,7 +71,9 @@ class KeyStore:
         key_id = "key_" + (
             secrets.token_hex(_key_id_bytes)
             if idempotency_key is None
-            else hashlib.sha256(f"{created_by}\0{idempotency_key}".encode()).hexdigest()[:20]
+            else hashlib.sha256(f"{created_by}\0{idempotency_key}".encode()).hexdigest()[
+                :_derived_id_length
+            ]
         )
         key = ApiKey(
             id=key_id,
@@ -116,38 +85,15 @@ class KeyStore:
             created_by=created_by,
         )
         plain = new_secret() if secret is None else _given_secret(secret)
-        key_digest = digest(plain)
         try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": {**_key_item_key(key_digest), **_encode(key)},
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": {
-                                **_key_id_item_key(key.id),
-                                "digest": {"S": key_digest},
-                            },
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                ]
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            if idempotency_key is not None:
+            self.store.add(key, digest(plain))
+        except KeyTaken as taken:
+            if taken.key_id and idempotency_key is not None:
                 raise IdempotencyKeyReused(
                     "this idempotency key created a key already; "
                     "its secret was shown once and is not stored"
-                ) from error
-            raise ValidationError("key", "this key exists already") from error
+                ) from taken
+            raise ValidationError("key", "this key exists already") from taken
         return key, plain
 
     def ensure(self, secret: str, role: Role = Role.ADMIN) -> ApiKey:
@@ -160,47 +106,54 @@ class KeyStore:
 
     def find(self, secret: str) -> ApiKey | None:
         """The key a secret belongs to, active or revoked; None if there is none."""
-        response = self.client.get_item(
-            TableName=self.table_name, Key=_key_item_key(digest(secret)), ConsistentRead=True
-        )
-        item = response.get("Item")
-        return None if item is None else _decode(item)
+        return self.store.find(digest(secret))
 
     def get(self, key_id: str) -> ApiKey:
         """A key's record by id; NotFound if there is none."""
-        return _decode(self._key_item(key_id))
+        key = self.store.get(key_id) if _is_key_id(key_id) else None
+        if key is None:
+            raise NotFound("api_key", key_id)
+        return key
 
     def revoke(self, key_id: str) -> ApiKey:
         """Revoke a key for good; revoking a revoked key changes nothing."""
-        item = self._key_item(key_id)
-        response = self.client.update_item(
-            TableName=self.table_name,
-            Key={"pk": item["pk"], "sk": item["sk"]},
-            UpdateExpression="SET #status = :revoked, revoked_at = if_not_exists(revoked_at, :now)",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":revoked": {"S": KeyStatus.REVOKED.value},
-                ":now": {"S": self._clock().isoformat()},
-            },
-            ReturnValues="ALL_NEW",
-        )
-        return _decode(response["Attributes"])
-
-    def _key_item(self, key_id: str) -> dict[str, AttributeValueTypeDef]:
-        pointer = self.client.get_item(
-            TableName=self.table_name, Key=_key_id_item_key(key_id), ConsistentRead=True
-        ).get("Item")
-        item = None
-        if pointer is not None:
-            item = self.client.get_item(
-                TableName=self.table_name,
-                Key=_key_item_key(pointer["digest"]["S"]),
-                ConsistentRead=True,
-            ).get("Item")
-        if item is None:
+        key = self.store.revoke(key_id, self._clock()) if _is_key_id(key_id) else None
+        if key is None:
             raise NotFound("api_key", key_id)
-        return item
+        return key
+
+    def list_keys(
+        self,
+        *,
+        limit: int = limits.page_size_default,
+        cursor: str | None = None,
+        within: Within = _everything,
+        caller: str | None = None,
+    ) -> Page[ApiKey]:
+        """Keys oldest first, only those `within` keeps (a caller's scope, say); a page may
+        then hold fewer than `limit`, even none, with a cursor while more follow. The cursor
+        opens only for the same `caller`."""
+        return self.store.page(page_size(limit), cursor, within, caller)
+
+
+class KeyStore(ApiKeys):
+    """The API keys in the ledger's DynamoDB table."""
+
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.table_name = table_name
+        self.client = client or default_client()
+        super().__init__(DynamoDBApiKeyStore(table_name, self.client), clock)
+
+
+def _is_key_id(value: str) -> bool:
+    # What no key can have is not looked up: an id of any length would otherwise become
+    # a table key, and DynamoDB refuses keys over its size limit.
+    return _key_id_pattern.fullmatch(value) is not None
 
 
 def _ledger_ids(values: Sequence[str]) -> tuple[str, ...]:
@@ -229,32 +182,3 @@ def _given_secret(secret: str) -> str:
     if len(secret) < 16 or not secret.isprintable() or " " in secret:
         raise ValidationError("key", "a key must be at least 16 printable characters, no spaces")
     return secret
-
-
-def _encode(key: ApiKey) -> dict[str, AttributeValueTypeDef]:
-    item: dict[str, AttributeValueTypeDef] = {
-        "key_id": {"S": key.id},
-        "role": {"S": key.role.value},
-        "ledger_ids": {"L": [{"S": ledger_id} for ledger_id in key.ledger_ids]},
-        "status": {"S": key.status.value},
-        "created_at": {"S": key.created_at.isoformat()},
-    }
-    if key.owner_id is not None:
-        item["owner_id"] = {"S": key.owner_id}
-    if key.created_by is not None:
-        item["created_by"] = {"S": key.created_by}
-    return item
-
-
-def _decode(item: dict[str, AttributeValueTypeDef]) -> ApiKey:
-    owner = item.get("owner_id")
-    creator = item.get("created_by")
-    return ApiKey(
-        id=item["key_id"]["S"],
-        role=Role(item["role"]["S"]),
-        ledger_ids=tuple(value["S"] for value in item["ledger_ids"]["L"]),
-        owner_id=None if owner is None else owner["S"],
-        status=KeyStatus(item["status"]["S"]),
-        created_at=datetime.fromisoformat(item["created_at"]["S"]),
-        created_by=None if creator is None else creator["S"],
-    )

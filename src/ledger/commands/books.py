@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ledger import limits
 from ledger.commands.common import (
     api_options,
     connected,
@@ -17,6 +18,7 @@ account_types = ("asset", "liability", "equity", "revenue", "expense")
 overdraft_modes = ("forbid", "limit", "allow")
 
 ledger_columns = (field("id"), field("name"), field("owner_id"), field("created_at"))
+currency_columns = (field("code"), field("scale"), field("builtin"))
 account_columns = (
     field("id"),
     field("code"),
@@ -70,7 +72,7 @@ def list_ledgers(
     api_key: str | None,
     as_json: bool,
 ) -> None:
-    """List an owner's ledgers, one page at a time."""
+    """List the ledgers the key reaches (or one owner's), one page at a time."""
     with connected(url, api_key) as client:
         page = client.list_ledgers(owner_id=owner_id, limit=limit, cursor=cursor)
     echo_page(page, ledger_columns, as_json)
@@ -84,6 +86,35 @@ def show_ledger(ledger_id: str, url: str | None, api_key: str | None, as_json: b
     with connected(url, api_key) as client:
         found = client.get_ledger(ledger_id)
     echo_object(found, as_json)
+
+
+@ledgers.command("register-currency")
+@click.argument("ledger_id")
+@click.argument("code")
+@click.option(
+    "--scale",
+    type=click.IntRange(0, limits.currency_scale_max),
+    required=True,
+    help="Decimals of the minor unit (0 for whole units).",
+)
+@api_options
+def register_currency(
+    *, ledger_id: str, code: str, scale: int, url: str | None, api_key: str | None, as_json: bool
+) -> None:
+    """Register the currency CODE in the ledger LEDGER_ID (admin key)."""
+    with connected(url, api_key) as client:
+        registered = client.register_currency(ledger_id, code, scale)
+    echo_object(registered, as_json)
+
+
+@ledgers.command("currencies")
+@click.argument("ledger_id")
+@api_options
+def list_currencies(ledger_id: str, url: str | None, api_key: str | None, as_json: bool) -> None:
+    """List the currencies the ledger LEDGER_ID knows, built in or registered."""
+    with connected(url, api_key) as client:
+        page = client.list_currencies(ledger_id)
+    echo_page(page, currency_columns, as_json)
 
 
 @click.group()

@@ -1,4 +1,4 @@
-"""`ledger keys create|revoke`: API keys written straight to the table, so the first admin
+"""`ledger keys create|list|show|revoke`: API keys on the table itself, so the first admin
 key can exist before any API key does."""
 
 from __future__ import annotations
@@ -9,16 +9,20 @@ from typing import Any, TypeVar
 import click
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ledger import limits
 from ledger.auth.keys import ApiKey, KeyStore, Role
 from ledger.commands.common import reporting
-from ledger.commands.output import echo_object
+from ledger.commands.output import echo_object, echo_page, field
+from ledger.dynamodb_client import default_client
 from ledger.local.dev import default_table_name
 from ledger.local.dynamodb_local import make_client
-from ledger.store.dynamodb.store import default_client
 
 F = TypeVar("F", bound=Callable[..., object])
 
 dynamodb_errors = (BotoCoreError, ClientError)
+key_columns = [
+    field(name) for name in ("id", "role", "status", "ledger_ids", "owner_id", "created_at")
+]
 
 
 def table_options(command: F) -> F:
@@ -59,7 +63,7 @@ def key_record(key: ApiKey) -> dict[str, Any]:
 
 @click.group()
 def keys() -> None:
-    """Create and revoke API keys in the ledger's table."""
+    """Create, list, show and revoke API keys in the ledger's table."""
 
 
 @keys.command("create")
@@ -94,4 +98,36 @@ def revoke_key(key_id: str, table_name: str, endpoint_url: str | None, as_json: 
     """Revoke the API key KEY_ID for good."""
     with reporting(dynamodb_errors):
         key = key_store(table_name, endpoint_url).revoke(key_id)
+    echo_object(key_record(key), as_json)
+
+
+@keys.command("list")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, limits.page_size_max),
+    default=limits.page_size_default,
+    show_default=True,
+)
+@click.option("--cursor", help="Continue where the last page ended.")
+@table_options
+def list_keys(
+    *, limit: int, cursor: str | None, table_name: str, endpoint_url: str | None, as_json: bool
+) -> None:
+    """List the table's API keys, oldest first, active and revoked; never a secret."""
+    with reporting(dynamodb_errors):
+        page = key_store(table_name, endpoint_url).list_keys(limit=limit, cursor=cursor)
+    echo_page(
+        {"items": [key_record(key) for key in page.items], "next_cursor": page.next_cursor},
+        key_columns,
+        as_json,
+    )
+
+
+@keys.command("show")
+@click.argument("key_id")
+@table_options
+def show_key(key_id: str, table_name: str, endpoint_url: str | None, as_json: bool) -> None:
+    """Show the API key KEY_ID; never its secret."""
+    with reporting(dynamodb_errors):
+        key = key_store(table_name, endpoint_url).get(key_id)
     echo_object(key_record(key), as_json)

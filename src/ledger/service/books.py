@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
+from dataclasses import replace
 
 from ledger import limits, validate
 from ledger.errors import (
@@ -34,11 +36,12 @@ from ledger.plan import (
 )
 from ledger.requests import (
     Amount,
+    listing_caller,
     overdraft_policy,
     page_size,
 )
 from ledger.service.base import LedgerBase
-from ledger.store.keys import accounts_of, ledgers_by_owner
+from ledger.store.keys import accounts_of, ledgers_of
 
 
 class Books(LedgerBase):
@@ -65,12 +68,27 @@ class Books(LedgerBase):
         return self._write(record, plan, key)
 
     def list_ledgers(
-        self, owner_id: str, *, limit: int = limits.page_size_default, cursor: str | None = None
+        self,
+        owner_id: str | None = None,
+        *,
+        ledger_ids: Collection[str] | None = None,
+        limit: int = limits.page_size_default,
+        cursor: str | None = None,
+        caller: str | None = None,
     ) -> Page[LedgerRecord]:
-        """An owner's ledgers, oldest first."""
-        owner = validate.text("owner_id", owner_id, limits.owner_id_length_max)
-        query = ledgers_by_owner(owner)
+        """Ledgers, oldest first: an owner's, or without `owner_id` every one; with
+        `ledger_ids`, only those of them (a scope: nothing else is read). A cursor is good
+        only for the listing, and the `caller`, it was given to."""
+        owner = validate.optional_text("owner_id", owner_id, limits.owner_id_length_max)
+        query = ledgers_of(owner, _named_ledgers(ledger_ids), listing_caller(caller))
         return self._store.page(query, page_size(limit), cursor, LedgerRecord)
+
+    def list_currencies(self, ledger_id: str) -> list[tuple[Currency, bool]]:
+        """Every currency a ledger knows, by code, each with whether it is built in."""
+        registered = self.get_ledger(ledger_id).currencies
+        known = [(currency, True) for currency in builtin_currencies.values()]
+        known += [(Currency(code, scale), False) for code, scale in registered.items()]
+        return sorted(known, key=lambda pair: pair[0].code)
 
     def register_currency(self, ledger_id: str, code: str, scale: int) -> Currency:
         """Add a currency with its scale to a ledger; the same scale again is a no-op."""
@@ -157,8 +175,10 @@ class Books(LedgerBase):
         parent_id: str | None = None,
         limit: int = limits.page_size_default,
         cursor: str | None = None,
+        caller: str | None = None,
     ) -> Page[Account]:
-        """A ledger's accounts, optionally of one type and one owner or one parent."""
+        """A ledger's accounts, optionally of one type and one owner or one parent. A
+        cursor is good only for the listing, and the `caller`, it was given to."""
         ledger_token(ledger_id)
         account_type = None if type is None else validate.choice("type", AccountType, type)
         query = accounts_of(
@@ -167,6 +187,7 @@ class Books(LedgerBase):
             validate.optional_text("owner_id", owner_id, limits.owner_id_length_max),
             validate.optional_text("parent_id", parent_id, limits.name_length_max),
         )
+        query = replace(query, caller=listing_caller(caller))
         return self._store.page(query, page_size(limit), cursor, Account)
 
     def update_account(
@@ -208,3 +229,15 @@ class Books(LedgerBase):
         policy = overdraft_policy(account.currency, overdraft, credit_limit)
         self._store.execute(plan_overdraft_change(account, policy, self._clock()))
         return self.get_account(account_id)
+
+
+def _named_ledgers(ledger_ids: Collection[str] | None) -> frozenset[str] | None:
+    if ledger_ids is None:
+        return None
+    if isinstance(ledger_ids, str) or len(ledger_ids) > limits.api_key_ledger_ids_max:
+        raise ValidationError(
+            "ledger_ids", f"ledger_ids must be a list of at most {limits.api_key_ledger_ids_max}"
+        )
+    return frozenset(
+        validate.text("ledger_ids", value, limits.name_length_max) for value in ledger_ids
+    )

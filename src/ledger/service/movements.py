@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ledger import limits, validate
@@ -31,6 +32,7 @@ from ledger.requests import (
     PendingTerms,
     conversion_drafts,
     line_drafts,
+    listing_caller,
     page_size,
 )
 from ledger.service.base import LedgerBase
@@ -132,11 +134,13 @@ class Movements(LedgerBase):
         account_id: str | None = None,
         limit: int = limits.page_size_default,
         cursor: str | None = None,
+        caller: str | None = None,
     ) -> Page[Entry]:
         """A ledger's entries, newest first, optionally only those with one reference and
         only those with a line on one account. The account filter reads past other entries,
         a bounded number per page: its pages may hold fewer than `limit`, even none, with a
-        `next_cursor` to go on."""
+        `next_cursor` to go on. A cursor is good only for the listing, and the `caller`, it
+        was given to."""
         ledger_token(ledger_id)
         checked_reference = validate.optional_text(
             "reference", reference, limits.reference_length_max
@@ -144,6 +148,7 @@ class Movements(LedgerBase):
         if account_id is not None:
             self._require_account_of(ledger_id, account_id)
         query = entries_of(ledger_id, checked_reference, account_id)
+        query = replace(query, caller=listing_caller(caller))
         return self._store.page(query, page_size(limit), cursor, Entry)
 
     def _require_account_of(self, ledger_id: str, account_id: str) -> None:

@@ -171,7 +171,7 @@ class TwoPhase(LedgerBase):
 
     def reverse(self, entry_id: str, *, description: str | None = None) -> Entry:
         """Post the mirror of an entry, linked both ways; an entry is reversed at most once."""
-        text = validate.optional_text("description", description, limits.description_length_max)
+        text = validate.description(description)
         original = self.get_entry(entry_id)
         reversal_id = derived_entry_id(original.id, "reversal")
         if original.reversed_by == reversal_id and self._is_replay(

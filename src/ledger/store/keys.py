@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import TypeVar
 
 from ledger import limits
 from ledger.errors import ValidationError
 from ledger.model import Account, AccountType, Entry, EntryStatus, LedgerRecord
 from ledger.operations import Claim, Target
+from ledger.store.cursors import CursorSeal
+from ledger.timestamps import timestamp as timestamp  # noqa: PLC0414
 
 Key = dict[str, str]
+Listed = TypeVar("Listed", LedgerRecord, Account, Entry)
+# Every ledger is in this one index partition: ledgers are created rarely, far below what
+# one index partition takes (about 1,000 writes a second).
+every_ledger_partition = "LEDGERS"
 
 # Every index projects keys only: a balance update then writes no index item, and a
 # listing reads the current items by key, strongly consistent.
 indexes = ("gsi1", "gsi2", "gsi3", "gsi4")
-
-
-def timestamp(moment: datetime) -> str:
-    """Fixed-width RFC 3339 UTC with microseconds, so text order is time order."""
-    utc = moment.astimezone(UTC)
-    # strftime's %Y does not pad years before 1000 on every platform; the width must be fixed.
-    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S.%f}Z"
 
 
 def item_key(target: Target) -> Key:
@@ -49,9 +48,11 @@ def index_keys(record: LedgerRecord | Account | Entry | Claim) -> Key:
     """The index key attributes an item carries; absent ones keep it out of that index."""
     keys: Key = {}
     if isinstance(record, LedgerRecord):
+        sort = f"LEDGER#{timestamp(record.created_at)}#{record.id}"
+        keys["gsi1pk"], keys["gsi1sk"] = every_ledger_partition, sort
         if record.owner_id is not None:
             keys["gsi2pk"] = f"OWNER#{record.owner_id}"
-            keys["gsi2sk"] = f"LEDGER#{timestamp(record.created_at)}#{record.id}"
+            keys["gsi2sk"] = sort
     elif isinstance(record, Account):
         sort = _account_sort(record)
         keys["gsi1pk"], keys["gsi1sk"] = f"LEDGER#{record.ledger_id}", sort
@@ -94,6 +95,12 @@ class IndexQuery:
     most `limits.index_items_examined_per_page_max`, and stops right after the `limit`-th
     item the listing keeps. The cursor is the last item examined, given while any index
     item follows it; so a filtered page may hold fewer than `limit` items, even none.
+
+    `named_ledgers` (ledger listings only) limits the listing to those ledgers, a key's
+    scope: the stores read them by id instead of the index partition, so nothing outside
+    them is examined, paged past or named by a cursor. Cursors are sealed for the whole
+    query, `caller` included: one listing's cursor is refused by any other, and by any
+    other caller.
     """
 
     index: str
@@ -102,6 +109,8 @@ class IndexQuery:
     descending: bool
     sort_before: str | None = None
     account_id: str | None = None
+    named_ledgers: frozenset[str] | None = None
+    caller: str | None = None
 
     def matches(self, sort_key: str) -> bool:
         """Whether an item with this sort key (in this partition) belongs to the listing."""
@@ -117,10 +126,80 @@ class IndexQuery:
             line.account_id == self.account_id for line in record.lines
         )
 
+    def binding(self) -> bytes:
+        """What a cursor of this listing is sealed for: every parameter, and the caller."""
+        named = None if self.named_ledgers is None else sorted(self.named_ledgers)
+        parameters = [
+            self.index,
+            self.partition,
+            self.sort_prefix,
+            self.descending,
+            self.sort_before,
+            self.account_id,
+            named,
+            self.caller,
+        ]
+        return json.dumps(parameters, separators=(",", ":")).encode()
 
-def ledgers_by_owner(owner_id: str) -> IndexQuery:
-    """An owner's ledgers, oldest first."""
-    return IndexQuery("gsi2", f"OWNER#{owner_id}", "LEDGER#", descending=False)
+    def rows(
+        self, items: Iterable[tuple[tuple[str, str], object]], kind: type[Listed]
+    ) -> list[tuple[Key, Listed]]:
+        """The items (by primary key) this query's index partition holds, with their
+        index keys, in no particular order."""
+        partition, sort = f"{self.index}pk", f"{self.index}sk"
+        rows: list[tuple[Key, Listed]] = []
+        for (pk, sk), item in items:
+            if not isinstance(item, kind) or not self._names(item):
+                continue
+            keys = index_keys(item)
+            if keys.get(partition) == self.partition and self.matches(keys[sort]):
+                rows.append(
+                    ({"pk": pk, "sk": sk, partition: keys[partition], sort: keys[sort]}, item)
+                )
+        return rows
+
+    def _names(self, record: LedgerRecord | Account | Entry) -> bool:
+        return self.named_ledgers is None or (
+            isinstance(record, LedgerRecord) and record.id in self.named_ledgers
+        )
+
+
+def paged(
+    rows: list[tuple[Key, Listed]], query: IndexQuery, limit: int, after: Key | None
+) -> tuple[list[Listed], Key | None]:
+    """One page of rows held in memory, examined as `IndexQuery` says: the items kept and
+    the position to resume after, if any row follows it."""
+    sort = f"{query.index}sk"
+    ordered = sorted(rows, key=lambda row: row[0][sort], reverse=query.descending)
+    if after is not None:
+        bound = after[sort]
+        ordered = [
+            row
+            for row in ordered
+            if (row[0][sort] < bound if query.descending else row[0][sort] > bound)
+        ]
+    items: list[Listed] = []
+    examined = 0
+    for _, item in ordered:
+        examined += 1
+        if query.keeps(item):
+            items.append(item)
+        if len(items) == limit or examined == limits.index_items_examined_per_page_max:
+            break
+    return items, (ordered[examined - 1][0] if examined < len(ordered) else None)
+
+
+def ledgers_of(
+    owner_id: str | None, named_ledgers: frozenset[str] | None, caller: str | None
+) -> IndexQuery:
+    """Ledgers oldest first: one owner's or every one, and only the named ones if named."""
+    if owner_id is None:
+        index, partition = "gsi1", every_ledger_partition
+    else:
+        index, partition = "gsi2", f"OWNER#{owner_id}"
+    return IndexQuery(
+        index, partition, "LEDGER#", False, named_ledgers=named_ledgers, caller=caller
+    )
 
 
 def accounts_of(
@@ -150,26 +229,29 @@ def entries_of(ledger_id: str, reference: str | None, account_id: str | None = N
     return IndexQuery(index, partition, "ENTRY#", True, account_id=account_id)
 
 
-def encode_cursor(key: Key) -> str:
-    """An opaque cursor for the position after `key`."""
-    raw = json.dumps(key, sort_keys=True, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def encode_cursor(seal: CursorSeal, query: IndexQuery, key: Key) -> str:
+    """A sealed cursor for the position after `key` in this listing, for its caller."""
+    position = [key["pk"], key["sk"], key[f"{query.index}sk"]]
+    return seal.seal(query.binding(), json.dumps(position, separators=(",", ":")).encode())
 
 
-def decode_cursor(cursor: str, query: IndexQuery) -> Key:
-    """The position a cursor names; a cursor of another listing is rejected."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw)
-    except (binascii.Error, ValueError):
-        raise ValidationError("cursor", "cursor is not one this listing returned") from None
-    expected = {"pk", "sk", f"{query.index}pk", f"{query.index}sk"}
-    if (
-        not isinstance(key, dict)
-        or set(key) != expected
-        or not all(isinstance(value, str) for value in key.values())
-        or key[f"{query.index}pk"] != query.partition
-        or not query.matches(key[f"{query.index}sk"])
-    ):
-        raise ValidationError("cursor", "cursor is not one this listing returned")
-    return key
+def decode_cursor(seal: CursorSeal, cursor: str, query: IndexQuery) -> Key:
+    """The position a cursor names; `foreign_cursor()` for a cursor not sealed for this
+    listing and caller. The seal vouches for the position, which this code wrote."""
+    pk, sk, sort = json.loads(seal.open(query.binding(), cursor))
+    return {"pk": pk, "sk": sk, f"{query.index}pk": query.partition, f"{query.index}sk": sort}
+
+
+class ListingSeal:
+    """Seals and opens listing cursors under a secret the process holds."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._seal = CursorSeal(secret)
+
+    def seal(self, query: IndexQuery, key: Key) -> str:
+        """A cursor for the position after `key` in this listing, for its caller."""
+        return encode_cursor(self._seal, query, key)
+
+    def open(self, cursor: str, query: IndexQuery) -> Key:
+        """The position a cursor names, if it was sealed for this listing and caller."""
+        return decode_cursor(self._seal, cursor, query)

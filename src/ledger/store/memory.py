@@ -6,7 +6,6 @@ import threading
 from dataclasses import replace
 from typing import cast
 
-from ledger import limits
 from ledger.invariants import check_balanced, checked
 from ledger.model import Account, Entry, LedgerRecord, Page, Totals
 from ledger.operations import (
@@ -28,13 +27,8 @@ from ledger.operations import (
     WritePlan,
 )
 from ledger.store import R
-from ledger.store.keys import (
-    IndexQuery,
-    decode_cursor,
-    encode_cursor,
-    index_keys,
-    item_key,
-)
+from ledger.store.cursors import new_secret
+from ledger.store.keys import IndexQuery, ListingSeal, item_key, paged
 
 Record = LedgerRecord | Account | Entry
 ItemKey = tuple[str, str]
@@ -46,6 +40,8 @@ class MemoryStore:
     def __init__(self) -> None:
         self._items: dict[ItemKey, Stored] = {}
         self._lock = threading.Lock()
+        # Its cursors are good for this store's life only, as its items are.
+        self._cursors = ListingSeal(new_secret())
 
     def execute(self, plan: WritePlan) -> None:
         """Apply every operation of the plan, or none; raise the first violation."""
@@ -72,35 +68,12 @@ class MemoryStore:
     def page(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
         """Mimic a keys-only index query: sort-key order, resume strictly after the cursor,
         examine index items as `IndexQuery` says."""
-        partition, sort = f"{query.index}pk", f"{query.index}sk"
+        after = None if cursor is None else self._cursors.open(cursor, query)
         with self._lock:
-            rows: list[tuple[dict[str, str], R]] = []
-            for (pk, sk), item in self._items.items():
-                if not isinstance(item, kind):
-                    continue
-                keys = index_keys(item)
-                if keys.get(partition) == query.partition and query.matches(keys[sort]):
-                    rows.append(
-                        ({"pk": pk, "sk": sk, partition: keys[partition], sort: keys[sort]}, item)
-                    )
-        rows.sort(key=lambda row: row[0][sort], reverse=query.descending)
-        if cursor is not None:
-            after = decode_cursor(cursor, query)[sort]
-            rows = [
-                row
-                for row in rows
-                if (row[0][sort] < after if query.descending else row[0][sort] > after)
-            ]
-        items: list[R] = []
-        examined = 0
-        for _, item in rows:
-            examined += 1
-            if query.keeps(item):
-                items.append(checked(item))
-            if len(items) == limit or examined == limits.index_items_examined_per_page_max:
-                break
-        next_cursor = encode_cursor(rows[examined - 1][0]) if examined < len(rows) else None
-        return Page(items, next_cursor)
+            rows = query.rows(list(self._items.items()), kind)
+        items, last = paged(rows, query, limit, after)
+        next_cursor = None if last is None else self._cursors.seal(query, last)
+        return Page([checked(item) for item in items], next_cursor)
 
 
 def _item_key(target: Target) -> ItemKey:

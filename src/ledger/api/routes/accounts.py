@@ -8,7 +8,14 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from ledger import limits, validate
-from ledger.api.bodies import AccountChanges, AccountTypeName, Id, NewAccount, OverdraftBody
+from ledger.api.bodies import (
+    AccountChanges,
+    AccountTypeName,
+    Id,
+    NewAccount,
+    OverdraftBody,
+    plain_rule,
+)
 from ledger.api.routing import Cursor, IdempotencyKey, Limit, Router, answers, reply
 from ledger.api.views import AccountPage, AccountView, BalanceView, account_view, balance_view
 from ledger.auth.keys import Role
@@ -34,8 +41,10 @@ def create_account(
     """Open an account; its currency's `world` account comes into being with it."""
     runtime = router.runtime()
     ledger_token(body.ledger_id)
-    runtime.scope.write(router.caller(), Role.OPERATOR, [body.ledger_id])
     overdraft = body.overdraft or OverdraftBody(mode=OverdraftMode.FORBID)
+    # A floor other than zero is a credit line: granting one is an admin's, as changing it is.
+    role = Role.OPERATOR if overdraft.mode is OverdraftMode.FORBID else Role.ADMIN
+    runtime.scope.write(router.caller(), role, [body.ledger_id])
     try:
         account = runtime.ledger.create_account(
             body.ledger_id,
@@ -89,7 +98,7 @@ def get_balance(account_id: str) -> Response[BalanceView]:
 )
 def list_accounts(
     *,
-    ledger_id: Annotated[str, Query(min_length=1, max_length=limits.name_length_max)],
+    ledger_id: Annotated[str, Query(min_length=1, max_length=limits.name_length_max), plain_rule],
     type: Annotated[AccountTypeName | None, Query()] = None,
     owner_id: Annotated[Id | None, Query(max_length=limits.owner_id_length_max)] = None,
     parent_id: Annotated[Id | None, Query()] = None,
@@ -99,9 +108,16 @@ def list_accounts(
     """A ledger's accounts, optionally of one type, one owner or one parent."""
     runtime = router.runtime()
     ledger_token(ledger_id)
-    runtime.scope.read(router.caller(), ledger_id, "ledger", ledger_id)
+    caller = router.caller()
+    runtime.scope.read(caller, ledger_id, "ledger", ledger_id)
     page = runtime.ledger.list_accounts(
-        ledger_id, type=type, owner_id=owner_id, parent_id=parent_id, limit=limit, cursor=cursor
+        ledger_id,
+        type=type,
+        owner_id=owner_id,
+        parent_id=parent_id,
+        limit=limit,
+        cursor=cursor,
+        caller=caller.key_id,
     )
     return reply(
         200,

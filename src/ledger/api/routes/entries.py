@@ -81,9 +81,15 @@ def list_entries(
             raise ValidationError("ledger_id", "ledger_id (or account_id) is required")
         ledger_id = parse_account_id(account_id).ledger_id
     ledger_token(ledger_id)
-    runtime.scope.read(router.caller(), ledger_id, "ledger", ledger_id)
+    caller = router.caller()
+    runtime.scope.read(caller, ledger_id, "ledger", ledger_id)
     page = runtime.ledger.list_entries(
-        ledger_id, reference=reference, account_id=account_id, limit=limit, cursor=cursor
+        ledger_id,
+        reference=reference,
+        account_id=account_id,
+        limit=limit,
+        cursor=cursor,
+        caller=caller.key_id,
     )
     return reply(
         200, {"items": [entry_view(item) for item in page.items], "next_cursor": page.next_cursor}

@@ -1,13 +1,19 @@
-"""API keys (admin): create one, shown once; revoke one."""
+"""API keys (admin): create one, shown once; list and read them; revoke one.
+
+A key scoped to some ledgers (or an owner) manages only the keys within its own scope, the
+same rule that stops it granting more than it has: others it neither lists nor reads
+(404, as for any object outside a scope) nor revokes.
+"""
 
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
+from ledger import limits
 from ledger.api.bodies import NewApiKey
-from ledger.api.routing import IdempotencyKey, Router, answers, reply
-from ledger.api.views import ApiKeyView, NewApiKeyView, api_key_view
-from ledger.auth.keys import Role
+from ledger.api.routing import Cursor, IdempotencyKey, Limit, Router, answers, reply
+from ledger.api.views import ApiKeyPage, ApiKeyView, NewApiKeyView, api_key_view, page_view
+from ledger.auth.keys import ApiKey, Role
 from ledger.errors import Forbidden, NotFound
 
 router = Router()
@@ -40,15 +46,43 @@ def create_api_key(
     return reply(201, {**api_key_view(key), "key": secret})
 
 
+@router.get("/v1/api-keys", responses=answers(200, ApiKeyPage, "A page of API keys"), tags=["keys"])
+def list_api_keys(
+    limit: Limit = limits.page_size_default, cursor: Cursor = None
+) -> Response[ApiKeyPage]:
+    """The keys within the caller's scope, oldest first, active and revoked; never a secret."""
+    caller = router.caller()
+    caller.require(Role.ADMIN)
+
+    def within(key: ApiKey) -> bool:
+        return caller.covers(key.ledger_ids, key.owner_id)
+
+    page = router.runtime().keys.list_keys(
+        limit=limit, cursor=cursor, within=within, caller=caller.key_id
+    )
+    return reply(200, page_view(page, api_key_view))
+
+
+@router.get("/v1/api-keys/<key_id>", responses=answers(200, ApiKeyView, "The key"), tags=["keys"])
+def get_api_key(key_id: str) -> Response[ApiKeyView]:
+    """A key's record by id; never its secret."""
+    return reply(200, api_key_view(_managed_key(key_id)))
+
+
 @router.delete(
     "/v1/api-keys/<key_id>", responses=answers(200, ApiKeyView, "The key, revoked"), tags=["keys"]
 )
 def revoke_api_key(key_id: str) -> Response[ApiKeyView]:
     """Revoke a key for good; requests with it get 401 from then on."""
+    _managed_key(key_id)
+    return reply(200, api_key_view(router.runtime().keys.revoke(key_id)))
+
+
+def _managed_key(key_id: str) -> ApiKey:
+    """A key the calling admin may manage; one outside its scope is not found."""
     caller = router.caller()
     caller.require(Role.ADMIN)
-    keys = router.runtime().keys
-    key = keys.get(key_id)
+    key = router.runtime().keys.get(key_id)
     if not caller.covers(key.ledger_ids, key.owner_id):
         raise NotFound("api_key", key_id)
-    return reply(200, api_key_view(keys.revoke(key_id)))
+    return key

@@ -1,8 +1,8 @@
-"""Ledgers: create, read, list by owner."""
+"""Ledgers: create, read, list; their reports."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -21,7 +21,7 @@ from ledger.api.report_views import (
 from ledger.api.routing import Cursor, IdempotencyKey, Limit, Router, answers, reply
 from ledger.api.views import LedgerPage, LedgerView, ledger_view
 from ledger.auth.keys import Role
-from ledger.errors import Forbidden, NotFound, ValidationError
+from ledger.errors import Forbidden
 
 router = Router()
 
@@ -66,25 +66,23 @@ def get_ledger(ledger_id: str) -> Response[LedgerView]:
 )
 def list_ledgers(
     owner_id: Annotated[
-        OwnerId | None, Query(description="The owner whose ledgers to list.")
+        OwnerId | None, Query(description="Only this owner's ledgers (default: every one).")
     ] = None,
     limit: Limit = limits.page_size_default,
     cursor: Cursor = None,
 ) -> Response[LedgerPage]:
-    """An owner's ledgers, oldest first (an owner-scoped key lists its own owner's)."""
+    """The ledgers in the caller's scope, oldest first; with `owner_id`, that owner's. A
+    listing outside the scope is the empty listing, whether or not the owner exists."""
     caller = router.caller()
+    named = caller.ledger_ids or None
     owner = owner_id or caller.owner_id
-    if owner is None:
-        raise ValidationError("owner_id", "owner_id is required: the API lists ledgers by owner")
     if caller.owner_id is not None and owner != caller.owner_id:
-        raise NotFound("owner", owner)
-    runtime = router.runtime()
-    page = runtime.ledger.list_ledgers(owner, limit=limit, cursor=cursor)
-    items: list[dict[str, Any]] = [
-        ledger_view(record)
-        for record in page.items
-        if not caller.ledger_ids or record.id in caller.ledger_ids
-    ]
+        # Another owner's ledgers are all outside the key's scope: none of them is listed.
+        named = frozenset()
+    page = router.runtime().ledger.list_ledgers(
+        owner, ledger_ids=named, limit=limit, cursor=cursor, caller=caller.key_id
+    )
+    items = [ledger_view(record) for record in page.items]
     return reply(200, {"items": items, "next_cursor": page.next_cursor})
 
 

@@ -6,22 +6,22 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-import botocore.session
-from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from ledger import limits
+from ledger.dynamodb_client import default_client as default_client  # noqa: PLC0414
 from ledger.errors import Conflict
 from ledger.invariants import check_balanced, checked
 from ledger.model import Page
 from ledger.operations import Target, WritePlan
 from ledger.store import R
 from ledger.store.dynamodb.codec import Record, decode, string
+from ledger.store.dynamodb.secret import TableSeal
 from ledger.store.dynamodb.transact import render
-from ledger.store.keys import IndexQuery, decode_cursor, encode_cursor, item_key
+from ledger.store.keys import IndexQuery, item_key, paged
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -55,21 +55,6 @@ outcome_unknown_codes = frozenset(
 batch_get_attempts_max = 8
 
 
-def default_client() -> DynamoDBClient:
-    """A DynamoDB client with bounded timeouts, created once per process.
-
-    Made from a botocore session rather than boto3: boto3 also imports its S3 transfer
-    machinery, which would add about half a second to every Lambda cold start.
-    """
-    config = Config(
-        connect_timeout=2,
-        read_timeout=5,
-        retries={"max_attempts": 3, "mode": "standard"},
-    )
-    client = botocore.session.get_session().create_client("dynamodb", config=config)
-    return cast("DynamoDBClient", client)
-
-
 class DynamoDBStore:
     """Executes plans as single transactions on one table; every guard is a condition."""
 
@@ -82,6 +67,7 @@ class DynamoDBStore:
         self.table_name = table_name
         self.client = client or default_client()
         self._sleep = sleep
+        self._cursors = TableSeal(self.client, table_name)
 
     def execute(self, plan: WritePlan) -> None:
         """Apply the plan atomically; explain a cancellation by the failed condition."""
@@ -145,7 +131,9 @@ class DynamoDBStore:
         index order: one Query for one key more than needed (to know whether more exist) and
         one BatchGetItem. A page the items leave short (a filter kept few) repeats that with
         doubling batches until it is full or has examined its bound of index items."""
-        start = None if cursor is None else decode_cursor(cursor, query)
+        if query.named_ledgers is not None:
+            return self._page_of_named(query, limit, cursor, kind)
+        start = None if cursor is None else self._cursors.open(cursor, query)
         items: list[R] = []
         examined = 0
         batch_size = limit
@@ -171,8 +159,23 @@ class DynamoDBStore:
             start = batch[consumed - 1]
             examined += consumed
             if len(items) == limit or examined == limits.index_items_examined_per_page_max:
-                return Page(items, encode_cursor(start))
+                return Page(items, self._cursors.seal(query, start))
             batch_size *= 2
+
+    def _page_of_named(
+        self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]
+    ) -> Page[R]:
+        """A listing of named ledgers: they are read by id (BatchGetItem), never found
+        through the index, so the page and its cursor reflect them alone."""
+        after = None if cursor is None else self._cursors.open(cursor, query)
+        keys = [
+            item_key(Target("ledger", ledger_id)) for ledger_id in sorted(query.named_ledgers or ())
+        ]
+        records: dict[tuple[str, str], Record] = {}
+        for first in range(0, len(keys), limits.batch_get_keys_max):
+            records.update(self._batch_get(keys[first : first + limits.batch_get_keys_max]))
+        items, last = paged(query.rows(records.items(), kind), query, limit, after)
+        return Page(items, None if last is None else self._cursors.seal(query, last))
 
     def _query_keys(
         self, query: IndexQuery, count: int, start: dict[str, str] | None

@@ -1,0 +1,23 @@
+"""What the ledger's Lambda functions read from their environment, refused when missing."""
+
+from __future__ import annotations
+
+import os
+
+table_name_variable = "LEDGER_TABLE_NAME"
+
+
+class MissingSetting(RuntimeError):
+    """A function started without a setting it cannot guess."""
+
+
+def table_name() -> str:
+    """The ledger's table, from `LEDGER_TABLE_NAME`; a function never guesses it, since a
+    guess would read or write some other table of the account."""
+    name = os.environ.get(table_name_variable, "").strip()
+    if not name:
+        raise MissingSetting(
+            f"{table_name_variable} is not set: the function needs the name of the ledger's "
+            "table (the stack sets it; `ledger dev` too)"
+        )
+    return name

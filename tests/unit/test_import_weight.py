@@ -1,0 +1,118 @@
+"""What importing costs: the authorizer loads only its key lookup, the package root loads
+nothing until a name is used, and the functions refuse to start without their table."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import ledger
+from ledger.api.environment import MissingSetting, table_name, table_name_variable
+
+source_root = str(Path(ledger.__file__).resolve().parents[1])
+# What the authorizer's cold start must not pay for.
+heavy_prefixes = ("ledger.service", "ledger.plan", "pydantic", "aws_lambda_powertools", "boto3")
+
+
+def loaded_after(statement: str, *, table: str | None = "ledger-test") -> dict[str, object]:
+    """The modules a fresh interpreter holds after `statement`, or the error it raised."""
+    program = (
+        "import json, sys\n"
+        "try:\n"
+        f"    {statement}\n"
+        "except Exception as error:\n"
+        "    print(json.dumps({'error': type(error).__name__, 'message': str(error)}))\n"
+        "else:\n"
+        "    print(json.dumps({'modules': sorted(sys.modules)}))\n"
+    )
+    env = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "PYTHONPATH": source_root,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    if table is not None:
+        env[table_name_variable] = table
+    completed = subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True
+    )
+    answer: dict[str, object] = json.loads(completed.stdout)
+    return answer
+
+
+def heavy(modules: object) -> list[str]:
+    assert isinstance(modules, list)
+    return [
+        name
+        for name in modules
+        if any(name == prefix or name.startswith(f"{prefix}.") for prefix in heavy_prefixes)
+    ]
+
+
+def test_the_authorizer_loads_its_key_lookup_and_nothing_of_the_service() -> None:
+    # GIVEN / WHEN a fresh interpreter imports the authorizer, as its Lambda does
+    answer = loaded_after(
+        "import ledger.api.authorizer as a; assert a.key_lookup.cache_info().currsize == 1"
+    )
+
+    # THEN it built its lookup at import, without the service, plans, pydantic,
+    # powertools or boto3
+    assert "error" not in answer, answer
+    assert heavy(answer["modules"]) == []
+    assert "botocore.client" in answer["modules"]  # type: ignore[operator]
+
+
+def test_importing_a_module_of_the_package_does_not_load_the_service() -> None:
+    # GIVEN / WHEN a fresh interpreter imports only the limits
+    answer = loaded_after("import ledger.limits")
+
+    # THEN the package root re-exported nothing yet
+    assert heavy(answer["modules"]) == []
+    assert "ledger.model" not in answer["modules"]  # type: ignore[operator]
+
+
+def test_the_authorizer_refuses_to_start_without_its_table() -> None:
+    # GIVEN / WHEN the authorizer is imported where LEDGER_TABLE_NAME is not set
+    answer = loaded_after("import ledger.api.authorizer", table=None)
+
+    # THEN it refuses, naming the setting, rather than guessing a table
+    assert answer["error"] == "MissingSetting"
+    assert table_name_variable in str(answer["message"])
+
+
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_the_api_runtime_refuses_to_start_without_its_table(
+    monkeypatch: pytest.MonkeyPatch, value: str | None
+) -> None:
+    # GIVEN no table name, or a blank one
+    if value is None:
+        monkeypatch.delenv(table_name_variable, raising=False)
+    else:
+        monkeypatch.setenv(table_name_variable, value)
+    from ledger.api.runtime import runtime
+
+    # WHEN the API's runtime is built / THEN it refuses, naming the setting
+    runtime.cache_clear()
+    with pytest.raises(MissingSetting, match=table_name_variable):
+        runtime()
+    with pytest.raises(MissingSetting):
+        table_name()
+
+
+def test_the_root_names_its_exports_and_loads_each_on_first_use() -> None:
+    # GIVEN the package root / WHEN each exported name is read
+    # THEN it is the class of its home module, and every name of __all__ resolves
+    from ledger.service import Ledger
+    from ledger.store.memory import MemoryStore
+
+    assert ledger.Ledger is Ledger
+    assert ledger.MemoryStore is MemoryStore
+    assert all(getattr(ledger, name) is not None for name in ledger.__all__)
+    # AND a name it does not export is an AttributeError, as for any module
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        _ = ledger.Nothing  # type: ignore[attr-defined]
