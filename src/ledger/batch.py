@@ -12,7 +12,7 @@ from ledger import limits, validate
 from ledger.errors import LedgerError, LedgerMismatch, ValidationError
 from ledger.ids import new_entry_id
 from ledger.model import Entry, EntryKind, Side, Totals
-from ledger.operations import ApplyDelta, PutNew, WritePlan
+from ledger.operations import ApplyDelta, DeltaStep, PutNew, WritePlan
 from ledger.plan import LineDraft, NewEntry, plan_entry, request_hash
 from ledger.requests import (
     Amount,
@@ -114,7 +114,7 @@ def plan_batch(
     netted = _net(drafted) if net else drafted
     batch_hash = _fingerprint(drafted, net)
     entries: list[Entry] = []
-    deltas: list[ApplyDelta] = []
+    deltas: list[tuple[int, ApplyDelta]] = []
     owners: dict[str, int] = {}
     for position, draft in enumerate(netted):
         key = None if idempotency_key is None else f"{idempotency_key}\0{position}"
@@ -123,7 +123,7 @@ def plan_batch(
         entries.append(entry)
         for operation in plan.operations:
             if isinstance(operation, ApplyDelta):
-                deltas.append(operation)
+                deltas.append((draft.index, operation))
                 owners.setdefault(operation.account_id, draft.index)
     merged = _merge(deltas)
     if len(entries) + len(merged) > limits.transaction_items_max:
@@ -137,10 +137,11 @@ def plan_batch(
 
 
 def operation_of(error: LedgerError, owners: dict[str, int]) -> LedgerError:
-    """The error with the index of the operation it concerns, where an account names it."""
+    """The error with the index of the operation it concerns, where an account names it:
+    the first operation that moves the account, unless the error named its own."""
     account_id = error.details.get("account_id", error.details.get("id"))
     if account_id in owners:
-        error.details["operation_index"] = owners[account_id]
+        error.details.setdefault("operation_index", owners[account_id])
     return error
 
 
@@ -246,27 +247,31 @@ def _command(draft: _Drafted, ledger_id: str, key: str | None, batch_hash: str) 
     )
 
 
+_NettingKey = tuple[frozenset[str], str]
+
+
 def _net(drafted: list[_Drafted]) -> list[_Drafted]:
-    """Replace the transfers between each pair of accounts by one entry of the net amount
-    (none where they cancel out), in the place of the pair's first transfer. Direction is
-    which account is debited, so accounts of either normal side net correctly."""
-    totals: dict[frozenset[str], int] = {}
-    firsts: dict[frozenset[str], _Drafted] = {}
+    """Replace the transfers between each pair of accounts that carry identical options by
+    one entry of the net amount (none where they cancel out), in the place of the first of
+    them: a netted entry keeps every reference, description, metadata and effective time.
+    Direction is which account is debited, so accounts of either normal side net correctly."""
+    totals: dict[_NettingKey, int] = {}
+    firsts: dict[_NettingKey, _Drafted] = {}
     for draft in drafted:
         if draft.kind is EntryKind.TRANSFER:
-            pair = frozenset(line.account.id for line in draft.lines)
-            first = firsts.setdefault(pair, draft)
+            key = _netting_key(draft)
+            first = firsts.setdefault(key, draft)
             same_way = _debited(draft) == _debited(first)
             amount = draft.lines[0].amount
-            totals[pair] = totals.get(pair, 0) + (amount if same_way else -amount)
+            totals[key] = totals.get(key, 0) + (amount if same_way else -amount)
     netted = []
     for draft in drafted:
         if draft.kind is not EntryKind.TRANSFER:
             netted.append(draft)
             continue
-        pair = frozenset(line.account.id for line in draft.lines)
-        total = totals[pair]
-        if firsts[pair] is not draft or total == 0:
+        key = _netting_key(draft)
+        total = totals[key]
+        if firsts[key] is not draft or total == 0:
             continue
         if abs(total) > limits.amount_minor_max:
             raise _attributed_error(
@@ -280,6 +285,13 @@ def _net(drafted: list[_Drafted]) -> list[_Drafted]:
         ]
         netted.append(replace(draft, lines=lines))
     return netted
+
+
+def _netting_key(draft: _Drafted) -> _NettingKey:
+    """Transfers net together only between the same two accounts and with the same options
+    (an option given as null is the option left out)."""
+    options = {name: value for name, value in draft.options.items() if value is not None}
+    return frozenset(line.account.id for line in draft.lines), request_hash(options)
 
 
 def _debited(draft: _Drafted) -> str:
@@ -310,13 +322,15 @@ def _fingerprint(drafted: list[_Drafted], net: bool) -> str:
     )
 
 
-def _merge(deltas: list[ApplyDelta]) -> list[ApplyDelta]:
-    """One update per account: the sum of its changes, guarded by its total outflow."""
+def _merge(deltas: list[tuple[int, ApplyDelta]]) -> list[ApplyDelta]:
+    """One update per account: the sum of its changes, guarded by its total outflow, with
+    each operation's step kept so a refusal can name the operation to blame."""
     merged: dict[str, ApplyDelta] = {}
-    for delta in deltas:
+    for index, delta in deltas:
+        step = DeltaStep(index, delta.headroom)
         before = merged.get(delta.account_id)
         if before is None:
-            merged[delta.account_id] = delta
+            merged[delta.account_id] = replace(delta, steps=(step,))
             continue
         totals = Totals(
             *(
@@ -326,6 +340,10 @@ def _merge(deltas: list[ApplyDelta]) -> list[ApplyDelta]:
         )
         headroom = before.headroom + delta.headroom
         merged[delta.account_id] = replace(
-            delta, totals=totals, headroom=headroom, outflow=max(0, -headroom)
+            delta,
+            totals=totals,
+            headroom=headroom,
+            outflow=max(0, -headroom),
+            steps=(*before.steps, step),
         )
     return list(merged.values())

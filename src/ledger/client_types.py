@@ -111,6 +111,8 @@ class Entry(TypedDict):
     posting_entry_id: NotRequired[str | None]
     reverses: NotRequired[str | None]
     reversed_by: NotRequired[str | None]
+    posted_amount: NotRequired[str | None]
+    released_amount: NotRequired[str | None]
 
 
 class LineInput(TypedDict):

@@ -206,6 +206,16 @@ class GuardMismatch(InternalError):
         self.target = target
 
 
+class UnbalancedPlan(InternalError):
+    """A plan whose debit and credit deltas differ in some currency: the ledger's own bug,
+    refused before any store writes it."""
+
+
+class MisnamedEntry(InternalError):
+    """An entry whose id names another ledger than its `ledger_id`: never planned, never
+    returned from a read."""
+
+
 def error_classes() -> dict[str, type[LedgerError]]:
     """Every error class by its code, so a client can raise what the server raised; a class
     that keeps its parent's code (GuardMismatch) leaves the code to the parent."""
@@ -213,6 +223,7 @@ def error_classes() -> dict[str, type[LedgerError]]:
     pending = list(LedgerError.__subclasses__())
     while pending:
         cls = pending.pop()
+        # A subclass sharing its parent's code (an internal error) keeps the parent's class.
         classes.setdefault(cls.code, cls)
         pending.extend(cls.__subclasses__())
     return classes

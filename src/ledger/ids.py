@@ -115,3 +115,9 @@ def entry_ledger_id(entry_id: str) -> str:
     if match is None:
         raise NotFound("entry", entry_id)
     return f"ldg_{match.group('ledger')}"
+
+
+def entry_names_ledger(entry_id: str, ledger_id: str) -> bool:
+    """Whether `entry_id` is a well-formed entry id of `ledger_id`."""
+    match = _entry_id.fullmatch(entry_id)
+    return match is not None and f"ldg_{match.group('ledger')}" == ledger_id

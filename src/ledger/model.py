@@ -233,6 +233,9 @@ class Entry:
     posting_entry_id: str | None = None
     reverses: str | None = None
     reversed_by: str | None = None
+    # Once a pending entry resolves, how much of its amount was posted and how much released.
+    posted_amount: int | None = None
+    released_amount: int | None = None
     replayed: bool = False
 
     @property

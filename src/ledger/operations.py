@@ -196,8 +196,17 @@ class RequireParent:
 
 
 @dataclass(frozen=True)
+class DeltaStep:
+    """One batch operation's share of a merged delta: how it moves the account's headroom."""
+
+    operation_index: int
+    headroom: int
+
+
+@dataclass(frozen=True)
 class ApplyDelta:
-    """Move one account's totals by an entry; `outflow` is what its headroom must cover."""
+    """Move one account's totals by an entry; `outflow` is what its headroom must cover.
+    A batch's merged delta lists its operations' `steps`, in operation order."""
 
     account_id: str
     ledger_id: str
@@ -209,6 +218,7 @@ class ApplyDelta:
     outflow: int
     # Releasing a pending amount only ever gives money back, so it works on any account.
     require_active: bool = True
+    steps: tuple[DeltaStep, ...] = ()
 
     @property
     def target(self) -> Target:
@@ -232,12 +242,38 @@ class ApplyDelta:
             return ledger_mismatch(self.account_id, current.ledger_id, self.ledger_id, None)
         is_floored = current.overdraft.mode is not OverdraftMode.ALLOW
         if self.outflow > 0 and is_floored and current.headroom < self.outflow:
+            return self._insufficient(current)
+        return None
+
+    def _insufficient(self, current: Account) -> InsufficientFunds:
+        currency = current.currency
+        if not self.steps:
             return InsufficientFunds(
                 f"account {self.account_id} cannot cover "
-                f"{format_amount(self.outflow, current.currency)} {current.currency.code}",
+                f"{format_amount(self.outflow, currency)} {currency.code}",
                 {"account_id": self.account_id},
             )
-        return None
+        step, spendable = _lasting_breach(self.steps, current.headroom)
+        return InsufficientFunds(
+            f"account {self.account_id} cannot cover "
+            f"{format_amount(-step.headroom, currency)} {currency.code} "
+            f"in operation {step.operation_index}: it could spend "
+            f"{format_amount(max(0, spendable), currency)} {currency.code}",
+            {"account_id": self.account_id, "operation_index": step.operation_index},
+        )
+
+
+def _lasting_breach(steps: tuple[DeltaStep, ...], headroom: int) -> tuple[DeltaStep, int]:
+    """The step from which the headroom stays below zero to the end, and the headroom just
+    before it. A batch is judged by its end state, so a dip that later operations make good
+    breaks nothing; the step that starts the final dip is the one to blame."""
+    before = [headroom]
+    for step in steps[:-1]:
+        before.append(before[-1] + step.headroom)
+    first = len(steps) - 1
+    while first > 0 and before[first] < 0:
+        first -= 1
+    return steps[first], before[first]
 
 
 @dataclass(frozen=True)
@@ -322,12 +358,15 @@ class RegisterCurrency:
 
 @dataclass(frozen=True)
 class ResolvePending:
-    """Move a pending entry to posted, voided or expired, exactly once."""
+    """Move a pending entry to posted, voided or expired, exactly once, recording how much of
+    it was posted and how much released (None for an entry of several currencies)."""
 
     entry_id: str
     status: EntryStatus
     at: datetime
     posting_entry_id: str | None = None
+    posted_amount: int | None = None
+    released_amount: int | None = None
 
     @property
     def target(self) -> Target:

@@ -23,6 +23,7 @@ from ledger.errors import (
     ValidationError,
 )
 from ledger.ids import AccountRef, parse_account_id, world_account_id
+from ledger.invariants import check_entry
 from ledger.model import (
     Account,
     AccountStatus,
@@ -250,6 +251,7 @@ def plan_entry(command: NewEntry, now: datetime) -> tuple[Entry, WritePlan]:
         metadata=command.metadata,
         expires_at=None if expires_in is None else now + timedelta(seconds=expires_in),
     )
+    check_entry(entry)
     deltas = []
     for index, line in enumerate(lines):
         reserved = line.amount if index == 0 and command.kind in _reserving_kinds else 0
@@ -308,14 +310,20 @@ def plan_post(
         reference=pending.reference,
         pending_id=pending.id,
     )
-    resolved = replace(pending, status=EntryStatus.POSTED, posting_entry_id=posting.id)
+    check_entry(posting)
+    whole = _single_amount(pending)
+    posted_amount = whole if amount is None or whole is None else amount
+    released_amount = None if whole is None or posted_amount is None else whole - posted_amount
+    resolve = ResolvePending(
+        pending.id, EntryStatus.POSTED, now, posting.id, posted_amount, released_amount
+    )
+    resolved = _resolved(pending, resolve)
     deltas = []
     for index, (held, posted) in enumerate(zip(pending.lines, posted_lines, strict=True)):
         reserved = -held.amount if index == 0 and pending.kind in _reserving_kinds else 0
         movement = _Movement(posted=posted.amount, pending=-held.amount, reserved=reserved)
         account = parse_account_id(held.account_id)
         deltas.append(_delta(account, held.side, movement, posting, now, purpose=pending.kind))
-    resolve = ResolvePending(pending.id, EntryStatus.POSTED, now, posting.id)
     return posting, resolved, WritePlan((PutNew(posting), resolve, *deltas))
 
 
@@ -330,11 +338,32 @@ def plan_void(
         movement = _Movement(pending=-line.amount, reserved=reserved)
         account = parse_account_id(line.account_id)
         deltas.append(_delta(account, line.side, movement, pending, now, require_active=False))
-    resolved = replace(pending, status=status)
-    return resolved, WritePlan((ResolvePending(pending.id, status, now), *deltas))
+    whole = _single_amount(pending)
+    resolve = ResolvePending(pending.id, status, now, None, None if whole is None else 0, whole)
+    return _resolved(pending, resolve), WritePlan((resolve, *deltas))
+
+
+def _single_amount(entry: Entry) -> int | None:
+    """What an entry moves: the sum of its debit lines; None when its lines hold several
+    currencies, which no one amount can describe."""
+    if len({line.currency for line in entry.lines}) > 1:
+        return None
+    return sum(line.amount for line in entry.lines if line.side is Side.DEBIT)
+
+
+def _resolved(pending: Entry, resolve: ResolvePending) -> Entry:
+    """The pending entry as its resolution leaves it."""
+    return replace(
+        pending,
+        status=resolve.status,
+        posting_entry_id=resolve.posting_entry_id,
+        posted_amount=resolve.posted_amount,
+        released_amount=resolve.released_amount,
+    )
 
 
 def _check_resolvable(pending: Entry) -> None:
+    check_entry(pending)
     if not pending.was_pending:
         raise NotPending(f"entry {pending.id} was never pending", {"entry_id": pending.id})
     if pending.status is not EntryStatus.PENDING:
@@ -371,6 +400,8 @@ def plan_reversal(
         reference=original.reference,
         reverses=original.id,
     )
+    check_entry(original)
+    check_entry(reversal)
     deltas = [
         _delta(
             parse_account_id(line.account_id),

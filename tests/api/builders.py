@@ -9,7 +9,16 @@ from typing import Any
 from .harness import Api, random_owner
 
 _moment = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
-_entry_links = ("expires_at", "pending_id", "posting_entry_id", "reverses", "reversed_by")
+# Null until they exist: the links, and what a pending entry posted and released.
+_entry_links = (
+    "expires_at",
+    "pending_id",
+    "posting_entry_id",
+    "reverses",
+    "reversed_by",
+    "posted_amount",
+    "released_amount",
+)
 
 
 def is_moment(value: object) -> bool:

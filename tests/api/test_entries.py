@@ -107,12 +107,15 @@ def test_posting_a_pending_entry_for_less_answers_200_and_releases_the_rest(api:
     # WHEN it is posted for 2
     reply = api.call("POST", f"/v1/entries/{pending['id']}/post", {"amount": "2"})
 
-    # THEN the pending entry comes back posted and linked to its posting entry
+    # THEN the pending entry comes back posted, linked to its posting entry, showing 2.00
+    # posted and 3.00 released
     assert reply.status == 200
     assert reply.json == {
         **pending,
         "status": "posted",
         "posting_entry_id": reply.json["posting_entry_id"],
+        "posted_amount": "2.00",
+        "released_amount": "3.00",
     }
     posting = api.call("GET", f"/v1/entries/{reply.json['posting_entry_id']}")
     assert posting.status == 200
@@ -156,9 +159,14 @@ def test_voiding_a_pending_entry_answers_200_with_it_voided(api: Api) -> None:
     # WHEN it is voided
     reply = api.call("POST", f"/v1/entries/{pending['id']}/void")
 
-    # THEN it comes back voided and nothing is pending any more
+    # THEN it comes back voided, all of it released, and nothing is pending any more
     assert reply.status == 200
-    assert reply.json == {**pending, "status": "voided"}
+    assert reply.json == {
+        **pending,
+        "status": "voided",
+        "posted_amount": "0.00",
+        "released_amount": "5.00",
+    }
     source_balance = balance(api, source)
     assert (
         source_balance["posted"],

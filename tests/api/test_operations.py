@@ -137,12 +137,14 @@ def test_a_hold_confirmed_for_less_posts_that_much_and_releases_the_rest(api: Ap
     # WHEN it is confirmed for 4
     reply = api.call("POST", f"/v1/holds/{hold.json['id']}/confirm", {"amount": "4"})
 
-    # THEN the hold is posted, 4 moved and nothing stays held
+    # THEN the hold is posted, 4 moved, 6 released and nothing stays held
     assert reply.status == 200
     assert reply.json == {
         **hold.json,
         "status": "posted",
         "posting_entry_id": reply.json["posting_entry_id"],
+        "posted_amount": "4.00",
+        "released_amount": "6.00",
     }
     first_balance = balance(api, first)
     assert (first_balance["posted"], first_balance["held"], first_balance["available"]) == (
@@ -163,7 +165,12 @@ def test_a_released_hold_gives_the_amount_back(api: Api) -> None:
 
     # THEN it is voided and the wallet has all 100 available again
     assert reply.status == 200
-    assert reply.json == {**hold, "status": "voided"}
+    assert reply.json == {
+        **hold,
+        "status": "voided",
+        "posted_amount": "0.00",
+        "released_amount": "10.00",
+    }
     assert (balance(api, first)["held"], balance(api, first)["available"]) == ("0.00", "100.00")
 
 
@@ -194,12 +201,14 @@ def test_a_released_escrow_pays_the_seller(api: Api) -> None:
     # WHEN the escrow is released
     reply = api.call("POST", f"/v1/escrows/{escrow.json['id']}/release")
 
-    # THEN it is posted: the seller has the 30
+    # THEN it is posted, all of it: the seller has the 30
     assert reply.status == 200
     assert reply.json == {
         **escrow.json,
         "status": "posted",
         "posting_entry_id": reply.json["posting_entry_id"],
+        "posted_amount": "30.00",
+        "released_amount": "0.00",
     }
     assert (balance(api, buyer)["posted"], balance(api, seller)["posted"]) == ("70.00", "30.00")
 
@@ -218,7 +227,12 @@ def test_a_refunded_escrow_returns_to_the_buyer(api: Api) -> None:
 
     # THEN it is voided and neither balance moved
     assert reply.status == 200
-    assert reply.json == {**escrow, "status": "voided"}
+    assert reply.json == {
+        **escrow,
+        "status": "voided",
+        "posted_amount": "0.00",
+        "released_amount": "30.00",
+    }
     buyer_balance = balance(api, buyer)
     assert (buyer_balance["posted"], buyer_balance["escrowed"], balance(api, seller)["posted"]) == (
         "100.00",

@@ -340,9 +340,19 @@ def test_holds_are_confirmed_for_less_and_released(dev_server: DevServer, books:
     )
     after_release = call(dev_server, "POST", f"/v1/holds/{released['id']}/release")
 
-    # THEN 15 was spent and nothing stays held
-    assert ok(after_confirm)["status"] == "posted"
-    assert ok(after_release) == {**released, "status": "voided"}
+    # THEN 15 was spent, 5 and 20 released, and nothing stays held
+    confirmed_now = ok(after_confirm)
+    assert (
+        confirmed_now["status"],
+        confirmed_now["posted_amount"],
+        confirmed_now["released_amount"],
+    ) == ("posted", "15.00", "5.00")
+    assert ok(after_release) == {
+        **released,
+        "status": "voided",
+        "posted_amount": "0.00",
+        "released_amount": "20.00",
+    }
     final = balance(dev_server, wallet)
     assert (final["posted"], final["held"], final["available"]) == ("85.00", "0.00", "85.00")
 

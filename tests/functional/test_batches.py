@@ -145,8 +145,35 @@ def test_each_account_is_guarded_once_for_its_net_outflow(
     operations = [_preset("deposit", wallet.id, "5.00"), _preset("spend", wallet.id, "5.01")]
     with nothing_written(), pytest.raises(InsufficientFunds) as caught:
         ledger.batch(operations)
-    # THEN all of it is refused, the deposit too, naming the first operation on the wallet
-    assert caught.value.details == {"account_id": wallet.id, "operation_index": 0}
+    # THEN all of it is refused, the deposit too, naming the spend that takes the wallet
+    # past its floor, with its own amount and what the wallet could spend before it
+    assert caught.value.details == {"account_id": wallet.id, "operation_index": 1}
+    assert caught.value.message == (
+        f"account {wallet.id} cannot cover 5.01 USD in operation 1: it could spend 5.00 USD"
+    )
+
+
+def test_a_refusal_names_the_operation_from_which_the_account_stays_short(
+    ledger: Ledger, book: str, nothing_written: NothingWritten
+) -> None:
+    # GIVEN a wallet holding 10.00
+    wallet = open_account(ledger, book)
+    ledger.deposit(wallet.id, "10.00")
+    # WHEN a batch dips below its floor and recovers, then holds 7.00 and spends 9.00
+    operations = [
+        _preset("spend", wallet.id, "15.00"),
+        _preset("deposit", wallet.id, "10.00"),
+        _preset("hold", wallet.id, "7.00"),
+        _preset("spend", wallet.id, "9.00"),
+    ]
+    with nothing_written(), pytest.raises(InsufficientFunds) as caught:
+        ledger.batch(operations)
+    # THEN the hold is named, from which the wallet stays short, with its own amount and
+    # what the wallet could spend before it
+    assert caught.value.details == {"account_id": wallet.id, "operation_index": 2}
+    assert caught.value.message == (
+        f"account {wallet.id} cannot cover 7.00 USD in operation 2: it could spend 5.00 USD"
+    )
 
 
 def test_a_refused_batch_writes_nothing_and_names_its_operation(
@@ -190,7 +217,7 @@ def test_a_refused_batch_writes_nothing_and_names_its_operation(
             "moved first by an earlier operation",
             [_transfer(wallet.id, payee.id, "1.00"), _preset("spend", payee.id, "1.01")],
             InsufficientFunds,
-            0,
+            1,
             payee.id,
         ),
         (

@@ -183,6 +183,38 @@ def test_a_batch_is_one_transact_write_items_with_no_read(
     # THEN that too was one TransactWriteItems: the cancellation explains itself, unread
     assert calls.names == ["TransactWriteItems"]
     assert caught.value.details["operation_index"] == 1
+    # AND its message gives the spend's own amount and what Alice could spend, not a total
+    assert caught.value.message == (
+        f"account {alice.id} cannot cover 100.00 USD in operation 1: it could spend 29.50 USD"
+    )
+
+
+def test_a_refusal_blames_the_operation_from_which_the_account_stays_below_its_floor(
+    ledger: Ledger, client: DynamoDBClient
+) -> None:
+    # GIVEN Alice with 10.00 and Bob
+    book = ledger.create_ledger("Batch blame").id
+    alice, bob = _wallet(ledger, book, "Alice"), _wallet(ledger, book, "Bob")
+    ledger.deposit(alice.id, "10.00")
+    # WHEN a batch dips below her floor and recovers (15.00 out, 10.00 in), spends 7.00 and
+    # then 9.00, ending 11.00 short
+    operations = [
+        _preset("spend", alice, "15.00"),
+        _preset("deposit", alice, "10.00"),
+        _preset("spend", alice, "7.00"),
+        _transfer(alice, bob, "9.00"),
+    ]
+    with counted(client) as calls, pytest.raises(InsufficientFunds) as caught:
+        ledger.batch(operations)
+    # THEN the one cancelled transaction explains it from the returned item, unread
+    assert calls.names == ["TransactWriteItems"]
+    # AND it blames the 7.00 spend, from which she stays short to the end: the dip the
+    # deposit made good broke nothing
+    assert caught.value.details == {"account_id": alice.id, "operation_index": 2}
+    assert caught.value.message == (
+        f"account {alice.id} cannot cover 7.00 USD in operation 2: it could spend 5.00 USD"
+    )
+    assert ledger.get_balance(alice.id).posted == 1000
 
 
 def test_ten_transfers_among_three_accounts_write_ten_entries_and_three_accounts(

@@ -4,12 +4,13 @@ request helpers that turn caller input into planning commands."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from unit_builders import EUR, JPY, USD, a_ledger_id, an_account_id, created
+from unit_builders import EUR, JPY, USD, a_ledger_id, an_account, an_account_id, created
 
 from ledger import limits
 from ledger.batch import BatchPlan, operation_of, plan_batch
@@ -24,8 +25,8 @@ from ledger.errors import (
     UnbalancedEntry,
     ValidationError,
 )
-from ledger.ids import world_account_id
-from ledger.model import EntryKind, EntryStatus, Line, OverdraftMode, Side, Totals
+from ledger.ids import parse_account_id, world_account_id
+from ledger.model import AccountType, EntryKind, EntryStatus, Line, OverdraftMode, Side, Totals
 from ledger.money import Currency
 from ledger.operations import ApplyDelta, PutNew
 from ledger.requests import (
@@ -342,30 +343,64 @@ def test_the_merged_guard_covers_the_net_outflow_whatever_the_order(
 
 
 def test_netting_replaces_a_pairs_transfers_by_one_of_the_net_amount() -> None:
-    # GIVEN transfers both ways between Alice and Bob, around a deposit to Carol
+    # GIVEN transfers both ways between Alice and Bob with the same options, around a
+    # deposit to Carol
     ledger_id = a_ledger_id()
     alice, bob, carol = _wallet(ledger_id), _wallet(ledger_id), _wallet(ledger_id)
+    options = {"description": "settlement", "reference": "run-7"}
     operations = [
-        _transfer(alice, bob, "30.00", description="first"),
+        _transfer(alice, bob, "30.00", **options),
         _preset("deposit", carol, "1.00"),
-        _transfer(bob, alice, "10.00", description="second"),
-        _transfer(alice, bob, "5.00"),
+        _transfer(bob, alice, "10.00", **options),
+        _transfer(alice, bob, "5.00", **options, metadata=None),
     ]
     # WHEN planned with netting
     planned = _plan(operations, net=True)
-    # THEN one transfer of 25.00 stands in the first transfer's place, with its options
+    # THEN one transfer of 25.00 stands in the first transfer's place, with their options
     netted, deposit = planned.entries
     assert netted.lines == (
         Line(alice, Side.DEBIT, 2500, "USD"),
         Line(bob, Side.CREDIT, 2500, "USD"),
     )
-    assert (netted.kind, netted.description) == (EntryKind.TRANSFER, "first")
+    assert (netted.kind, netted.description, netted.reference) == (
+        EntryKind.TRANSFER,
+        "settlement",
+        "run-7",
+    )
     assert deposit.kind is EntryKind.DEPOSIT
     # AND two entries were saved, and every account moves exactly as without netting
     assert planned.items_saved == 2
     assert _effects(planned) == _effects(_plan(operations))
     # AND refusals on the pair name the first transfer of the pair
     assert (planned.owners[alice], planned.owners[bob], planned.owners[carol]) == (0, 0, 1)
+
+
+@pytest.mark.parametrize(
+    ("option", "first", "second"),
+    [
+        ("reference", "inv-1", "inv-2"),
+        ("description", "rent", "deposit back"),
+        ("metadata", {"order": "1"}, {"order": "2"}),
+        ("effective_at", datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 2, tzinfo=UTC)),
+    ],
+)
+def test_netting_keeps_apart_transfers_whose_options_differ(
+    option: str, first: object, second: object
+) -> None:
+    # GIVEN two transfers between Alice and Bob that differ in one option
+    ledger_id = a_ledger_id()
+    alice, bob = _wallet(ledger_id), _wallet(ledger_id)
+    operations = [
+        _transfer(alice, bob, "30.00", **{option: first}),
+        _transfer(bob, alice, "10.00", **{option: second}),
+    ]
+    # WHEN planned with netting
+    planned = _plan(operations, net=True)
+    # THEN both stay entries of their own, each with its own option, and nothing was saved
+    assert [getattr(entry, option) for entry in planned.entries] == [first, second]
+    assert [entry.lines[0].amount for entry in planned.entries] == [3000, 1000]
+    assert planned.items_saved == 0
+    assert _effects(planned) == _effects(_plan(operations))
 
 
 def test_netting_turns_the_transfer_round_when_the_second_direction_wins() -> None:
@@ -796,6 +831,79 @@ def test_operation_of_names_the_first_operation_that_moves_the_account() -> None
     assert "operation_index" not in stranger.details
     contention = operation_of(Conflict("busy"), planned.owners)
     assert contention.details == {}
+
+
+def test_a_refusal_that_names_its_own_operation_keeps_it() -> None:
+    # GIVEN a batch whose account is first moved by operation 0
+    ledger_id = a_ledger_id()
+    a = _wallet(ledger_id)
+    planned = _plan([_preset("deposit", a, "1"), _preset("spend", a, "5")])
+    # WHEN a refusal already names operation 1 (the one its guard blames)
+    refusal = InsufficientFunds("no", {"account_id": a, "operation_index": 1})
+    # THEN attributing it leaves that operation
+    assert operation_of(refusal, planned.owners).details["operation_index"] == 1
+
+
+# --- insufficient funds blame the operation that breaks the floor --------------------------
+
+
+def _floor_refusal(planned: BatchPlan, account_id: str, headroom: int) -> InsufficientFunds:
+    """The merged delta's refusal of `account_id` holding `headroom` before the batch."""
+    account = replace(
+        an_account(ledger_id=parse_account_id(account_id).ledger_id),
+        id=account_id,
+        type=AccountType.LIABILITY,
+        headroom=headroom,
+    )
+    violation = _deltas(planned)[account_id].violation(account)
+    assert isinstance(violation, InsufficientFunds)
+    return violation
+
+
+@pytest.mark.parametrize(
+    ("amounts", "held", "index", "amount", "could_spend"),
+    [
+        # One spend too many: it is named, with its own amount.
+        (["-3.00", "-4.00", "-5.00"], 1000, 2, "5.00", "3.00"),
+        # Short from the first operation to the end: the first is named.
+        (["-15.00", "3.00"], 1000, 0, "15.00", "10.00"),
+        # A dip the next operation makes good breaks nothing; the final dip's start is named.
+        (["-15.00", "10.00", "-7.00", "-9.00"], 1000, 2, "7.00", "5.00"),
+        # An account short before the batch could spend nothing.
+        (["-1.00"], -100, 0, "1.00", "0.00"),
+    ],
+)
+def test_insufficient_funds_name_the_operation_from_which_the_account_stays_short(
+    amounts: list[str], held: int, index: int, amount: str, could_spend: str
+) -> None:
+    # GIVEN a batch of spends (negative) and deposits on one wallet
+    ledger_id = a_ledger_id()
+    wallet = _wallet(ledger_id)
+    operations = [
+        _preset("spend" if text.startswith("-") else "deposit", wallet, text.lstrip("-"))
+        for text in amounts
+    ]
+    planned = _plan(operations)
+    # WHEN the wallet's merged guard refuses, given what it held before the batch
+    refusal = _floor_refusal(planned, wallet, held)
+    # THEN it names the operation, that operation's amount and what the wallet could spend
+    assert refusal.details == {"account_id": wallet, "operation_index": index}
+    assert refusal.message == (
+        f"account {wallet} cannot cover {amount} USD in operation {index}: "
+        f"it could spend {could_spend} USD"
+    )
+
+
+def test_a_hold_in_a_batch_is_blamed_for_its_pending_outflow() -> None:
+    # GIVEN a batch spending 8.00 and holding 3.00 from a wallet of 10.00
+    ledger_id = a_ledger_id()
+    wallet = _wallet(ledger_id)
+    planned = _plan([_preset("spend", wallet, "8.00"), _preset("hold", wallet, "3.00")])
+    # WHEN the merged guard refuses
+    refusal = _floor_refusal(planned, wallet, 1000)
+    # THEN the hold is named: it reserves 3.00 of the 2.00 left
+    assert refusal.details["operation_index"] == 1
+    assert refusal.message.endswith("cannot cover 3.00 USD in operation 1: it could spend 2.00 USD")
 
 
 # --- idempotency ---------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from ledger.model import (
     AccountType,
     Entry,
     EntryKind,
+    EntryStatus,
     LedgerRecord,
     Line,
     Overdraft,
@@ -105,6 +106,16 @@ def _records() -> list[tuple[str, Record]]:
         ("entry-minimal", an_entry()),
         ("entry-full", an_entry(description="d", reference="r", metadata={"x": "y"})),
         ("entry-eth", three_lines),
+        (
+            "entry-resolved",
+            replace(
+                an_entry(),
+                status=EntryStatus.POSTED,
+                posting_entry_id=an_entry_id(ledger_id),
+                posted_amount=huge,
+                released_amount=0,
+            ),
+        ),
         ("code-claim", Claim(ledger_id, "code", "1000.cash", an_account_id(ledger_id))),
         ("key-claim", Claim(ledger_id, "key", "e" * 64, an_account_id(ledger_id))),
     ]
@@ -200,7 +211,7 @@ def test_account_items_hold_the_attributes_the_conditions_compare() -> None:
     [
         (a_ledger(), {"owner_id"}),
         (an_account(), {"code", "parent_id", "owner_id", "last_entry_id"}),
-        (an_entry(), {"description", "reference"}),
+        (an_entry(), {"description", "reference", "posted_amount", "released_amount"}),
     ],
     ids=["ledger", "account", "entry"],
 )

@@ -7,7 +7,8 @@ import pytest
 from ledger import errors
 from ledger.errors import LedgerError, NotFound, ValidationError
 
-# The API.md errors table, plus account_not_empty and credit_limit_in_use (additions).
+# The API.md errors table, plus account_not_empty and credit_limit_in_use (additions); the
+# ledger's own broken invariants are internal errors.
 contract = {
     "ValidationError": ("validation_error", 400),
     "UnbalancedEntry": ("unbalanced_entry", 400),
@@ -33,6 +34,8 @@ contract = {
     "Conflict": ("conflict", 503),
     "InternalError": ("internal_error", 500),
     "GuardMismatch": ("internal_error", 500),
+    "UnbalancedPlan": ("internal_error", 500),
+    "MisnamedEntry": ("internal_error", 500),
     "LedgerError": ("internal_error", 500),
 }
 

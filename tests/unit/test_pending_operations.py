@@ -450,6 +450,31 @@ def test_a_void_resolves_a_pending_entry_whatever_its_expiry() -> None:
     }
 
 
+def test_a_resolution_sets_what_was_posted_and_released_in_the_same_update() -> None:
+    # GIVEN the resolution of a post of 3.00 of 5.00, and of a void of 5.00
+    posting_id = an_entry_id()
+    post = ResolvePending(an_entry_id(), EntryStatus.POSTED, later, posting_id, 300, 200)
+    void = ResolvePending(an_entry_id(), EntryStatus.VOIDED, later, None, 0, 500)
+    # WHEN rendering them
+    post_body, void_body = _render(post), _render(void)
+    # THEN each update also sets the two amounts, as numbers
+    assert post_body["UpdateExpression"] == (
+        "SET #status = :target, #posting_entry_id = :posting_entry_id, "
+        "#posted_amount = :posted_amount, #released_amount = :released_amount "
+        "REMOVE #gsi4pk, #gsi4sk"
+    )
+    assert void_body["UpdateExpression"] == (
+        "SET #status = :target, #posted_amount = :posted_amount, "
+        "#released_amount = :released_amount REMOVE #gsi4pk, #gsi4sk"
+    )
+    values = post_body["ExpressionAttributeValues"], void_body["ExpressionAttributeValues"]
+    assert [(each[":posted_amount"], each[":released_amount"]) for each in values] == [
+        ({"N": "300"}, {"N": "200"}),
+        ({"N": "0"}, {"N": "500"}),
+    ]
+    assert void_body["ExpressionAttributeNames"]["#released_amount"] == "released_amount"
+
+
 def test_an_expiry_resolves_only_an_entry_that_has_expired() -> None:
     # GIVEN the sweeper's resolution
     operation = ResolvePending(an_entry_id(), EntryStatus.EXPIRED, later)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from unit_builders import (
+    EUR,
     USD,
     a_ledger_id,
     an_account,
@@ -263,15 +264,22 @@ def test_posting_a_hold_in_full_moves_pending_to_posted_and_releases_the_reserva
         reference=pending.reference,
         pending_id=pending.id,
     )
-    # AND the pending entry is now posted and points at its posting entry
-    assert resolved == replace(pending, status=EntryStatus.POSTED, posting_entry_id=posting_id)
+    # AND the pending entry is now posted, points at its posting entry, and shows all of
+    # its amount posted and none released
+    assert resolved == replace(
+        pending,
+        status=EntryStatus.POSTED,
+        posting_entry_id=posting_id,
+        posted_amount=500,
+        released_amount=0,
+    )
     # AND the plan puts the posting, resolves the pending entry once, and moves both accounts:
     # the wallet's headroom was taken at creation, so posting the full amount needs none;
     # the world now gains the amount it was only promised
     ledger_id = pending.ledger_id
     assert plan.operations == (
         PutNew(posting),
-        ResolvePending(pending.id, EntryStatus.POSTED, later, posting_id),
+        ResolvePending(pending.id, EntryStatus.POSTED, later, posting_id, 500, 0),
         _delta(
             wallet,
             posting_id,
@@ -294,6 +302,11 @@ def test_posting_a_hold_for_less_releases_the_rest_to_the_payer() -> None:
     assert [line.side for line in posting.lines] == [line.side for line in pending.lines]
     assert posting.request_hash == posting_request_hash(pending.id, 300)
     assert resolved.status is EntryStatus.POSTED
+    # AND the pending entry shows 3.00 posted and 2.00 released, as its resolution writes
+    assert (resolved.posted_amount, resolved.released_amount) == (300, 200)
+    assert plan.operations[1] == ResolvePending(
+        pending.id, EntryStatus.POSTED, later, posting_id, 300, 200
+    )
     # AND all 5.00 leave pending and held; 3.00 are posted; the payer gets 2.00 of headroom
     # back, the world gains 3.00
     ledger_id = pending.ledger_id
@@ -344,6 +357,43 @@ def test_posting_a_multi_line_pending_entry_in_full_moves_every_line() -> None:
     assert [delta.outflow for delta in deltas] == [0, 0, 0]
     assert [delta.headroom for delta in deltas] == [0, 600, 300]
     assert all(delta.totals.held == delta.totals.escrowed == 0 for delta in deltas)
+
+
+def test_a_resolved_multi_line_entry_shows_the_sum_of_its_debits_posted_or_released() -> None:
+    # GIVEN a pending raw entry of three lines moving 9.00
+    pending = _three_line_pending()
+    # WHEN posting it in full, or voiding it
+    _, posted, _ = plan_post(pending, an_entry_id(pending.ledger_id), None, later)
+    voided, _ = plan_void(pending, later)
+    # THEN the posted one shows 9.00 posted, the voided one 9.00 released
+    assert (posted.posted_amount, posted.released_amount) == (900, 0)
+    assert (voided.posted_amount, voided.released_amount) == (0, 900)
+
+
+def test_an_entry_of_several_currencies_resolves_without_one_amount() -> None:
+    # GIVEN a pending raw entry moving 5.00 USD and 4.00 EUR, each balanced
+    ledger_id = a_ledger_id()
+    usd_payer, usd_payee = _ref(ledger_id), _ref(ledger_id)
+    eur_payer, eur_payee = (
+        parse_account_id(an_account_id(ledger_id, EUR, Side.CREDIT)) for _ in range(2)
+    )
+    lines = [
+        _outflow(usd_payer, 500),
+        _inflow(usd_payee, 500),
+        _outflow(eur_payer, 400),
+        _inflow(eur_payee, 400),
+    ]
+    pending, _ = plan_entry(_command(ledger_id, EntryKind.ENTRY, lines), created)
+    # WHEN posting it in full, or voiding it
+    _, posted, post_plan = plan_post(pending, an_entry_id(ledger_id), None, later)
+    voided, void_plan = plan_void(pending, later)
+    # THEN no single amount describes it: its status alone says all was posted or released
+    assert (posted.posted_amount, posted.released_amount) == (None, None)
+    assert (voided.posted_amount, voided.released_amount) == (None, None)
+    assert post_plan.operations[1] == ResolvePending(
+        pending.id, EntryStatus.POSTED, later, posted.posting_entry_id
+    )
+    assert void_plan.operations[0] == ResolvePending(pending.id, EntryStatus.VOIDED, later)
 
 
 def test_posting_the_whole_amount_explicitly_is_allowed() -> None:
@@ -403,7 +453,7 @@ def test_posting_one_microsecond_before_the_expiry_passes() -> None:
     # THEN it is planned, and the write's own expiry check uses the same moment
     assert resolved.status is EntryStatus.POSTED
     assert plan.operations[1] == ResolvePending(
-        pending.id, EntryStatus.POSTED, at, resolved.posting_entry_id
+        pending.id, EntryStatus.POSTED, at, resolved.posting_entry_id, 500, 0
     )
 
 
@@ -464,13 +514,15 @@ def test_voiding_a_hold_releases_everything_even_on_inactive_accounts() -> None:
     pending, wallet, world = _pending(EntryKind.HOLD, 500, expires_in=60)
     # WHEN voiding it
     voided, plan = plan_void(pending, later)
-    # THEN the entry is voided and nothing else about it changes
-    assert voided == replace(pending, status=EntryStatus.VOIDED)
+    # THEN the entry is voided, shows its whole amount released, and nothing else changes
+    assert voided == replace(
+        pending, status=EntryStatus.VOIDED, posted_amount=0, released_amount=500
+    )
     # AND the plan resolves it once and gives the wallet its headroom and held back; the
     # release needs no active account (it only ever gives money back)
     ledger_id = pending.ledger_id
     assert plan.operations == (
-        ResolvePending(pending.id, EntryStatus.VOIDED, later),
+        ResolvePending(pending.id, EntryStatus.VOIDED, later, None, 0, 500),
         _delta(
             wallet,
             pending.id,
@@ -511,7 +563,10 @@ def test_expiring_is_a_void_with_status_expired() -> None:
     voided, void_plan = plan_void(pending, later)
     # THEN it is expired, and its deltas are those of a void
     assert expired.status is EntryStatus.EXPIRED
-    assert plan.operations[0] == ResolvePending(pending.id, EntryStatus.EXPIRED, later)
+    assert plan.operations[0] == ResolvePending(
+        pending.id, EntryStatus.EXPIRED, later, None, 0, 500
+    )
+    assert (expired.posted_amount, expired.released_amount) == (0, 500)
     assert plan.operations[1:] == void_plan.operations[1:]
     assert voided.status is EntryStatus.VOIDED
 
@@ -523,7 +578,7 @@ def test_a_void_past_the_expiry_is_still_a_void() -> None:
     voided, plan = plan_void(pending, later)
     # THEN the void goes ahead: releasing money is never too late
     assert voided.status is EntryStatus.VOIDED
-    assert plan.operations[0] == ResolvePending(pending.id, EntryStatus.VOIDED, later)
+    assert plan.operations[0] == ResolvePending(pending.id, EntryStatus.VOIDED, later, None, 0, 500)
 
 
 # --- reversing -----------------------------------------------------------------------------

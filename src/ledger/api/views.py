@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from ledger.auth.keys import ApiKey
 from ledger.ids import parse_account_id
 from ledger.model import Account, Balance, Entry, LedgerRecord, Page
-from ledger.money import format_amount
+from ledger.money import Currency, format_amount
 
 T = TypeVar("T")
 
@@ -92,7 +92,8 @@ class LineView(View):
 
 
 class EntryView(View):
-    """A journal entry; the links are null until they exist."""
+    """A journal entry; the links are null until they exist, and what a pending entry posted
+    and released is null until it resolves."""
 
     id: str
     ledger_id: str
@@ -109,6 +110,8 @@ class EntryView(View):
     posting_entry_id: str | None = None
     reverses: str | None = None
     reversed_by: str | None = None
+    posted_amount: str | None = None
+    released_amount: str | None = None
 
 
 class LedgerPage(View):
@@ -274,7 +277,14 @@ def entry_view(entry: Entry) -> dict[str, Any]:
     view["posting_entry_id"] = entry.posting_entry_id
     view["reverses"] = entry.reverses
     view["reversed_by"] = entry.reversed_by
+    currency = parse_account_id(entry.lines[0].account_id).currency
+    view["posted_amount"] = _amount_or_none(entry.posted_amount, currency)
+    view["released_amount"] = _amount_or_none(entry.released_amount, currency)
     return view
+
+
+def _amount_or_none(amount: int | None, currency: Currency) -> str | None:
+    return None if amount is None else format_amount(amount, currency)
 
 
 def page_view(page: Page[T], render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:

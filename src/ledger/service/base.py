@@ -18,6 +18,7 @@ from ledger.ids import (
     ledger_token,
     new_entry_id,
 )
+from ledger.invariants import checked
 from ledger.model import (
     Account,
     Entry,
@@ -110,7 +111,7 @@ class LedgerBase:
         try:
             self._store.execute(plan)
         except Duplicate as duplicate:
-            existing = duplicate.existing
+            existing = checked(duplicate.existing)
             if type(existing) is not type(record) or existing.request_hash != record.request_hash:
                 raise refusal or IdempotencyKeyReused(
                     "this idempotency key was already used for a different request"

@@ -6,6 +6,7 @@ import threading
 from dataclasses import replace
 from typing import cast
 
+from ledger.invariants import check_balanced, checked
 from ledger.model import Account, Entry, LedgerRecord, Page, Totals
 from ledger.operations import (
     ApplyDelta,
@@ -44,6 +45,7 @@ class MemoryStore:
 
     def execute(self, plan: WritePlan) -> None:
         """Apply every operation of the plan, or none; raise the first violation."""
+        check_balanced(plan)
         with self._lock:
             for operation in plan.operations:
                 violation = operation.violation(self._items.get(self._key(operation)))
@@ -61,7 +63,7 @@ class MemoryStore:
         """The record at `target`, or None."""
         with self._lock:
             item = self._items.get(_item_key(target))
-        return item if isinstance(item, kind) else None
+        return checked(item) if isinstance(item, kind) else None
 
     def page(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
         """Mimic a keys-only index query: sort-key order, resume strictly after the cursor,
@@ -71,7 +73,7 @@ class MemoryStore:
             rows = query.rows(list(self._items.items()), kind)
         items, last = paged(rows, query, limit, after)
         next_cursor = None if last is None else self._cursors.seal(query, last)
-        return Page(items, next_cursor)
+        return Page([checked(item) for item in items], next_cursor)
 
 
 def _item_key(target: Target) -> ItemKey:
@@ -106,9 +108,14 @@ def _applied(operation: Operation, current: Stored) -> Stored:
         case RegisterCurrency(currency=currency):
             ledger = cast(LedgerRecord, current)
             return replace(ledger, currencies={**ledger.currencies, currency.code: currency.scale})
-        case ResolvePending(status=status, posting_entry_id=posting_entry_id):
-            entry = cast(Entry, current)
-            return replace(entry, status=status, posting_entry_id=posting_entry_id)
+        case ResolvePending():
+            return replace(
+                cast(Entry, current),
+                status=operation.status,
+                posting_entry_id=operation.posting_entry_id,
+                posted_amount=operation.posted_amount,
+                released_amount=operation.released_amount,
+            )
         case MarkReversed(reversal_id=reversal_id):
             return replace(cast(Entry, current), reversed_by=reversal_id)
         case ChangeOverdraft():

@@ -31,6 +31,7 @@ Record = LedgerRecord | Account | Entry | Claim
 
 claim_kinds: dict[str, ClaimKind] = {"code": "code", "key": "key"}
 entry_links = ("pending_id", "posting_entry_id", "reverses", "reversed_by")
+resolved_amounts = ("posted_amount", "released_amount")
 
 totals_fields = (
     "posted_debits",
@@ -166,6 +167,10 @@ def _entry_body(entry: Entry) -> Item:
         item["expires_at"] = string(timestamp(entry.expires_at))
     for name in entry_links:
         _optional(item, name, getattr(entry, name))
+    for name in resolved_amounts:
+        amount = getattr(entry, name)
+        if amount is not None:
+            item[name] = number(amount)
     return item
 
 
@@ -250,6 +255,8 @@ def _decode_entry(values: _Values, item: dict[str, Any]) -> Entry:
         posting_entry_id=values.optional("posting_entry_id"),
         reverses=values.optional("reverses"),
         reversed_by=values.optional("reversed_by"),
+        posted_amount=values.optional_number("posted_amount"),
+        released_amount=values.optional_number("released_amount"),
     )
 
 
@@ -268,6 +275,9 @@ class _Values:
 
     def number(self, name: str) -> int:
         return int(self.item[name]["N"])
+
+    def optional_number(self, name: str) -> int | None:
+        return self.number(name) if name in self.item else None
 
     def string_map(self, name: str) -> dict[str, str]:
         return {key: value["S"] for key, value in self.item[name]["M"].items()}

@@ -15,6 +15,7 @@ from ledger import limits
 from ledger.deadline import Clock, current_deadline
 from ledger.dynamodb_client import default_client as default_client  # noqa: PLC0414
 from ledger.errors import Conflict, GuardMismatch
+from ledger.invariants import check_balanced, checked
 from ledger.model import Page
 from ledger.operations import Operation, Target, WritePlan, shows_applied
 from ledger.store import R
@@ -71,6 +72,7 @@ class DynamoDBStore:
     def execute(self, plan: WritePlan) -> None:
         """Apply the plan atomically; explain a cancellation by the failed condition; out of
         attempts or time, 503 `conflict` saying whether an attempt may have landed."""
+        check_balanced(plan)
         actions = [render(operation, self.table_name) for operation in plan.operations]
         budget = self._budget()
         token = str(uuid.uuid4())
@@ -152,7 +154,7 @@ class DynamoDBStore:
             lambda: self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True),
             outcome,
         )
-        return decode(response["Item"]) if "Item" in response else None
+        return checked(decode(response["Item"])) if "Item" in response else None
 
     def get(self, target: Target, kind: type[R]) -> R | None:
         """The record at `target`: one strongly consistent GetItem."""
@@ -260,7 +262,7 @@ class DynamoDBStore:
             if response is None:
                 continue
             for item in response["Responses"].get(self.table_name, []):
-                records[(item["pk"]["S"], item["sk"]["S"])] = decode(item)
+                records[(item["pk"]["S"], item["sk"]["S"])] = checked(decode(item))
             unprocessed = response.get("UnprocessedKeys") or {}
             pending = list(unprocessed[self.table_name]["Keys"]) if unprocessed else []
             if not pending:

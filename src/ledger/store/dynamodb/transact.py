@@ -21,7 +21,14 @@ from ledger.operations import (
     SetDetails,
     SetStatus,
 )
-from ledger.store.dynamodb.codec import encode, number, string, string_map, totals_fields
+from ledger.store.dynamodb.codec import (
+    encode,
+    number,
+    resolved_amounts,
+    string,
+    string_map,
+    totals_fields,
+)
 from ledger.store.keys import item_key, timestamp
 
 if TYPE_CHECKING:
@@ -262,6 +269,12 @@ def _resolution(resolution: ResolvePending) -> dict[str, Any]:
         expression.name("posting_entry_id")
         expression.value("posting_entry_id", string(resolution.posting_entry_id))
         assignments.append("#posting_entry_id = :posting_entry_id")
+    for name in resolved_amounts:
+        amount = getattr(resolution, name)
+        if amount is not None:
+            expression.name(name)
+            expression.value(name, number(amount))
+            assignments.append(f"#{name} = :{name}")
     return {
         "ConditionExpression": _all(*clauses),
         # Leaving the expiry index keeps it sparse: only unresolved entries are in it.
