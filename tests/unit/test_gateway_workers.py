@@ -411,3 +411,37 @@ def test_the_container_loop_reports_an_import_failure() -> None:
     status, detail = ours.recv()
     assert status == "failed"
     assert "nothing_here" in detail
+
+
+def test_a_container_ends_once_the_runtime_that_started_it_is_gone() -> None:
+    # GIVEN two containers with their pipes open, one watching its real parent (this
+    # process) and one told that its parent is a process that has already exited
+    context = multiprocessing.get_context("spawn")
+    gone = context.Process(target=int)
+    gone.start()
+    gone.join()
+    assert gone.pid is not None
+    pipes = [context.Pipe() for _ in range(2)]
+    orphan = context.Process(
+        target=workers._container, args=(pipes[0][1], _stubs, dict(os.environ), gone.pid)
+    )
+    kept = context.Process(
+        target=workers._container, args=(pipes[1][1], _stubs, dict(os.environ), os.getpid())
+    )
+    orphan.start()
+    kept.start()
+
+    # WHEN a few of their checks have passed
+    orphan.join(timeout=20)
+    kept.join(timeout=workers.parent_check_interval_s * 4)
+
+    # THEN the one whose parent is gone exited by itself; the other still serves
+    try:
+        assert orphan.exitcode == 1
+        assert kept.is_alive()
+        assert pipes[1][0].recv() == ("ready", kept.pid)
+    finally:
+        for ours, _ in pipes:
+            ours.close()
+        kept.join(timeout=20)
+    assert kept.exitcode == 0

@@ -14,6 +14,12 @@ import time
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from ledger.local.dynamodb_launch import (
+    LauncherBuildError,
+    ensure_launcher,
+    java_command,
+    parent_death_hook,
+)
 from ledger.local.lifecycle import Service
 
 if TYPE_CHECKING:
@@ -208,7 +214,11 @@ def make_client(
 
 
 class DynamoDBLocal(Service):
-    """One DynamoDB Local process on 127.0.0.1, in memory or persisted to `data_dir`."""
+    """One DynamoDB Local process on 127.0.0.1, in memory or persisted to `data_dir`.
+
+    It listens on 127.0.0.1 only when a JDK's `javac` can build the loopback launcher,
+    else on every interface (`loopback_only` says which), and it does not outlive us.
+    """
 
     def __init__(self, port: int | None = None, data_dir: Path | None = None) -> None:
         self._port = free_port() if port is None else port
@@ -217,6 +227,17 @@ class DynamoDBLocal(Service):
         self._process: subprocess.Popen[bytes] | None = None
         self._temp_dir: Path | None = None
         self._log_path: Path | None = None
+        self._loopback_only = False
+
+    @property
+    def loopback_only(self) -> bool:
+        """Whether the server listens on 127.0.0.1 only, rather than on every interface."""
+        return self._loopback_only
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it is started."""
+        return None if self._process is None else self._process.pid
 
     @property
     def port(self) -> int:
@@ -249,6 +270,12 @@ class DynamoDBLocal(Service):
         if not _port_is_free(self._port):
             raise DynamoDBLocalError(f"port {self._port} on {host} is already in use")
         jar_dir = ensure_installed()
+        jar = jar_dir / jar_name
+        try:
+            launcher_dir = ensure_launcher(jar_dir, jar)
+        except LauncherBuildError as error:
+            raise DynamoDBLocalError(str(error)) from error
+        self._loopback_only = launcher_dir is not None
         if self._data_dir is None:
             self._temp_dir = Path(tempfile.mkdtemp(prefix="dynamodb-local-"))
             work_dir = self._temp_dir
@@ -257,32 +284,23 @@ class DynamoDBLocal(Service):
             self._data_dir.mkdir(parents=True, exist_ok=True)
             work_dir = self._data_dir
             storage = ["-dbPath", str(self._data_dir)]
-        # DynamoDBLocal.jar has no flag to choose the bind address: it listens on every
-        # interface. Only the clients built here are pinned to 127.0.0.1.
-        command = [
-            "java",
-            f"-Djava.library.path={jar_dir / native_lib_dir_name}",
-            "-jar",
-            str(jar_dir / jar_name),
-            "-port",
-            str(self._port),
-            *storage,
-            "-sharedDb",
-            "-disableTelemetry",
-        ]
+        arguments = ["-port", str(self._port), *storage, "-sharedDb", "-disableTelemetry"]
+        command = java_command(jar, jar_dir / native_lib_dir_name, launcher_dir, host, arguments)
         self._log_path = work_dir / log_name
         # A file, not a pipe: nobody drains a pipe, and a full one would block the server.
         with self._log_path.open("wb") as log:
             try:
                 # A process group of its own: Ctrl-C in a terminal reaches only the parent,
-                # which stops the server after whatever still uses it.
+                # which stops the server after whatever still uses it. Its input is a pipe
+                # nobody writes to: it ends when we die, and the launcher exits then.
                 self._process = subprocess.Popen(
                     command,
                     cwd=work_dir,
-                    stdin=subprocess.DEVNULL,
+                    stdin=subprocess.PIPE,
                     stdout=log,
                     stderr=log,
                     process_group=0,
+                    preexec_fn=parent_death_hook(),  # noqa: PLW1509
                 )
             except FileNotFoundError as error:
                 self._remove_temp_dir()
@@ -305,6 +323,8 @@ class DynamoDBLocal(Service):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        if process is not None and process.stdin is not None:
+            process.stdin.close()
         self._remove_temp_dir()
 
     def _wait_until_ready(self) -> None:
