@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.local import dynamodb_launch, dynamodb_local
+from ledger.local import dynamodb_local
 from ledger.local.dynamodb_launch import (
     LauncherBuildError,
     ensure_launcher,
@@ -27,6 +28,10 @@ from ledger.local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError, ensur
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 orphan_wait_s_max = 20
 child_start_s_max = 90
+
+
+def _no_subprocess(*args: object, **kwargs: object) -> None:
+    raise AssertionError("no process should run")
 
 
 def _listening_addresses(port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
@@ -77,7 +82,7 @@ def test_without_javac_the_jar_runs_as_it_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN an install dir without a compiled launcher and no javac on the machine
-    monkeypatch.setattr(dynamodb_launch.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     install_dir = tmp_path / "dynamodb-local-x"
     jar, native = install_dir / "DynamoDBLocal.jar", install_dir / "DynamoDBLocal_lib"
 
@@ -99,7 +104,7 @@ def test_the_launcher_is_compiled_once_and_then_reused(
 
     # WHEN the launcher is asked for twice, the second time with no way to compile
     first = ensure_launcher(install_dir, jar)
-    monkeypatch.setattr(dynamodb_launch.subprocess, "run", None)
+    monkeypatch.setattr(subprocess, "run", _no_subprocess)
     second = ensure_launcher(install_dir, jar)
 
     # THEN it was compiled into its digest-named dir beside the install, then reused
@@ -139,7 +144,9 @@ def test_a_launcher_that_does_not_compile_is_reported(
     assert [path.name for path in install_dir.parent.iterdir()] == [install_dir.name]
 
 
-@pytest.mark.parametrize(("other_file", "kept"), [(launcher_class + ".class", True), ("junk", False)])
+@pytest.mark.parametrize(
+    ("other_file", "kept"), [(launcher_class + ".class", True), ("junk", False)]
+)
 def test_a_launcher_compiled_meanwhile_by_another_process_is_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, other_file: str, kept: bool
 ) -> None:
@@ -155,7 +162,7 @@ def test_a_launcher_compiled_meanwhile_by_another_process_is_kept(
     if kept:
         assert ensure_launcher(install_dir, tmp_path / "DynamoDBLocal.jar") == final
     else:
-        with pytest.raises(OSError):
+        with pytest.raises(OSError, match="not empty"):
             ensure_launcher(install_dir, tmp_path / "DynamoDBLocal.jar")
     assert sorted(path.name for path in install_dir.parent.iterdir()) == sorted(
         [install_dir.name, final.name]

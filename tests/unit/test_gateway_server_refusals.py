@@ -109,8 +109,16 @@ many_header_bytes = "".join(f"X-Pad-{n}: {'p' * 1000}\r\n" for n in range(12))
         (_post("Content-Length: -1\r\n"), 400, "Content-Length"),
         (_post("Content-Length: 0x2\r\n"), 400, "Content-Length"),
         (_post("Transfer-Encoding: gzip\r\n"), 400, "Transfer-Encoding"),
-        (_post("Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n"), 400, "Transfer-Encoding"),
-        (_post("Transfer-Encoding: chunked\r\nContent-Length: 7\r\n", b"2\r\nab\r\n0\r\n\r\n"), 400, "Content-Length"),
+        (
+            _post("Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n"),
+            400,
+            "Transfer-Encoding",
+        ),
+        (
+            _post("Transfer-Encoding: chunked\r\nContent-Length: 7\r\n", b"2\r\nab\r\n0\r\n\r\n"),
+            400,
+            "Content-Length",
+        ),
         (_post("Transfer-Encoding: chunked\r\n", b"zz\r\nab\r\n0\r\n\r\n"), 400, "body"),
         (b"NONSENSE\r\n\r\n", 400, "request_line"),
         (b"BREW /v1/health HTTP/1.1\r\nHost: x\r\n\r\n", 400, "method"),
@@ -167,19 +175,20 @@ def test_each_refusal_gets_its_own_request_id(front: Front) -> None:
     assert first != second
 
 
-def test_headers_at_the_quota_are_served(front: Front) -> None:
-    # GIVEN a request whose line and headers come to exactly API Gateway's quota
-    line = b"GET /v1/health HTTP/1.1\r\n"
+@pytest.mark.parametrize(("extra_bytes", "status"), [(0, 200), (1, 431)])
+def test_headers_up_to_the_quota_are_served(front: Front, extra_bytes: int, status: int) -> None:
+    # GIVEN a request whose line and headers (names and values) come to the quota, or one more
+    line = "GET /v1/health HTTP/1.1"
     fixed = len(line) + len("Connection") + len("close") + len("X-Pad")
-    padding = "p" * (dev_header_bytes_max - fixed)
-    request_bytes = line + f"X-Pad: {padding}\r\nConnection: close\r\n\r\n".encode()
+    padding = "p" * (dev_header_bytes_max - fixed + extra_bytes)
+    request_bytes = f"{line}\r\nX-Pad: {padding}\r\nConnection: close\r\n\r\n".encode()
 
     # WHEN it is sent
-    status, _, _ = _parsed(_exchange(front, request_bytes))
+    answered, _, _ = _parsed(_exchange(front, request_bytes))
 
-    # THEN it reaches the gateway
-    assert status == 200
-    assert len(front.gateway.requests) == 1
+    # THEN exactly the quota reaches the gateway; a byte more is refused
+    assert answered == status
+    assert len(front.gateway.requests) == (1 if status == 200 else 0)
 
 
 def test_oversized_headers_announcing_a_body_are_refused_before_continue(front: Front) -> None:

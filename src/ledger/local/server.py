@@ -103,7 +103,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         super().setup()
         # The plain file holds a reference that would keep the socket open after close.
         self.rfile.close()
-        self._input = StallGuard(self.connection, connection_idle_s_max, self.server.request_stall_s)
+        self._input = StallGuard(
+            self.connection, connection_idle_s_max, self.server.request_stall_s
+        )
         self.rfile = io.BufferedReader(self._input)
         self._unread_input = False
 
@@ -175,7 +177,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve  # noqa: N815
 
     def _oversized_headers(self) -> ValidationError | None:
-        size = len(self.raw_requestline) + sum(
+        size = len(self.requestline) + sum(
             len(name) + len(value) for name, value in self.headers.items()
         )
         if size <= dev_header_bytes_max:
