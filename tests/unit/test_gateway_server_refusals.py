@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ledger.limits import dev_header_bytes_max
+from ledger.local import server as server_module
 from ledger.local.events import HttpRequest, HttpResponse
 from ledger.local.gateway import Gateway
 from ledger.local.server import GatewayServer
+from ledger.local.stall import StallGuard
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -268,3 +270,74 @@ def test_an_idle_kept_alive_connection_outlives_the_stall_bound(front: Front) ->
     assert first.startswith(b"HTTP/1.1 200 ")
     assert second.startswith(b"HTTP/1.1 200 ")
     assert [request.target for request in front.gateway.requests] == [f"/v1/health?tag={tag}"] * 2
+
+
+def _sent_until_dropped(connection: socket.socket) -> bool:
+    """Send until the server drops the connection (a reset or a broken pipe), within a bound."""
+    started = time.monotonic()
+    while time.monotonic() - started < cut_off_s_max:
+        try:
+            connection.sendall(b"z" * 4096)
+        except OSError:
+            return True
+        time.sleep(trickle_interval_s)
+    return False
+
+
+def test_a_refused_client_that_keeps_sending_is_drained_only_so_far(
+    front: Front, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a server that, after a refusal, drains at most 100 bytes, for as long as it takes
+    monkeypatch.setattr(server_module, "discard_bytes_max", 100)
+    monkeypatch.setattr(server_module, "linger_s_max", 60)
+    with front.connect() as connection:
+        connection.sendall(_post("Content-Length: 1\r\nContent-Length: 2\r\n", b""))
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+
+        # WHEN the client goes on sending far more than that
+        started = time.monotonic()
+        dropped = _sent_until_dropped(connection)
+
+    # THEN the refusal had arrived whole, and the server dropped the connection long before
+    # its linger time was up
+    status, _, body = _parsed(received)
+    assert (status, body["error"]["details"]) == (400, {"field": "Content-Length"})
+    assert dropped
+    assert time.monotonic() - started < cut_off_s_max
+
+
+def test_a_refused_client_that_neither_reads_nor_closes_is_let_go(
+    front: Front, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a server that lingers a short while after a refusal
+    monkeypatch.setattr(server_module, "linger_s_max", 0.2)
+    with front.connect() as connection:
+        # WHEN a client sends a broken request and then just keeps its side open
+        connection.sendall(_post("Transfer-Encoding: gzip\r\n"))
+        started = time.monotonic()
+        closed_after = _seconds_until_closed(connection, None)
+
+    # THEN the server has answered and closed its side without waiting for the client
+    assert closed_after < cut_off_s_max
+    assert time.monotonic() - started < cut_off_s_max
+
+
+def test_the_stall_guard_refuses_to_read_past_the_deadline() -> None:
+    # GIVEN a guarded socket whose request began longer ago than the stall bound
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        guard = StallGuard(ours, idle_s=5, stall_s=0.05)
+        theirs.sendall(b"G")
+        assert guard.readinto(bytearray(1)) == 1
+        time.sleep(0.1)
+        theirs.sendall(b"ET")
+
+        # WHEN it is read again, though bytes are waiting
+        # THEN it times out at once rather than extend the request
+        with pytest.raises(TimeoutError, match=r"did not arrive within 0\.05 s"):
+            guard.readinto(bytearray(2))
+        # AND once the request is marked read, the next one starts a fresh clock
+        guard.request_read()
+        assert guard.readinto(bytearray(2)) == 2

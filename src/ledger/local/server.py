@@ -286,10 +286,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             deadline = time.monotonic() + linger_s_max
             drained = 0
             while drained <= discard_bytes_max:
-                remaining_s = deadline - time.monotonic()
-                if remaining_s <= 0:
-                    return
-                self.connection.settimeout(remaining_s)
+                # Past the deadline a zero timeout takes only what has arrived already.
+                self.connection.settimeout(max(0.0, deadline - time.monotonic()))
                 chunk = self.connection.recv(read_chunk_bytes)
                 if not chunk:
                     return
