@@ -10,6 +10,7 @@ interface. On Linux the child also asks the kernel for SIGTERM when its parent d
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import hashlib
 import os
 import shutil
@@ -19,7 +20,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,6 +37,10 @@ _pr_set_pdeathsig = 1
 
 class LauncherBuildError(RuntimeError):
     """`javac` is there but could not compile the loopback launcher."""
+
+
+class DataDirInUse(RuntimeError):
+    """Another DynamoDB Local holds the data dir: two servers must never share its files."""
 
 
 def launcher_dir_for(install_dir: Path) -> Path:
@@ -116,3 +121,23 @@ def parent_death_hook(
             os._exit(1)
 
     return arm
+
+
+def lock_data_dir(lock_path: Path) -> IO[bytes]:
+    """An exclusive lock on a data dir, which the kernel drops once every holder is dead.
+
+    The caller passes it on to the server it starts and writes the server's pid into it,
+    so a second start on the same data dir is refused and told which process holds it.
+    """
+    lock = lock_path.open("a+b")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read().decode("ascii", errors="replace").strip() or "unknown"
+        lock.close()
+        raise DataDirInUse(
+            f"{lock_path.parent} is in use by another DynamoDB Local (pid {holder}); "
+            "stop it, or use another data dir"
+        ) from None
+    return lock

