@@ -61,7 +61,7 @@ class Dev:
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [*command, "dev", "--workers", "2"],
+                [*command, "dev", "--workers", "1"],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -217,7 +217,7 @@ def test_a_killed_dev_leaves_no_orphan_and_no_partial_write(
         assert status == 201, deposit
         children = _children(first.pid)
         assert any("LoopbackDynamoDBLocal" in command for command in children.values())
-        assert sum("multiprocessing" in command for command in children.values()) >= 2
+        assert any("multiprocessing" in command for command in children.values())
 
         # WHEN a burst of transfers is cut by a kill -9 of ledger dev and DynamoDB Local at once
         acknowledged, unknown = _burst(dev, accounts[0], accounts[1])

@@ -204,48 +204,63 @@ import sys, threading, time
 from ledger.local.dynamodb_local import DynamoDBLocal
 
 server = DynamoDBLocal()
-if sys.argv[1] == "thread":
-    starter = threading.Thread(target=server.start)
-    starter.start()
-    starter.join()
-else:
-    server.start()
+starter = threading.Thread(target=server.start)
+starter.start()
+starter.join()
 print(server.pid, server.port, flush=True)
 time.sleep(600)
 """
 
+_armed_parent_script = """
+import subprocess, sys, time
+from ledger.local.dynamodb_launch import parent_death_hook
 
-@linux_only
-@pytest.mark.timeout(180)
-@pytest.mark.parametrize("started_from", ["main", "thread"])
-def test_dynamodb_local_dies_with_a_killed_parent(started_from: str) -> None:
-    # GIVEN a process that started DynamoDB Local from its main thread, or from a thread
-    # that has ended since (where only the launcher's watch of its input can help)
+child = subprocess.Popen(["sleep", "600"], preexec_fn=parent_death_hook())
+print(child.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def _killed_parent_leaves(script: str) -> tuple[list[int], bool]:
+    """Run `script`, read the child pid (and port) it prints, kill -9 it; is the child gone?"""
     parent = subprocess.Popen(
-        [sys.executable, "-c", _parent_script, started_from],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-c", script], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True
     )
     try:
         assert parent.stdout is not None
-        pid_text, port_text = parent.stdout.readline().split()
-        pid, port = int(pid_text), int(port_text)
+        printed = [int(word) for word in parent.stdout.readline().split()]
         time.sleep(0.5)
-        assert not _gone(pid)
-        assert dynamodb_local.make_client(f"http://127.0.0.1:{port}").list_tables()
-
-        # WHEN the parent is killed outright
+        assert not _gone(printed[0])
         parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=10)
-
-        # THEN DynamoDB Local exits within a bound and frees its port
         deadline = time.monotonic() + orphan_wait_s_max
-        while not _gone(pid) and time.monotonic() < deadline:
+        while not _gone(printed[0]) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert _gone(pid)
-        assert dynamodb_local._port_is_free(port)
+        return printed, _gone(printed[0])
     finally:
         if parent.poll() is None:
             parent.kill()
             parent.wait()
+
+
+@linux_only
+@pytest.mark.timeout(180)
+def test_dynamodb_local_dies_with_a_killed_parent_by_the_end_of_its_input() -> None:
+    # GIVEN a process that started DynamoDB Local from a thread that has ended since, so
+    # that no parent-death signal was armed and only the launcher's watch of its input helps
+    # WHEN the parent is killed outright
+    (pid, port), gone = _killed_parent_leaves(_parent_script)
+
+    # THEN DynamoDB Local exits within a bound and frees its port
+    assert gone, pid
+    assert dynamodb_local._port_is_free(port)
+
+
+@linux_only
+def test_a_child_armed_from_the_main_thread_gets_a_signal_when_its_parent_dies() -> None:
+    # GIVEN a process whose child (a plain sleep) was started with the parent-death hook
+    # WHEN the parent is killed outright
+    (pid,), gone = _killed_parent_leaves(_armed_parent_script)
+
+    # THEN the kernel ended the child too
+    assert gone, pid
