@@ -34,8 +34,10 @@ $(STAMP): pyproject.toml
 dynamodb-local: $(STAMP)
 	$(PYTHON) -m ledger.local.dynamodb_local fetch
 
+# `make dev PORT=3222 DATA_DIR=/tmp/book DYNAMODB_PORT=8123`; each is optional, and
+# LEDGER_PORT, LEDGER_DATA_DIR and LEDGER_DYNAMODB_PORT in the environment work as well.
 dev: dynamodb-local
-	$(VENV)/bin/ledger dev
+	$(VENV)/bin/ledger dev $(if $(PORT),--port $(PORT)) $(if $(DYNAMODB_PORT),--dynamodb-port $(DYNAMODB_PORT)) $(if $(DATA_DIR),--data-dir '$(DATA_DIR)')
 
 # Two workers (CI has two cores), each with its own DynamoDB Local; the end-to-end tests
 # share one `ledger dev`, so they stay together on one worker (xdist group "e2e").

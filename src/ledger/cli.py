@@ -13,13 +13,15 @@ from ledger.local.dev import (
     DevError,
     DevSettings,
     admin_key_variable,
+    data_dir_variable,
     default_data_dir,
-    default_dynamodb_port,
     default_host,
     default_port,
     default_sweep_interval_s,
     default_table_name,
     default_workers,
+    dynamodb_port_variable,
+    port_variable,
     run_dev,
 )
 from ledger.local.dynamodb_local import DynamoDBLocalError
@@ -49,12 +51,22 @@ def _wait_for_stop_signal() -> None:
     show_default=True,
     help="Address to serve the API on; 0.0.0.0 exposes it to every machine able to reach this one.",
 )
-@click.option("--port", type=click.IntRange(0, 65535), default=default_port, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=default_port,
+    show_default=True,
+    envvar=port_variable,
+    show_envvar=True,
+    help="Port to serve the API on; 0 picks a free one.",
+)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=default_data_dir,
     show_default=True,
+    envvar=data_dir_variable,
+    show_envvar=True,
     help="Where DynamoDB Local keeps the ledger's data (and the generated admin key).",
 )
 @click.option(
@@ -64,7 +76,13 @@ def _wait_for_stop_signal() -> None:
     help="A secret (16+ characters) to make an admin key of; generated when absent.",
 )
 @click.option("--table-name", default=default_table_name, show_default=True)
-@click.option("--dynamodb-port", type=int, default=default_dynamodb_port, show_default=True)
+@click.option(
+    "--dynamodb-port",
+    type=click.IntRange(1, 65535),
+    envvar=dynamodb_port_variable,
+    show_envvar=True,
+    help="Port for DynamoDB Local on 127.0.0.1; a free one when absent.",
+)
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -86,7 +104,7 @@ def dev(
     data_dir: Path,
     admin_key: str | None,
     table_name: str,
-    dynamodb_port: int,
+    dynamodb_port: int | None,
     workers: int,
     sweep_interval: float,
 ) -> None:

@@ -72,6 +72,13 @@ json_depth_max = 16
 # strings. Python refuses to read integers past 4300 digits, and the work grows with length.
 json_number_length_max = 32
 
+# `ledger dev`'s HTTP front. API Gateway's HTTP API takes at most 10,240 bytes of request
+# line and headers; the local front refuses more with 431, as a deployment would refuse it.
+dev_header_bytes_max = 10 * 1024
+# From a request's first byte, its line, headers and body must all arrive within this
+# long; a client trickling bytes is cut off instead of holding a connection thread.
+dev_request_stall_s = 10
+
 # Reports walk a whole ledger through its listings, in the largest pages a listing gives;
 # past these counts they refuse instead of running unbounded (DESIGN §12: full-ledger
 # work at scale belongs to a table export).

@@ -22,8 +22,8 @@ from click.testing import CliRunner
 from ledger import cli
 from ledger.auth.keys import ApiKey, KeyStatus, KeyStore, Role
 from ledger.errors import ValidationError
-from ledger.local.dev import DevError, DevSettings, bootstrap_admin_key, run_dev
-from ledger.local.dynamodb_local import free_port, make_client
+from ledger.local.dev import DevError, DevSettings, banner, bootstrap_admin_key, run_dev
+from ledger.local.dynamodb_local import DynamoDBLocal, free_port, make_client
 from ledger.model import EntryStatus
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore
@@ -77,6 +77,7 @@ def test_dev_serves_the_api_and_keeps_its_data_and_key_across_a_restart(tmp_path
     status, ledger = created["ledger"]
     assert (status, ledger["name"]) == (201, "dev")
     assert first_output[-1] == "Stopped."
+    assert "DynamoDB Local listens on 127.0.0.1 only" in "\n".join(first_output)
 
     # WHEN it is started again on the same directory, still without a key
     second_output: list[str] = []
@@ -242,6 +243,42 @@ def test_dev_command_passes_its_options(monkeypatch: pytest.MonkeyPatch, tmp_pat
             sweep_interval_s=5.0,
         )
     ]
+
+
+def test_dev_command_takes_ports_and_data_dir_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # GIVEN the dev command with its runtime replaced by a recorder
+    seen: list[DevSettings] = []
+    monkeypatch.setattr(cli, "run_dev", lambda settings, wait, say: seen.append(settings))
+    environment = {
+        "LEDGER_PORT": "3222",
+        "LEDGER_DYNAMODB_PORT": "8123",
+        "LEDGER_DATA_DIR": str(tmp_path),
+    }
+
+    # WHEN it is invoked with the variables set, then without them or any option
+    with_variables = CliRunner().invoke(cli.main, ["dev"], env=environment)
+    without = CliRunner().invoke(cli.main, ["dev"], env=dict.fromkeys(environment))
+
+    # THEN the variables choose the ports and data dir; without them DynamoDB Local's port is
+    # left to be a free one rather than a fixed 8000
+    assert with_variables.exit_code == 0, with_variables.output
+    assert without.exit_code == 0, without.output
+    assert (seen[0].port, seen[0].dynamodb_port, seen[0].data_dir) == (3222, 8123, tmp_path)
+    assert (seen[1].port, seen[1].dynamodb_port, seen[1].data_dir) == (3000, None, Path(".ledger"))
+
+
+def test_the_banner_warns_when_dynamodb_local_listens_on_every_interface() -> None:
+    # GIVEN a DynamoDB Local that could not be bound to loopback (never started: no launcher)
+    local = DynamoDBLocal(port=free_port())
+
+    # WHEN the banner is made
+    text = banner(DevSettings(), local, "key", "as given", "http://127.0.0.1:3000")
+
+    # THEN it says so plainly, and that the data is for development
+    assert "DynamoDB Local listens on EVERY network interface" in text
+    assert "it is for development" in text
 
 
 @pytest.mark.parametrize(

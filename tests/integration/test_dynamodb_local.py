@@ -310,7 +310,7 @@ def test_started_instance_answers_and_stop_makes_the_port_refuse() -> None:
     assert not server.log_path.parent.exists()
 
 
-def test_data_dir_persists_a_table_across_a_restart(tmp_path: Path) -> None:
+def test_data_dir_persists_a_table_across_a_restart_and_is_never_shared(tmp_path: Path) -> None:
     # GIVEN a server persisting to a data dir that does not exist yet, holding one item
     data_dir = tmp_path / "data"
     with DynamoDBLocal(data_dir=data_dir) as first:
@@ -322,6 +322,21 @@ def test_data_dir_persists_a_table_across_a_restart(tmp_path: Path) -> None:
             BillingMode="PAY_PER_REQUEST",
         )
         client.put_item(TableName="kept", Item={"pk": {"S": "a"}, "v": {"N": "1"}})
+
+        # WHEN another server starts on the same data dir while the first runs, even after
+        # the first one's parent has let go of the lock (as a dead parent would)
+        # THEN it is refused, naming the process that holds the files, and launches nothing
+        intruder = DynamoDBLocal(data_dir=data_dir)
+        with pytest.raises(
+            DynamoDBLocalError, match=f"in use by another DynamoDB Local \\(pid {first.pid}\\)"
+        ):
+            intruder.start()
+        assert first._lock is not None
+        first._lock.close()
+        first._lock = None
+        with pytest.raises(DynamoDBLocalError, match="in use by another DynamoDB Local"):
+            intruder.start()
+        assert intruder.pid is None
 
     # WHEN a new server starts on the same data dir
     with DynamoDBLocal(data_dir=data_dir) as second:

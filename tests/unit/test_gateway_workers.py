@@ -411,3 +411,79 @@ def test_the_container_loop_reports_an_import_failure() -> None:
     status, detail = ours.recv()
     assert status == "failed"
     assert "nothing_here" in detail
+
+
+def test_a_container_ends_once_the_runtime_that_started_it_is_gone() -> None:
+    # GIVEN two containers with their pipes open, one watching its real parent (this
+    # process) and one told that its parent is a process that has already exited
+    context = multiprocessing.get_context("spawn")
+    gone = context.Process(target=int)
+    gone.start()
+    gone.join()
+    assert gone.pid is not None
+    pipes = [context.Pipe() for _ in range(2)]
+    orphan = context.Process(
+        target=workers._container, args=(pipes[0][1], _stubs, dict(os.environ), gone.pid)
+    )
+    kept = context.Process(
+        target=workers._container, args=(pipes[1][1], _stubs, dict(os.environ), os.getpid())
+    )
+    orphan.start()
+    kept.start()
+
+    # WHEN a few of their checks have passed
+    orphan.join(timeout=20)
+    kept.join(timeout=workers.parent_check_interval_s * 4)
+
+    # THEN the one whose parent is gone exited by itself; the other still serves
+    try:
+        assert orphan.exitcode == 1
+        assert kept.is_alive()
+        assert pipes[1][0].recv() == ("ready", kept.pid)
+    finally:
+        for ours, _ in pipes:
+            ours.close()
+        kept.join(timeout=20)
+    assert kept.exitcode == 0
+
+
+def test_the_parent_watch_exits_once_the_parent_pid_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a process whose parent pid reads 4242 twice, then 1 (it was adopted: 4242 died)
+    exits: list[int] = []
+    exited = threading.Event()
+    parents = iter([4242, 4242])
+    monkeypatch.setattr(workers, "parent_check_interval_s", 0.01)
+    monkeypatch.setattr(os, "getppid", lambda: next(parents, 1))
+
+    def record_exit(code: int) -> None:
+        exits.append(code)
+        exited.set()
+
+    monkeypatch.setattr(os, "_exit", record_exit)
+
+    # WHEN the watch of parent 4242 runs
+    workers._exit_with_parent(4242)
+
+    # THEN it ends the process, once, with a failure code
+    assert exited.wait(timeout=10)
+    assert exits == [1]
+
+
+def test_a_container_given_its_parent_watches_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a container loop told its parent's pid, whose handler does not import
+    watched: list[int] = []
+    monkeypatch.setattr(workers, "_exit_with_parent", watched.append)
+    ours, theirs = multiprocessing.Pipe()
+    broken = functions("gateway_stubs:authorize", "gateway_stubs:nothing_here")
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        # WHEN it starts
+        workers._container(theirs, broken, dict(os.environ), 4242)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+    # THEN it set the watch on that pid before anything else
+    assert watched == [4242]
+    assert ours.recv()[0] == "failed"

@@ -30,7 +30,7 @@ def table_options(command: F) -> F:
     command = click.option(
         "--endpoint-url",
         envvar="AWS_ENDPOINT_URL_DYNAMODB",
-        help="A DynamoDB Local endpoint, e.g. http://127.0.0.1:8000 "
+        help="A DynamoDB Local endpoint, as `ledger dev` prints it "
         "(env AWS_ENDPOINT_URL_DYNAMODB; default: AWS with your credentials).",
     )(command)
     command = click.option(

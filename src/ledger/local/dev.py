@@ -29,13 +29,15 @@ if TYPE_CHECKING:
 
 default_table_name = "ledger"
 default_data_dir = Path(".ledger")
-default_dynamodb_port = 8000
 default_host = "127.0.0.1"
 default_port = 3000
 default_workers = 4
 default_sweep_interval_s = 60.0
 admin_key_file_name = "admin-key"
 admin_key_variable = "LEDGER_ADMIN_KEY"
+port_variable = "LEDGER_PORT"
+dynamodb_port_variable = "LEDGER_DYNAMODB_PORT"
+data_dir_variable = "LEDGER_DATA_DIR"
 
 # Settings a developer may override in their own environment (say, DEBUG logs).
 _powertools_defaults = {
@@ -118,10 +120,18 @@ def url_of(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def banner(settings: DevSettings, endpoint_url: str, admin_key: str, origin: str, url: str) -> str:
+def banner(
+    settings: DevSettings, local: DynamoDBLocal, admin_key: str, origin: str, url: str
+) -> str:
     """What to tell the developer once the API is up, before the listening line."""
+    reach = (
+        "127.0.0.1 only"
+        if local.loopback_only
+        else "EVERY network interface (no javac to build its loopback launcher)"
+    )
     return f"""\
-DynamoDB Local: {endpoint_url}, table {settings.table_name!r}, data in {settings.data_dir}
+DynamoDB Local: {local.endpoint_url}, table {settings.table_name!r}, data in {settings.data_dir}
+DynamoDB Local listens on {reach}
 Admin key: {admin_key} ({origin})
 
 Try it:
@@ -129,7 +139,8 @@ Try it:
     curl -H "Authorization: Bearer {admin_key}" -H "Content-Type: application/json" \\
          -d '{{"name": "main"}}' {url}/v1/ledgers
 
-Data in {settings.data_dir} survives a restart. Press Ctrl-C to stop."""
+Data in {settings.data_dir} survives a restart, but DynamoDB Local may lose the last writes
+if it is killed: it is for development. Press Ctrl-C to stop."""
 
 
 def run_dev(settings: DevSettings, wait: Callable[[], None], say: Callable[[str], None]) -> None:
@@ -166,7 +177,7 @@ def run_dev(settings: DevSettings, wait: Callable[[], None], say: Callable[[str]
         running.enter_context(ExpirySweeper(ledger.expire_pending, settings.sweep_interval_s))
         running.enter_context(_serving(server))
         url = url_of(settings.host, server.port)
-        say(banner(settings, local.endpoint_url, admin_key, origin, url))
+        say(banner(settings, local, admin_key, origin, url))
         say(f"Ledger API listening on {url}")
         wait()
     say("Stopped.")

