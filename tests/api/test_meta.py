@@ -48,7 +48,8 @@ contract_routes = {
     ("delete", "/v1/api-keys/{key_id}"),
 }
 public_routes = {("get", "/v1/health"), ("get", "/v1/openapi.json")}
-error_statuses = {"400", "401", "403", "404", "409", "422", "429", "500", "503"}
+# 414 and 431: the gateway's refusals of an oversized request line or headers.
+error_statuses = {"400", "401", "403", "404", "409", "414", "422", "429", "431", "500", "503"}
 error_ref = {"$ref": "#/components/schemas/Error"}
 
 

@@ -251,3 +251,26 @@ def test_a_killed_dev_leaves_no_orphan_and_no_partial_write(
         assert len(present) <= len(acknowledged) + unknown, report_line
     finally:
         dev.stop()
+
+
+@pytest.mark.timeout(300)
+def test_a_kill_of_dev_alone_takes_its_dynamodb_local_and_workers_with_it(tmp_path: Path) -> None:
+    # GIVEN ledger dev, with its DynamoDB Local and a worker
+    dev = Dev(tmp_path)
+    first = dev.start()
+    try:
+        children = _children(first.pid)
+        java = {pid for pid, command in children.items() if "java" in command}
+        assert java, children
+
+        # WHEN only ledger dev itself is killed outright
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+
+        # THEN DynamoDB Local and the workers end within a bound, holding no port
+        assert _wait_until_gone(set(children)) == set()
+        # AND the next start on the same data dir serves again
+        dev.start()
+        assert dev.call("GET", "/v1/ledgers")[0] == 200
+    finally:
+        dev.stop()

@@ -137,3 +137,27 @@ def test_text_that_is_not_json_is_refused_as_the_body(text: str, message: str) -
     # WHEN it is parsed
     # THEN it is refused as the body, saying what json found
     assert refusal(text) == ("body", f"the request body is not valid JSON: {message}")
+
+
+@pytest.mark.parametrize(
+    ("text", "field_and_message"),
+    [
+        # Escaped quotes never close a string: the brackets inside it are no nesting.
+        ('{"a": "' + '\\"[' * 5_000 + '"}', None),
+        ('{"a": "' + '\\"' * 20_000, ("body", "not valid JSON")),
+        ('{"a": "x\\\\", "b": ' + nested(limits.json_depth_max + 1) + "}", ("body", "nests")),
+    ],
+    ids=["escaped-quotes-with-brackets", "unterminated-escaped-quotes", "escaped-backslash"],
+)
+def test_strings_are_skipped_whole_whatever_their_escapes(
+    text: str, field_and_message: tuple[str, str] | None
+) -> None:
+    # GIVEN a body whose strings hold escaped quotes, brackets and backslashes
+    # WHEN it is read
+    # THEN a string's content never counts as structure, an unterminated string is not
+    # JSON, and structure after an escaped backslash still counts
+    if field_and_message is None:
+        assert strict_json.parse(text) == {"a": '"[' * 5_000}
+        return
+    field, message = refusal(text)
+    assert (field, field_and_message[1] in message) == (field_and_message[0], True)

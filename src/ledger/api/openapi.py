@@ -18,8 +18,10 @@ _error_statuses = {
     "403": "The key's role or scope does not allow this write: `forbidden`",
     "404": "No such object, or outside the key's scope: `not_found`",
     "409": "`idempotency_key_reused`, `already_resolved`, `already_reversed`, `code_taken`",
+    "414": "The request line is too long for the gateway: `validation_error`",
     "422": "The ledger refuses the movement (e.g. `insufficient_funds`)",
     "429": "Too many requests: `rate_limited`",
+    "431": "The request line and headers exceed the gateway's 10,240 bytes: `validation_error`",
     "500": "A failure of the ledger itself: `internal_error`",
     "503": "Contention outlasted the retries: `conflict`; safe to retry with the same key",
 }

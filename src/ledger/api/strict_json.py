@@ -15,10 +15,11 @@ from typing import Any
 from ledger import limits
 from ledger.errors import ValidationError
 
-# A JSON string with its escapes (DOTALL: an escaped line break stays inside the string).
-_string = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_bracket = re.compile(r"[\[\]{}]")
-_long_number = re.compile(rf"[-0-9][-+.0-9eE]{{{limits.json_number_length_max},}}")
+# Outside strings: a string's opening quote, a bracket, or a number.
+_token = re.compile(r'"|[\[\]{}]|[-0-9][-+.0-9eE]*')
+# The rest of a string after its opening quote, escapes included (DOTALL: an escaped line
+# break stays inside). Matched only where a string opens, so each character is read once.
+_string_rest = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 
 
 class _Repeated(dict[str, Any]):
@@ -53,24 +54,34 @@ def parse(text: str) -> Any:
 
 
 def _check_bounds(text: str) -> None:
-    """Refuse nesting deeper than the limit and numbers longer than the limit."""
-    structure = _string.sub('""', text)
+    """Refuse nesting deeper than the limit and numbers longer than the limit, in one pass
+    over the text: a scan that restarted at every quote would take quadratic time on a body
+    of escaped quotes."""
     depth = 0
-    for bracket in _bracket.finditer(structure):
-        if bracket.group() in "[{":
+    position = 0
+    while (token := _token.search(text, position)) is not None:
+        position = token.end()
+        lexeme = token.group()
+        if lexeme == '"':
+            rest = _string_rest.match(text, position)
+            if rest is None:
+                # An unterminated string: the parser refuses it as JSON.
+                return
+            position = rest.end()
+        elif lexeme in "[{":
             depth += 1
             if depth > limits.json_depth_max:
                 raise ValidationError(
                     "body", f"the request body nests deeper than {limits.json_depth_max} levels"
                 )
-        else:
+        elif lexeme in "]}":
             depth -= 1
-    if _long_number.search(structure):
-        raise ValidationError(
-            "body",
-            "the request body holds a number longer than "
-            f"{limits.json_number_length_max} characters",
-        )
+        elif len(lexeme) > limits.json_number_length_max:
+            raise ValidationError(
+                "body",
+                "the request body holds a number longer than "
+                f"{limits.json_number_length_max} characters",
+            )
 
 
 def _repeated_field(value: Any, path: str) -> str | None:
