@@ -8,7 +8,6 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -27,7 +26,6 @@ from ledger.auth.key_codec import (
 )
 from ledger.auth.key_lookup import KeyLookup
 from ledger.deadline import Clock, current_deadline
-from ledger.errors import Conflict
 from ledger.model import Page
 from ledger.store.api_keys import KeyTaken, Within, page_of
 from ledger.store.dynamodb.attempts import (
@@ -40,9 +38,9 @@ from ledger.store.dynamodb.attempts import (
     not_sent_errors,
     outcome_unknown_codes,
     read,
-    read_once,
     retry_codes,
 )
+from ledger.store.dynamodb.reads import batch_get, query_keys
 from ledger.store.dynamodb.secret import TableSeal
 from ledger.store.keys import Key
 from ledger.timestamps import timestamp
@@ -205,40 +203,10 @@ class DynamoDBApiKeyStore:
         }
         if start is not None:
             arguments["ExclusiveStartKey"] = {name: {"S": value} for name, value in start.items()}
-        keys: list[Key] = []
-        while len(keys) < count:
-            call = partial(self.client.query, **arguments, Limit=count - len(keys))
-            response = read(budget, call)
-            keys += [
-                {name: value["S"] for name, value in item.items()} for item in response["Items"]
-            ]
-            if "LastEvaluatedKey" not in response:
-                break
-            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        return keys
+        return query_keys(self.client, arguments, count, budget)
 
     def _batch_get(self, keys: list[tuple[str, str]], budget: Budget) -> dict[tuple[str, str], Any]:
-        items: dict[tuple[str, str], Any] = {}
-        pending: list[Any] = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys]
-        if not pending:
-            return items
-        for attempt in range(limits.read_attempts_max):
-            if not budget.ready(attempt):
-                break
-            request: Any = {self.table_name: {"Keys": pending, "ConsistentRead": True}}
-            response = read_once(partial(self.client.batch_get_item, RequestItems=request))
-            if response is None:
-                continue
-            for item in response["Responses"].get(self.table_name, []):
-                items[(item["pk"]["S"], item["sk"]["S"])] = item
-            unprocessed = response.get("UnprocessedKeys") or {}
-            pending = list(unprocessed[self.table_name]["Keys"]) if unprocessed else []
-            if not pending:
-                return items
-        raise Conflict(
-            "the listing of keys was throttled or ran out of time; nothing was written; retry",
-            {"outcome": Outcome.NOT_APPLIED.value},
-        )
+        return batch_get(self.client, self.table_name, keys, budget)
 
 
 def _pair(item_key: dict[str, Any]) -> tuple[str, str]:

@@ -6,7 +6,6 @@ import time
 import uuid
 from collections.abc import Callable
 from enum import Enum
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -14,7 +13,7 @@ from botocore.exceptions import ClientError
 from ledger import limits
 from ledger.deadline import Clock, current_deadline
 from ledger.dynamodb_client import default_client as default_client  # noqa: PLC0414
-from ledger.errors import Conflict, GuardMismatch
+from ledger.errors import GuardMismatch
 from ledger.invariants import check_balanced, checked
 from ledger.model import Page
 from ledger.operations import Operation, Target, WritePlan, shows_applied
@@ -29,10 +28,10 @@ from ledger.store.dynamodb.attempts import (
     not_sent_errors,
     outcome_unknown_codes,
     read,
-    read_once,
     retry_codes,
 )
 from ledger.store.dynamodb.codec import Record, decode, string
+from ledger.store.dynamodb.reads import batch_get, query_keys
 from ledger.store.dynamodb.secret import TableSeal
 from ledger.store.dynamodb.transact import render
 from ledger.store.keys import IndexQuery, item_key, paged
@@ -235,39 +234,11 @@ class DynamoDBStore:
         }
         if start is not None:
             arguments["ExclusiveStartKey"] = {name: string(value) for name, value in start.items()}
-        keys: list[dict[str, str]] = []
-        while len(keys) < count:
-            call = partial(self.client.query, **arguments, Limit=count - len(keys))
-            response = read(budget, call)
-            keys += [
-                {name: value["S"] for name, value in item.items()} for item in response["Items"]
-            ]
-            if "LastEvaluatedKey" not in response:
-                break
-            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        return keys
+        return query_keys(self.client, arguments, count, budget)
 
     def _batch_get(
         self, keys: list[dict[str, str]], budget: Budget
     ) -> dict[tuple[str, str], Record]:
-        records: dict[tuple[str, str], Record] = {}
-        if not keys:
-            return records
-        pending: list[Any] = [{name: string(value) for name, value in key.items()} for key in keys]
-        for attempt in range(limits.read_attempts_max):
-            if not budget.ready(attempt):
-                break
-            request: Any = {self.table_name: {"Keys": pending, "ConsistentRead": True}}
-            response = read_once(partial(self.client.batch_get_item, RequestItems=request))
-            if response is None:
-                continue
-            for item in response["Responses"].get(self.table_name, []):
-                records[(item["pk"]["S"], item["sk"]["S"])] = checked(decode(item))
-            unprocessed = response.get("UnprocessedKeys") or {}
-            pending = list(unprocessed[self.table_name]["Keys"]) if unprocessed else []
-            if not pending:
-                return records
-        raise Conflict(
-            "the listing was throttled or ran out of time; nothing was written; retry",
-            {"outcome": Outcome.NOT_APPLIED.value},
-        )
+        pairs = [(key["pk"], key["sk"]) for key in keys]
+        items = batch_get(self.client, self.table_name, pairs, budget)
+        return {pair: checked(decode(item)) for pair, item in items.items()}
