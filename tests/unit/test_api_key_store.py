@@ -9,7 +9,7 @@ from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
-from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 from ledger import limits
 from ledger.auth.api_key import ApiKey, KeyStatus, Role
@@ -226,3 +226,33 @@ def test_listing_reads_retry_unprocessed_keys_then_give_up_as_a_conflict() -> No
         store._batch_get([("KEYID#key_x", "KEYID")], store._budget())
     assert conflict.value.details == {"outcome": "not_applied"}
     assert len(sleep.delays) == limits.read_attempts_max - 1
+
+
+def test_an_attempt_that_never_left_is_tried_again_with_a_new_token() -> None:
+    # GIVEN a first attempt that could not connect (nothing was sent), then success
+    client = FakeClient([EndpointConnectionError(endpoint_url="https://dynamodb.example.invalid")])
+
+    # WHEN a key is added
+    store_with(client).add(key, key_digest)
+
+    # THEN the second attempt went out under a token of its own
+    assert len(client.tokens) == 2
+    assert len(set(client.tokens)) == 2
+
+
+def test_a_creation_out_of_time_is_a_conflict_saying_whether_it_may_have_landed() -> None:
+    # GIVEN a store whose clock has passed the call's deadline after the first attempt, which
+    # timed out
+    client = FakeClient([timed_out()])
+    store = DynamoDBApiKeyStore(
+        table_name,
+        cast("DynamoDBClient", client),
+        sleep=SleepRecorder(),
+        clock=lambda: 3600.0 if client.tokens else 0.0,
+    )
+
+    # WHEN a key is added / THEN it stops before another attempt, saying it may have landed
+    with pytest.raises(Conflict) as conflict:
+        store.add(key, key_digest)
+    assert conflict.value.details == {"outcome": "unknown"}
+    assert len(client.tokens) == 1
