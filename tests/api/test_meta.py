@@ -112,6 +112,22 @@ def test_every_served_route_is_documented_and_every_documented_route_is_served(
     assert contract_routes <= documented
 
 
+def test_every_operation_carries_a_summary_of_its_own(document: dict[str, Any]) -> None:
+    # GIVEN every operation the document describes
+    summaries = {
+        (method, path): operation.get("summary", "")
+        for method, path, operation in operations(document)
+    }
+
+    # WHEN / THEN each has a short sentence, not the generated "METHOD /path", and no two
+    # operations share one
+    for (method, path), summary in summaries.items():
+        assert summary.strip(), (method, path)
+        assert summary != f"{method.upper()} {path}", (method, path)
+        assert len(summary) <= 80, (method, path)
+    assert len(set(summaries.values())) == len(summaries)
+
+
 def test_every_keyed_operation_documents_the_errors_as_the_error_schema(
     document: dict[str, Any],
 ) -> None:

@@ -97,6 +97,7 @@ def openapi() -> dict[str, Any]:
 @app.get(
     "/v1/openapi.json",
     responses=answers(200, dict, "This API's OpenAPI 3 document"),
+    summary="This API's OpenAPI document",
     tags=["meta"],
 )
 def serve_openapi() -> Response[Any]:

@@ -34,7 +34,12 @@ def _renamed(error: ValidationError) -> ValidationError:
     return ValidationError(field, error.message)
 
 
-@router.post("/v1/accounts", responses=answers(201, AccountView, "The account"), tags=["accounts"])
+@router.post(
+    "/v1/accounts",
+    responses=answers(201, AccountView, "The account"),
+    summary="Open an account",
+    tags=["accounts"],
+)
 def create_account(
     body: NewAccount, idempotency_key: IdempotencyKey = None
 ) -> Response[AccountView]:
@@ -72,6 +77,7 @@ def _readable(account_id: str) -> None:
 @router.get(
     "/v1/accounts/<account_id>",
     responses=answers(200, AccountView, "The account with its balance"),
+    summary="Read an account with its balance",
     tags=["accounts"],
 )
 def get_account(account_id: str) -> Response[AccountView]:
@@ -83,6 +89,7 @@ def get_account(account_id: str) -> Response[AccountView]:
 @router.get(
     "/v1/accounts/<account_id>/balance",
     responses=answers(200, BalanceView, "The balance now"),
+    summary="Read an account's balance",
     tags=["accounts"],
 )
 def get_balance(account_id: str) -> Response[BalanceView]:
@@ -94,7 +101,10 @@ def get_balance(account_id: str) -> Response[BalanceView]:
 
 
 @router.get(
-    "/v1/accounts", responses=answers(200, AccountPage, "A page of accounts"), tags=["accounts"]
+    "/v1/accounts",
+    responses=answers(200, AccountPage, "A page of accounts"),
+    summary="List a ledger's accounts",
+    tags=["accounts"],
 )
 def list_accounts(
     *,
@@ -128,6 +138,7 @@ def list_accounts(
 @router.patch(
     "/v1/accounts/<account_id>",
     responses=answers(200, AccountView, "The account as changed"),
+    summary="Change an account's name, metadata, status or overdraft",
     tags=["accounts"],
 )
 def change_account(account_id: str, body: AccountChanges) -> Response[AccountView]:

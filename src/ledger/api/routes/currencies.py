@@ -49,6 +49,7 @@ def currency_view(currency: Currency, builtin: bool) -> dict[str, Any]:
 @router.post(
     "/v1/ledgers/<ledger_id>/currencies",
     responses=answers(201, CurrencyView, "The currency, registered"),
+    summary="Register a currency with its scale",
     tags=["ledgers"],
 )
 def register_currency(ledger_id: str, body: NewCurrency) -> Response[CurrencyView]:
@@ -70,6 +71,7 @@ def register_currency(ledger_id: str, body: NewCurrency) -> Response[CurrencyVie
 @router.get(
     "/v1/ledgers/<ledger_id>/currencies",
     responses=answers(200, CurrencyPage, "The ledger's currencies"),
+    summary="List the currencies a ledger knows",
     tags=["ledgers"],
 )
 def list_currencies(ledger_id: str) -> Response[CurrencyPage]:

@@ -27,7 +27,12 @@ from ledger.requests import LineInput
 router = Router()
 
 
-@router.post("/v1/entries", responses=answers(201, EntryView, "The entry"), tags=["journal"])
+@router.post(
+    "/v1/entries",
+    responses=answers(201, EntryView, "The entry"),
+    summary="Create a journal entry, posted or pending",
+    tags=["journal"],
+)
 def create_entry(body: NewEntry, idempotency_key: IdempotencyKey = None) -> Response[EntryView]:
     """Post a balanced multi-line entry, or create it pending (two-phase)."""
     runtime = router.runtime()
@@ -57,7 +62,10 @@ def _writable(entry_id: str, role: Role) -> None:
 
 
 @router.get(
-    "/v1/entries/<entry_id>", responses=answers(200, EntryView, "The entry"), tags=["journal"]
+    "/v1/entries/<entry_id>",
+    responses=answers(200, EntryView, "The entry"),
+    summary="Read an entry",
+    tags=["journal"],
 )
 def get_entry(entry_id: str) -> Response[EntryView]:
     """An entry by id."""
@@ -65,7 +73,12 @@ def get_entry(entry_id: str) -> Response[EntryView]:
     return reply(200, entry_view(router.runtime().ledger.get_entry(entry_id)))
 
 
-@router.get("/v1/entries", responses=answers(200, EntryPage, "A page of entries"), tags=["journal"])
+@router.get(
+    "/v1/entries",
+    responses=answers(200, EntryPage, "A page of entries"),
+    summary="List entries of a ledger, a reference or an account",
+    tags=["journal"],
+)
 def list_entries(
     *,
     ledger_id: Annotated[Id | None, Query()] = None,
@@ -99,6 +112,7 @@ def list_entries(
 @router.post(
     "/v1/entries/<entry_id>/post",
     responses=answers(200, EntryView, "The pending entry, now posted"),
+    summary="Post a pending entry, fully or for less",
     tags=["journal"],
 )
 def post_entry(entry_id: str, body: AmountOptional | None = None) -> Response[EntryView]:
@@ -113,6 +127,7 @@ def post_entry(entry_id: str, body: AmountOptional | None = None) -> Response[En
 @router.post(
     "/v1/entries/<entry_id>/void",
     responses=answers(200, EntryView, "The entry, now voided"),
+    summary="Void a pending entry",
     tags=["journal"],
 )
 def void_entry(entry_id: str) -> Response[EntryView]:
@@ -124,6 +139,7 @@ def void_entry(entry_id: str) -> Response[EntryView]:
 @router.post(
     "/v1/entries/<entry_id>/reverse",
     responses=answers(201, EntryView, "The reversal entry"),
+    summary="Reverse an entry",
     tags=["journal"],
 )
 def reverse_entry(entry_id: str, body: ReversalBody | None = None) -> Response[EntryView]:

@@ -20,7 +20,10 @@ router = Router()
 
 
 @router.post(
-    "/v1/api-keys", responses=answers(201, NewApiKeyView, "The key and its secret"), tags=["keys"]
+    "/v1/api-keys",
+    responses=answers(201, NewApiKeyView, "The key and its secret"),
+    summary="Create an API key",
+    tags=["keys"],
 )
 def create_api_key(
     body: NewApiKey, idempotency_key: IdempotencyKey = None
@@ -46,7 +49,12 @@ def create_api_key(
     return reply(201, {**api_key_view(key), "key": secret})
 
 
-@router.get("/v1/api-keys", responses=answers(200, ApiKeyPage, "A page of API keys"), tags=["keys"])
+@router.get(
+    "/v1/api-keys",
+    responses=answers(200, ApiKeyPage, "A page of API keys"),
+    summary="List API keys",
+    tags=["keys"],
+)
 def list_api_keys(
     limit: Limit = limits.page_size_default, cursor: Cursor = None
 ) -> Response[ApiKeyPage]:
@@ -63,14 +71,22 @@ def list_api_keys(
     return reply(200, page_view(page, api_key_view))
 
 
-@router.get("/v1/api-keys/<key_id>", responses=answers(200, ApiKeyView, "The key"), tags=["keys"])
+@router.get(
+    "/v1/api-keys/<key_id>",
+    responses=answers(200, ApiKeyView, "The key"),
+    summary="Read an API key",
+    tags=["keys"],
+)
 def get_api_key(key_id: str) -> Response[ApiKeyView]:
     """A key's record by id; never its secret."""
     return reply(200, api_key_view(_managed_key(key_id)))
 
 
 @router.delete(
-    "/v1/api-keys/<key_id>", responses=answers(200, ApiKeyView, "The key, revoked"), tags=["keys"]
+    "/v1/api-keys/<key_id>",
+    responses=answers(200, ApiKeyView, "The key, revoked"),
+    summary="Revoke an API key",
+    tags=["keys"],
 )
 def revoke_api_key(key_id: str) -> Response[ApiKeyView]:
     """Revoke a key for good; requests with it get 401 from then on."""

@@ -30,7 +30,12 @@ Currency = Annotated[
 ]
 
 
-@router.post("/v1/ledgers", responses=answers(201, LedgerView, "The ledger"), tags=["ledgers"])
+@router.post(
+    "/v1/ledgers",
+    responses=answers(201, LedgerView, "The ledger"),
+    summary="Create a ledger",
+    tags=["ledgers"],
+)
 def create_ledger(body: NewLedger, idempotency_key: IdempotencyKey = None) -> Response[LedgerView]:
     """Create a ledger, a namespace of accounts and entries."""
     caller = router.caller()
@@ -52,7 +57,10 @@ def create_ledger(body: NewLedger, idempotency_key: IdempotencyKey = None) -> Re
 
 
 @router.get(
-    "/v1/ledgers/<ledger_id>", responses=answers(200, LedgerView, "The ledger"), tags=["ledgers"]
+    "/v1/ledgers/<ledger_id>",
+    responses=answers(200, LedgerView, "The ledger"),
+    summary="Read a ledger",
+    tags=["ledgers"],
 )
 def get_ledger(ledger_id: str) -> Response[LedgerView]:
     """A ledger by id."""
@@ -62,7 +70,10 @@ def get_ledger(ledger_id: str) -> Response[LedgerView]:
 
 
 @router.get(
-    "/v1/ledgers", responses=answers(200, LedgerPage, "A page of ledgers"), tags=["ledgers"]
+    "/v1/ledgers",
+    responses=answers(200, LedgerPage, "A page of ledgers"),
+    summary="List ledgers",
+    tags=["ledgers"],
 )
 def list_ledgers(
     owner_id: Annotated[
@@ -89,6 +100,7 @@ def list_ledgers(
 @router.get(
     "/v1/ledgers/<ledger_id>/trial-balance",
     responses=answers(200, TrialBalanceView, "The trial balance"),
+    summary="A ledger's trial balance in one currency",
     tags=["reports"],
 )
 def trial_balance(ledger_id: str, currency: Currency) -> Response[TrialBalanceView]:
@@ -101,6 +113,7 @@ def trial_balance(ledger_id: str, currency: Currency) -> Response[TrialBalanceVi
 @router.get(
     "/v1/ledgers/<ledger_id>/balance-sheet",
     responses=answers(200, BalanceSheetView, "The balance sheet"),
+    summary="A ledger's balance sheet in one currency",
     tags=["reports"],
 )
 def balance_sheet(ledger_id: str, currency: Currency) -> Response[BalanceSheetView]:
@@ -113,6 +126,7 @@ def balance_sheet(ledger_id: str, currency: Currency) -> Response[BalanceSheetVi
 @router.post(
     "/v1/ledgers/<ledger_id>/reconciliations",
     responses=answers(200, ReconciliationView, "What the reconciliation found"),
+    summary="Reconcile a ledger against its journal",
     tags=["reports"],
 )
 def reconcile(ledger_id: str) -> Response[ReconciliationView]:

@@ -10,7 +10,12 @@ from ledger.api.views import HealthView
 router = Router()
 
 
-@router.get("/v1/health", responses=answers(200, HealthView, "The service answers"), tags=["meta"])
+@router.get(
+    "/v1/health",
+    responses=answers(200, HealthView, "The service answers"),
+    summary="Check that the service answers",
+    tags=["meta"],
+)
 def health() -> Response[HealthView]:
     """The service answers (no key needed)."""
     return reply(200, {"status": "ok"})

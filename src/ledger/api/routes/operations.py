@@ -34,7 +34,9 @@ def _writable(account_ids: Iterable[str | None]) -> None:
 def _one_account_move(path: str, summary: str, method: str) -> None:
     """Register a deposit-like route: one account, an amount, an optional counterparty."""
 
-    @router.post(path, responses=answers(201, EntryView, "The entry"), tags=["operations"])
+    @router.post(
+        path, responses=answers(201, EntryView, "The entry"), summary=summary, tags=["operations"]
+    )
     def move(body: OneAccountMove, idempotency_key: IdempotencyKey = None) -> Response[EntryView]:
         _writable([body.account_id, body.counterparty_account_id])
         action: Callable[..., Entry] = getattr(router.runtime().ledger, method)
@@ -59,7 +61,12 @@ _one_account_move("/v1/spends", "The account pays, within its floor.", "spend")
 _one_account_move("/v1/refunds", "Money goes back into the account.", "refund")
 
 
-@router.post("/v1/transfers", responses=answers(201, EntryView, "The entry"), tags=["operations"])
+@router.post(
+    "/v1/transfers",
+    responses=answers(201, EntryView, "The entry"),
+    summary="Transfer between two accounts",
+    tags=["operations"],
+)
 def transfer(body: TransferBody, idempotency_key: IdempotencyKey = None) -> Response[EntryView]:
     """Move an amount between two accounts of one ledger and currency."""
     _writable([body.from_account_id, body.to_account_id])
@@ -73,7 +80,12 @@ def transfer(body: TransferBody, idempotency_key: IdempotencyKey = None) -> Resp
     return entry_reply(201, entry)
 
 
-@router.post("/v1/holds", responses=answers(201, EntryView, "The pending entry"), tags=["holds"])
+@router.post(
+    "/v1/holds",
+    responses=answers(201, EntryView, "The pending entry"),
+    summary="Hold an amount of an account",
+    tags=["holds"],
+)
 def hold(body: HoldBody, idempotency_key: IdempotencyKey = None) -> Response[EntryView]:
     """Reserve an amount of the account for the counterparty (default: world)."""
     _writable([body.account_id, body.counterparty_account_id])
@@ -95,6 +107,7 @@ def _resolvable(entry_id: str) -> None:
 @router.post(
     "/v1/holds/<hold_id>/confirm",
     responses=answers(200, EntryView, "The hold, now posted"),
+    summary="Confirm a hold, fully or for less",
     tags=["holds"],
 )
 def confirm_hold(hold_id: str, body: AmountOptional | None = None) -> Response[EntryView]:
@@ -107,6 +120,7 @@ def confirm_hold(hold_id: str, body: AmountOptional | None = None) -> Response[E
 @router.post(
     "/v1/holds/<hold_id>/release",
     responses=answers(200, EntryView, "The hold, now voided"),
+    summary="Release a hold",
     tags=["holds"],
 )
 def release_hold(hold_id: str) -> Response[EntryView]:
@@ -116,7 +130,10 @@ def release_hold(hold_id: str) -> Response[EntryView]:
 
 
 @router.post(
-    "/v1/escrows", responses=answers(201, EntryView, "The pending entry"), tags=["escrows"]
+    "/v1/escrows",
+    responses=answers(201, EntryView, "The pending entry"),
+    summary="Escrow an amount from a buyer for a seller",
+    tags=["escrows"],
 )
 def escrow(body: EscrowBody, idempotency_key: IdempotencyKey = None) -> Response[EntryView]:
     """Set an amount of the buyer's aside for the seller."""
@@ -135,6 +152,7 @@ def escrow(body: EscrowBody, idempotency_key: IdempotencyKey = None) -> Response
 @router.post(
     "/v1/escrows/<escrow_id>/release",
     responses=answers(200, EntryView, "The escrow, now posted to the seller"),
+    summary="Release an escrow to the seller",
     tags=["escrows"],
 )
 def release_escrow(escrow_id: str) -> Response[EntryView]:
@@ -146,6 +164,7 @@ def release_escrow(escrow_id: str) -> Response[EntryView]:
 @router.post(
     "/v1/escrows/<escrow_id>/refund",
     responses=answers(200, EntryView, "The escrow, now voided"),
+    summary="Refund an escrow to the buyer",
     tags=["escrows"],
 )
 def refund_escrow(escrow_id: str) -> Response[EntryView]:
@@ -154,7 +173,12 @@ def refund_escrow(escrow_id: str) -> Response[EntryView]:
     return entry_reply(200, router.runtime().ledger.refund_escrow(escrow_id))
 
 
-@router.post("/v1/conversions", responses=answers(201, EntryView, "The entry"), tags=["operations"])
+@router.post(
+    "/v1/conversions",
+    responses=answers(201, EntryView, "The entry"),
+    summary="Convert between two currencies",
+    tags=["operations"],
+)
 def convert(body: ConversionBody, idempotency_key: IdempotencyKey = None) -> Response[EntryView]:
     """Exchange between accounts of two currencies at the rate the amounts imply."""
     _writable([body.from_account_id, body.to_account_id])
@@ -179,7 +203,12 @@ _account_fields = (
 )
 
 
-@router.post("/v1/batches", responses=answers(201, BatchView, "The entries"), tags=["operations"])
+@router.post(
+    "/v1/batches",
+    responses=answers(201, BatchView, "The entries"),
+    summary="Run a batch of operations, all or nothing",
+    tags=["operations"],
+)
 def batch(body: BatchBody, idempotency_key: IdempotencyKey = None) -> Response[BatchView]:
     """Many operations as one transaction, all or nothing."""
     accounts: list[str | None] = []
