@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -126,6 +128,20 @@ def test_every_operation_carries_a_summary_of_its_own(document: dict[str, Any]) 
         assert summary != f"{method.upper()} {path}", (method, path)
         assert len(summary) <= 80, (method, path)
     assert len(set(summaries.values())) == len(summaries)
+
+
+def test_the_api_page_names_every_served_route_and_no_other(document: dict[str, Any]) -> None:
+    # GIVEN the routes docs/api.md names (`METHOD /v1/...`), path parameters as `{}`
+    page = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
+    route = re.compile(r"`(GET|POST|PUT|PATCH|DELETE) (/v1/[^` ?]*)")
+
+    def shape(path: str) -> str:
+        return re.sub(r"\{[^}]+\}", "{}", path)
+
+    named = {(method.lower(), shape(path)) for method, path in route.findall(page)}
+
+    # WHEN / THEN they are exactly the routes the document describes
+    assert named == {(method, shape(path)) for method, path, _ in operations(document)}
 
 
 def test_every_keyed_operation_documents_the_errors_as_the_error_schema(
