@@ -16,6 +16,7 @@ import io
 import re
 import sys
 import tokenize
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ class Snippet:
     code: str
     needs: str | None  # the marker's reason: compiled only
 
-    def compiled(self) -> Any:
+    def compiled(self) -> types.CodeType:
         """The block compiled so that tracebacks name the page and its own line numbers."""
         return compile("\n" * (self.line - 1) + self.code, str(self.path), "exec")
 
@@ -136,7 +137,7 @@ def test_blocks_that_need_a_service_are_marked_and_compile(document: str) -> Non
     # WHEN / THEN each names what it needs and is valid Python all the same
     for snippet in marked:
         assert str(snippet.needs).startswith("needs "), (snippet.path, snippet.line)
-        assert snippet.compiled() is not None
+        assert snippet.compiled().co_filename == str(snippet.path)
 
 
 def test_a_marker_applies_only_to_the_block_right_after_it(tmp_path: Path) -> None:
