@@ -280,4 +280,3 @@ def _operation(operation: Mapping[str, Any], name: str) -> dict[str, Any]:
             _line(line, f"{name}.lines[{index}]") for index, line in enumerate(body["lines"])
         ]
     return body
-

@@ -60,9 +60,7 @@ def books(runner: CliRunner) -> Books:
             "create",
             ledger_id,
             holder,
-            "--type",
             "liability",
-            "--currency",
             "USD",
         )["id"]
         for holder in ("Alice", "Bob")
@@ -116,9 +114,7 @@ def test_money_moves_through_deposit_transfer_hold_confirm_and_release(
         "create",
         books.ledger_id,
         "Carol",
-        "--type",
         "liability",
-        "--currency",
         "USD",
     )["id"]
     deposited = run_json(runner, "deposit", wallet, "100.00", "--reference", f"top-up-{token()}")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import NoReturn, TypeVar
 
 import click
@@ -15,6 +17,73 @@ from ledger.errors import LedgerError
 F = TypeVar("F", bound=Callable[..., object])
 
 url_help = "The ledger API's base URL, e.g. http://127.0.0.1:3000 (env LEDGER_URL)."
+amount_message = "amount must be a positive decimal string such as 5.00"
+_amount_text = re.compile(r"[0-9]+(\.[0-9]+)?")
+# What click's parser names an option when it meets `-5` or `-.5`: a dash and one character.
+_negative_amount_option = re.compile(r"-[0-9.]")
+
+
+class AmountType(click.ParamType[str, str]):
+    """A positive decimal string, checked before any request; its scale is the service's
+    to check, since only the account knows its currency."""
+
+    name = "amount"
+
+    def convert(self, value: str, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """The amount as given, or a usage error."""
+        if not _amount_text.fullmatch(value):
+            self.fail(f"{amount_message}, not {value!r}", param, ctx)
+        return value
+
+
+class CurrencyType(click.ParamType[str, str]):
+    """A currency code, upper-cased: every code, built in or registered, is upper case."""
+
+    name = "currency"
+
+    def convert(self, value: str, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """The code in upper case (`usd` is USD)."""
+        return value.upper()
+
+
+class MomentType(click.ParamType[datetime, str]):
+    """An RFC 3339 time with its offset, e.g. 2026-01-31T12:00:00Z."""
+
+    name = "time"
+
+    def convert(
+        self, value: str, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        """The time, or a usage error when it is not one or has no offset."""
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a time such as 2026-01-31T12:00:00Z", param, ctx)
+        if moment.tzinfo is None:
+            self.fail(f"{value!r} needs an offset, e.g. 2026-01-31T12:00:00Z", param, ctx)
+        return moment
+
+
+amount_type = AmountType()
+currency_type = CurrencyType()
+
+
+class AmountCommand(click.Command):
+    """A command with an amount argument: `-5` is refused as a negative amount instead of
+    being taken for an unknown option."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Click's parsing, with a negative amount reported as such."""
+        given: Sequence[str] = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as error:
+            if not _negative_amount_option.fullmatch(error.option_name):
+                raise
+            negative = next(arg for arg in given if arg.startswith(error.option_name))
+            raise click.BadParameter(
+                f"{amount_message}, not {negative!r}", ctx=ctx, param_hint="'AMOUNT'"
+            ) from None
 
 
 def api_options(command: F) -> F:
@@ -35,6 +104,30 @@ def idempotency_option(command: F) -> F:
         "--idempotency-key",
         help="Send again with the same key to retry safely (default: a fresh one).",
     )(command)
+
+
+def quiet_option(command: F) -> F:
+    """-q/--quiet: only the id (one per line for a list), for scripts."""
+    return click.option(
+        "-q", "--quiet", is_flag=True, help="Print only the id (one per line for a list)."
+    )(command)
+
+
+def entry_options(command: F) -> F:
+    """What every command that creates an entry may add, as the client's keyword arguments."""
+    options = (
+        click.option("--reference", help="Your reference, e.g. an order id."),
+        click.option("--description", help="What the entry is for."),
+        click.option(
+            "--effective-at",
+            type=MomentType(),
+            help="When it counts for the business (default: now), e.g. 2026-01-31T12:00:00Z.",
+        ),
+    )
+    command = idempotency_option(metadata_option(command))
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def page_options(command: F) -> F:
@@ -103,3 +196,6 @@ def connected(url: str | None, api_key: str | None) -> Iterator[LedgerClient]:
         raise click.BadParameter(str(error), param_hint="--url / LEDGER_URL") from None
     with reporting():
         yield client
+    # stderr, so that --json and --quiet output stay what a script parses.
+    if client.last_response is not None and client.last_response.replayed:
+        click.echo("(replayed)", err=True)
