@@ -8,10 +8,10 @@ from ledger import limits
 from ledger.commands.common import (
     api_options,
     connected,
-    currency_type,
     idempotency_option,
     metadata_option,
     page_options,
+    parse_currency,
     quiet_option,
 )
 from ledger.commands.output import echo_object, echo_page, field
@@ -96,7 +96,7 @@ def show_ledger(ledger_id: str, url: str | None, api_key: str | None, as_json: b
 
 @ledgers.command("register-currency")
 @click.argument("ledger_id")
-@click.argument("code", type=currency_type)
+@click.argument("code", callback=parse_currency)
 @click.argument("scale", type=click.IntRange(0, limits.currency_scale_max))
 @api_options
 def register_currency(
@@ -128,7 +128,7 @@ def accounts() -> None:
 @click.argument("ledger_id")
 @click.argument("name")
 @click.argument("account_type", metavar="TYPE", type=click.Choice(account_types))
-@click.argument("currency", type=currency_type)
+@click.argument("currency", callback=parse_currency)
 @click.option("--code", help="A chart-of-accounts code, unique in the ledger.")
 @click.option("--parent-id", help="The parent account (same ledger, same type).")
 @click.option("--owner-id", help="The account holder.")

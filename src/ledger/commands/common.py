@@ -23,49 +23,34 @@ _amount_text = re.compile(r"[0-9]+(\.[0-9]+)?")
 _negative_amount_option = re.compile(r"-[0-9.]")
 
 
-class AmountType(click.ParamType[str, str]):
-    """A positive decimal string, checked before any request; its scale is the service's
-    to check, since only the account knows its currency."""
-
-    name = "amount"
-
-    def convert(self, value: str, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        """The amount as given, or a usage error."""
-        if not _amount_text.fullmatch(value):
-            self.fail(f"{amount_message}, not {value!r}", param, ctx)
-        return value
+def parse_amount(
+    _context: click.Context, _parameter: click.Parameter, value: str | None
+) -> str | None:
+    """An amount as given when it is a positive decimal string, checked before any request;
+    its scale is the service's to check, since only the account knows its currency."""
+    if value is not None and not _amount_text.fullmatch(value):
+        raise click.BadParameter(f"{amount_message}, not {value!r}")
+    return value
 
 
-class CurrencyType(click.ParamType[str, str]):
-    """A currency code, upper-cased: every code, built in or registered, is upper case."""
-
-    name = "currency"
-
-    def convert(self, value: str, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        """The code in upper case (`usd` is USD)."""
-        return value.upper()
+def parse_currency(_context: click.Context, _parameter: click.Parameter, value: str) -> str:
+    """A currency code in upper case (`usd` is USD): every code, built in or registered, is."""
+    return value.upper()
 
 
-class MomentType(click.ParamType[datetime, str]):
+def parse_moment(
+    _context: click.Context, _parameter: click.Parameter, value: str | None
+) -> datetime | None:
     """An RFC 3339 time with its offset, e.g. 2026-01-31T12:00:00Z."""
-
-    name = "time"
-
-    def convert(
-        self, value: str, param: click.Parameter | None, ctx: click.Context | None
-    ) -> datetime:
-        """The time, or a usage error when it is not one or has no offset."""
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            self.fail(f"{value!r} is not a time such as 2026-01-31T12:00:00Z", param, ctx)
-        if moment.tzinfo is None:
-            self.fail(f"{value!r} needs an offset, e.g. 2026-01-31T12:00:00Z", param, ctx)
-        return moment
-
-
-amount_type = AmountType()
-currency_type = CurrencyType()
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a time such as 2026-01-31T12:00:00Z") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter(f"{value!r} needs an offset, e.g. 2026-01-31T12:00:00Z")
+    return moment
 
 
 class AmountCommand(click.Command):
@@ -120,7 +105,8 @@ def entry_options(command: F) -> F:
         click.option("--description", help="What the entry is for."),
         click.option(
             "--effective-at",
-            type=MomentType(),
+            callback=parse_moment,
+            metavar="TIME",
             help="When it counts for the business (default: now), e.g. 2026-01-31T12:00:00Z.",
         ),
     )

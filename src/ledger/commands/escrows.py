@@ -11,10 +11,10 @@ from ledger.client import LedgerClient
 from ledger.client_types import Entry
 from ledger.commands.common import (
     AmountCommand,
-    amount_type,
     api_options,
     connected,
     entry_options,
+    parse_amount,
     quiet_option,
 )
 from ledger.commands.movements import expires_in_option
@@ -24,7 +24,7 @@ from ledger.commands.output import echo_object
 @click.command(cls=AmountCommand)
 @click.argument("buyer_account_id", metavar="BUYER")
 @click.argument("seller_account_id", metavar="SELLER")
-@click.argument("amount", type=amount_type)
+@click.argument("amount", callback=parse_amount)
 @expires_in_option
 @entry_options
 @quiet_option

@@ -13,10 +13,10 @@ from ledger.client import LedgerClient
 from ledger.client_types import Entry
 from ledger.commands.common import (
     AmountCommand,
-    amount_type,
     api_options,
     connected,
     entry_options,
+    parse_amount,
     quiet_option,
 )
 from ledger.commands.output import echo_object
@@ -36,7 +36,7 @@ def one_account_command(name: str, create: Callable[..., Entry], summary: str) -
 
     @click.command(name, cls=AmountCommand, help=summary)
     @click.argument("account_id")
-    @click.argument("amount", type=amount_type)
+    @click.argument("amount", callback=parse_amount)
     @counterparty_option
     @entry_options
     @quiet_option
@@ -98,7 +98,7 @@ refund = one_account_command(
 @click.command(cls=AmountCommand)
 @click.argument("from_account_id", metavar="FROM")
 @click.argument("to_account_id", metavar="TO")
-@click.argument("amount", type=amount_type)
+@click.argument("amount", callback=parse_amount)
 @entry_options
 @quiet_option
 @api_options
@@ -134,7 +134,7 @@ def transfer(
 
 @click.command(cls=AmountCommand)
 @click.argument("account_id")
-@click.argument("amount", type=amount_type)
+@click.argument("amount", callback=parse_amount)
 @counterparty_option
 @expires_in_option
 @entry_options
@@ -174,7 +174,9 @@ def hold(
 
 @click.command()
 @click.argument("hold_id")
-@click.option("--amount", type=amount_type, help="Settle for less than held; the rest is released.")
+@click.option(
+    "--amount", callback=parse_amount, help="Settle for less than held; the rest is released."
+)
 @quiet_option
 @api_options
 def confirm(

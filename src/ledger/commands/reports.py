@@ -7,13 +7,13 @@ from typing import Any
 
 import click
 
-from ledger.commands.common import api_options, connected, currency_type, fail
+from ledger.commands.common import api_options, connected, fail, parse_currency
 from ledger.commands.output import echo_json, echo_object
 
 
 @click.command("trial-balance")
 @click.argument("ledger_id")
-@click.argument("currency", type=currency_type)
+@click.argument("currency", callback=parse_currency)
 @api_options
 def trial_balance(
     ledger_id: str, currency: str, url: str | None, api_key: str | None, as_json: bool
@@ -45,7 +45,7 @@ def chart_rows(nodes: Sequence[Mapping[str, Any]], depth: int = 0) -> list[dict[
 
 @click.command("balance-sheet")
 @click.argument("ledger_id")
-@click.argument("currency", type=currency_type)
+@click.argument("currency", callback=parse_currency)
 @api_options
 def balance_sheet(
     ledger_id: str, currency: str, url: str | None, api_key: str | None, as_json: bool
