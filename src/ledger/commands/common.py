@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import NoReturn, TypeVar
+from typing import NoReturn, TypedDict, TypeVar
 
 import click
 
@@ -98,8 +98,18 @@ def quiet_option(command: F) -> F:
     )(command)
 
 
+class EntryKeywords(TypedDict):
+    """What `entry_options` hands a command: the client's keyword arguments for an entry."""
+
+    reference: str | None
+    description: str | None
+    effective_at: datetime | None
+    metadata: dict[str, str] | None
+    idempotency_key: str | None
+
+
 def entry_options(command: F) -> F:
-    """What every command that creates an entry may add, as the client's keyword arguments."""
+    """What every command that creates an entry may add (see EntryKeywords)."""
     options = (
         click.option("--reference", help="Your reference, e.g. an order id."),
         click.option("--description", help="What the entry is for."),

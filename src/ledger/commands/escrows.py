@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from typing import Unpack
 
 import click
 
@@ -11,6 +11,7 @@ from ledger.client import LedgerClient
 from ledger.client_types import Entry
 from ledger.commands.common import (
     AmountCommand,
+    EntryKeywords,
     api_options,
     connected,
     entry_options,
@@ -35,15 +36,11 @@ def escrow(
     seller_account_id: str,
     amount: str,
     expires_in: int | None,
-    reference: str | None,
-    description: str | None,
-    effective_at: datetime | None,
-    metadata: dict[str, str] | None,
-    idempotency_key: str | None,
     quiet: bool,
     url: str | None,
     api_key: str | None,
     as_json: bool,
+    **options: Unpack[EntryKeywords],
 ) -> None:
     """Set AMOUNT of BUYER aside for SELLER.
 
@@ -54,11 +51,7 @@ def escrow(
             seller_account_id,
             amount,
             expires_in=expires_in,
-            reference=reference,
-            description=description,
-            effective_at=effective_at,
-            metadata=metadata,
-            idempotency_key=idempotency_key,
+            **options,
         )
     echo_object(entry, as_json, quiet)
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from typing import Unpack
 
 import click
 
@@ -13,6 +13,7 @@ from ledger.client import LedgerClient
 from ledger.client_types import Entry
 from ledger.commands.common import (
     AmountCommand,
+    EntryKeywords,
     api_options,
     connected,
     entry_options,
@@ -46,15 +47,11 @@ def one_account_command(name: str, create: Callable[..., Entry], summary: str) -
         account_id: str,
         amount: str,
         counterparty_account_id: str | None,
-        reference: str | None,
-        description: str | None,
-        effective_at: datetime | None,
-        metadata: dict[str, str] | None,
-        idempotency_key: str | None,
         quiet: bool,
         url: str | None,
         api_key: str | None,
         as_json: bool,
+        **options: Unpack[EntryKeywords],
     ) -> None:
         with connected(url, api_key) as client:
             entry = create(
@@ -62,11 +59,7 @@ def one_account_command(name: str, create: Callable[..., Entry], summary: str) -
                 account_id,
                 amount,
                 counterparty_account_id=counterparty_account_id,
-                reference=reference,
-                description=description,
-                effective_at=effective_at,
-                metadata=metadata,
-                idempotency_key=idempotency_key,
+                **options,
             )
         echo_object(entry, as_json, quiet)
 
@@ -107,15 +100,11 @@ def transfer(
     from_account_id: str,
     to_account_id: str,
     amount: str,
-    reference: str | None,
-    description: str | None,
-    effective_at: datetime | None,
-    metadata: dict[str, str] | None,
-    idempotency_key: str | None,
     quiet: bool,
     url: str | None,
     api_key: str | None,
     as_json: bool,
+    **options: Unpack[EntryKeywords],
 ) -> None:
     """Move AMOUNT from the account FROM to the account TO."""
     with connected(url, api_key) as client:
@@ -123,11 +112,7 @@ def transfer(
             from_account_id,
             to_account_id,
             amount,
-            reference=reference,
-            description=description,
-            effective_at=effective_at,
-            metadata=metadata,
-            idempotency_key=idempotency_key,
+            **options,
         )
     echo_object(entry, as_json, quiet)
 
@@ -146,15 +131,11 @@ def hold(
     amount: str,
     counterparty_account_id: str | None,
     expires_in: int | None,
-    reference: str | None,
-    description: str | None,
-    effective_at: datetime | None,
-    metadata: dict[str, str] | None,
-    idempotency_key: str | None,
     quiet: bool,
     url: str | None,
     api_key: str | None,
     as_json: bool,
+    **options: Unpack[EntryKeywords],
 ) -> None:
     """Hold AMOUNT of the account ACCOUNT_ID; prints the pending entry (the hold id)."""
     with connected(url, api_key) as client:
@@ -163,11 +144,7 @@ def hold(
             amount,
             counterparty_account_id=counterparty_account_id,
             expires_in=expires_in,
-            reference=reference,
-            description=description,
-            effective_at=effective_at,
-            metadata=metadata,
-            idempotency_key=idempotency_key,
+            **options,
         )
     echo_object(entry, as_json, quiet)
 
