@@ -90,6 +90,7 @@ def test_a_batch_prints_the_raw_answer_with_json(stub: StubServer) -> None:
         ('{"operations": [], "net": "yes"}', "expected a JSON object"),
         ('{"operations": [], "dry_run": true}', "expected a JSON object"),
         (json.dumps({"operations": [transfer(1.5)]}), "operations[0].amount must be"),
+        (json.dumps({"operations": [transfer("1" * 70_000)]}), "larger than the 65536 bytes"),
     ],
 )
 def test_a_batch_body_the_client_cannot_send_is_a_usage_error(

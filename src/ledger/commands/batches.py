@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 import click
 
+from ledger import limits
 from ledger.commands.common import api_options, connected, idempotency_option, quiet_option
 from ledger.commands.entries import entry_columns
 from ledger.commands.output import echo_json, echo_page
@@ -15,11 +16,17 @@ body_shape = 'a JSON object {"operations": [{"type": "transfer", ...}, ...], "ne
 body_fields = frozenset({"operations", "net"})
 
 
-def batch_body(file: TextIO) -> tuple[list[dict[str, Any]], bool]:
+def batch_body(file: BinaryIO) -> tuple[list[dict[str, Any]], bool]:
     """The operations and `net` of a batch body; what the client would not send is refused
-    here rather than dropped."""
+    here rather than dropped, and so is a body larger than the API takes."""
+    data = file.read(limits.request_body_bytes_max + 1)
+    if len(data) > limits.request_body_bytes_max:
+        raise click.BadParameter(
+            f"larger than the {limits.request_body_bytes_max} bytes the API takes",
+            param_hint="FILE",
+        )
     try:
-        body = json.loads(file.read())
+        body = json.loads(data)
     except ValueError as error:
         raise click.BadParameter(f"not JSON ({error})", param_hint="FILE") from None
     if (
@@ -34,7 +41,7 @@ def batch_body(file: TextIO) -> tuple[list[dict[str, Any]], bool]:
 
 
 @click.command()
-@click.argument("file", type=click.File("r"))
+@click.argument("file", type=click.File("rb"))
 @click.option(
     "--net",
     is_flag=True,
@@ -45,7 +52,7 @@ def batch_body(file: TextIO) -> tuple[list[dict[str, Any]], bool]:
 @api_options
 def batch(
     *,
-    file: TextIO,
+    file: BinaryIO,
     net: bool,
     idempotency_key: str | None,
     quiet: bool,
