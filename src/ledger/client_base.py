@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -40,6 +41,15 @@ def amount_text(value: object, name: str = "amount") -> str:
     raise TypeError(
         f'{name} must be a Decimal or a decimal string such as "10.50", not {type(value).__name__}'
     )
+
+
+def moment_text(value: datetime | str | None, name: str = "effective_at") -> str | None:
+    """An RFC 3339 time in UTC; a string is sent as given, for the service to check."""
+    if not isinstance(value, datetime):
+        return value
+    if value.tzinfo is None:
+        raise ValueError(f"{name} must be timezone-aware")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def present(**fields: Any) -> dict[str, Any]:

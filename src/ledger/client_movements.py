@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from ledger import limits
-from ledger.client_base import ClientBase, amount_text, follow, pages_max_default, present
+from ledger.client_base import (
+    ClientBase,
+    amount_text,
+    follow,
+    moment_text,
+    pages_max_default,
+    present,
+)
 from ledger.client_transport import Call, path
 from ledger.client_types import Amount, BatchResult, Entry, LineInput, Page
 
@@ -39,7 +46,7 @@ class MovementsClient(ClientBase):
             lines=[_line(line, f"lines[{index}]") for index, line in enumerate(lines)],
             description=description,
             reference=reference,
-            effective_at=_time(effective_at),
+            effective_at=moment_text(effective_at),
             metadata=metadata,
             pending=present(expires_in=expires_in) if pending else None,
         )
@@ -100,6 +107,7 @@ class MovementsClient(ClientBase):
         counterparty_account_id: str | None = None,
         reference: str | None = None,
         description: str | None = None,
+        effective_at: datetime | str | None = None,
         metadata: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> Entry:
@@ -110,6 +118,7 @@ class MovementsClient(ClientBase):
             counterparty_account_id=counterparty_account_id,
             reference=reference,
             description=description,
+            effective_at=moment_text(effective_at),
             metadata=metadata,
         )
         return cast("Entry", self._create(body, idempotency_key, "deposits"))
@@ -122,6 +131,7 @@ class MovementsClient(ClientBase):
         counterparty_account_id: str | None = None,
         reference: str | None = None,
         description: str | None = None,
+        effective_at: datetime | str | None = None,
         metadata: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> Entry:
@@ -132,6 +142,7 @@ class MovementsClient(ClientBase):
             counterparty_account_id=counterparty_account_id,
             reference=reference,
             description=description,
+            effective_at=moment_text(effective_at),
             metadata=metadata,
         )
         return cast("Entry", self._create(body, idempotency_key, "withdrawals"))
@@ -144,6 +155,7 @@ class MovementsClient(ClientBase):
         counterparty_account_id: str | None = None,
         reference: str | None = None,
         description: str | None = None,
+        effective_at: datetime | str | None = None,
         metadata: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> Entry:
@@ -154,6 +166,7 @@ class MovementsClient(ClientBase):
             counterparty_account_id=counterparty_account_id,
             reference=reference,
             description=description,
+            effective_at=moment_text(effective_at),
             metadata=metadata,
         )
         return cast("Entry", self._create(body, idempotency_key, "spends"))
@@ -166,6 +179,7 @@ class MovementsClient(ClientBase):
         counterparty_account_id: str | None = None,
         reference: str | None = None,
         description: str | None = None,
+        effective_at: datetime | str | None = None,
         metadata: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> Entry:
@@ -176,6 +190,7 @@ class MovementsClient(ClientBase):
             counterparty_account_id=counterparty_account_id,
             reference=reference,
             description=description,
+            effective_at=moment_text(effective_at),
             metadata=metadata,
         )
         return cast("Entry", self._create(body, idempotency_key, "refunds"))
@@ -188,6 +203,7 @@ class MovementsClient(ClientBase):
         *,
         reference: str | None = None,
         description: str | None = None,
+        effective_at: datetime | str | None = None,
         metadata: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> Entry:
@@ -198,6 +214,7 @@ class MovementsClient(ClientBase):
             amount=amount_text(amount),
             reference=reference,
             description=description,
+            effective_at=moment_text(effective_at),
             metadata=metadata,
         )
         return cast("Entry", self._create(body, idempotency_key, "transfers"))
@@ -211,6 +228,7 @@ class MovementsClient(ClientBase):
         *,
         reference: str | None = None,
         description: str | None = None,
+        effective_at: datetime | str | None = None,
         metadata: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> Entry:
@@ -222,6 +240,7 @@ class MovementsClient(ClientBase):
             to_amount=amount_text(to_amount, "to_amount"),
             reference=reference,
             description=description,
+            effective_at=moment_text(effective_at),
             metadata=metadata,
         )
         return cast("Entry", self._create(body, idempotency_key, "conversions"))
@@ -261,11 +280,3 @@ def _operation(operation: Mapping[str, Any], name: str) -> dict[str, Any]:
             _line(line, f"{name}.lines[{index}]") for index, line in enumerate(body["lines"])
         ]
     return body
-
-
-def _time(value: datetime | str | None) -> str | None:
-    if not isinstance(value, datetime):
-        return value
-    if value.tzinfo is None:
-        raise ValueError("effective_at must be timezone-aware")
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import cast
 
-from ledger.client_base import ClientBase, amount_text, present
+from ledger.client_base import ClientBase, amount_text, moment_text, present
 from ledger.client_transport import Call, path
 from ledger.client_types import Amount, Entry
 
@@ -41,6 +42,7 @@ class TwoPhaseClient(ClientBase):
         expires_in: int | None = None,
         reference: str | None = None,
         description: str | None = None,
+        effective_at: datetime | str | None = None,
         metadata: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> Entry:
@@ -53,6 +55,7 @@ class TwoPhaseClient(ClientBase):
             expires_in=expires_in,
             reference=reference,
             description=description,
+            effective_at=moment_text(effective_at),
             metadata=metadata,
         )
         return cast("Entry", self._create(body, idempotency_key, "holds"))
@@ -74,6 +77,7 @@ class TwoPhaseClient(ClientBase):
         expires_in: int | None = None,
         reference: str | None = None,
         description: str | None = None,
+        effective_at: datetime | str | None = None,
         metadata: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> Entry:
@@ -85,6 +89,7 @@ class TwoPhaseClient(ClientBase):
             expires_in=expires_in,
             reference=reference,
             description=description,
+            effective_at=moment_text(effective_at),
             metadata=metadata,
         )
         return cast("Entry", self._create(body, idempotency_key, "escrows"))

@@ -60,9 +60,7 @@ def books(runner: CliRunner) -> Books:
             "create",
             ledger_id,
             holder,
-            "--type",
             "liability",
-            "--currency",
             "USD",
         )["id"]
         for holder in ("Alice", "Bob")
@@ -116,9 +114,7 @@ def test_money_moves_through_deposit_transfer_hold_confirm_and_release(
         "create",
         books.ledger_id,
         "Carol",
-        "--type",
         "liability",
-        "--currency",
         "USD",
     )["id"]
     deposited = run_json(runner, "deposit", wallet, "100.00", "--reference", f"top-up-{token()}")
@@ -191,3 +187,34 @@ def test_a_key_made_in_the_table_works_over_http_until_revoked(
     revoked = run_json(runner, "keys", "revoke", created["id"], *table)
     assert revoked["status"] == "revoked"
     assert call(dev_server, "GET", path, key=created["key"]).error()[:2] == (401, "unauthorized")
+
+
+def test_quiet_ids_a_replay_a_batch_and_the_reports(runner: CliRunner, books: Books) -> None:
+    # GIVEN a wallet of its own, opened quietly with a lowercase currency, holding 50
+    wallet = run(
+        runner, "accounts", "create", books.ledger_id, "Dave", "liability", "usd", "-q"
+    ).stdout.strip()
+    run(runner, "deposit", wallet, "50.00", "-q")
+
+    # WHEN it spends 5 twice with one key, and a batch from stdin refunds 2 and withdraws 1
+    key = f"spend-{token()}"
+    spent = run(runner, "spend", wallet, "5.00", "--idempotency-key", key, "-q")
+    again = run(runner, "spend", wallet, "5.00", "--idempotency-key", key, "-q")
+    operations = [
+        {"type": "refund", "account_id": wallet, "amount": "2.00"},
+        {"type": "withdrawal", "account_id": wallet, "amount": "1.00"},
+    ]
+    batch = runner.invoke(main, ["batch", "-", "-q"], input=json.dumps({"operations": operations}))
+    balance = run_json(runner, "balance", wallet)
+    trial = run(runner, "trial-balance", books.ledger_id, "usd").stdout
+    reconciled = run(runner, "reconcile", books.ledger_id).stdout
+
+    # THEN the replay printed the same id and said so; the batch printed two ids
+    assert (spent.stdout, spent.stderr) == (again.stdout, "")
+    assert again.stderr == "(replayed)\n"
+    assert batch.exit_code == 0, batch.output
+    assert len(batch.stdout.split()) == 2
+    # AND the balance is 50 - 5 + 2 - 1, the trial balance balances, the ledger reconciles
+    assert (balance["currency"], balance["posted"]) == ("USD", "46.00")
+    assert "balanced: true" in trial.splitlines()
+    assert "ok: true" in reconciled.splitlines()

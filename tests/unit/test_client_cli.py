@@ -183,8 +183,8 @@ def test_ledgers_and_accounts_create_send_their_fields(stub: StubServer) -> None
     # WHEN creating both, with metadata and a credit line
     created_ledger = run(stub, "ledgers", "create", "Books", "--owner-id", "o-1")
     created_account = run(
-        stub, "accounts", "create", ledger_id, "Card", "--type", "liability",
-        "--currency", "USD", "--overdraft", "limit", "--credit-limit", "100.00",
+        stub, "accounts", "create", ledger_id, "Card", "liability", "USD",
+        "--overdraft", "limit", "--credit-limit", "100.00",
         "--metadata", "team=payments",
     )  # fmt: skip
     # THEN both succeeded, with the fields the options named
@@ -246,7 +246,7 @@ def test_ledgers_register_currency_and_list_currencies(stub: StubServer) -> None
         Reply(200, {"items": [{"code": "JPY", "scale": 0, "builtin": True}, registered]}),
     )
     # WHEN registering POINTS with scale 0, then listing
-    created = run(stub, "ledgers", "register-currency", ledger_id, "POINTS", "--scale", "0")
+    created = run(stub, "ledgers", "register-currency", ledger_id, "POINTS", "0")
     listed = run(stub, "ledgers", "currencies", ledger_id)
     # THEN the body named code and scale, and each currency is a row of the table
     assert created.exit_code == listed.exit_code == 0
@@ -262,7 +262,7 @@ def test_ledgers_register_currency_and_list_currencies(stub: StubServer) -> None
 def test_a_scale_out_of_range_is_a_usage_error(stub: StubServer) -> None:
     # GIVEN a scale above the largest
     # WHEN registering a currency with it
-    result = run(stub, "ledgers", "register-currency", an_id("led"), "BIG", "--scale", "19")
+    result = run(stub, "ledgers", "register-currency", an_id("led"), "BIG", "19")
     # THEN it is a usage error, and nothing was sent
     assert result.exit_code == 2
     assert stub.requests == []

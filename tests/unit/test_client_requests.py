@@ -353,6 +353,43 @@ def test_a_naive_effective_at_is_refused(stub: StubServer, client: LedgerClient)
     assert stub.requests == []
 
 
+moment = datetime(2026, 1, 31, 13, 0, tzinfo=timezone(timedelta(hours=1)))
+presets: list[tuple[str, Call]] = [
+    ("/v1/deposits", lambda c: c.deposit(A, "1.00", effective_at=moment)),
+    ("/v1/withdrawals", lambda c: c.withdraw(A, "1.00", effective_at=moment)),
+    ("/v1/spends", lambda c: c.spend(A, "1.00", effective_at=moment)),
+    ("/v1/refunds", lambda c: c.refund(A, "1.00", effective_at=moment)),
+    ("/v1/transfers", lambda c: c.transfer(A, B, "1.00", effective_at=moment)),
+    ("/v1/conversions", lambda c: c.convert(A, B, "1.00", "0.92", effective_at=moment)),
+    ("/v1/holds", lambda c: c.hold(A, "1.00", effective_at=moment)),
+    ("/v1/escrows", lambda c: c.escrow(A, B, "1.00", effective_at=moment)),
+]
+
+
+@pytest.mark.parametrize(("route", "call"), presets, ids=[route for route, _ in presets])
+def test_every_preset_sends_its_effective_at_in_utc(
+    stub: StubServer, client: LedgerClient, route: str, call: Call
+) -> None:
+    # GIVEN a service that accepts anything
+    stub.script(Reply(201, entry_body()))
+    # WHEN creating the entry effective at 13:00 in UTC+1
+    call(client)
+    # THEN the body carries that moment in UTC
+    [request] = stub.requests
+    assert (request.path, request.body["effective_at"]) == (route, "2026-01-31T12:00:00Z")
+
+
+def test_a_naive_effective_at_on_a_preset_is_refused(
+    stub: StubServer, client: LedgerClient
+) -> None:
+    # GIVEN a time without a timezone
+    # WHEN depositing effective then
+    # THEN ValueError names the field and nothing was sent
+    with pytest.raises(ValueError, match="effective_at must be timezone-aware"):
+        client.deposit(A, "1.00", effective_at=datetime(2026, 1, 1))
+    assert stub.requests == []
+
+
 def test_expires_in_without_pending_is_refused(stub: StubServer, client: LedgerClient) -> None:
     # GIVEN an expiry for an entry that is not pending
     # WHEN creating it

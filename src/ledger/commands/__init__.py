@@ -4,21 +4,44 @@ from __future__ import annotations
 
 import click
 
+from ledger.commands.batches import batch
 from ledger.commands.books import accounts, balance, ledgers
-from ledger.commands.entries import entries
+from ledger.commands.entries import entries, reverse
+from ledger.commands.escrows import escrow, refund_escrow, release_escrow
 from ledger.commands.keys import keys
-from ledger.commands.movements import confirm, deposit, hold, release, transfer
+from ledger.commands.movements import (
+    confirm,
+    deposit,
+    hold,
+    refund,
+    release,
+    spend,
+    transfer,
+    withdraw,
+)
+from ledger.commands.reports import balance_sheet, reconcile, trial_balance
 
 commands: tuple[click.Command, ...] = (
     ledgers,
     accounts,
     balance,
     deposit,
+    withdraw,
+    spend,
+    refund,
     transfer,
     hold,
     confirm,
     release,
+    escrow,
+    release_escrow,
+    refund_escrow,
     entries,
+    reverse,
+    batch,
+    trial_balance,
+    balance_sheet,
+    reconcile,
     keys,
 )
 

@@ -11,6 +11,8 @@ from ledger.commands.common import (
     idempotency_option,
     metadata_option,
     page_options,
+    parse_currency,
+    quiet_option,
 )
 from ledger.commands.output import echo_object, echo_page, field
 
@@ -40,6 +42,7 @@ def ledgers() -> None:
 @click.option("--owner-id", help="Who owns the ledger.")
 @metadata_option
 @idempotency_option
+@quiet_option
 @api_options
 def create_ledger(
     *,
@@ -47,6 +50,7 @@ def create_ledger(
     owner_id: str | None,
     metadata: dict[str, str] | None,
     idempotency_key: str | None,
+    quiet: bool,
     url: str | None,
     api_key: str | None,
     as_json: bool,
@@ -56,18 +60,20 @@ def create_ledger(
         created = client.create_ledger(
             name, owner_id=owner_id, metadata=metadata, idempotency_key=idempotency_key
         )
-    echo_object(created, as_json)
+    echo_object(created, as_json, quiet)
 
 
 @ledgers.command("list")
 @click.option("--owner-id", help="Only this owner's ledgers.")
 @page_options
+@quiet_option
 @api_options
 def list_ledgers(
     *,
     owner_id: str | None,
     limit: int | None,
     cursor: str | None,
+    quiet: bool,
     url: str | None,
     api_key: str | None,
     as_json: bool,
@@ -75,7 +81,7 @@ def list_ledgers(
     """List the ledgers the key reaches (or one owner's), one page at a time."""
     with connected(url, api_key) as client:
         page = client.list_ledgers(owner_id=owner_id, limit=limit, cursor=cursor)
-    echo_page(page, ledger_columns, as_json)
+    echo_page(page, ledger_columns, as_json, quiet)
 
 
 @ledgers.command("show")
@@ -90,18 +96,14 @@ def show_ledger(ledger_id: str, url: str | None, api_key: str | None, as_json: b
 
 @ledgers.command("register-currency")
 @click.argument("ledger_id")
-@click.argument("code")
-@click.option(
-    "--scale",
-    type=click.IntRange(0, limits.currency_scale_max),
-    required=True,
-    help="Decimals of the minor unit (0 for whole units).",
-)
+@click.argument("code", callback=parse_currency)
+@click.argument("scale", type=click.IntRange(0, limits.currency_scale_max))
 @api_options
 def register_currency(
     *, ledger_id: str, code: str, scale: int, url: str | None, api_key: str | None, as_json: bool
 ) -> None:
-    """Register the currency CODE in the ledger LEDGER_ID (admin key)."""
+    """Register the currency CODE in the ledger LEDGER_ID with SCALE decimals in its minor
+    unit, 0 for whole units (admin key)."""
     with connected(url, api_key) as client:
         registered = client.register_currency(ledger_id, code, scale)
     echo_object(registered, as_json)
@@ -125,8 +127,8 @@ def accounts() -> None:
 @accounts.command("create")
 @click.argument("ledger_id")
 @click.argument("name")
-@click.option("--type", "account_type", type=click.Choice(account_types), required=True)
-@click.option("--currency", required=True, help="A currency code such as USD.")
+@click.argument("account_type", metavar="TYPE", type=click.Choice(account_types))
+@click.argument("currency", callback=parse_currency)
 @click.option("--code", help="A chart-of-accounts code, unique in the ledger.")
 @click.option("--parent-id", help="The parent account (same ledger, same type).")
 @click.option("--owner-id", help="The account holder.")
@@ -134,6 +136,7 @@ def accounts() -> None:
 @click.option("--credit-limit", help="The credit line, with --overdraft limit.")
 @metadata_option
 @idempotency_option
+@quiet_option
 @api_options
 def create_account(
     *,
@@ -148,11 +151,12 @@ def create_account(
     credit_limit: str | None,
     metadata: dict[str, str] | None,
     idempotency_key: str | None,
+    quiet: bool,
     url: str | None,
     api_key: str | None,
     as_json: bool,
 ) -> None:
-    """Open an account NAME in the ledger LEDGER_ID."""
+    """Open an account NAME of TYPE in CURRENCY (e.g. USD) in the ledger LEDGER_ID."""
     with connected(url, api_key) as client:
         created = client.create_account(
             ledger_id,
@@ -167,7 +171,7 @@ def create_account(
             metadata=metadata,
             idempotency_key=idempotency_key,
         )
-    echo_object(created, as_json)
+    echo_object(created, as_json, quiet)
 
 
 @accounts.command("list")
@@ -176,6 +180,7 @@ def create_account(
 @click.option("--owner-id", help="Only this holder's accounts.")
 @click.option("--parent-id", help="Only the children of this account.")
 @page_options
+@quiet_option
 @api_options
 def list_accounts(
     *,
@@ -185,6 +190,7 @@ def list_accounts(
     parent_id: str | None,
     limit: int | None,
     cursor: str | None,
+    quiet: bool,
     url: str | None,
     api_key: str | None,
     as_json: bool,
@@ -199,7 +205,7 @@ def list_accounts(
             limit=limit,
             cursor=cursor,
         )
-    echo_page(page, account_columns, as_json)
+    echo_page(page, account_columns, as_json, quiet)
 
 
 @accounts.command("show")

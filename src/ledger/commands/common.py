@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import NoReturn, TypeVar
+from datetime import datetime
+from typing import NoReturn, TypedDict, TypeVar
 
 import click
 
@@ -15,6 +17,58 @@ from ledger.errors import LedgerError
 F = TypeVar("F", bound=Callable[..., object])
 
 url_help = "The ledger API's base URL, e.g. http://127.0.0.1:3000 (env LEDGER_URL)."
+amount_message = "amount must be a positive decimal string such as 5.00"
+_amount_text = re.compile(r"[0-9]+(\.[0-9]+)?")
+# What click's parser names an option when it meets `-5` or `-.5`: a dash and one character.
+_negative_amount_option = re.compile(r"-[0-9.]")
+
+
+def parse_amount(
+    _context: click.Context, _parameter: click.Parameter, value: str | None
+) -> str | None:
+    """An amount as given when it is a positive decimal string, checked before any request;
+    its scale is the service's to check, since only the account knows its currency."""
+    if value is not None and not _amount_text.fullmatch(value):
+        raise click.BadParameter(f"{amount_message}, not {value!r}")
+    return value
+
+
+def parse_currency(_context: click.Context, _parameter: click.Parameter, value: str) -> str:
+    """A currency code in upper case (`usd` is USD): every code, built in or registered, is."""
+    return value.upper()
+
+
+def parse_moment(
+    _context: click.Context, _parameter: click.Parameter, value: str | None
+) -> datetime | None:
+    """An RFC 3339 time with its offset, e.g. 2026-01-31T12:00:00Z."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a time such as 2026-01-31T12:00:00Z") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter(f"{value!r} needs an offset, e.g. 2026-01-31T12:00:00Z")
+    return moment
+
+
+class AmountCommand(click.Command):
+    """A command with an amount argument: `-5` is refused as a negative amount instead of
+    being taken for an unknown option."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Click's parsing, with a negative amount reported as such."""
+        given: Sequence[str] = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as error:
+            if not _negative_amount_option.fullmatch(error.option_name):
+                raise
+            negative = next(arg for arg in given if arg.startswith(error.option_name))
+            raise click.BadParameter(
+                f"{amount_message}, not {negative!r}", ctx=ctx, param_hint="'AMOUNT'"
+            ) from None
 
 
 def api_options(command: F) -> F:
@@ -35,6 +89,41 @@ def idempotency_option(command: F) -> F:
         "--idempotency-key",
         help="Send again with the same key to retry safely (default: a fresh one).",
     )(command)
+
+
+def quiet_option(command: F) -> F:
+    """-q/--quiet: only the id (one per line for a list), for scripts."""
+    return click.option(
+        "-q", "--quiet", is_flag=True, help="Print only the id (one per line for a list)."
+    )(command)
+
+
+class EntryKeywords(TypedDict):
+    """What `entry_options` hands a command: the client's keyword arguments for an entry."""
+
+    reference: str | None
+    description: str | None
+    effective_at: datetime | None
+    metadata: dict[str, str] | None
+    idempotency_key: str | None
+
+
+def entry_options(command: F) -> F:
+    """What every command that creates an entry may add (see EntryKeywords)."""
+    options = (
+        click.option("--reference", help="Your reference, e.g. an order id."),
+        click.option("--description", help="What the entry is for."),
+        click.option(
+            "--effective-at",
+            callback=parse_moment,
+            metavar="TIME",
+            help="When it counts for the business (default: now), e.g. 2026-01-31T12:00:00Z.",
+        ),
+    )
+    command = idempotency_option(metadata_option(command))
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def page_options(command: F) -> F:
@@ -103,3 +192,6 @@ def connected(url: str | None, api_key: str | None) -> Iterator[LedgerClient]:
         raise click.BadParameter(str(error), param_hint="--url / LEDGER_URL") from None
     with reporting():
         yield client
+    # stderr, so that --json and --quiet output stay what a script parses.
+    if client.last_response is not None and client.last_response.replayed:
+        click.echo("(replayed)", err=True)

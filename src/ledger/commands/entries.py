@@ -1,10 +1,16 @@
-"""`ledger entries list|show`: the journal."""
+"""`ledger entries list|show` and `ledger reverse`: the journal."""
 
 from __future__ import annotations
 
 import click
 
-from ledger.commands.common import api_options, connected, page_options
+from ledger.commands.common import (
+    api_options,
+    connected,
+    idempotency_option,
+    page_options,
+    quiet_option,
+)
 from ledger.commands.output import debits, echo_object, echo_page, field
 
 entry_columns = (
@@ -27,6 +33,7 @@ def entries() -> None:
 @click.option("--account-id", help="Only entries touching this account.")
 @click.option("--reference", help="Only entries with this reference.")
 @page_options
+@quiet_option
 @api_options
 def list_entries(
     *,
@@ -35,6 +42,7 @@ def list_entries(
     reference: str | None,
     limit: int | None,
     cursor: str | None,
+    quiet: bool,
     url: str | None,
     api_key: str | None,
     as_json: bool,
@@ -46,7 +54,7 @@ def list_entries(
         page = client.list_entries(
             ledger_id, reference=reference, account_id=account_id, limit=limit, cursor=cursor
         )
-    echo_page(page, entry_columns, as_json)
+    echo_page(page, entry_columns, as_json, quiet)
 
 
 @entries.command("show")
@@ -57,3 +65,27 @@ def show_entry(entry_id: str, url: str | None, api_key: str | None, as_json: boo
     with connected(url, api_key) as client:
         found = client.get_entry(entry_id)
     echo_object(found, as_json)
+
+
+@click.command()
+@click.argument("entry_id")
+@click.option("--description", help="What the reversal is for.")
+@idempotency_option
+@quiet_option
+@api_options
+def reverse(
+    *,
+    entry_id: str,
+    description: str | None,
+    idempotency_key: str | None,
+    quiet: bool,
+    url: str | None,
+    api_key: str | None,
+    as_json: bool,
+) -> None:
+    """Post the mirror of the entry ENTRY_ID (at most once per entry)."""
+    with connected(url, api_key) as client:
+        reversal = client.reverse_entry(
+            entry_id, description=description, idempotency_key=idempotency_key
+        )
+    echo_object(reversal, as_json, quiet)

@@ -66,12 +66,15 @@ def table(items: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> list
     ]
 
 
-def echo_page(page: Mapping[str, Any], columns: Sequence[Column], as_json: bool) -> None:
-    """A page of a listing as a table; where it continues goes to stderr."""
+def echo_page(
+    page: Mapping[str, Any], columns: Sequence[Column], as_json: bool, quiet: bool = False
+) -> None:
+    """A page of a listing as a table (quiet: its ids); where it continues goes to stderr."""
     if as_json:
         echo_json(page)
         return
-    for line in table(page["items"], columns):
+    lines = [item["id"] for item in page["items"]] if quiet else table(page["items"], columns)
+    for line in lines:
         click.echo(line)
     if page.get("next_cursor"):
         click.echo(f"more: pass --cursor {page['next_cursor']}", err=True)
@@ -93,10 +96,13 @@ def key_values(value: Mapping[str, Any], prefix: str = "") -> list[str]:
     return lines + tables
 
 
-def echo_object(value: Mapping[str, Any], as_json: bool) -> None:
-    """One object as `key: value` lines, or as JSON."""
+def echo_object(value: Mapping[str, Any], as_json: bool, quiet: bool = False) -> None:
+    """One object as `key: value` lines, as JSON, or (quiet) its id alone."""
     if as_json:
         echo_json(value)
+        return
+    if quiet:
+        click.echo(value["id"])
         return
     for line in key_values(value):
         click.echo(line)
