@@ -341,16 +341,17 @@ def test_accounts_of_two_owners_never_mix(api: Api) -> None:
     )
 
 
-def test_a_balance_asked_at_a_past_time_is_never_todays_balance(api: Api) -> None:
+@pytest.mark.parametrize("axis", ["at", "effective_at"])
+def test_a_balance_asked_at_a_past_time_is_never_todays_balance(api: Api, axis: str) -> None:
     # GIVEN an account that received 5 today
     account_id = new_account(api, new_ledger(api))
     deposit(api, account_id, "5")
 
-    # WHEN its balance is asked as of 2020, before it existed
+    # WHEN its balance is asked as of 2020, before it existed, on either time axis
     reply = api.call(
-        "GET", f"/v1/accounts/{account_id}/balance", query={"at": "2020-01-01T00:00:00Z"}
+        "GET", f"/v1/accounts/{account_id}/balance", query={axis: "2020-01-01T00:00:00Z"}
     )
 
     # THEN it is refused, naming the parameter, rather than answered with today's 5.00
     assert reply.error()[:2] == (400, "validation_error")
-    assert reply.json["error"]["details"] == {"field": "at"}
+    assert reply.json["error"]["details"] == {"field": axis}

@@ -94,8 +94,12 @@ def get_account(account_id: str) -> Response[AccountView]:
 )
 def get_balance(account_id: str) -> Response[BalanceView]:
     """An account's balance now: one strongly consistent read."""
-    if "at" in (router.current_event.query_string_parameters or {}):
-        raise ValidationError("at", "balances at a past time are not served yet; omit `at`")
+    query = router.current_event.query_string_parameters or {}
+    for axis in ("at", "effective_at"):
+        if axis in query:
+            raise ValidationError(
+                axis, f"balances at a past time are not served yet; omit `{axis}`"
+            )
     _readable(account_id)
     return reply(200, balance_view(router.runtime().ledger.get_balance(account_id)))
 
