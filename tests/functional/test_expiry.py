@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ledger import limits
-from ledger.errors import AlreadyResolved, PendingExpired
-from ledger.model import Entry, EntryStatus
+from ledger.domain import limits
+from ledger.domain.errors import AlreadyResolved, PendingExpired
+from ledger.domain.model import Entry, EntryStatus
 from ledger.service import Ledger, LineInput
-from ledger.store.keys import expired_by
+from ledger.store.dynamodb.schema import expired_by
 
 from .checks import assert_invariants
 from .helpers import Backend, NothingWritten, new_book, open_account

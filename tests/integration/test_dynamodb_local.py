@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ledger.local import dynamodb_local as ddb_local
 from ledger.local.dynamodb_local import (
     ChecksumMismatchError,
     DynamoDBLocal,
     DynamoDBLocalError,
     ensure_installed,
 )
+from ledger.local.dynamodb_local import install as ddb_local
 
 if TYPE_CHECKING:
     from collections.abc import Callable

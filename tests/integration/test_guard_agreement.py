@@ -16,8 +16,8 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.ids import derived_entry_id, new_account_id, new_entry_id, new_ledger_id
-from ledger.model import (
+from ledger.domain.ids import derived_entry_id, new_account_id, new_entry_id, new_ledger_id
+from ledger.domain.model import (
     Account,
     AccountStatus,
     AccountType,
@@ -31,8 +31,9 @@ from ledger.model import (
     Side,
     Totals,
 )
-from ledger.money import Currency, builtin_currencies
-from ledger.operations import (
+from ledger.domain.money import Currency, builtin_currencies
+from ledger.planning.entries import world_account
+from ledger.planning.steps import (
     ApplyDelta,
     ChangeOverdraft,
     Claim,
@@ -49,7 +50,6 @@ from ledger.operations import (
     SetStatus,
     Stored,
 )
-from ledger.plan import world_account
 from ledger.store.dynamodb import ensure_table
 from ledger.store.dynamodb.codec import decode, encode
 from ledger.store.dynamodb.transact import render

@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 from unit_builders import EUR, JPY, USD, a_ledger_id, an_account, an_account_id, created
 
-from ledger import limits
-from ledger.batch import BatchPlan, operation_of, plan_batch
-from ledger.errors import (
+from ledger.domain import limits
+from ledger.domain.errors import (
     AccountInactive,
     Conflict,
     CurrencyMismatch,
@@ -25,11 +24,19 @@ from ledger.errors import (
     UnbalancedEntry,
     ValidationError,
 )
-from ledger.ids import parse_account_id, world_account_id
-from ledger.model import AccountType, EntryKind, EntryStatus, Line, OverdraftMode, Side, Totals
-from ledger.money import Currency
-from ledger.operations import ApplyDelta, PutNew
-from ledger.requests import (
+from ledger.domain.ids import parse_account_id, world_account_id
+from ledger.domain.model import (
+    AccountType,
+    EntryKind,
+    EntryStatus,
+    Line,
+    OverdraftMode,
+    Side,
+    Totals,
+)
+from ledger.domain.money import Currency
+from ledger.planning.batch import BatchPlan, operation_of, plan_batch
+from ledger.planning.commands import (
     EntryOptions,
     LineInput,
     PendingTerms,
@@ -41,6 +48,7 @@ from ledger.requests import (
     page_size,
     two_line_drafts,
 )
+from ledger.planning.steps import ApplyDelta, PutNew
 
 Operation = dict[str, Any]
 

@@ -11,13 +11,13 @@ from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from store_fakes import FakeClient, Outcome, cancelled, client_error, endpoint_url, store_with
 from unit_builders import a_ledger_id, an_account_id
 
-from ledger import limits
-from ledger.deadline import current_deadline, lambda_budget_ms, request_deadline
-from ledger.errors import Conflict
-from ledger.model import Account, Entry, Side
-from ledger.operations import Target
+from ledger.domain import limits
+from ledger.domain.errors import Conflict
+from ledger.domain.model import Account, Entry, Side
+from ledger.planning.steps import Target
 from ledger.service import Ledger
-from ledger.store.keys import entries_of
+from ledger.store.deadline import current_deadline, lambda_budget_ms, request_deadline
+from ledger.store.dynamodb.schema import entries_of
 
 call_s_max = limits.dynamodb_call_ms_max / 1000
 

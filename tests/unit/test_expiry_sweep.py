@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ledger.errors import Conflict
-from ledger.model import EntryStatus
-from ledger.operations import ResolvePending, WritePlan
+from ledger.domain.errors import Conflict
+from ledger.domain.model import EntryStatus
+from ledger.planning.steps import ResolvePending, WritePlan
 from ledger.service import Ledger
 from ledger.store.memory import MemoryStore
 

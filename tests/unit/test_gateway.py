@@ -109,7 +109,7 @@ def test_the_default_functions_are_the_ledgers_authorizer_and_handler() -> None:
 
     # THEN they are the ledger's two entry points
     assert named == {
-        "authorizer": Function("ledger-authorizer", "ledger.api.authorizer:lambda_handler"),
+        "authorizer": Function("ledger-authorizer", "ledger.auth.authorizer:lambda_handler"),
         "handler": Function("ledger-api", "ledger.api.handler:lambda_handler"),
     }
 

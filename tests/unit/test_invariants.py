@@ -22,13 +22,11 @@ from unit_builders import (
     later,
 )
 
-from ledger.batch import plan_batch
-from ledger.errors import LedgerError, MisnamedEntry, NotFound, UnbalancedPlan
-from ledger.ids import entry_names_ledger, new_entry_id, parse_account_id
-from ledger.invariants import check_balanced, check_entry, checked
-from ledger.model import Entry, EntryKind, EntryStatus, Side, Totals
-from ledger.operations import ApplyDelta, PutNew, Target, WritePlan
-from ledger.plan import (
+from ledger.domain.errors import LedgerError, MisnamedEntry, NotFound, UnbalancedPlan
+from ledger.domain.ids import entry_names_ledger, new_entry_id, parse_account_id
+from ledger.domain.model import Entry, EntryKind, EntryStatus, Side, Totals
+from ledger.planning.batch import plan_batch
+from ledger.planning.entries import (
     LineDraft,
     NewEntry,
     plan_entry,
@@ -37,9 +35,11 @@ from ledger.plan import (
     plan_reversal,
     plan_void,
 )
+from ledger.planning.invariants import check_balanced, check_entry, checked
+from ledger.planning.steps import ApplyDelta, PutNew, Target, WritePlan
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore, ensure_table
-from ledger.store.keys import entries_of
+from ledger.store.dynamodb.schema import entries_of
 from ledger.store.memory import MemoryStore
 
 # --- builders ------------------------------------------------------------------------------

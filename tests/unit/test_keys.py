@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from unit_builders import a_ledger, a_ledger_id, an_account, an_account_id, an_entry, created
 
-from ledger.errors import ValidationError
-from ledger.model import AccountType, LedgerRecord
-from ledger.operations import Claim, Target, claim_id
+from ledger.domain.errors import ValidationError
+from ledger.domain.model import AccountType, LedgerRecord
+from ledger.planning.steps import Claim, Target, claim_id
 from ledger.store.cursors import CursorSeal, new_secret
-from ledger.store.keys import (
+from ledger.store.dynamodb.schema import (
     IndexQuery,
     accounts_of,
     decode_cursor,

@@ -21,8 +21,8 @@ from unit_builders import (
     placeholders,
 )
 
-from ledger import limits
-from ledger.errors import (
+from ledger.domain import limits
+from ledger.domain.errors import (
     AccountInactive,
     AlreadyResolved,
     AlreadyReversed,
@@ -35,7 +35,7 @@ from ledger.errors import (
     PendingExpired,
     ValidationError,
 )
-from ledger.model import (
+from ledger.domain.model import (
     Account,
     AccountStatus,
     AccountType,
@@ -46,7 +46,7 @@ from ledger.model import (
     OverdraftMode,
     Totals,
 )
-from ledger.operations import (
+from ledger.planning.steps import (
     ApplyDelta,
     ChangeOverdraft,
     MarkReversed,
@@ -58,7 +58,7 @@ from ledger.operations import (
 from ledger.store.cursors import CursorSeal, new_secret
 from ledger.store.dynamodb import transact
 from ledger.store.dynamodb.codec import decode, encode
-from ledger.store.keys import (
+from ledger.store.dynamodb.schema import (
     IndexQuery,
     decode_cursor,
     encode_cursor,

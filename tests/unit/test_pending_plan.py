@@ -20,7 +20,7 @@ from unit_builders import (
     later,
 )
 
-from ledger.errors import (
+from ledger.domain.errors import (
     AlreadyResolved,
     AlreadyReversed,
     AmountExceedsPending,
@@ -28,8 +28,8 @@ from ledger.errors import (
     PendingExpired,
     ValidationError,
 )
-from ledger.ids import AccountRef, parse_account_id, world_account_id
-from ledger.model import (
+from ledger.domain.ids import AccountRef, parse_account_id, world_account_id
+from ledger.domain.model import (
     AccountType,
     Entry,
     EntryKind,
@@ -40,15 +40,7 @@ from ledger.model import (
     Side,
     Totals,
 )
-from ledger.operations import (
-    ApplyDelta,
-    ChangeOverdraft,
-    MarkReversed,
-    PutNew,
-    ResolvePending,
-    WritePlan,
-)
-from ledger.plan import (
+from ledger.planning.entries import (
     LineDraft,
     NewEntry,
     plan_entry,
@@ -60,6 +52,14 @@ from ledger.plan import (
     request_hash,
     reversal_request_hash,
     world_account,
+)
+from ledger.planning.steps import (
+    ApplyDelta,
+    ChangeOverdraft,
+    MarkReversed,
+    PutNew,
+    ResolvePending,
+    WritePlan,
 )
 
 # --- builders ------------------------------------------------------------------------------

@@ -19,16 +19,16 @@ from unit_builders import (
     later,
 )
 
-from ledger import limits
-from ledger.errors import (
+from ledger.domain import limits
+from ledger.domain.errors import (
     CurrencyMismatch,
     LedgerMismatch,
     TypeMismatch,
     UnbalancedEntry,
     ValidationError,
 )
-from ledger.ids import AccountRef, parse_account_id, world_account_id
-from ledger.model import (
+from ledger.domain.ids import AccountRef, parse_account_id, world_account_id
+from ledger.domain.model import (
     AccountStatus,
     AccountType,
     EntryKind,
@@ -39,17 +39,8 @@ from ledger.model import (
     Side,
     Totals,
 )
-from ledger.money import Currency
-from ledger.operations import (
-    ApplyDelta,
-    Claim,
-    ClaimUnique,
-    EnsureWorld,
-    PutNew,
-    RequireLedger,
-    RequireParent,
-)
-from ledger.plan import (
+from ledger.domain.money import Currency
+from ledger.planning.entries import (
     LineDraft,
     NewAccount,
     NewEntry,
@@ -59,6 +50,15 @@ from ledger.plan import (
     plan_ledger,
     request_hash,
     world_account,
+)
+from ledger.planning.steps import (
+    ApplyDelta,
+    Claim,
+    ClaimUnique,
+    EnsureWorld,
+    PutNew,
+    RequireLedger,
+    RequireParent,
 )
 
 # --- request hashes ------------------------------------------------------------------------

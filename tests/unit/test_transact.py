@@ -21,8 +21,8 @@ from unit_builders import (
     placeholders,
 )
 
-from ledger.ids import parse_account_id
-from ledger.model import (
+from ledger.domain.ids import parse_account_id
+from ledger.domain.model import (
     AccountStatus,
     AccountType,
     EntryKind,
@@ -31,8 +31,16 @@ from ledger.model import (
     Side,
     Totals,
 )
-from ledger.money import Currency
-from ledger.operations import (
+from ledger.domain.money import Currency
+from ledger.planning.entries import (
+    LineDraft,
+    NewAccount,
+    NewEntry,
+    plan_account,
+    plan_entry,
+    world_account,
+)
+from ledger.planning.steps import (
     ApplyDelta,
     Claim,
     ClaimUnique,
@@ -44,10 +52,9 @@ from ledger.operations import (
     RequireParent,
     SetStatus,
 )
-from ledger.plan import LineDraft, NewAccount, NewEntry, plan_account, plan_entry, world_account
 from ledger.store.dynamodb import transact
 from ledger.store.dynamodb.codec import encode
-from ledger.store.keys import item_key, timestamp
+from ledger.store.dynamodb.schema import item_key, timestamp
 
 table = f"ledger-{secrets.token_hex(4)}"
 

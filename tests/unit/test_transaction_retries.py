@@ -20,14 +20,20 @@ from store_fakes import (
     usd,
 )
 
-from ledger import limits
-from ledger.errors import AccountInactive, Conflict, GuardMismatch, InsufficientFunds, NotFound
-from ledger.ids import new_account_id, new_entry_id, new_ledger_id, world_account_id
-from ledger.model import AccountStatus, Entry, EntryKind, EntryStatus, Line, Side, Totals
+from ledger.domain import limits
+from ledger.domain.errors import (
+    AccountInactive,
+    Conflict,
+    GuardMismatch,
+    InsufficientFunds,
+    NotFound,
+)
+from ledger.domain.ids import new_account_id, new_entry_id, new_ledger_id, world_account_id
+from ledger.domain.model import AccountStatus, Entry, EntryKind, EntryStatus, Line, Side, Totals
 from ledger.service import Ledger
 from ledger.store.dynamodb.codec import encode
+from ledger.store.dynamodb.schema import entries_of, index_keys
 from ledger.store.dynamodb.store import default_client
-from ledger.store.keys import entries_of, index_keys
 
 
 @pytest.fixture

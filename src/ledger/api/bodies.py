@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from ledger import limits, validate
-from ledger.auth.keys import Role
-from ledger.model import AccountStatus, AccountType, OverdraftMode, Side
+from ledger.auth.api_keys import Role
+from ledger.domain import limits, validate
+from ledger.domain.model import AccountStatus, AccountType, OverdraftMode, Side
 
 amount_pattern = r"^[0-9]+(\.[0-9]+)?$"
 

@@ -10,19 +10,19 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from ledger import limits, validate
-from ledger.auth.api_key import ApiKey, KeyStatus, Role, digest, new_secret
-from ledger.dynamodb_client import default_client
-from ledger.errors import IdempotencyKeyReused, NotFound, ValidationError
-from ledger.ids import ledger_token
-from ledger.requests import page_size
+from ledger.domain import limits, validate
+from ledger.domain.api_keys import ApiKey, KeyStatus, Role, digest, new_secret
+from ledger.domain.errors import IdempotencyKeyReused, NotFound, ValidationError
+from ledger.domain.ids import ledger_token
+from ledger.planning.commands import page_size
 from ledger.store.api_keys import KeyTaken, Within
 from ledger.store.dynamodb.api_keys import DynamoDBApiKeyStore
+from ledger.store.dynamodb.client import default_client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-    from ledger.model import Page
+    from ledger.domain.model import Page
     from ledger.store.api_keys import ApiKeyStore
 
 # The record and roles are re-exported: callers manage keys and name roles from here.

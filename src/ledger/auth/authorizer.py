@@ -15,12 +15,12 @@ import logging
 from functools import cache
 from typing import Any
 
-from ledger import limits
-from ledger.api.environment import table_name
 from ledger.auth.access import Principal
-from ledger.auth.api_key import KeyStatus, digest
-from ledger.auth.key_lookup import KeyLookup
-from ledger.dynamodb_client import default_client
+from ledger.domain import limits
+from ledger.domain.api_keys import KeyStatus, digest
+from ledger.environment import table_name
+from ledger.store.dynamodb.client import default_client
+from ledger.store.dynamodb.key_lookup import KeyLookup
 
 _scheme = "bearer "
 _secret_length_max = 512

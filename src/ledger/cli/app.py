@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ledger.errors import ValidationError
+from ledger.domain.errors import ValidationError
 from ledger.local.dev import (
     DevError,
     DevSettings,
@@ -135,6 +135,6 @@ def dev(
 
 
 # Imported last: the commands are defined in their own modules and join the group here.
-from ledger.commands import register  # noqa: E402
+from ledger.cli.commands import register  # noqa: E402
 
 register(main)

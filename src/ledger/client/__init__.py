@@ -7,13 +7,13 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
-from ledger.client_books import BooksClient
-from ledger.client_keys import ApiKeysClient
-from ledger.client_movements import MovementsClient
-from ledger.client_reports import ReportsClient
-from ledger.client_transport import Call, Response, ServiceUnreachable, Transport, path
-from ledger.client_two_phase import TwoPhaseClient
-from ledger.client_types import Health
+from ledger.client.books import BooksClient
+from ledger.client.keys import ApiKeysClient
+from ledger.client.movements import MovementsClient
+from ledger.client.reports import ReportsClient
+from ledger.client.transport import Call, Response, ServiceUnreachable, Transport, path
+from ledger.client.two_phase import TwoPhaseClient
+from ledger.client.types import Health
 
 __all__ = ["LedgerClient", "Response", "ServiceUnreachable"]
 

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from ledger.client_transport import Call, Response, Transport, path
-from ledger.client_types import Page
+from ledger.client.transport import Call, Response, Transport, path
+from ledger.client.types import Page
 
 T = TypeVar("T")
 

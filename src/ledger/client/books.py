@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import cast
 
-from ledger import limits
-from ledger.client_base import ClientBase, amount_text, follow, pages_max_default, present
-from ledger.client_transport import Call, path
-from ledger.client_types import Account, Amount, Balance, Currency, Ledger, Page
+from ledger.client.base import ClientBase, amount_text, follow, pages_max_default, present
+from ledger.client.transport import Call, path
+from ledger.client.types import Account, Amount, Balance, Currency, Ledger, Page
+from ledger.domain import limits
 
 
 class BooksClient(ClientBase):

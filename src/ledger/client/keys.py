@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import cast
 
-from ledger.client_base import ClientBase, present
-from ledger.client_transport import Call, path
-from ledger.client_types import ApiKey, CreatedApiKey, Page
+from ledger.client.base import ClientBase, present
+from ledger.client.transport import Call, path
+from ledger.client.types import ApiKey, CreatedApiKey, Page
 
 
 class ApiKeysClient(ClientBase):

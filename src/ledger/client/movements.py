@@ -6,10 +6,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from ledger import limits
-from ledger.client_base import ClientBase, amount_text, follow, pages_max_default, present
-from ledger.client_transport import Call, path
-from ledger.client_types import Amount, BatchResult, Entry, LineInput, Page
+from ledger.client.base import ClientBase, amount_text, follow, pages_max_default, present
+from ledger.client.transport import Call, path
+from ledger.client.types import Amount, BatchResult, Entry, LineInput, Page
+from ledger.domain import limits
 
 _amount_fields = ("amount", "from_amount", "to_amount")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from ledger.client_base import ClientBase
-from ledger.client_transport import Call, path
+from ledger.client.base import ClientBase
+from ledger.client.transport import Call, path
 
 
 class ReportsClient(ClientBase):

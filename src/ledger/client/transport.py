@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from ledger.errors import InternalError, LedgerError, ValidationError, error_classes
+from ledger.domain.errors import InternalError, LedgerError, ValidationError, error_classes
 
 retry_delay_ms_base = 100
 retry_delay_ms_max = 5_000

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import cast
 
-from ledger.client_base import ClientBase, amount_text, present
-from ledger.client_transport import Call, path
-from ledger.client_types import Amount, Entry
+from ledger.client.base import ClientBase, amount_text, present
+from ledger.client.transport import Call, path
+from ledger.client.types import Amount, Entry
 
 
 class TwoPhaseClient(ClientBase):

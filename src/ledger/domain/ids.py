@@ -13,10 +13,10 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from ledger.errors import NotFound
-from ledger.limits import currency_scale_max
-from ledger.model import Side
-from ledger.money import Currency
+from ledger.domain.errors import NotFound
+from ledger.domain.limits import currency_scale_max
+from ledger.domain.model import Side
+from ledger.domain.money import Currency
 
 _token_length = 16
 _entry_token_length = 26

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from ledger.money import Currency
+from ledger.domain.money import Currency
 
 Metadata = dict[str, str]
 

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ledger.errors import ValidationError
-from ledger.limits import amount_minor_max, amount_text_length_max, currency_scale_max
+from ledger.domain.errors import ValidationError
+from ledger.domain.limits import amount_minor_max, amount_text_length_max, currency_scale_max
 
 _currency_code = re.compile(r"^[A-Z][A-Z0-9]{1,11}$")
 # Digits, an optional fraction, nothing else: no sign, exponent, spaces or NaN/Infinity.

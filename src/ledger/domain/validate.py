@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from ledger import limits
-from ledger.errors import ValidationError
-from ledger.model import Metadata
+from ledger.domain import limits
+from ledger.domain.errors import ValidationError
+from ledger.domain.model import Metadata
 
 E = TypeVar("E", bound=StrEnum)
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 authorizer_key = "authorizer"
 handler_key = "handler"
-default_authorizer = "ledger.api.authorizer:lambda_handler"
+default_authorizer = "ledger.auth.authorizer:lambda_handler"
 default_handler = "ledger.api.handler:lambda_handler"
 request_id_header = "apigw-requestid"
 _request_id_bytes = 11

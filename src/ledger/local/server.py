@@ -11,8 +11,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
-from ledger.errors import ValidationError
-from ledger.limits import dev_header_bytes_max, dev_request_stall_s
+from ledger.domain.errors import ValidationError
+from ledger.domain.limits import dev_header_bytes_max, dev_request_stall_s
 from ledger.local.events import HttpRequest, HttpResponse, gateway_response
 from ledger.local.gateway import new_request_id, request_id_header
 from ledger.local.stall import StallGuard

@@ -8,12 +8,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TypedDict
 
-from ledger import limits, validate
-from ledger.errors import CurrencyMismatch, ValidationError
-from ledger.ids import AccountRef, parse_account_id, world_account_id
-from ledger.model import EntryKind, Overdraft, OverdraftMode, Side
-from ledger.money import Currency, parse_amount
-from ledger.plan import LineDraft, NewEntry, check_currency
+from ledger.domain import limits, validate
+from ledger.domain.errors import CurrencyMismatch, ValidationError
+from ledger.domain.ids import AccountRef, parse_account_id, world_account_id
+from ledger.domain.model import EntryKind, Overdraft, OverdraftMode, Side
+from ledger.domain.money import Currency, parse_amount
+from ledger.planning.entries import LineDraft, NewEntry, check_currency
 
 Amount = str | Decimal
 

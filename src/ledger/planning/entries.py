@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ledger import limits
-from ledger.errors import (
+from ledger.domain import limits
+from ledger.domain.errors import (
     AlreadyResolved,
     AlreadyReversed,
     AmountExceedsPending,
@@ -22,9 +22,8 @@ from ledger.errors import (
     UnbalancedEntry,
     ValidationError,
 )
-from ledger.ids import AccountRef, parse_account_id, world_account_id
-from ledger.invariants import check_entry
-from ledger.model import (
+from ledger.domain.ids import AccountRef, parse_account_id, world_account_id
+from ledger.domain.model import (
     Account,
     AccountStatus,
     AccountType,
@@ -39,8 +38,9 @@ from ledger.model import (
     Side,
     Totals,
 )
-from ledger.money import Currency, format_amount
-from ledger.operations import (
+from ledger.domain.money import Currency, format_amount
+from ledger.planning.invariants import check_entry
+from ledger.planning.steps import (
     ApplyDelta,
     ChangeOverdraft,
     Claim,

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TypeVar
 
-from ledger.errors import MisnamedEntry, UnbalancedPlan
-from ledger.ids import entry_names_ledger
-from ledger.model import Entry
-from ledger.operations import ApplyDelta, WritePlan
+from ledger.domain.errors import MisnamedEntry, UnbalancedPlan
+from ledger.domain.ids import entry_names_ledger
+from ledger.domain.model import Entry
+from ledger.planning.steps import ApplyDelta, WritePlan
 
 T = TypeVar("T")
 

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from ledger.model import Account, Entry, EntryKind, EntryStatus, Side, Totals
-from ledger.money import Currency
-from ledger.reports import chart_order
+from ledger.domain.model import Account, Entry, EntryKind, EntryStatus, Side, Totals
+from ledger.domain.money import Currency
+from ledger.reporting.statements import chart_order
 
 # The account item attributes reconciliation recomputes from the journal.
 reconciled_fields = (

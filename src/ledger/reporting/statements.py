@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from ledger.model import Account, AccountType
-from ledger.money import Currency
+from ledger.domain.model import Account, AccountType
+from ledger.domain.money import Currency
 
 # Conventional order of a chart of accounts, which is not the enum's alphabetical one.
 type_order = (

@@ -6,18 +6,18 @@ import hashlib
 from collections.abc import Collection
 from dataclasses import replace
 
-from ledger import limits, validate
-from ledger.errors import (
+from ledger.domain import limits, validate
+from ledger.domain.errors import (
     NotFound,
     ValidationError,
 )
-from ledger.ids import (
+from ledger.domain.ids import (
     ledger_token,
     new_account_id,
     new_ledger_id,
     parse_account_id,
 )
-from ledger.model import (
+from ledger.domain.model import (
     Account,
     AccountStatus,
     AccountType,
@@ -26,22 +26,22 @@ from ledger.model import (
     OverdraftMode,
     Page,
 )
-from ledger.money import Currency, builtin_currencies
-from ledger.operations import RegisterCurrency, SetDetails, SetStatus, Target, WritePlan
-from ledger.plan import (
-    NewAccount,
-    plan_account,
-    plan_ledger,
-    plan_overdraft_change,
-)
-from ledger.requests import (
+from ledger.domain.money import Currency, builtin_currencies
+from ledger.planning.commands import (
     Amount,
     listing_caller,
     overdraft_policy,
     page_size,
 )
+from ledger.planning.entries import (
+    NewAccount,
+    plan_account,
+    plan_ledger,
+    plan_overdraft_change,
+)
+from ledger.planning.steps import RegisterCurrency, SetDetails, SetStatus, Target, WritePlan
 from ledger.service.base import LedgerBase
-from ledger.store.keys import accounts_of, ledgers_of
+from ledger.store.dynamodb.schema import accounts_of, ledgers_of
 
 
 class Books(LedgerBase):

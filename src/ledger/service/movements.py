@@ -6,26 +6,25 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ledger import limits, validate
-from ledger.batch import BatchResult, operation_of, plan_batch
-from ledger.errors import (
+from ledger.domain import limits, validate
+from ledger.domain.errors import (
     IdempotencyKeyReused,
     LedgerError,
     NotFound,
     ValidationError,
 )
-from ledger.ids import (
+from ledger.domain.ids import (
     ledger_token,
     parse_account_id,
 )
-from ledger.model import (
+from ledger.domain.model import (
     Account,
     Entry,
     EntryKind,
     Page,
 )
-from ledger.operations import Duplicate, Target, ledger_mismatch
-from ledger.requests import (
+from ledger.planning.batch import BatchResult, operation_of, plan_batch
+from ledger.planning.commands import (
     Amount,
     EntryOptions,
     LineInput,
@@ -35,8 +34,9 @@ from ledger.requests import (
     listing_caller,
     page_size,
 )
+from ledger.planning.steps import Duplicate, Target, ledger_mismatch
 from ledger.service.base import LedgerBase
-from ledger.store.keys import entries_of
+from ledger.store.dynamodb.schema import entries_of
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ledger import limits, validate
-from ledger.errors import ReportTooLarge, ValidationError
-from ledger.model import Account, Entry
-from ledger.money import Currency, builtin_currencies
-from ledger.reconciliation import Journal, Reconciliation, reconciliation
-from ledger.reports import BalanceSheet, TrialBalance, balance_sheet, trial_balance
+from ledger.domain import limits, validate
+from ledger.domain.errors import ReportTooLarge, ValidationError
+from ledger.domain.model import Account, Entry
+from ledger.domain.money import Currency, builtin_currencies
+from ledger.reporting.reconciliation import Journal, Reconciliation, reconciliation
+from ledger.reporting.statements import BalanceSheet, TrialBalance, balance_sheet, trial_balance
 from ledger.service.base import LedgerBase
 from ledger.store import R
-from ledger.store.keys import IndexQuery, accounts_of, entries_of
+from ledger.store.dynamodb.schema import IndexQuery, accounts_of, entries_of
 
 
 class Reports(LedgerBase):

@@ -6,38 +6,38 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ledger import limits, validate
-from ledger.errors import (
+from ledger.domain import limits, validate
+from ledger.domain.errors import (
     AlreadyResolved,
     AlreadyReversed,
     Conflict,
     NotFound,
 )
-from ledger.ids import (
+from ledger.domain.ids import (
     derived_entry_id,
     parse_account_id,
 )
-from ledger.model import (
+from ledger.domain.model import (
     Entry,
     EntryKind,
     EntryStatus,
 )
-from ledger.money import parse_amount
-from ledger.operations import Target
-from ledger.plan import (
+from ledger.domain.money import parse_amount
+from ledger.planning.commands import (
+    Amount,
+    EntryOptions,
+    PendingTerms,
+)
+from ledger.planning.entries import (
     plan_post,
     plan_reversal,
     plan_void,
     posting_request_hash,
     reversal_request_hash,
 )
-from ledger.requests import (
-    Amount,
-    EntryOptions,
-    PendingTerms,
-)
+from ledger.planning.steps import Target
 from ledger.service.base import LedgerBase
-from ledger.store.keys import expired_by
+from ledger.store.dynamodb.schema import expired_by
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from ledger.model import Account, Entry, LedgerRecord, Page
-from ledger.operations import Target, WritePlan
-from ledger.store.keys import IndexQuery
+if TYPE_CHECKING:
+    from ledger.domain.model import Account, Entry, LedgerRecord, Page
+    from ledger.planning.steps import Target, WritePlan
+    from ledger.store.dynamodb.schema import IndexQuery
 
-R = TypeVar("R", LedgerRecord, Account, Entry)
+# Named, not imported: the authorizer imports `ledger.store.dynamodb.client` through this
+# package, and its cold start must not load the records and the plan's steps.
+R = TypeVar("R", "LedgerRecord", "Account", "Entry")
 
 
 class Store(Protocol):

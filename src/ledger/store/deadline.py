@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from ledger import limits
+from ledger.domain import limits
 
 Clock = Callable[[], float]
 

@@ -6,9 +6,9 @@ import threading
 from dataclasses import replace
 from typing import cast
 
-from ledger.invariants import check_balanced, checked
-from ledger.model import Account, Entry, LedgerRecord, Page, Totals
-from ledger.operations import (
+from ledger.domain.model import Account, Entry, LedgerRecord, Page, Totals
+from ledger.planning.invariants import check_balanced, checked
+from ledger.planning.steps import (
     ApplyDelta,
     ChangeOverdraft,
     ClaimUnique,
@@ -28,7 +28,7 @@ from ledger.operations import (
 )
 from ledger.store import R
 from ledger.store.cursors import new_secret
-from ledger.store.keys import IndexQuery, ListingSeal, item_key, paged
+from ledger.store.dynamodb.schema import IndexQuery, ListingSeal, item_key, paged
 
 Record = LedgerRecord | Account | Entry
 ItemKey = tuple[str, str]

@@ -19,9 +19,9 @@ from ledger.api.bodies import (
 )
 from ledger.api.routing import IdempotencyKey, Router, answers, entry_reply, reply
 from ledger.api.views import BatchView, EntryView, entry_view
-from ledger.auth.keys import Role
-from ledger.ids import entry_ledger_id, parse_account_id
-from ledger.model import Entry
+from ledger.auth.api_keys import Role
+from ledger.domain.ids import entry_ledger_id, parse_account_id
+from ledger.domain.model import Entry
 
 router = Router()
 

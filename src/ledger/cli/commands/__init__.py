@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from ledger.commands.books import accounts, balance, ledgers
-from ledger.commands.entries import entries
-from ledger.commands.keys import keys
-from ledger.commands.movements import confirm, deposit, hold, release, transfer
+from ledger.cli.commands.books import accounts, balance, ledgers
+from ledger.cli.commands.entries import entries
+from ledger.cli.commands.keys import keys
+from ledger.cli.commands.movements import confirm, deposit, hold, release, transfer
 
 commands: tuple[click.Command, ...] = (
     ledgers,

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import click
 
-from ledger import limits
-from ledger.commands.common import (
+from ledger.cli.commands.common import (
     api_options,
     connected,
     idempotency_option,
     metadata_option,
     page_options,
 )
-from ledger.commands.output import echo_object, echo_page, field
+from ledger.cli.commands.output import echo_object, echo_page, field
+from ledger.domain import limits
 
 account_types = ("asset", "liability", "equity", "revenue", "expense")
 overdraft_modes = ("forbid", "limit", "allow")

@@ -8,9 +8,9 @@ from typing import NoReturn, TypeVar
 
 import click
 
-from ledger import limits
 from ledger.client import LedgerClient, ServiceUnreachable
-from ledger.errors import LedgerError
+from ledger.domain import limits
+from ledger.domain.errors import LedgerError
 
 F = TypeVar("F", bound=Callable[..., object])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ledger.commands.common import api_options, connected, page_options
-from ledger.commands.output import debits, echo_object, echo_page, field
+from ledger.cli.commands.common import api_options, connected, page_options
+from ledger.cli.commands.output import debits, echo_object, echo_page, field
 
 entry_columns = (
     field("id"),

@@ -9,13 +9,13 @@ from typing import Any, TypeVar
 import click
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ledger import limits
-from ledger.auth.keys import ApiKey, KeyStore, Role
-from ledger.commands.common import reporting
-from ledger.commands.output import echo_object, echo_page, field
-from ledger.dynamodb_client import default_client
+from ledger.auth.api_keys import ApiKey, KeyStore, Role
+from ledger.cli.commands.common import reporting
+from ledger.cli.commands.output import echo_object, echo_page, field
+from ledger.domain import limits
 from ledger.local.dev import default_table_name
 from ledger.local.dynamodb_local import make_client
+from ledger.store.dynamodb.client import default_client
 
 F = TypeVar("F", bound=Callable[..., object])
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ledger import limits
-from ledger.commands.common import api_options, connected, idempotency_option
-from ledger.commands.output import echo_object
+from ledger.cli.commands.common import api_options, connected, idempotency_option
+from ledger.cli.commands.output import echo_object
+from ledger.domain import limits
 
 reference_option = click.option("--reference", help="Your reference, e.g. an order id.")
 description_option = click.option("--description", help="What the entry is for.")

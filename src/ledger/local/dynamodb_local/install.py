@@ -14,7 +14,7 @@ import time
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING
 
-from ledger.local.dynamodb_launch import (
+from ledger.local.dynamodb_local.launch import (
     DataDirInUse,
     LauncherBuildError,
     ensure_launcher,

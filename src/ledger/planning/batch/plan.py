@@ -8,13 +8,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar, cast
 
-from ledger import limits, validate
-from ledger.errors import LedgerError, LedgerMismatch, ValidationError
-from ledger.ids import new_entry_id
-from ledger.model import Entry, EntryKind, Side, Totals
-from ledger.operations import ApplyDelta, DeltaStep, PutNew, WritePlan
-from ledger.plan import LineDraft, NewEntry, plan_entry, request_hash
-from ledger.requests import (
+from ledger.domain import limits, validate
+from ledger.domain.errors import LedgerError, LedgerMismatch, ValidationError
+from ledger.domain.ids import new_entry_id
+from ledger.domain.model import Entry, EntryKind, Side, Totals
+from ledger.planning.commands import (
     Amount,
     EntryOptions,
     LineInput,
@@ -24,6 +22,8 @@ from ledger.requests import (
     line_drafts,
     two_line_drafts,
 )
+from ledger.planning.entries import LineDraft, NewEntry, plan_entry, request_hash
+from ledger.planning.steps import ApplyDelta, DeltaStep, PutNew, WritePlan
 
 T = TypeVar("T")
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from ledger.errors import (
+from ledger.domain.errors import (
     AccountInactive,
     AccountNotEmpty,
     AlreadyResolved,
@@ -29,7 +29,7 @@ from ledger.errors import (
     TypeMismatch,
     ValidationError,
 )
-from ledger.model import (
+from ledger.domain.model import (
     Account,
     AccountStatus,
     AccountType,
@@ -41,7 +41,7 @@ from ledger.model import (
     OverdraftMode,
     Totals,
 )
-from ledger.money import Currency, format_amount
+from ledger.domain.money import Currency, format_amount
 
 ClaimKind = Literal["code", "key"]
 ItemKind = Literal["ledger", "account", "entry", "code", "key"]

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ledger.auth.api_key import ApiKey, KeyStatus, Role
-from ledger.timestamps import timestamp
+from ledger.domain.api_keys import ApiKey, KeyStatus, Role
+from ledger.domain.timestamps import timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef

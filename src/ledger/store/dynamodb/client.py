@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, cast
 import botocore.session
 from botocore.config import Config
 
-from ledger import limits
+from ledger.domain import limits
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

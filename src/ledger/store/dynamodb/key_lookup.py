@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ledger.auth.key_codec import decode, key_item_key
+from ledger.store.dynamodb.api_key_codec import decode, key_item_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-    from ledger.auth.api_key import ApiKey
+    from ledger.domain.api_keys import ApiKey
 
 
 class KeyLookup:

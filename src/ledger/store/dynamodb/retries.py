@@ -16,9 +16,9 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
-from ledger import limits
-from ledger.deadline import Deadline
-from ledger.errors import Conflict
+from ledger.domain import limits
+from ledger.domain.errors import Conflict
+from ledger.store.deadline import Deadline
 
 T = TypeVar("T")
 

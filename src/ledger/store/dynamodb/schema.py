@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from ledger import limits
-from ledger.errors import ValidationError
-from ledger.model import Account, AccountType, Entry, EntryStatus, LedgerRecord
-from ledger.operations import Claim, Target
+from ledger.domain import limits
+from ledger.domain.errors import ValidationError
+from ledger.domain.model import Account, AccountType, Entry, EntryStatus, LedgerRecord
+from ledger.domain.timestamps import timestamp as timestamp  # noqa: PLC0414
+from ledger.planning.steps import Claim, Target
 from ledger.store.cursors import CursorSeal
-from ledger.timestamps import timestamp as timestamp  # noqa: PLC0414
 
 Key = dict[str, str]
 Listed = TypeVar("Listed", LedgerRecord, Account, Entry)

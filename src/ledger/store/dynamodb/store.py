@@ -10,15 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from ledger import limits
-from ledger.deadline import Clock, current_deadline
-from ledger.dynamodb_client import default_client as default_client  # noqa: PLC0414
-from ledger.errors import GuardMismatch
-from ledger.invariants import check_balanced, checked
-from ledger.model import Page
-from ledger.operations import Operation, Target, WritePlan, shows_applied
+from ledger.domain import limits
+from ledger.domain.errors import GuardMismatch
+from ledger.domain.model import Page
+from ledger.planning.invariants import check_balanced, checked
+from ledger.planning.steps import Operation, Target, WritePlan, shows_applied
 from ledger.store import R
-from ledger.store.dynamodb.attempts import (
+from ledger.store.deadline import Clock, current_deadline
+from ledger.store.dynamodb.client import default_client as default_client  # noqa: PLC0414
+from ledger.store.dynamodb.codec import Record, decode, string
+from ledger.store.dynamodb.reads import batch_get, query_keys
+from ledger.store.dynamodb.retries import (
     Budget,
     Outcome,
     condition_failed,
@@ -30,11 +32,9 @@ from ledger.store.dynamodb.attempts import (
     read,
     retry_codes,
 )
-from ledger.store.dynamodb.codec import Record, decode, string
-from ledger.store.dynamodb.reads import batch_get, query_keys
+from ledger.store.dynamodb.schema import IndexQuery, item_key, paged
 from ledger.store.dynamodb.secret import TableSeal
 from ledger.store.dynamodb.transact import render
-from ledger.store.keys import IndexQuery, item_key, paged
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

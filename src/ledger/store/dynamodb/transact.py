@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from ledger.model import AccountStatus, EntryStatus, OverdraftMode
-from ledger.operations import (
+from ledger.domain.model import AccountStatus, EntryStatus, OverdraftMode
+from ledger.planning.steps import (
     ApplyDelta,
     ChangeOverdraft,
     ClaimUnique,
@@ -29,7 +29,7 @@ from ledger.store.dynamodb.codec import (
     string_map,
     totals_fields,
 )
-from ledger.store.keys import item_key, timestamp
+from ledger.store.dynamodb.schema import item_key, timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
