@@ -39,7 +39,7 @@ from ledger.planning.invariants import check_balanced, check_entry, checked
 from ledger.planning.steps import ApplyDelta, PutNew, Target, WritePlan
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore, ensure_table
-from ledger.store.dynamodb.schema import entries_of
+from ledger.store.listings import EntriesOf
 from ledger.store.memory import MemoryStore
 
 # --- builders ------------------------------------------------------------------------------
@@ -338,7 +338,7 @@ def test_a_stored_entry_whose_id_does_not_name_its_ledger_is_never_returned(
     with pytest.raises(MisnamedEntry):
         store.get(Target("entry", misnamed.id), Entry)
     with pytest.raises(MisnamedEntry):
-        store.page(entries_of(entry.ledger_id, None), 10, None, Entry)
+        store.page(EntriesOf(entry.ledger_id, None), 10, None, Entry)
     with pytest.raises(MisnamedEntry):
         Ledger(store).get_entry(misnamed.id)
 

@@ -17,16 +17,15 @@ from ledger.planning.steps import Claim, Target, claim_id
 from ledger.store.cursors import CursorSeal, new_secret
 from ledger.store.dynamodb.schema import (
     IndexQuery,
-    accounts_of,
     decode_cursor,
     encode_cursor,
-    entries_of,
     index_keys,
+    index_query,
     item_key,
-    ledgers_of,
     paged,
     timestamp,
 )
+from ledger.store.listings import AccountsOf, EntriesOf, LedgersOf
 
 # --- timestamps ----------------------------------------------------------------------------
 
@@ -102,7 +101,7 @@ def test_a_ledger_without_owner_is_only_in_the_listing_of_every_ledger() -> None
     # GIVEN a ledger without an owner
     ledger = a_ledger()
     keys = index_keys(ledger)
-    query = ledgers_of(None, None, None)
+    query = index_query(LedgersOf(None, None, None))
     # WHEN asking for its index keys
     # THEN it is listed among every ledger, oldest first, and by no owner
     assert set(keys) == {"gsi1pk", "gsi1sk"}
@@ -115,7 +114,7 @@ def test_a_ledger_with_owner_is_listed_by_owner() -> None:
     # GIVEN an owned ledger
     ledger = a_ledger(owner_id="org-7")
     keys = index_keys(ledger)
-    query = ledgers_of("org-7", None, None)
+    query = index_query(LedgersOf("org-7", None, None))
     # WHEN listing the owner's ledgers
     # THEN the ledger's keys fall in that query, oldest first, and among every ledger
     assert set(keys) == {"gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"}
@@ -148,11 +147,11 @@ def test_a_plain_account_is_listed_by_ledger_and_type_only() -> None:
     # WHEN matching its keys against listings
     # THEN it is in its ledger's listing, with or without its type, and in no other
     assert set(keys) == {"gsi1pk", "gsi1sk"}
-    assert _in(keys, accounts_of(ledger_id, None, None, None))
-    assert _in(keys, accounts_of(ledger_id, AccountType.REVENUE, None, None))
-    assert not _in(keys, accounts_of(ledger_id, AccountType.EXPENSE, None, None))
-    assert not _in(keys, accounts_of(a_ledger_id(), None, None, None))
-    assert not _in(keys, entries_of(ledger_id, None))
+    assert _in(keys, index_query(AccountsOf(ledger_id, None, None, None)))
+    assert _in(keys, index_query(AccountsOf(ledger_id, AccountType.REVENUE, None, None)))
+    assert not _in(keys, index_query(AccountsOf(ledger_id, AccountType.EXPENSE, None, None)))
+    assert not _in(keys, index_query(AccountsOf(a_ledger_id(), None, None, None)))
+    assert not _in(keys, index_query(EntriesOf(ledger_id, None)))
 
 
 def test_an_owned_account_is_listed_by_owner() -> None:
@@ -161,10 +160,10 @@ def test_an_owned_account_is_listed_by_owner() -> None:
     keys = index_keys(account)
     # WHEN matching its keys against listings by owner
     # THEN it is in its owner's listing within its ledger, and only there
-    assert _in(keys, accounts_of(account.ledger_id, None, "user-9", None))
-    assert _in(keys, accounts_of(account.ledger_id, AccountType.ASSET, "user-9", None))
-    assert not _in(keys, accounts_of(account.ledger_id, None, "user-8", None))
-    assert not _in(keys, accounts_of(a_ledger_id(), None, "user-9", None))
+    assert _in(keys, index_query(AccountsOf(account.ledger_id, None, "user-9", None)))
+    assert _in(keys, index_query(AccountsOf(account.ledger_id, AccountType.ASSET, "user-9", None)))
+    assert not _in(keys, index_query(AccountsOf(account.ledger_id, None, "user-8", None)))
+    assert not _in(keys, index_query(AccountsOf(a_ledger_id(), None, "user-9", None)))
     assert "gsi3pk" not in keys
 
 
@@ -175,8 +174,8 @@ def test_a_child_account_is_listed_by_parent() -> None:
     keys = index_keys(account)
     # WHEN matching its keys against listings by parent
     # THEN it is in its parent's listing, and only there
-    assert _in(keys, accounts_of(account.ledger_id, None, None, parent_id))
-    assert not _in(keys, accounts_of(account.ledger_id, None, None, an_account_id()))
+    assert _in(keys, index_query(AccountsOf(account.ledger_id, None, None, parent_id)))
+    assert not _in(keys, index_query(AccountsOf(account.ledger_id, None, None, an_account_id())))
     assert "gsi2pk" not in keys
 
 
@@ -203,7 +202,7 @@ def test_filtering_by_owner_and_parent_at_once_is_refused() -> None:
     # GIVEN both filters
     # WHEN building the query
     with pytest.raises(ValidationError) as raised:
-        accounts_of(a_ledger_id(), None, "u", an_account_id())
+        index_query(AccountsOf(a_ledger_id(), None, "u", an_account_id()))
     # THEN the owner_id filter is named
     assert raised.value.field == "owner_id"
 
@@ -212,9 +211,9 @@ def test_account_listings_are_ascending() -> None:
     # GIVEN every shape of account listing
     ledger_id = a_ledger_id()
     queries = [
-        accounts_of(ledger_id, None, None, None),
-        accounts_of(ledger_id, AccountType.ASSET, "u", None),
-        accounts_of(ledger_id, None, None, an_account_id()),
+        index_query(AccountsOf(ledger_id, None, None, None)),
+        index_query(AccountsOf(ledger_id, AccountType.ASSET, "u", None)),
+        index_query(AccountsOf(ledger_id, None, None, an_account_id())),
     ]
     # WHEN looking at their order and indexes
     # THEN they read oldest first from gsi1, gsi2 and gsi3
@@ -228,14 +227,17 @@ def test_entries_are_listed_by_ledger_and_by_reference_newest_first() -> None:
     referenced = an_entry(ledger_id=ledger_id, reference="inv-1")
     plain = an_entry(ledger_id=ledger_id)
     # WHEN matching their keys against entry listings
-    by_ledger, by_reference = entries_of(ledger_id, None), entries_of(ledger_id, "inv-1")
+    by_ledger, by_reference = (
+        index_query(EntriesOf(ledger_id, None)),
+        index_query(EntriesOf(ledger_id, "inv-1")),
+    )
     # THEN both are in the ledger's listing, only the first in its reference's
     assert _in(index_keys(referenced), by_ledger)
     assert _in(index_keys(plain), by_ledger)
     assert _in(index_keys(referenced), by_reference)
     assert not _in(index_keys(plain), by_reference)
-    assert not _in(index_keys(referenced), entries_of(ledger_id, "inv-2"))
-    assert not _in(index_keys(referenced), accounts_of(ledger_id, None, None, None))
+    assert not _in(index_keys(referenced), index_query(EntriesOf(ledger_id, "inv-2")))
+    assert not _in(index_keys(referenced), index_query(AccountsOf(ledger_id, None, None, None)))
     assert by_ledger.descending
     assert by_reference.descending
 
@@ -260,7 +262,7 @@ def _account_cursor_key(query: IndexQuery, ledger_id: str) -> dict[str, str]:
 def test_a_cursor_round_trips_and_shows_nothing_of_its_key() -> None:
     # GIVEN the keys of the last account of a page
     ledger_id = a_ledger_id()
-    query = accounts_of(ledger_id, None, None, None)
+    query = index_query(AccountsOf(ledger_id, None, None, None))
     key = _account_cursor_key(query, ledger_id=ledger_id)
     # WHEN encoding a cursor and decoding it for the same listing
     cursor = encode_cursor(seal, query, key)
@@ -293,7 +295,7 @@ def test_cursor_round_trip_for_any_text(partition: str, pk: str, sk: str) -> Non
 )
 def test_garbage_cursors_are_validation_errors(cursor: str) -> None:
     # GIVEN a cursor no listing returned
-    query = accounts_of(a_ledger_id(), None, None, None)
+    query = index_query(AccountsOf(a_ledger_id(), None, None, None))
     # WHEN decoding it
     with pytest.raises(ValidationError) as raised:
         decode_cursor(seal, cursor, query)
@@ -302,12 +304,12 @@ def test_garbage_cursors_are_validation_errors(cursor: str) -> None:
 
 
 def _moved_queries(ledger_id: str) -> dict[str, IndexQuery]:
-    plain = accounts_of(ledger_id, None, None, None)
+    plain = index_query(AccountsOf(ledger_id, None, None, None))
     return {
-        "another ledger": accounts_of(a_ledger_id(), None, None, None),
-        "another index": accounts_of(ledger_id, None, "u", None),
-        "the entry listing": entries_of(ledger_id, None),
-        "another type": accounts_of(ledger_id, AccountType.ASSET, None, None),
+        "another ledger": index_query(AccountsOf(a_ledger_id(), None, None, None)),
+        "another index": index_query(AccountsOf(ledger_id, None, "u", None)),
+        "the entry listing": index_query(EntriesOf(ledger_id, None)),
+        "another type": index_query(AccountsOf(ledger_id, AccountType.ASSET, None, None)),
         "another caller": replace(plain, caller="key_other"),
         "named ledgers": replace(plain, named_ledgers=frozenset({ledger_id})),
     }
@@ -317,7 +319,7 @@ def _moved_queries(ledger_id: str) -> dict[str, IndexQuery]:
 def test_a_cursor_moved_to_another_listing_is_refused(moved_to: str) -> None:
     # GIVEN a cursor from a ledger's plain account listing
     ledger_id = a_ledger_id()
-    query = accounts_of(ledger_id, None, None, None)
+    query = index_query(AccountsOf(ledger_id, None, None, None))
     cursor = encode_cursor(seal, query, _account_cursor_key(query, ledger_id))
     # WHEN using it for another ledger, index, listing, type, caller or scope
     with pytest.raises(ValidationError) as raised:
@@ -328,21 +330,21 @@ def test_a_cursor_moved_to_another_listing_is_refused(moved_to: str) -> None:
 
 def test_a_cursor_of_one_caller_is_refused_to_another() -> None:
     # GIVEN a cursor handed to one key of a ledger listing
-    query = ledgers_of("org-7", None, "key_one")
+    query = index_query(LedgersOf("org-7", None, "key_one"))
     key = {"pk": "LEDGER#x", "sk": "LEDGER", "gsi2pk": "OWNER#org-7", "gsi2sk": "LEDGER#t#x"}
     cursor = encode_cursor(seal, query, key)
     # WHEN another key, or no key, brings it back
     # THEN it is refused; the caller it was for gets the position
     for caller in ("key_two", None):
         with pytest.raises(ValidationError):
-            decode_cursor(seal, cursor, ledgers_of("org-7", None, caller))
+            decode_cursor(seal, cursor, index_query(LedgersOf("org-7", None, caller)))
     assert decode_cursor(seal, cursor, query) == key
 
 
 def test_a_page_in_memory_resumes_after_its_cursor_and_stops_at_the_end() -> None:
     # GIVEN three ledgers of one owner, held as rows
     ledgers = [a_ledger(owner_id="org-7") for _ in range(3)]
-    query = ledgers_of("org-7", None, None)
+    query = index_query(LedgersOf("org-7", None, None))
     rows = query.rows(
         [((f"LEDGER#{ledger.id}", "LEDGER"), ledger) for ledger in ledgers], LedgerRecord
     )
@@ -359,7 +361,7 @@ def test_a_page_in_memory_resumes_after_its_cursor_and_stops_at_the_end() -> Non
 def test_named_ledgers_leave_every_other_ledger_out_of_the_rows() -> None:
     # GIVEN two ledgers of one owner, and a query naming one
     named, other = a_ledger(owner_id="org-7"), a_ledger(owner_id="org-7")
-    query = ledgers_of("org-7", frozenset({named.id}), None)
+    query = index_query(LedgersOf("org-7", frozenset({named.id}), None))
     items = [((f"LEDGER#{ledger.id}", "LEDGER"), ledger) for ledger in (named, other)]
     # WHEN taking the query's rows
     rows = query.rows(items, LedgerRecord)

@@ -62,12 +62,13 @@ from ledger.store.dynamodb.schema import (
     IndexQuery,
     decode_cursor,
     encode_cursor,
-    expired_by,
     expiry_partition,
     index_keys,
+    index_query,
     item_key,
     timestamp,
 )
+from ledger.store.listings import ExpiredPending
 
 table = f"ledger-{secrets.token_hex(4)}"
 expiry = later + timedelta(hours=1)
@@ -675,7 +676,7 @@ def test_expiry_partitions_are_stable_bounded_and_spread() -> None:
 
 def test_the_expiry_query_of_a_shard_reads_oldest_first_up_to_now() -> None:
     # GIVEN one expiry shard and a moment
-    query = expired_by(3, later)
+    query = index_query(ExpiredPending(3, later))
     # WHEN looking at the query
     # THEN it reads the shard's partition of gsi4, ascending, up to and including the moment
     # ("$" sorts right after the "#" that ends each sort key's expiry)
@@ -690,7 +691,9 @@ def test_the_expiry_query_matches_entries_expired_at_or_before_now() -> None:
     after = _pending(expires_at=later + timedelta(seconds=1))
     # WHEN matching their expiry sort keys against the query of their shard
     matched = [
-        expired_by(int(keys["gsi4pk"].split("#")[1]), later).matches(keys["gsi4sk"])
+        index_query(ExpiredPending(int(keys["gsi4pk"].split("#")[1]), later)).matches(
+            keys["gsi4sk"]
+        )
         for keys in (index_keys(entry) for entry in (before, at, after))
     ]
     # THEN those at or past their expiry are swept, as a post at that moment is refused
@@ -725,7 +728,7 @@ def test_a_cursor_of_the_expiry_listing_round_trips_and_stays_in_it() -> None:
     expired = _pending(expires_at=later - timedelta(seconds=1))
     keys = index_keys(expired)
     shard = int(keys["gsi4pk"].split("#")[1])
-    query = expired_by(shard, later)
+    query = index_query(ExpiredPending(shard, later))
     cursor_key = {**item_key(Target("entry", expired.id)), "gsi4pk": keys["gsi4pk"]}
     cursor_key["gsi4sk"] = keys["gsi4sk"]
     seal = CursorSeal(new_secret())
@@ -737,6 +740,6 @@ def test_a_cursor_of_the_expiry_listing_round_trips_and_stays_in_it() -> None:
         decode_cursor(
             seal,
             encode_cursor(seal, query, cursor_key),
-            expired_by(shard, later + timedelta(seconds=1)),
+            index_query(ExpiredPending(shard, later + timedelta(seconds=1))),
         )
     assert caught.value.field == "cursor"

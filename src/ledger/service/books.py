@@ -41,7 +41,7 @@ from ledger.planning.entries import (
 )
 from ledger.planning.steps import RegisterCurrency, SetDetails, SetStatus, Target, WritePlan
 from ledger.service.base import LedgerBase
-from ledger.store.dynamodb.schema import accounts_of, ledgers_of
+from ledger.store.listings import AccountsOf, LedgersOf
 
 
 class Books(LedgerBase):
@@ -80,8 +80,8 @@ class Books(LedgerBase):
         `ledger_ids`, only those of them (a scope: nothing else is read). A cursor is good
         only for the listing, and the `caller`, it was given to."""
         owner = validate.optional_text("owner_id", owner_id, limits.owner_id_length_max)
-        query = ledgers_of(owner, _named_ledgers(ledger_ids), listing_caller(caller))
-        return self._store.page(query, page_size(limit), cursor, LedgerRecord)
+        listing = LedgersOf(owner, _named_ledgers(ledger_ids), listing_caller(caller))
+        return self._store.page(listing, page_size(limit), cursor, LedgerRecord)
 
     def list_currencies(self, ledger_id: str) -> list[tuple[Currency, bool]]:
         """Every currency a ledger knows, by code, each with whether it is built in."""
@@ -181,14 +181,14 @@ class Books(LedgerBase):
         cursor is good only for the listing, and the `caller`, it was given to."""
         ledger_token(ledger_id)
         account_type = None if type is None else validate.choice("type", AccountType, type)
-        query = accounts_of(
+        listing = AccountsOf(
             ledger_id,
             account_type,
             validate.optional_text("owner_id", owner_id, limits.owner_id_length_max),
             validate.optional_text("parent_id", parent_id, limits.name_length_max),
         )
-        query = replace(query, caller=listing_caller(caller))
-        return self._store.page(query, page_size(limit), cursor, Account)
+        listing = replace(listing, caller=listing_caller(caller))
+        return self._store.page(listing, page_size(limit), cursor, Account)
 
     def update_account(
         self,

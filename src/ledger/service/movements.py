@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ledger.domain import limits, validate
@@ -36,7 +35,7 @@ from ledger.planning.commands import (
 )
 from ledger.planning.steps import Duplicate, Target, ledger_mismatch
 from ledger.service.base import LedgerBase
-from ledger.store.dynamodb.schema import entries_of
+from ledger.store.listings import EntriesOf
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -147,9 +146,8 @@ class Movements(LedgerBase):
         )
         if account_id is not None:
             self._require_account_of(ledger_id, account_id)
-        query = entries_of(ledger_id, checked_reference, account_id)
-        query = replace(query, caller=listing_caller(caller))
-        return self._store.page(query, page_size(limit), cursor, Entry)
+        listing = EntriesOf(ledger_id, checked_reference, account_id, listing_caller(caller))
+        return self._store.page(listing, page_size(limit), cursor, Entry)
 
     def _require_account_of(self, ledger_id: str, account_id: str) -> None:
         """The account exists in the ledger. Its id names its ledger, so another ledger's

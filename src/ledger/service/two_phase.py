@@ -37,7 +37,7 @@ from ledger.planning.entries import (
 )
 from ledger.planning.steps import Target
 from ledger.service.base import LedgerBase
-from ledger.store.dynamodb.schema import expired_by
+from ledger.store.listings import ExpiredPending
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -139,7 +139,7 @@ class TwoPhase(LedgerBase):
             cursor: str | None = None
             for _ in range(limits.expiry_sweep_pages_max):
                 page = self._store.page(
-                    expired_by(shard, now), limits.expiry_sweep_page_size, cursor, Entry
+                    ExpiredPending(shard, now), limits.expiry_sweep_page_size, cursor, Entry
                 )
                 for entry in page.items:
                     expired += self._expire(entry, now)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 if TYPE_CHECKING:
     from ledger.domain.model import Account, Entry, LedgerRecord, Page
     from ledger.planning.steps import Target, WritePlan
-    from ledger.store.dynamodb.schema import IndexQuery
+    from ledger.store.listings import Listing
 
 # Named, not imported: the authorizer imports `ledger.store.dynamodb.client` through this
 # package, and its cold start must not load the records and the plan's steps.
@@ -23,5 +23,5 @@ class Store(Protocol):
     def get(self, target: Target, kind: type[R]) -> R | None:
         """The current record at `target` (strongly consistent), or None."""
 
-    def page(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
-        """A page of the records an index query names, in index order."""
+    def page(self, listing: Listing, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
+        """A page of the records a listing names, in its order."""

@@ -28,7 +28,8 @@ from ledger.planning.steps import (
 )
 from ledger.store import R
 from ledger.store.cursors import new_secret
-from ledger.store.dynamodb.schema import IndexQuery, ListingSeal, item_key, paged
+from ledger.store.dynamodb.schema import ListingSeal, index_query, item_key, paged
+from ledger.store.listings import Listing
 
 Record = LedgerRecord | Account | Entry
 ItemKey = tuple[str, str]
@@ -65,9 +66,10 @@ class MemoryStore:
             item = self._items.get(_item_key(target))
         return checked(item) if isinstance(item, kind) else None
 
-    def page(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
-        """Mimic a keys-only index query: sort-key order, resume strictly after the cursor,
-        examine index items as `IndexQuery` says."""
+    def page(self, listing: Listing, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
+        """Mimic the keys-only index query of the table's schema for the listing: sort-key
+        order, resume strictly after the cursor, examine index items as `IndexQuery` says."""
+        query = index_query(listing)
         after = None if cursor is None else self._cursors.open(cursor, query)
         with self._lock:
             rows = query.rows(list(self._items.items()), kind)

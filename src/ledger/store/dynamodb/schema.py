@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import TypeVar
 
 from ledger.domain import limits
-from ledger.domain.errors import ValidationError
 from ledger.domain.model import Account, AccountType, Entry, EntryStatus, LedgerRecord
 from ledger.domain.timestamps import timestamp as timestamp  # noqa: PLC0414
 from ledger.planning.steps import Claim, Target
 from ledger.store.cursors import CursorSeal
+from ledger.store.listings import AccountsOf, EntriesOf, ExpiredPending, LedgersOf, Listing
 
 Key = dict[str, str]
 Listed = TypeVar("Listed", LedgerRecord, Account, Entry)
@@ -78,12 +78,6 @@ def expiry_partition(entry_id: str) -> str:
     """The expiry index partition of a pending entry, spread by a digest of its id."""
     shard = int(hashlib.sha256(entry_id.encode()).hexdigest(), 16) % limits.expiry_shards
     return f"EXPIRY#{shard}"
-
-
-def expired_by(shard: int, now: datetime) -> IndexQuery:
-    """Pending entries of one expiry partition whose expiry is at or before `now`, oldest
-    first. Sort keys are `<expires_at>#<id>`, and "$" sorts right after "#"."""
-    return IndexQuery("gsi4", f"EXPIRY#{shard}", "", False, sort_before=f"{timestamp(now)}$")
 
 
 @dataclass(frozen=True)
@@ -189,10 +183,22 @@ def paged(
     return items, (ordered[examined - 1][0] if examined < len(ordered) else None)
 
 
-def ledgers_of(
+def index_query(listing: Listing) -> IndexQuery:
+    """The index partition, sort keys and filters that answer a listing."""
+    match listing:
+        case LedgersOf(owner_id, named_ledgers, caller):
+            return _ledgers_of(owner_id, named_ledgers, caller)
+        case AccountsOf(ledger_id, account_type, owner_id, parent_id, caller):
+            return _accounts_of(ledger_id, account_type, owner_id, parent_id, caller)
+        case EntriesOf(ledger_id, reference, account_id, caller):
+            return _entries_of(ledger_id, reference, account_id, caller)
+        case ExpiredPending(shard, now):
+            return _expired_by(shard, now)
+
+
+def _ledgers_of(
     owner_id: str | None, named_ledgers: frozenset[str] | None, caller: str | None
 ) -> IndexQuery:
-    """Ledgers oldest first: one owner's or every one, and only the named ones if named."""
     if owner_id is None:
         index, partition = "gsi1", every_ledger_partition
     else:
@@ -202,31 +208,38 @@ def ledgers_of(
     )
 
 
-def accounts_of(
+def _accounts_of(
     ledger_id: str,
     account_type: AccountType | None,
     owner_id: str | None,
     parent_id: str | None,
+    caller: str | None,
 ) -> IndexQuery:
-    """A ledger's accounts, optionally of one type and one owner or one parent."""
     prefix = "ACCOUNT#" if account_type is None else f"ACCOUNT#{account_type}#"
-    if owner_id is not None and parent_id is not None:
-        raise ValidationError("owner_id", "filter accounts by owner_id or by parent_id, not both")
     if owner_id is not None:
-        return IndexQuery("gsi2", f"LEDGER#{ledger_id}#OWNER#{owner_id}", prefix, False)
+        return IndexQuery(
+            "gsi2", f"LEDGER#{ledger_id}#OWNER#{owner_id}", prefix, False, caller=caller
+        )
     if parent_id is not None:
-        return IndexQuery("gsi3", f"LEDGER#{ledger_id}#PARENT#{parent_id}", prefix, False)
-    return IndexQuery("gsi1", f"LEDGER#{ledger_id}", prefix, False)
+        return IndexQuery(
+            "gsi3", f"LEDGER#{ledger_id}#PARENT#{parent_id}", prefix, False, caller=caller
+        )
+    return IndexQuery("gsi1", f"LEDGER#{ledger_id}", prefix, False, caller=caller)
 
 
-def entries_of(ledger_id: str, reference: str | None, account_id: str | None = None) -> IndexQuery:
-    """A ledger's entries, newest first, optionally only those with one reference and only
-    those with a line on one account."""
+def _entries_of(
+    ledger_id: str, reference: str | None, account_id: str | None, caller: str | None
+) -> IndexQuery:
     if reference is not None:
         partition, index = f"LEDGER#{ledger_id}#REF#{reference}", "gsi3"
     else:
         partition, index = f"LEDGER#{ledger_id}", "gsi1"
-    return IndexQuery(index, partition, "ENTRY#", True, account_id=account_id)
+    return IndexQuery(index, partition, "ENTRY#", True, account_id=account_id, caller=caller)
+
+
+def _expired_by(shard: int, now: datetime) -> IndexQuery:
+    # Sort keys are `<expires_at>#<id>`, and "$" sorts right after "#".
+    return IndexQuery("gsi4", f"EXPIRY#{shard}", "", False, sort_before=f"{timestamp(now)}$")
 
 
 def encode_cursor(seal: CursorSeal, query: IndexQuery, key: Key) -> str:

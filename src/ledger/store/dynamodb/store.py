@@ -32,9 +32,10 @@ from ledger.store.dynamodb.retries import (
     read,
     retry_codes,
 )
-from ledger.store.dynamodb.schema import IndexQuery, item_key, paged
+from ledger.store.dynamodb.schema import IndexQuery, index_query, item_key, paged
 from ledger.store.dynamodb.secret import TableSeal
 from ledger.store.dynamodb.transact import render
+from ledger.store.listings import Listing
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -160,11 +161,13 @@ class DynamoDBStore:
         record = self._get_record(target, self._budget())
         return record if isinstance(record, kind) else None
 
-    def page(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
-        """Query keys from the index, then read the items themselves, strongly consistent, in
-        index order: one Query for one key more than needed (to know whether more exist) and
-        one BatchGetItem. A page the items leave short (a filter kept few) repeats that with
-        doubling batches until it is full or has examined its bound of index items."""
+    def page(self, listing: Listing, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
+        """Query the listing's keys from its index, then read the items themselves, strongly
+        consistent, in index order: one Query for one key more than needed (to know whether
+        more exist) and one BatchGetItem. A page the items leave short (a filter kept few)
+        repeats that with doubling batches until it is full or has examined its bound of
+        index items."""
+        query = index_query(listing)
         if query.named_ledgers is not None:
             return self._page_of_named(query, limit, cursor, kind)
         start = None if cursor is None else self._cursors.open(cursor, query)
