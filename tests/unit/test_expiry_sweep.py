@@ -31,7 +31,7 @@ class ContendedStore(MemoryStore):
         self.contended: str | None = None
 
     def execute(self, plan: WritePlan) -> None:
-        for operation in plan.operations:
+        for operation in plan.steps:
             if isinstance(operation, ResolvePending) and operation.entry_id == self.contended:
                 raise Conflict("contended")
         super().execute(plan)

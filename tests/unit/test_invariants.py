@@ -257,7 +257,7 @@ def test_both_stores_refuse_an_unbalanced_plan_and_write_nothing(
     store = MemoryStore() if kind == "memory" else request.getfixturevalue("moto_store")
     ledger_id = a_ledger_id()
     plan = _unbalanced_plan(ledger_id)
-    put = plan.operations[0]
+    put = plan.steps[0]
     assert isinstance(put, PutNew)
     # WHEN executing it
     with pytest.raises(UnbalancedPlan):

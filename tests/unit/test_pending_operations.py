@@ -50,8 +50,8 @@ from ledger.planning.steps import (
     ApplyDelta,
     ChangeOverdraft,
     MarkReversed,
-    Operation,
     ResolvePending,
+    Step,
     Stored,
     Target,
 )
@@ -355,7 +355,7 @@ def test_a_release_still_checks_everything_but_the_status() -> None:
 # --- rendered actions ----------------------------------------------------------------------
 
 
-def _render(operation: Operation) -> dict[str, Any]:
+def _render(operation: Step) -> dict[str, Any]:
     """The body of the one Update action an operation renders to, checked for shape."""
     action = cast("dict[str, Any]", transact.render(operation, table))
     assert set(action) == {"Update"}

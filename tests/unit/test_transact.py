@@ -45,12 +45,12 @@ from ledger.planning.steps import (
     Claim,
     ClaimUnique,
     EnsureWorld,
-    Operation,
     PutNew,
     RegisterCurrency,
     RequireLedger,
     RequireParent,
     SetStatus,
+    Step,
 )
 from ledger.store.dynamodb import transact
 from ledger.store.dynamodb.codec import encode
@@ -59,7 +59,7 @@ from ledger.store.dynamodb.schema import item_key, timestamp
 table = f"ledger-{secrets.token_hex(4)}"
 
 
-def _render(operation: Operation) -> tuple[str, dict[str, Any]]:
+def _render(operation: Step) -> tuple[str, dict[str, Any]]:
     """The one action of a rendered operation, and its type."""
     action = cast("dict[str, Any]", transact.render(operation, table))
     assert len(action) == 1
@@ -102,7 +102,7 @@ def _assert_placeholders_match(body: dict[str, Any]) -> None:
     assert body.get("ExpressionAttributeValues", {":": {}}) != {}
 
 
-def _key_of(operation: Operation) -> dict[str, Any]:
+def _key_of(operation: Step) -> dict[str, Any]:
     return {name: {"S": value} for name, value in item_key(operation.target).items()}
 
 
@@ -425,7 +425,7 @@ def test_registering_a_currency_sets_its_scale_unless_another_is_set() -> None:
 # --- whole plans ---------------------------------------------------------------------------
 
 
-def _account_plan_operations() -> tuple[Operation, ...]:
+def _account_plan_operations() -> tuple[Step, ...]:
     ledger_id = a_ledger_id()
     parent = parse_account_id(an_account_id(ledger_id, Currency("POINTS", 3), Side.DEBIT))
     command = NewAccount(
@@ -442,10 +442,10 @@ def _account_plan_operations() -> tuple[Operation, ...]:
         metadata={"k": "v"},
         key_digest="0" * 64,
     )
-    return plan_account(command, created)[1].operations
+    return plan_account(command, created)[1].steps
 
 
-def _entry_plan_operations() -> tuple[Operation, ...]:
+def _entry_plan_operations() -> tuple[Step, ...]:
     ledger_id = a_ledger_id()
     refs = [parse_account_id(an_account_id(ledger_id, USD, side)) for side in (*Side, *Side)]
     command = NewEntry(
@@ -463,7 +463,7 @@ def _entry_plan_operations() -> tuple[Operation, ...]:
         metadata={},
         effective_at=None,
     )
-    return plan_entry(command, created)[1].operations
+    return plan_entry(command, created)[1].steps
 
 
 @pytest.mark.parametrize(
@@ -472,7 +472,7 @@ def _entry_plan_operations() -> tuple[Operation, ...]:
     ids=["account-with-code-and-parent", "four-line-entry"],
 )
 def test_every_action_of_a_plan_defines_exactly_the_placeholders_it_uses(
-    operations: tuple[Operation, ...],
+    operations: tuple[Step, ...],
 ) -> None:
     # GIVEN a whole plan
     # WHEN rendering every operation

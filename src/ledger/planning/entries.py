@@ -47,11 +47,11 @@ from ledger.planning.steps import (
     ClaimUnique,
     EnsureWorld,
     MarkReversed,
-    Operation,
     PutNew,
     RequireLedger,
     RequireParent,
     ResolvePending,
+    Step,
     WritePlan,
     ledger_mismatch,
 )
@@ -157,19 +157,19 @@ def plan_account(command: NewAccount, now: datetime) -> tuple[Account, WritePlan
         headroom=overdraft.credit_limit,
     )
     registered = command.currency if command.registered_currency else None
-    operations: list[Operation] = [
+    steps: list[Step] = [
         PutNew(account),
         RequireLedger(command.ledger_id, registered),
         EnsureWorld(world_account(command.ledger_id, command.currency, now)),
     ]
     if command.code is not None:
-        operations.append(ClaimUnique(Claim(command.ledger_id, "code", command.code, account.id)))
+        steps.append(ClaimUnique(Claim(command.ledger_id, "code", command.code, account.id)))
     if command.key_digest is not None:
         claim = Claim(command.ledger_id, "key", command.key_digest, account.id)
-        operations.append(ClaimUnique(claim))
+        steps.append(ClaimUnique(claim))
     if parent is not None:
-        operations.append(RequireParent(parent.id, command.ledger_id, command.type))
-    return account, WritePlan(tuple(operations))
+        steps.append(RequireParent(parent.id, command.ledger_id, command.type))
+    return account, WritePlan(tuple(steps))
 
 
 @dataclass(frozen=True)

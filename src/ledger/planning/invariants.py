@@ -19,11 +19,11 @@ def check_balanced(plan: WritePlan) -> None:
     apart: a post moves pending to posted on both sides, a void takes pending out of both."""
     posted: dict[str, int] = defaultdict(int)
     pending: dict[str, int] = defaultdict(int)
-    for operation in plan.operations:
-        if isinstance(operation, ApplyDelta):
-            totals = operation.totals
-            posted[operation.currency] += totals.posted_debits - totals.posted_credits
-            pending[operation.currency] += totals.pending_debits - totals.pending_credits
+    for step in plan.steps:
+        if isinstance(step, ApplyDelta):
+            totals = step.totals
+            posted[step.currency] += totals.posted_debits - totals.posted_credits
+            pending[step.currency] += totals.pending_debits - totals.pending_credits
     for currency in sorted(posted):
         if posted[currency] or pending[currency]:
             raise UnbalancedPlan(

@@ -18,7 +18,7 @@ class Store(Protocol):
     """What the ledger needs from storage."""
 
     def execute(self, plan: WritePlan) -> None:
-        """Apply every operation of the plan, or none; raise the first violation."""
+        """Apply every step of the plan, or none; raise the first violation."""
 
     def get(self, target: Target, kind: type[R]) -> R | None:
         """The current record at `target` (strongly consistent), or None."""

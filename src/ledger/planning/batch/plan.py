@@ -23,7 +23,7 @@ from ledger.planning.commands import (
     two_line_drafts,
 )
 from ledger.planning.entries import LineDraft, NewEntry, plan_entry, request_hash
-from ledger.planning.steps import ApplyDelta, DeltaStep, PutNew, WritePlan
+from ledger.planning.steps import ApplyDelta, DeltaShare, PutNew, WritePlan
 
 T = TypeVar("T")
 
@@ -121,10 +121,10 @@ def plan_batch(
         command = _attributed(draft.index, _command, draft, ledger_id, key, batch_hash)
         entry, plan = _attributed(draft.index, plan_entry, command, now)
         entries.append(entry)
-        for operation in plan.operations:
-            if isinstance(operation, ApplyDelta):
-                deltas.append((draft.index, operation))
-                owners.setdefault(operation.account_id, draft.index)
+        for step in plan.steps:
+            if isinstance(step, ApplyDelta):
+                deltas.append((draft.index, step))
+                owners.setdefault(step.account_id, draft.index)
     merged = _merge(deltas)
     if len(entries) + len(merged) > limits.transaction_items_max:
         raise ValidationError(
@@ -324,13 +324,13 @@ def _fingerprint(drafted: list[_Drafted], net: bool) -> str:
 
 def _merge(deltas: list[tuple[int, ApplyDelta]]) -> list[ApplyDelta]:
     """One update per account: the sum of its changes, guarded by its total outflow, with
-    each operation's step kept so a refusal can name the operation to blame."""
+    each operation's share kept so a refusal can name the operation to blame."""
     merged: dict[str, ApplyDelta] = {}
     for index, delta in deltas:
-        step = DeltaStep(index, delta.headroom)
+        share = DeltaShare(index, delta.headroom)
         before = merged.get(delta.account_id)
         if before is None:
-            merged[delta.account_id] = replace(delta, steps=(step,))
+            merged[delta.account_id] = replace(delta, shares=(share,))
             continue
         totals = Totals(
             *(
@@ -344,6 +344,6 @@ def _merge(deltas: list[tuple[int, ApplyDelta]]) -> list[ApplyDelta]:
             totals=totals,
             headroom=headroom,
             outflow=max(0, -headroom),
-            steps=(*before.steps, step),
+            shares=(*before.shares, share),
         )
     return list(merged.values())

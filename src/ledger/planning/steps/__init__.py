@@ -1,30 +1,30 @@
-"""The steps of a write plan: what each changes and the guard it states as a pure check."""
+"""The steps of a write plan; each states its guard as a pure `violation` check.
 
-from ledger.planning.steps.plan import (
-    ApplyDelta,
-    ChangeOverdraft,
-    Claim,
-    ClaimKind,
+The memory store runs `violation` to decide; the DynamoDB store renders the same rule as a
+condition expression and, when DynamoDB cancels, calls `violation` on the returned item to
+explain why.
+"""
+
+from ledger.planning.steps.accounts import RegisterCurrency, SetDetails, SetStatus
+from ledger.planning.steps.balances import ApplyDelta, ChangeOverdraft, DeltaShare
+from ledger.planning.steps.entries import MarkReversed, ResolvePending
+from ledger.planning.steps.plan import Step, WritePlan, shows_applied
+from ledger.planning.steps.records import (
     ClaimUnique,
-    DeltaStep,
-    Duplicate,
     EnsureWorld,
-    ItemKind,
-    MarkReversed,
-    Operation,
     PutNew,
-    RegisterCurrency,
     RequireLedger,
     RequireParent,
-    ResolvePending,
-    SetDetails,
-    SetStatus,
+)
+from ledger.planning.steps.targets import (
+    Claim,
+    ClaimKind,
+    Duplicate,
+    ItemKind,
     Stored,
     Target,
-    WritePlan,
     claim_id,
     ledger_mismatch,
-    shows_applied,
 )
 
 __all__ = [
@@ -33,12 +33,11 @@ __all__ = [
     "Claim",
     "ClaimKind",
     "ClaimUnique",
-    "DeltaStep",
+    "DeltaShare",
     "Duplicate",
     "EnsureWorld",
     "ItemKind",
     "MarkReversed",
-    "Operation",
     "PutNew",
     "RegisterCurrency",
     "RequireLedger",
@@ -46,6 +45,7 @@ __all__ = [
     "ResolvePending",
     "SetDetails",
     "SetStatus",
+    "Step",
     "Stored",
     "Target",
     "WritePlan",

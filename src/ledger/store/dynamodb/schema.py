@@ -28,7 +28,7 @@ indexes = ("gsi1", "gsi2", "gsi3", "gsi4")
 
 
 def item_key(target: Target) -> Key:
-    """The primary key of the item an operation targets."""
+    """The primary key of the item a step targets."""
     prefix = target.kind.upper()
     if target.kind in ("code", "key"):
         ledger_id, value = target.id.split("#", 1)

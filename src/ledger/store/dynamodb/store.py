@@ -14,7 +14,7 @@ from ledger.domain import limits
 from ledger.domain.errors import GuardMismatch
 from ledger.domain.model import Page
 from ledger.planning.invariants import check_balanced, checked
-from ledger.planning.steps import Operation, Target, WritePlan, shows_applied
+from ledger.planning.steps import Step, Target, WritePlan, shows_applied
 from ledger.store import R
 from ledger.store.deadline import Clock, current_deadline
 from ledger.store.dynamodb.client import default_client as default_client  # noqa: PLC0414
@@ -73,7 +73,7 @@ class DynamoDBStore:
         """Apply the plan atomically; explain a cancellation by the failed condition; out of
         attempts or time, 503 `conflict` saying whether an attempt may have landed."""
         check_balanced(plan)
-        actions = [render(operation, self.table_name) for operation in plan.operations]
+        actions = [render(step, self.table_name) for step in plan.steps]
         budget = self._budget()
         token = str(uuid.uuid4())
         outcome = Outcome.NOT_APPLIED
@@ -112,11 +112,11 @@ class DynamoDBStore:
         reasons: list[Any] = list(error.response.get("CancellationReasons", []))
         codes = {reason.get("Code", "None") for reason in reasons}
         # One reason per action, each one known, or the cancellation cannot be read at all.
-        if len(reasons) != len(plan.operations) or not codes <= known_reasons:
+        if len(reasons) != len(plan.steps) or not codes <= known_reasons:
             raise error
         seen: list[Exception | _Seen] = [
-            self._explain(operation, reason, budget, outcome)
-            for operation, reason in zip(plan.operations, reasons, strict=True)
+            self._explain(step, reason, budget, outcome)
+            for step, reason in zip(plan.steps, reasons, strict=True)
             if reason.get("Code") == condition_failed
         ]
         for explanation in seen:
@@ -125,7 +125,7 @@ class DynamoDBStore:
         return bool(seen) and all(explanation is _Seen.APPLIED for explanation in seen)
 
     def _explain(
-        self, operation: Operation, reason: dict[str, Any], budget: Budget, outcome: Outcome
+        self, step: Step, reason: dict[str, Any], budget: Budget, outcome: Outcome
     ) -> Exception | _Seen:
         """Why one condition failed: a refusal, this plan's own earlier commit, or a state
         that has moved on. A returned item that passes the check is a bug, never retried."""
@@ -133,15 +133,15 @@ class DynamoDBStore:
         if returned:
             current: Record | None = decode(reason["Item"])
         else:
-            current = self._get_record(operation.target, budget, outcome)
-        if outcome is Outcome.UNKNOWN and shows_applied(operation, current):
+            current = self._get_record(step.target, budget, outcome)
+        if outcome is Outcome.UNKNOWN and shows_applied(step, current):
             return _Seen.APPLIED
-        violation = operation.violation(current)
+        violation = step.violation(current)
         if violation is not None:
             return violation
         if returned:
-            target = operation.target
-            name = type(operation).__name__
+            target = step.target
+            name = type(step).__name__
             raise GuardMismatch(name, f"{target.kind} {target.id}", outcome.value)
         return _Seen.MOVED_ON
 

@@ -1,4 +1,4 @@
-"""Plan operations as TransactWriteItems actions; each guard is a named condition clause."""
+"""Plan steps as TransactWriteItems actions; each guard is a named condition clause."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from ledger.planning.steps import (
     ClaimUnique,
     EnsureWorld,
     MarkReversed,
-    Operation,
     PutNew,
     RegisterCurrency,
     RequireLedger,
@@ -20,6 +19,7 @@ from ledger.planning.steps import (
     ResolvePending,
     SetDetails,
     SetStatus,
+    Step,
 )
 from ledger.store.dynamodb.codec import (
     encode,
@@ -90,30 +90,30 @@ def _all(*clauses: str) -> str:
     return " AND ".join(clauses)
 
 
-def render(operation: Operation, table_name: str) -> TransactWriteItemTypeDef:
+def render(step: Step, table_name: str) -> TransactWriteItemTypeDef:
     """One TransactWriteItems action; failed conditions return the item as it was."""
-    return cast("TransactWriteItemTypeDef", _action(operation, table_name))
+    return cast("TransactWriteItemTypeDef", _action(step, table_name))
 
 
-def _action(operation: Operation, table_name: str) -> dict[str, Any]:
-    key = {name: string(value) for name, value in item_key(operation.target).items()}
+def _action(step: Step, table_name: str) -> dict[str, Any]:
+    key = {name: string(value) for name, value in item_key(step.target).items()}
     base: dict[str, Any] = {"TableName": table_name}
-    match operation:
+    match step:
         case PutNew(record=record) | ClaimUnique(claim=record):
             put = {**base, "Item": encode(record), "ConditionExpression": item_is_new}
             return {"Put": {**put, **_all_old}}
         case EnsureWorld(account=world):
             return {"Update": {**base, "Key": key, **_create_unless_exists(encode(world))}}
         case RequireLedger() | RequireParent():
-            condition, expression = _requirement(operation)
+            condition, expression = _requirement(step)
             check = {**base, "Key": key, "ConditionExpression": condition}
             return {"ConditionCheck": {**check, **expression.arguments(), **_all_old}}
         case _:
-            return {"Update": {**base, "Key": key, **_update(operation), **_all_old}}
+            return {"Update": {**base, "Key": key, **_update(step), **_all_old}}
 
 
 def _update(
-    operation: ApplyDelta
+    step: ApplyDelta
     | SetStatus
     | SetDetails
     | RegisterCurrency
@@ -121,21 +121,21 @@ def _update(
     | MarkReversed
     | ChangeOverdraft,
 ) -> dict[str, Any]:
-    match operation:
+    match step:
         case ApplyDelta():
-            return _delta(operation)
+            return _delta(step)
         case SetStatus():
-            return _status(operation)
+            return _status(step)
         case SetDetails():
-            return _details(operation)
+            return _details(step)
         case RegisterCurrency():
-            return _currency(operation)
+            return _currency(step)
         case ResolvePending():
-            return _resolution(operation)
+            return _resolution(step)
         case MarkReversed():
-            return _reversal_link(operation)
+            return _reversal_link(step)
         case _:
-            return _overdraft(operation)
+            return _overdraft(step)
 
 
 def _create_unless_exists(item: dict[str, AttributeValueTypeDef]) -> dict[str, Any]:
@@ -151,14 +151,14 @@ def _create_unless_exists(item: dict[str, AttributeValueTypeDef]) -> dict[str, A
     return {"UpdateExpression": "SET " + ", ".join(assignments), **expression.arguments()}
 
 
-def _requirement(operation: RequireLedger | RequireParent) -> tuple[str, _Expression]:
+def _requirement(step: RequireLedger | RequireParent) -> tuple[str, _Expression]:
     expression = _Expression()
-    if isinstance(operation, RequireParent):
+    if isinstance(step, RequireParent):
         expression.name("ledger_id", "type")
-        expression.value("ledger_id", string(operation.ledger_id))
-        expression.value("type", string(operation.type))
+        expression.value("ledger_id", string(step.ledger_id))
+        expression.value("type", string(step.type))
         return _all(item_exists, ledger_matches, type_matches), expression
-    currency = operation.registered_currency
+    currency = step.registered_currency
     if currency is None:
         return item_exists, expression
     expression.name("currencies")
