@@ -19,7 +19,7 @@ from ledger.domain.errors import (
 from ledger.domain.ids import world_account_id
 from ledger.domain.model import Balance, Overdraft, OverdraftMode
 from ledger.domain.money import builtin_currencies, format_amount
-from ledger.planning.entries import plan_overdraft_change
+from ledger.planning.accounts import plan_overdraft_change
 from ledger.service import Ledger
 
 from .checks import assert_invariants, refused

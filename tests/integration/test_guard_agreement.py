@@ -32,7 +32,7 @@ from ledger.domain.model import (
     Totals,
 )
 from ledger.domain.money import Currency, builtin_currencies
-from ledger.planning.entries import world_account
+from ledger.planning.accounts import world_account
 from ledger.planning.steps import (
     ApplyDelta,
     ChangeOverdraft,

@@ -25,17 +25,12 @@ from unit_builders import (
 from ledger.domain.errors import LedgerError, MisnamedEntry, NotFound, UnbalancedPlan
 from ledger.domain.ids import entry_names_ledger, new_entry_id, parse_account_id
 from ledger.domain.model import Entry, EntryKind, EntryStatus, Side, Totals
+from ledger.planning.accounts import plan_ledger
 from ledger.planning.batch import plan_batch
-from ledger.planning.entries import (
-    LineDraft,
-    NewEntry,
-    plan_entry,
-    plan_ledger,
-    plan_post,
-    plan_reversal,
-    plan_void,
-)
+from ledger.planning.commands import LineDraft, NewEntry
+from ledger.planning.entries import plan_entry, plan_reversal
 from ledger.planning.invariants import check_balanced, check_entry, checked
+from ledger.planning.pending import plan_post, plan_void
 from ledger.planning.steps import ApplyDelta, PutNew, Target, WritePlan
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore, ensure_table

@@ -40,19 +40,11 @@ from ledger.domain.model import (
     Side,
     Totals,
 )
-from ledger.planning.entries import (
-    LineDraft,
-    NewEntry,
-    plan_entry,
-    plan_overdraft_change,
-    plan_post,
-    plan_reversal,
-    plan_void,
-    posting_request_hash,
-    request_hash,
-    reversal_request_hash,
-    world_account,
-)
+from ledger.planning.accounts import plan_overdraft_change, world_account
+from ledger.planning.commands import LineDraft, NewEntry
+from ledger.planning.entries import plan_entry, plan_reversal
+from ledger.planning.hashing import posting_request_hash, request_hash, reversal_request_hash
+from ledger.planning.pending import plan_post, plan_void
 from ledger.planning.steps import (
     ApplyDelta,
     ChangeOverdraft,

@@ -40,17 +40,10 @@ from ledger.domain.model import (
     Totals,
 )
 from ledger.domain.money import Currency
-from ledger.planning.entries import (
-    LineDraft,
-    NewAccount,
-    NewEntry,
-    check_currency,
-    plan_account,
-    plan_entry,
-    plan_ledger,
-    request_hash,
-    world_account,
-)
+from ledger.planning.accounts import plan_account, plan_ledger, world_account
+from ledger.planning.commands import LineDraft, NewAccount, NewEntry, check_currency
+from ledger.planning.entries import plan_entry
+from ledger.planning.hashing import request_hash
 from ledger.planning.steps import (
     ApplyDelta,
     Claim,

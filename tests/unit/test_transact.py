@@ -32,14 +32,9 @@ from ledger.domain.model import (
     Totals,
 )
 from ledger.domain.money import Currency
-from ledger.planning.entries import (
-    LineDraft,
-    NewAccount,
-    NewEntry,
-    plan_account,
-    plan_entry,
-    world_account,
-)
+from ledger.planning.accounts import plan_account, world_account
+from ledger.planning.commands import LineDraft, NewAccount, NewEntry
+from ledger.planning.entries import plan_entry
 from ledger.planning.steps import (
     ApplyDelta,
     Claim,

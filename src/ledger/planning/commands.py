@@ -1,4 +1,4 @@
-"""Requests as callers give them, turned into validated planning commands (pure)."""
+"""Requests as callers give them, turned into the validated commands the planner takes (pure)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from typing import TypedDict
 from ledger.domain import limits, validate
 from ledger.domain.errors import CurrencyMismatch, ValidationError
 from ledger.domain.ids import AccountRef, parse_account_id, world_account_id
-from ledger.domain.model import EntryKind, Overdraft, OverdraftMode, Side
+from ledger.domain.model import AccountType, EntryKind, Metadata, Overdraft, OverdraftMode, Side
 from ledger.domain.money import Currency, parse_amount
-from ledger.planning.entries import LineDraft, NewEntry, check_currency
 
 Amount = str | Decimal
 
@@ -43,6 +42,60 @@ class PendingTerms:
     """A request to create an entry pending, with an optional expiry in seconds."""
 
     expires_in: int | None
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """A validated request to open an account."""
+
+    account_id: str
+    ledger_id: str
+    name: str
+    type: AccountType
+    currency: Currency
+    registered_currency: bool
+    code: str | None
+    parent: AccountRef | None
+    owner_id: str | None
+    overdraft: Overdraft
+    metadata: Metadata
+    key_digest: str | None
+
+
+@dataclass(frozen=True)
+class LineDraft:
+    """A line before planning: the account's facts come from its id."""
+
+    account: AccountRef
+    side: Side
+    amount: int
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """A validated request to post a journal entry, or to create it pending."""
+
+    entry_id: str
+    ledger_id: str
+    kind: EntryKind
+    lines: Sequence[LineDraft]
+    description: str | None
+    reference: str | None
+    metadata: Metadata
+    effective_at: datetime | None
+    pending: bool = False
+    expires_in: int | None = None
+    # Entries of one batch carry the batch's digest, so no entry of a changed batch replays.
+    batch_hash: str | None = None
+
+
+def check_currency(line_currency: str | None, account: AccountRef, field: str) -> None:
+    """A line that names its currency must name its account's."""
+    if line_currency is not None and line_currency != account.currency.code:
+        raise CurrencyMismatch(
+            f"account {account.id} holds {account.currency.code}, not {line_currency}",
+            {"field": field, "account_id": account.id},
+        )
 
 
 def line_drafts(lines: Sequence[LineInput]) -> list[LineDraft]:

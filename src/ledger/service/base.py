@@ -27,14 +27,12 @@ from ledger.domain.model import (
 from ledger.planning.commands import (
     Amount,
     EntryOptions,
+    LineDraft,
     PendingTerms,
     entry_command,
     two_line_drafts,
 )
-from ledger.planning.entries import (
-    LineDraft,
-    plan_entry,
-)
+from ledger.planning.entries import plan_entry
 from ledger.planning.invariants import checked
 from ledger.planning.steps import Duplicate, Target, WritePlan
 from ledger.store import Store

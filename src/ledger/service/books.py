@@ -27,17 +27,13 @@ from ledger.domain.model import (
     Page,
 )
 from ledger.domain.money import Currency, builtin_currencies
+from ledger.planning.accounts import plan_account, plan_ledger, plan_overdraft_change
 from ledger.planning.commands import (
     Amount,
+    NewAccount,
     listing_caller,
     overdraft_policy,
     page_size,
-)
-from ledger.planning.entries import (
-    NewAccount,
-    plan_account,
-    plan_ledger,
-    plan_overdraft_change,
 )
 from ledger.planning.steps import RegisterCurrency, SetDetails, SetStatus, Target, WritePlan
 from ledger.service.base import LedgerBase

@@ -28,13 +28,9 @@ from ledger.planning.commands import (
     EntryOptions,
     PendingTerms,
 )
-from ledger.planning.entries import (
-    plan_post,
-    plan_reversal,
-    plan_void,
-    posting_request_hash,
-    reversal_request_hash,
-)
+from ledger.planning.entries import plan_reversal
+from ledger.planning.hashing import posting_request_hash, reversal_request_hash
+from ledger.planning.pending import plan_post, plan_void
 from ledger.planning.steps import Target
 from ledger.service.base import LedgerBase
 from ledger.store.listings import ExpiredPending

@@ -15,14 +15,17 @@ from ledger.domain.model import Entry, EntryKind, Side, Totals
 from ledger.planning.commands import (
     Amount,
     EntryOptions,
+    LineDraft,
     LineInput,
+    NewEntry,
     PendingTerms,
     conversion_drafts,
     entry_command,
     line_drafts,
     two_line_drafts,
 )
-from ledger.planning.entries import LineDraft, NewEntry, plan_entry, request_hash
+from ledger.planning.entries import plan_entry
+from ledger.planning.hashing import request_hash
 from ledger.planning.steps import ApplyDelta, DeltaShare, PutNew, WritePlan
 
 T = TypeVar("T")
