@@ -2,75 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from ledger.domain import limits, validate
-from ledger.domain.errors import LedgerError, LedgerMismatch, ValidationError
+from ledger.domain import limits
+from ledger.domain.errors import LedgerError, ValidationError
 from ledger.domain.ids import new_entry_id
-from ledger.domain.model import Entry, EntryKind, Side, Totals
-from ledger.planning.commands import (
-    Amount,
-    EntryOptions,
-    LineDraft,
-    LineInput,
-    NewEntry,
-    PendingTerms,
-    conversion_drafts,
-    entry_command,
-    line_drafts,
-    two_line_drafts,
-)
+from ledger.domain.model import Entry, Totals
+from ledger.planning.batch.net import net_transfers
+from ledger.planning.batch.parse import Drafted, attributed, draft_operation
+from ledger.planning.commands import NewEntry, entry_command
 from ledger.planning.entries import plan_entry
 from ledger.planning.hashing import request_hash
 from ledger.planning.steps import ApplyDelta, DeltaShare, PutNew, WritePlan
-
-T = TypeVar("T")
-
-
-class OperationType(StrEnum):
-    """What a batch operation does: a preset, a conversion or a raw entry."""
-
-    DEPOSIT = "deposit"
-    REFUND = "refund"
-    WITHDRAWAL = "withdrawal"
-    SPEND = "spend"
-    TRANSFER = "transfer"
-    HOLD = "hold"
-    ESCROW = "escrow"
-    CONVERSION = "conversion"
-    ENTRY = "entry"
-
-
-_kinds = {
-    OperationType.DEPOSIT: EntryKind.DEPOSIT,
-    OperationType.REFUND: EntryKind.REFUND,
-    OperationType.WITHDRAWAL: EntryKind.WITHDRAWAL,
-    OperationType.SPEND: EntryKind.SPEND,
-    OperationType.TRANSFER: EntryKind.TRANSFER,
-    OperationType.HOLD: EntryKind.HOLD,
-    OperationType.ESCROW: EntryKind.ESCROW,
-    OperationType.CONVERSION: EntryKind.CONVERSION,
-    OperationType.ENTRY: EntryKind.ENTRY,
-}
-_option_fields = ("description", "reference", "metadata", "effective_at")
-_line_fields = frozenset({"account_id", "side", "amount", "currency"})
-
-# Each operation type: the fields it takes besides the common options.
-_fields: dict[str, frozenset[str]] = {
-    "deposit": frozenset({"account_id", "amount", "counterparty_account_id"}),
-    "refund": frozenset({"account_id", "amount", "counterparty_account_id"}),
-    "withdrawal": frozenset({"account_id", "amount", "counterparty_account_id"}),
-    "spend": frozenset({"account_id", "amount", "counterparty_account_id"}),
-    "transfer": frozenset({"from_account_id", "to_account_id", "amount"}),
-    "hold": frozenset({"account_id", "amount", "counterparty_account_id", "expires_in"}),
-    "escrow": frozenset({"buyer_account_id", "seller_account_id", "amount", "expires_in"}),
-    "conversion": frozenset({"from_account_id", "to_account_id", "from_amount", "to_amount"}),
-    "entry": frozenset({"ledger_id", "lines"}),
-}
 
 
 @dataclass(frozen=True)
@@ -80,17 +26,6 @@ class BatchResult:
     entries: list[Entry]
     items_saved: int
     replayed: bool = False
-
-
-@dataclass(frozen=True)
-class _Drafted:
-    """One operation turned into lines, before ids and validation of its options."""
-
-    index: int
-    kind: EntryKind
-    lines: list[LineDraft]
-    options: EntryOptions
-    pending: PendingTerms | None
 
 
 @dataclass(frozen=True)
@@ -112,17 +47,19 @@ def plan_batch(
         raise ValidationError(
             "operations", f"a batch has 1 to {limits.batch_operations_max} operations"
         )
-    drafted = [_attributed(index, _draft, index, spec) for index, spec in enumerate(operations)]
+    drafted = [
+        attributed(index, draft_operation, index, spec) for index, spec in enumerate(operations)
+    ]
     ledger_id = drafted[0].lines[0].account.ledger_id
-    netted = _net(drafted) if net else drafted
+    netted = net_transfers(drafted) if net else drafted
     batch_hash = _fingerprint(drafted, net)
     entries: list[Entry] = []
     deltas: list[tuple[int, ApplyDelta]] = []
     owners: dict[str, int] = {}
     for position, draft in enumerate(netted):
         key = None if idempotency_key is None else f"{idempotency_key}\0{position}"
-        command = _attributed(draft.index, _command, draft, ledger_id, key, batch_hash)
-        entry, plan = _attributed(draft.index, plan_entry, command, now)
+        command = attributed(draft.index, _command, draft, ledger_id, key, batch_hash)
+        entry, plan = attributed(draft.index, plan_entry, command, now)
         entries.append(entry)
         for step in plan.steps:
             if isinstance(step, ApplyDelta):
@@ -148,97 +85,7 @@ def operation_of(error: LedgerError, owners: dict[str, int]) -> LedgerError:
     return error
 
 
-def _attributed(index: int, function: Callable[..., T], *arguments: Any) -> T:
-    """Call `function`; a refusal it raises names operation `index`."""
-    try:
-        return function(*arguments)
-    except LedgerError as error:
-        raise _attributed_error(index, error) from None
-
-
-def _draft(index: int, spec: Mapping[str, Any]) -> _Drafted:
-    if not isinstance(spec, Mapping):
-        raise ValidationError("operations", "each operation is an object with a type")
-    kind = validate.choice("type", OperationType, spec.get("type"))
-    allowed = _fields[kind] | set(_option_fields) | {"type"}
-    unknown = sorted(set(spec) - allowed)
-    if unknown:
-        raise ValidationError(unknown[0], f"a {kind} operation takes no field {unknown[0]!r}")
-    options = cast("EntryOptions", {name: spec[name] for name in _option_fields if name in spec})
-    pending = None
-    if kind in (OperationType.HOLD, OperationType.ESCROW):
-        pending = PendingTerms(spec.get("expires_in"))
-    if kind is OperationType.CONVERSION:
-        lines = conversion_drafts(
-            _id(spec, "from_account_id"),
-            _id(spec, "to_account_id"),
-            _amount(spec, "from_amount"),
-            _amount(spec, "to_amount"),
-        )
-    elif kind is OperationType.ENTRY:
-        raw = spec.get("lines")
-        if not isinstance(raw, list) or len(raw) < limits.lines_per_entry_min:
-            raise ValidationError(
-                "lines", f"an entry is a list of at least {limits.lines_per_entry_min} lines"
-            )
-        lines = line_drafts([_line(line) for line in raw])
-        named = spec.get("ledger_id")
-        if named is not None and named != lines[0].account.ledger_id:
-            raise LedgerMismatch(
-                f"the entry's lines belong to ledger {lines[0].account.ledger_id}, not {named}",
-                {"field": "ledger_id"},
-            )
-    elif kind in (OperationType.TRANSFER, OperationType.ESCROW):
-        payer, payee = ("from", "to") if kind is OperationType.TRANSFER else ("buyer", "seller")
-        lines = two_line_drafts(
-            _id(spec, f"{payer}_account_id"),
-            _id(spec, f"{payee}_account_id"),
-            _amount(spec, "amount"),
-            inflow=False,
-        )
-    else:
-        lines = two_line_drafts(
-            _id(spec, "account_id"),
-            _optional_id(spec, "counterparty_account_id"),
-            _amount(spec, "amount"),
-            inflow=kind in (OperationType.DEPOSIT, OperationType.REFUND),
-        )
-    return _Drafted(index, _kinds[kind], lines, options, pending)
-
-
-def _id(spec: Mapping[str, Any], field: str) -> str:
-    value = spec.get(field)
-    if not isinstance(value, str):
-        raise ValidationError(field, f"{field} is required")
-    return value
-
-
-def _optional_id(spec: Mapping[str, Any], field: str) -> str | None:
-    return None if spec.get(field) is None else _id(spec, field)
-
-
-def _amount(spec: Mapping[str, Any], field: str) -> Amount:
-    value = spec.get(field)
-    if value is None:
-        raise ValidationError(field, f"{field} is required")
-    return cast("Amount", value)
-
-
-def _line(line: object) -> LineInput:
-    if not isinstance(line, Mapping):
-        raise ValidationError("lines", "each line is an object with account_id, side, amount")
-    unknown = sorted(set(line) - _line_fields)
-    if unknown:
-        raise ValidationError(unknown[0], f"a line takes no field {unknown[0]!r}")
-    return LineInput(
-        _id(line, "account_id"),
-        str(line.get("side")),
-        _amount(line, "amount"),
-        line.get("currency"),
-    )
-
-
-def _command(draft: _Drafted, ledger_id: str, key: str | None, batch_hash: str) -> NewEntry:
+def _command(draft: Drafted, ledger_id: str, key: str | None, batch_hash: str) -> NewEntry:
     return entry_command(
         new_entry_id(ledger_id, key),
         ledger_id,
@@ -250,63 +97,7 @@ def _command(draft: _Drafted, ledger_id: str, key: str | None, batch_hash: str) 
     )
 
 
-_NettingKey = tuple[frozenset[str], str]
-
-
-def _net(drafted: list[_Drafted]) -> list[_Drafted]:
-    """Replace the transfers between each pair of accounts that carry identical options by
-    one entry of the net amount (none where they cancel out), in the place of the first of
-    them: a netted entry keeps every reference, description, metadata and effective time.
-    Direction is which account is debited, so accounts of either normal side net correctly."""
-    totals: dict[_NettingKey, int] = {}
-    firsts: dict[_NettingKey, _Drafted] = {}
-    for draft in drafted:
-        if draft.kind is EntryKind.TRANSFER:
-            key = _netting_key(draft)
-            first = firsts.setdefault(key, draft)
-            same_way = _debited(draft) == _debited(first)
-            amount = draft.lines[0].amount
-            totals[key] = totals.get(key, 0) + (amount if same_way else -amount)
-    netted = []
-    for draft in drafted:
-        if draft.kind is not EntryKind.TRANSFER:
-            netted.append(draft)
-            continue
-        key = _netting_key(draft)
-        total = totals[key]
-        if firsts[key] is not draft or total == 0:
-            continue
-        if abs(total) > limits.amount_minor_max:
-            raise _attributed_error(
-                draft.index, ValidationError("amount", "the netted amount is larger than allowed")
-            )
-        # The other way round: the second account pays, so it comes first, as in a transfer.
-        ordered = draft.lines if total > 0 else draft.lines[::-1]
-        lines = [
-            LineDraft(line.account, line.side if total > 0 else line.side.opposite, abs(total))
-            for line in ordered
-        ]
-        netted.append(replace(draft, lines=lines))
-    return netted
-
-
-def _netting_key(draft: _Drafted) -> _NettingKey:
-    """Transfers net together only between the same two accounts and with the same options
-    (an option given as null is the option left out)."""
-    options = {name: value for name, value in draft.options.items() if value is not None}
-    return frozenset(line.account.id for line in draft.lines), request_hash(options)
-
-
-def _debited(draft: _Drafted) -> str:
-    return next(line.account.id for line in draft.lines if line.side is Side.DEBIT)
-
-
-def _attributed_error(index: int, error: LedgerError) -> LedgerError:
-    error.details["operation_index"] = index
-    return error
-
-
-def _fingerprint(drafted: list[_Drafted], net: bool) -> str:
+def _fingerprint(drafted: list[Drafted], net: bool) -> str:
     """The batch's meaning after validation: amounts in minor units, so "10" and "10.00"
     are the same batch."""
     return request_hash(
