@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ledger.local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError, ensure_installed
-from ledger.local.dynamodb_local import install as dynamodb_local
+from ledger.local.dynamodb_local import process as dynamodb_local
 from ledger.local.dynamodb_local.launch import (
     LauncherBuildError,
     ensure_launcher,

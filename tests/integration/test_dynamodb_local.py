@@ -21,6 +21,7 @@ from ledger.local.dynamodb_local import (
     ensure_installed,
 )
 from ledger.local.dynamodb_local import install as ddb_local
+from ledger.local.dynamodb_local import process as ddb_process
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -421,8 +422,8 @@ def test_server_that_never_answers_times_out_and_is_killed(
     script = f"echo $$ > {pid_file}; echo 'still booting'; trap '' TERM; exec sleep 60"
     bin_dir = make_fake_tool(tmp_path / "bin", "java", script)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setattr(ddb_local, "startup_wait_s_max", 1)
-    monkeypatch.setattr(ddb_local, "stop_wait_s_max", 1)
+    monkeypatch.setattr(ddb_process, "startup_wait_s_max", 1)
+    monkeypatch.setattr(ddb_process, "stop_wait_s_max", 1)
 
     # WHEN starting
     with pytest.raises(DynamoDBLocalError, match=r"within 1 s:\nstill booting"):

@@ -2,10 +2,12 @@
 
 from ledger.local.dynamodb_local.install import (
     ChecksumMismatchError,
-    DynamoDBLocal,
     DynamoDBLocalError,
-    credentials_dummy,
     ensure_installed,
+)
+from ledger.local.dynamodb_local.process import (
+    DynamoDBLocal,
+    credentials_dummy,
     free_port,
     make_client,
     region,
