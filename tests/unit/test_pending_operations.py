@@ -56,7 +56,7 @@ from ledger.planning.steps import (
     Target,
 )
 from ledger.store.cursors import CursorSeal, new_secret
-from ledger.store.dynamodb import transact
+from ledger.store.dynamodb import clauses, transact
 from ledger.store.dynamodb.codec import decode, encode
 from ledger.store.dynamodb.schema import (
     IndexQuery,
@@ -387,19 +387,17 @@ def test_the_named_clauses_of_two_phase_entries_say_what_they_check() -> None:
     # GIVEN the clauses that guard resolutions, reversals and overdraft changes
     # WHEN reading them
     # THEN each states its rule on the attributes the codec writes
-    assert transact.entry_is_pending == "#status = :pending"
-    assert (
-        transact.entry_is_unexpired == "(attribute_not_exists(#expires_at) OR #expires_at > :now)"
-    )
-    assert transact.entry_is_expired == "#expires_at <= :now"
-    assert transact.entry_is_posted == "#status = :posted"
-    assert transact.entry_is_unreversed == (
+    assert clauses.entry_is_pending == "#status = :pending"
+    assert clauses.entry_is_unexpired == "(attribute_not_exists(#expires_at) OR #expires_at > :now)"
+    assert clauses.entry_is_expired == "#expires_at <= :now"
+    assert clauses.entry_is_posted == "#status = :posted"
+    assert clauses.entry_is_unreversed == (
         "attribute_not_exists(#reversed_by) AND attribute_not_exists(#posting_entry_id)"
     )
-    assert transact.overdraft_is_unchanged == (
+    assert clauses.overdraft_is_unchanged == (
         "#overdraft_mode = :previous_mode AND #credit_limit = :previous_limit"
     )
-    assert transact.headroom_covers_new_limit == "#headroom >= :needed"
+    assert clauses.headroom_covers_new_limit == "#headroom >= :needed"
     item = encode(replace(_pending(), reversed_by=an_entry_id(), posting_entry_id=an_entry_id()))
     assert {"status", "expires_at", "reversed_by", "posting_entry_id"} <= set(item)
     account_item = encode(an_account())
@@ -414,7 +412,7 @@ def test_a_post_resolves_only_a_pending_unexpired_entry_and_leaves_the_expiry_in
     body = _render(operation)
     # THEN it requires the entry, pending, and not expired at the moment of the post
     assert body["ConditionExpression"] == _condition(
-        transact.item_exists, transact.entry_is_pending, transact.entry_is_unexpired
+        clauses.item_exists, clauses.entry_is_pending, clauses.entry_is_unexpired
     )
     # AND sets the status and the link to the posting entry, and drops the expiry index keys
     assert body["UpdateExpression"] == (
@@ -441,9 +439,7 @@ def test_a_void_resolves_a_pending_entry_whatever_its_expiry() -> None:
     # WHEN rendering it
     body = _render(operation)
     # THEN it only requires the entry to be pending, and drops its expiry index keys
-    assert body["ConditionExpression"] == _condition(
-        transact.item_exists, transact.entry_is_pending
-    )
+    assert body["ConditionExpression"] == _condition(clauses.item_exists, clauses.entry_is_pending)
     assert body["UpdateExpression"] == "SET #status = :target REMOVE #gsi4pk, #gsi4sk"
     assert body["ExpressionAttributeValues"] == {
         ":pending": {"S": "pending"},
@@ -483,7 +479,7 @@ def test_an_expiry_resolves_only_an_entry_that_has_expired() -> None:
     body = _render(operation)
     # THEN it requires the entry pending and expired by now (a racing post wins or loses whole)
     assert body["ConditionExpression"] == _condition(
-        transact.item_exists, transact.entry_is_pending, transact.entry_is_expired
+        clauses.item_exists, clauses.entry_is_pending, clauses.entry_is_expired
     )
     assert body["UpdateExpression"] == "SET #status = :target REMOVE #gsi4pk, #gsi4sk"
     assert body["ExpressionAttributeValues"][":target"] == {"S": "expired"}
@@ -498,7 +494,7 @@ def test_marking_reversed_requires_a_directly_posted_unreversed_entry() -> None:
     body = _render(operation)
     # THEN the entry must exist, be posted, not be reversed, and not be a posted pending entry
     assert body["ConditionExpression"] == _condition(
-        transact.item_exists, transact.entry_is_posted, transact.entry_is_unreversed
+        clauses.item_exists, clauses.entry_is_posted, clauses.entry_is_unreversed
     )
     assert body["UpdateExpression"] == "SET #reversed_by = :reversal"
     assert body["ExpressionAttributeValues"] == {
@@ -516,7 +512,7 @@ def test_an_overdraft_change_is_conditional_on_the_old_policy_and_the_headroom()
     body = _render(operation)
     # THEN it holds only while the policy is the one read and the headroom covers the cut
     assert body["ConditionExpression"] == _condition(
-        transact.item_exists, transact.overdraft_is_unchanged, transact.headroom_covers_new_limit
+        clauses.item_exists, clauses.overdraft_is_unchanged, clauses.headroom_covers_new_limit
     )
     # AND it sets the policy and moves the headroom by the change, bumping the version
     assert body["UpdateExpression"] == (
@@ -543,7 +539,7 @@ def test_allowing_any_overdraft_checks_only_the_old_policy() -> None:
     body = _render(operation)
     # THEN there is no headroom clause and no value for it
     assert body["ConditionExpression"] == _condition(
-        transact.item_exists, transact.overdraft_is_unchanged
+        clauses.item_exists, clauses.overdraft_is_unchanged
     )
     assert ":needed" not in body["ExpressionAttributeValues"]
     assert body["ExpressionAttributeValues"][":change"] == {"N": "-1000"}
@@ -559,15 +555,15 @@ def test_a_release_renders_without_the_status_clause() -> None:
     loose_body, strict_body = _render(release), _render(strict)
     # THEN the release checks existence, currency and ledger but not the status
     assert loose_body["ConditionExpression"] == _condition(
-        transact.item_exists, transact.currency_matches, transact.ledger_matches
+        clauses.item_exists, clauses.currency_matches, clauses.ledger_matches
     )
     assert "#status" not in loose_body["ExpressionAttributeNames"]
     assert ":active" not in loose_body["ExpressionAttributeValues"]
     assert strict_body["ConditionExpression"] == _condition(
-        transact.item_exists,
-        transact.account_is_active,
-        transact.currency_matches,
-        transact.ledger_matches,
+        clauses.item_exists,
+        clauses.account_is_active,
+        clauses.currency_matches,
+        clauses.ledger_matches,
     )
     # AND both add the same negative totals and the headroom given back
     assert loose_body["UpdateExpression"] == strict_body["UpdateExpression"]
