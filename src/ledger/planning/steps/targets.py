@@ -9,8 +9,6 @@ from ledger.domain.errors import LedgerMismatch
 from ledger.domain.model import Account, Entry, LedgerRecord
 
 ClaimKind = Literal["code", "key"]
-
-
 ItemKind = Literal["ledger", "account", "entry", "code", "key"]
 
 
