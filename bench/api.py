@@ -29,9 +29,10 @@ from bench.targets import transfer_items_written
 from ledger import Ledger, MemoryStore
 from ledger.api import runtime as runtime_module
 from ledger.auth.api_keys import KeyStore, Role
+from ledger.local.container import LambdaContext, load_handler
 from ledger.local.events import HttpRequest
 from ledger.local.gateway import Gateway, authorizer_key, functions, handler_key
-from ledger.local.workers import LambdaContext, invocation_timeout_ms, load_handler
+from ledger.local.workers import invocation_timeout_ms
 from ledger.store.dynamodb.codec import encode
 
 if TYPE_CHECKING:

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from ledger.local.container import Function
 from ledger.local.events import HttpRequest
 from ledger.local.gateway import Gateway, functions, new_request_id
-from ledger.local.workers import Function, InvocationFailed, InvocationTimedOut
+from ledger.local.workers import InvocationFailed, InvocationTimedOut
 
 _allow = {"isAuthorized": True, "context": {"key_id": "key_1", "role": "admin"}}
 _ok = {"statusCode": 200, "headers": {"content-type": "text/plain"}, "body": "ok"}

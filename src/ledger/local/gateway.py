@@ -12,6 +12,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from ledger.local.container import Function
 from ledger.local.events import (
     HttpRequest,
     HttpResponse,
@@ -22,7 +23,7 @@ from ledger.local.events import (
     gateway_response,
     http_response,
 )
-from ledger.local.workers import Function, InvocationFailed, InvocationTimedOut
+from ledger.local.workers import InvocationFailed, InvocationTimedOut
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -1,5 +1,7 @@
 """The HTTP side of the local gateway: reads requests with bounded bodies, writes responses."""
 
+# Over 300 lines as one module: the handler's methods are hooks of one http.server class.
+
 from __future__ import annotations
 
 import io
