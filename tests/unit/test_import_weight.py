@@ -122,3 +122,21 @@ def test_the_root_names_its_exports_and_loads_each_on_first_use() -> None:
     # AND a name it does not export is an AttributeError, as for any module
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
         _ = ledger.Nothing  # type: ignore[attr-defined]
+
+
+def test_the_dynamodb_package_loads_its_store_on_first_use() -> None:
+    # GIVEN / WHEN a fresh interpreter imports the DynamoDB client alone, as the authorizer does
+    answer = loaded_after("import ledger.store.dynamodb.client")
+
+    # THEN neither the store nor the plan's steps came with it
+    assert heavy(answer["modules"]) == []
+    assert "ledger.store.dynamodb.store" not in answer["modules"]  # type: ignore[operator]
+    # AND the package's names resolve to their homes, and an unknown one is refused
+    import ledger.store.dynamodb as package
+    from ledger.store.dynamodb.store import DynamoDBStore
+    from ledger.store.dynamodb.table import table_definition
+
+    assert package.DynamoDBStore is DynamoDBStore
+    assert package.table_definition is table_definition
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        _ = package.Nothing  # type: ignore[attr-defined]
