@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import runpy
 import shutil
 import socket
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -272,6 +274,21 @@ def test_fetch_command_prints_the_jar_dir(capsys: pytest.CaptureFixture[str]) ->
     # THEN it prints the directory holding the jar
     printed = Path(capsys.readouterr().out.strip())
     assert (printed / "DynamoDBLocal.jar").is_file()
+
+
+def test_the_package_runs_as_the_fetch_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the command line `python -m ledger.local.dynamodb_local fetch` (the Makefile's)
+    monkeypatch.setattr(sys, "argv", ["python -m ledger.local.dynamodb_local", "fetch"])
+
+    # WHEN the package runs as a program
+    with pytest.raises(SystemExit) as exited:
+        runpy.run_module("ledger.local.dynamodb_local", run_name="__main__")
+
+    # THEN it exits 0, having printed the directory holding the jar
+    assert exited.value.code == 0
+    assert (Path(capsys.readouterr().out.strip()) / "DynamoDBLocal.jar").is_file()
 
 
 # --- run -----------------------------------------------------------------------------------
