@@ -48,6 +48,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINT_DIRS)
 	$(VENV)/bin/ruff format --check $(FORMAT_DIRS)
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: dynamodb-local
 	$(PYTHON) -m bench.run

@@ -28,17 +28,18 @@ from bench.scenarios import ScenarioFailed
 from bench.targets import transfer_items_written
 from ledger import Ledger, MemoryStore
 from ledger.api import runtime as runtime_module
-from ledger.auth.keys import KeyStore, Role
+from ledger.auth.api_keys import KeyStore, Role
+from ledger.local.container import LambdaContext, load_handler
 from ledger.local.events import HttpRequest
 from ledger.local.gateway import Gateway, authorizer_key, functions, handler_key
-from ledger.local.workers import LambdaContext, invocation_timeout_ms, load_handler
+from ledger.local.workers import invocation_timeout_ms
 from ledger.store.dynamodb.codec import encode
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
+    from ledger.domain.model import Account
     from ledger.local.events import HttpResponse
-    from ledger.model import Account
 
 requests_default = 300
 warm_up_requests = 30
@@ -144,7 +145,7 @@ def stubbed_functions(fake: FakeDynamoDB) -> Iterator[dict[str, Callable[[Any, A
         mock.patch.dict(os.environ, environment),
         mock.patch.object(runtime_module, "default_client", return_value=fake),
         # Imported (and its lookup built) only once the environment names the table.
-        mock.patch("ledger.api.authorizer.default_client", return_value=fake),
+        mock.patch("ledger.auth.authorizer.default_client", return_value=fake),
         warnings.catch_warnings(),
         # With metrics disabled, powertools never clears its metric set, and prints it
         # whenever one metric reaches 100 values: not output of the bench.
@@ -152,7 +153,7 @@ def stubbed_functions(fake: FakeDynamoDB) -> Iterator[dict[str, Callable[[Any, A
     ):
         # A read publishes no metric, and powertools warns so (once per container in Lambda).
         warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
-        lookups = importlib.import_module("ledger.api.authorizer").key_lookup
+        lookups = importlib.import_module("ledger.auth.authorizer").key_lookup
         runtime_module.runtime.cache_clear()
         lookups.cache_clear()
         try:

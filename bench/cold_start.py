@@ -26,7 +26,7 @@ runs_default = 10
 handler_module = "ledger.api.handler"
 handler_statement = f"import {handler_module}"
 floor_statement = "import boto3; boto3.client('dynamodb')"
-authorizer_statement = "import ledger.api.authorizer"
+authorizer_statement = "import ledger.auth.authorizer"
 botocore_floor_statement = (
     "import botocore.session; botocore.session.get_session().create_client('dynamodb')"
 )

@@ -100,7 +100,7 @@ def format_cold_start(cold_start: ColdStart) -> str:
         f"import ledger.api.handler {cold_start.handler_s:.3f} s, "
         f"import boto3 + client {cold_start.floor_s:.3f} s, ratio {cold_start.ratio:.2f}; "
         f"the frameworks alone {cold_start.frameworks_s or 0:.3f} s; "
-        f"import ledger.api.authorizer {cold_start.authorizer_s or 0:.3f} s, "
+        f"import ledger.auth.authorizer {cold_start.authorizer_s or 0:.3f} s, "
         f"bare botocore client {cold_start.botocore_floor_s or 0:.3f} s, "
         f"ratio {cold_start.authorizer_ratio or 0:.2f}"
     )
@@ -137,7 +137,7 @@ def results_document(
                 "median wall seconds to import ledger.api.handler (handler_s) and to import "
                 "boto3 and make a DynamoDB client (floor_s), each in a fresh interpreter with "
                 "Lambda's environment and compiled bytecode; ratio = handler_s / floor_s; "
-                "authorizer_s: ledger.api.authorizer, against botocore_floor_s (a bare "
+                "authorizer_s: ledger.auth.authorizer, against botocore_floor_s (a bare "
                 "botocore session and DynamoDB client); authorizer_ratio = their quotient"
             ),
             "targets": "enforced targets set the exit status; timed ones are only reported",

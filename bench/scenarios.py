@@ -9,8 +9,8 @@ from decimal import Decimal
 from functools import partial
 
 from ledger import Ledger, LineInput
-from ledger.batch import BatchResult
-from ledger.model import Account, AccountType, Balance, Entry, EntryKind, EntryStatus, Side
+from ledger.domain.model import Account, AccountType, Balance, Entry, EntryKind, EntryStatus, Side
+from ledger.planning.batch import BatchResult
 
 currency = "USD"
 # Enough that no repetition count the bench allows can run a funded account dry.

@@ -6,26 +6,26 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ledger.errors import LedgerError
-    from ledger.model import Account, AccountType, Balance, Entry, LedgerRecord, Page, Side
-    from ledger.requests import LineInput
+    from ledger.domain.errors import LedgerError
+    from ledger.domain.model import Account, AccountType, Balance, Entry, LedgerRecord, Page, Side
+    from ledger.planning.commands import LineInput
     from ledger.service import Ledger
     from ledger.store.memory import MemoryStore
 
-# Where each name lives: importing the package (or `ledger.limits`, say) loads none of them,
+# Where each name lives: importing the package (or `ledger.domain.limits`, say) loads none of them,
 # so the authorizer's Lambda pays only for what it uses.
 _homes = {
-    "Account": "ledger.model",
-    "AccountType": "ledger.model",
-    "Balance": "ledger.model",
-    "Entry": "ledger.model",
+    "Account": "ledger.domain.model",
+    "AccountType": "ledger.domain.model",
+    "Balance": "ledger.domain.model",
+    "Entry": "ledger.domain.model",
     "Ledger": "ledger.service",
-    "LedgerError": "ledger.errors",
-    "LedgerRecord": "ledger.model",
-    "LineInput": "ledger.requests",
+    "LedgerError": "ledger.domain.errors",
+    "LedgerRecord": "ledger.domain.model",
+    "LineInput": "ledger.planning.commands",
     "MemoryStore": "ledger.store.memory",
-    "Page": "ledger.model",
-    "Side": "ledger.model",
+    "Page": "ledger.domain.model",
+    "Side": "ledger.domain.model",
 }
 
 __all__ = [

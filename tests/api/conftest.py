@@ -14,7 +14,7 @@ from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
-from ledger.auth.keys import KeyStore, Role
+from ledger.auth.api_keys import KeyStore, Role
 from ledger.store.dynamodb import ensure_table
 
 from .harness import Api, Keys, region
@@ -45,8 +45,9 @@ def api() -> Iterator[Api]:
             environment.setenv(name, value)
         environment.setenv("LEDGER_TABLE_NAME", table_name)
         # Imported here: the handler builds its runtime at import, which needs the settings.
-        from ledger.api import authorizer, handler
+        from ledger.api import handler
         from ledger.api.runtime import runtime
+        from ledger.auth import authorizer
 
         runtime.cache_clear()
         authorizer.key_lookup.cache_clear()

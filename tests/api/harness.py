@@ -22,9 +22,9 @@ from urllib.parse import urlencode
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
-from ledger.auth.keys import KeyStore, Role
+from ledger.auth.api_keys import KeyStore, Role
+from ledger.local.container import LambdaContext
 from ledger.local.events import HttpRequest, api_event, authorization, authorizer_event
-from ledger.local.workers import LambdaContext
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore
 

@@ -104,7 +104,7 @@ def test_a_revoked_key_is_refused_as_an_unknown_one_and_only_the_log_says_why(
     api.key_store.revoke(key.id)
 
     # WHEN the authorizer sees each
-    with caplog.at_level(logging.WARNING, logger="ledger.api.authorizer"):
+    with caplog.at_level(logging.WARNING, logger="ledger.auth.authorizer"):
         revoked = authorize(api, {"Authorization": f"Bearer {secret}"})
         unknown = authorize(api, {"Authorization": "Bearer lk_nobody-issued-this-key"})
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ledger.ids import new_ledger_id
+from ledger.domain.ids import new_ledger_id
 
 from .builders import new_account, new_ledger
 from .harness import Api

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from ledger import limits
 from ledger.api import app as app_module
-from ledger.errors import GuardMismatch
+from ledger.domain import limits
+from ledger.domain.errors import GuardMismatch
 
 from . import harness
 from .builders import deposit, new_account, new_ledger

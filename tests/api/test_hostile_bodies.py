@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ledger import limits
+from ledger.domain import limits
 
 from .builders import deposit, new_account, new_ledger
 from .harness import Api

@@ -11,7 +11,7 @@ import pytest
 
 from ledger.api import app
 from ledger.api.views import entry_view
-from ledger.errors import (
+from ledger.domain.errors import (
     Conflict,
     InsufficientFunds,
     InternalError,
@@ -19,9 +19,9 @@ from ledger.errors import (
     MisnamedEntry,
     UnbalancedPlan,
 )
-from ledger.ids import new_account_id, new_entry_id, new_ledger_id
-from ledger.model import Entry, EntryKind, EntryStatus, Line, Side
-from ledger.money import builtin_currencies
+from ledger.domain.ids import new_account_id, new_entry_id, new_ledger_id
+from ledger.domain.model import Entry, EntryKind, EntryStatus, Line, Side
+from ledger.domain.money import builtin_currencies
 
 
 @pytest.mark.parametrize(

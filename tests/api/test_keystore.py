@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from ledger.auth.access import Scope
-from ledger.auth.keys import KeyStatus, Role
-from ledger.errors import IdempotencyKeyReused, NotFound, ValidationError
+from ledger.auth.api_keys import KeyStatus, Role
+from ledger.domain.errors import IdempotencyKeyReused, NotFound, ValidationError
 
 from .builders import new_ledger
 from .harness import Api, random_key
@@ -74,7 +74,7 @@ def test_the_owner_cache_forgets_everything_when_full(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN a scope whose cache holds one owner at most, and two ledgers of two owners
-    monkeypatch.setattr("ledger.limits.ledger_owner_cache_max", 1)
+    monkeypatch.setattr("ledger.domain.limits.ledger_owner_cache_max", 1)
     reads: list[str] = []
     library = api.library(clock=lambda: datetime.now(UTC))
 

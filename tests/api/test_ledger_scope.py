@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from ledger.ids import new_ledger_id
+from ledger.domain.ids import new_ledger_id
 
 from .builders import new_ledger
 from .harness import Api, Keys, random_owner

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ledger.errors import Conflict
+from ledger.domain.errors import Conflict
 
 from .builders import balance, deposit, new_account, new_ledger
 from .harness import Api

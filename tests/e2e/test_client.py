@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from ledger.client import LedgerClient
-from ledger.errors import (
+from ledger.domain.errors import (
     IdempotencyKeyReused,
     InsufficientFunds,
     NotFound,

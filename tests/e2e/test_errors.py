@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from ledger import limits
+from ledger.domain import limits
 
 from .builders import balance, call, deposit, new_account, new_key, new_ledger, raw, token
 from .conftest import DevServer

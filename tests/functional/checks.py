@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from ledger.errors import LedgerError
-from ledger.model import Account, Entry, EntryKind, EntryStatus, OverdraftMode, Side
+from ledger.domain.errors import LedgerError
+from ledger.domain.model import Account, Entry, EntryKind, EntryStatus, OverdraftMode, Side
 from ledger.store.dynamodb.codec import decode
 from ledger.store.dynamodb.secret import secret_item_key
 

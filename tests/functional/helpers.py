@@ -9,9 +9,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from ledger.ids import new_account_id
-from ledger.model import Account, Page, Side
-from ledger.money import builtin_currencies
+from ledger.domain.ids import new_account_id
+from ledger.domain.model import Account, Page, Side
+from ledger.domain.money import builtin_currencies
 from ledger.service import Ledger
 from ledger.store import Store
 

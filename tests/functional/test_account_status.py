@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from ledger.errors import AccountInactive, AccountNotEmpty
-from ledger.model import AccountStatus, Entry
+from ledger.domain.errors import AccountInactive, AccountNotEmpty
+from ledger.domain.model import AccountStatus, Entry
 from ledger.service import Ledger
 
 from .helpers import NothingWritten, open_account

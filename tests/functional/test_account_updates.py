@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from ledger.errors import NotFound, ValidationError
-from ledger.ids import world_account_id
-from ledger.model import AccountStatus
-from ledger.money import builtin_currencies
+from ledger.domain.errors import NotFound, ValidationError
+from ledger.domain.ids import world_account_id
+from ledger.domain.model import AccountStatus
+from ledger.domain.money import builtin_currencies
 from ledger.service import Ledger
 
 from .checks import refused

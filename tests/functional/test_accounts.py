@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from ledger.errors import (
+from ledger.domain.errors import (
     IdempotencyKeyReused,
     InsufficientFunds,
     NotFound,
 )
-from ledger.ids import world_account_id
-from ledger.model import AccountStatus, AccountType, Overdraft, OverdraftMode, Side, Totals
-from ledger.money import Currency
+from ledger.domain.ids import world_account_id
+from ledger.domain.model import AccountStatus, AccountType, Overdraft, OverdraftMode, Side, Totals
+from ledger.domain.money import Currency
 from ledger.service import Ledger
 
 from .helpers import NothingWritten, new_book, open_account

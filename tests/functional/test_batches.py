@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from ledger import limits
-from ledger.errors import (
+from ledger.domain import limits
+from ledger.domain.errors import (
     AccountInactive,
     IdempotencyKeyReused,
     InsufficientFunds,
@@ -17,7 +17,7 @@ from ledger.errors import (
     NotFound,
     ValidationError,
 )
-from ledger.model import EntryKind, EntryStatus, Line, Side
+from ledger.domain.model import EntryKind, EntryStatus, Line, Side
 from ledger.service import Ledger
 
 from .helpers import (

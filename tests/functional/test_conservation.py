@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from ledger.errors import InsufficientFunds
-from ledger.model import Account, Entry
+from ledger.domain.errors import InsufficientFunds
+from ledger.domain.model import Account, Entry
 from ledger.service import Ledger, LineInput
 
 from .helpers import all_accounts, open_account, posted_totals_by_currency

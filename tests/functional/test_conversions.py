@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ledger.errors import (
+from ledger.domain.errors import (
     AccountInactive,
     IdempotencyKeyReused,
     InsufficientFunds,
@@ -16,9 +16,9 @@ from ledger.errors import (
     NotFound,
     ValidationError,
 )
-from ledger.ids import world_account_id
-from ledger.model import EntryKind, EntryStatus, Line
-from ledger.money import builtin_currencies
+from ledger.domain.ids import world_account_id
+from ledger.domain.model import EntryKind, EntryStatus, Line
+from ledger.domain.money import builtin_currencies
 from ledger.service import Ledger
 
 from .helpers import (

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ledger.errors import (
+from ledger.domain.errors import (
     Conflict,
     CreditLimitInUse,
     InsufficientFunds,
@@ -16,10 +16,10 @@ from ledger.errors import (
     NotFound,
     ValidationError,
 )
-from ledger.ids import world_account_id
-from ledger.model import Balance, Overdraft, OverdraftMode
-from ledger.money import builtin_currencies, format_amount
-from ledger.plan import plan_overdraft_change
+from ledger.domain.ids import world_account_id
+from ledger.domain.model import Balance, Overdraft, OverdraftMode
+from ledger.domain.money import builtin_currencies, format_amount
+from ledger.planning.accounts import plan_overdraft_change
 from ledger.service import Ledger
 
 from .checks import assert_invariants, refused

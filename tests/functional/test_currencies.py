@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.errors import ValidationError
-from ledger.money import Currency
+from ledger.domain.errors import ValidationError
+from ledger.domain.money import Currency
 from ledger.service import Ledger
 
 from .helpers import NothingWritten, open_account

@@ -9,10 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.errors import InsufficientFunds, NotFound
-from ledger.ids import new_entry_id, world_account_id
-from ledger.model import Entry, EntryKind, EntryStatus, Line, Side
-from ledger.money import Currency
+from ledger.domain.errors import InsufficientFunds, NotFound
+from ledger.domain.ids import new_entry_id, world_account_id
+from ledger.domain.model import Entry, EntryKind, EntryStatus, Line, Side
+from ledger.domain.money import Currency
 from ledger.service import Ledger, LineInput
 
 from .helpers import NothingWritten, new_book, open_account, walk_pages

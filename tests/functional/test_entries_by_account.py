@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from ledger import limits
-from ledger.errors import LedgerMismatch, NotFound, ValidationError
-from ledger.model import Account, Entry
+from ledger.domain import limits
+from ledger.domain.errors import LedgerMismatch, NotFound, ValidationError
+from ledger.domain.model import Account, Entry
 from ledger.service import Ledger, LineInput
 
 from .checks import refused

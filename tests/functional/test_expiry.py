@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ledger import limits
-from ledger.errors import AlreadyResolved, PendingExpired
-from ledger.model import Entry, EntryStatus
+from ledger.domain import limits
+from ledger.domain.errors import AlreadyResolved, PendingExpired
+from ledger.domain.model import Entry, EntryStatus
 from ledger.service import Ledger, LineInput
-from ledger.store.keys import expired_by
+from ledger.store.listings import ExpiredPending
 
 from .checks import assert_invariants
 from .helpers import Backend, NothingWritten, new_book, open_account
@@ -56,7 +56,7 @@ def _indexed_as_expired(backend: Backend, moment: datetime) -> set[str]:
     """The ids the expiry index lists as expired by `moment`, over every shard."""
     found: set[str] = set()
     for shard in range(limits.expiry_shards):
-        page = backend.store.page(expired_by(shard, moment), 100, None, Entry)
+        page = backend.store.page(ExpiredPending(shard, moment), 100, None, Entry)
         assert page.next_cursor is None
         found.update(entry.id for entry in page.items)
     return found

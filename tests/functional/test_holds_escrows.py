@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from ledger.errors import (
+from ledger.domain.errors import (
     AccountInactive,
     AlreadyResolved,
     AmountExceedsPending,
@@ -17,13 +17,13 @@ from ledger.errors import (
     NotFound,
     ValidationError,
 )
-from ledger.ids import world_account_id
-from ledger.model import Balance, Entry, EntryKind, EntryStatus, Line, Page, Side
-from ledger.money import builtin_currencies
-from ledger.operations import Target, WritePlan
+from ledger.domain.ids import world_account_id
+from ledger.domain.model import Balance, Entry, EntryKind, EntryStatus, Line, Page, Side
+from ledger.domain.money import builtin_currencies
+from ledger.planning.steps import Target, WritePlan
 from ledger.service import Ledger
 from ledger.store import R, Store
-from ledger.store.keys import IndexQuery
+from ledger.store.listings import Listing
 
 from .checks import assert_invariants, refused
 from .helpers import Backend, NothingWritten, open_account
@@ -377,10 +377,10 @@ class CountingStore:
         self.calls["get"] += 1
         return self._store.get(target, kind)
 
-    def page(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
+    def page(self, listing: Listing, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
         """Count, then delegate."""
         self.calls["page"] += 1
-        return self._store.page(query, limit, cursor, kind)
+        return self._store.page(listing, limit, cursor, kind)
 
 
 Measured = Callable[[Ledger], Entry]

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.errors import InsufficientFunds, UnbalancedEntry
+from ledger.domain.errors import InsufficientFunds, UnbalancedEntry
 from ledger.service import Ledger, LineInput
 
 from .helpers import new_book, open_account

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 from botocore.exceptions import ClientError
 
-from ledger.errors import ValidationError
-from ledger.ids import new_ledger_id
-from ledger.model import Page
+from ledger.domain.errors import ValidationError
+from ledger.domain.ids import new_ledger_id
+from ledger.domain.model import Page
 from ledger.service import Ledger
 from ledger.store.cursors import secret_bytes
 from ledger.store.dynamodb import DynamoDBStore

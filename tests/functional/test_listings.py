@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from ledger.errors import NotFound, ValidationError
-from ledger.ids import world_account_id
-from ledger.model import Account, AccountType, Page
-from ledger.money import Currency
+from ledger.domain.errors import NotFound, ValidationError
+from ledger.domain.ids import world_account_id
+from ledger.domain.model import Account, AccountType, Page
+from ledger.domain.money import Currency
 from ledger.service import Ledger
 
 from .helpers import missing_account_id, new_book, open_account, walk_pages

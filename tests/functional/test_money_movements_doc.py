@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.model import Account, Balance
-from ledger.money import format_amount
+from ledger.domain.model import Account, Balance
+from ledger.domain.money import format_amount
 from ledger.service import Ledger
 
 doc_path = Path(__file__).resolve().parents[2] / "docs" / "money-movements.md"

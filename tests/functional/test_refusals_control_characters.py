@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from ledger.errors import ValidationError
-from ledger.ids import new_entry_id
+from ledger.domain.errors import ValidationError
+from ledger.domain.ids import new_entry_id
 from ledger.service import Ledger
 
 from .helpers import Books, NothingWritten, open_account

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from ledger import limits
-from ledger.errors import (
+from ledger.domain import limits
+from ledger.domain.errors import (
     AccountInactive,
     CurrencyMismatch,
     IdempotencyKeyReused,
@@ -27,8 +27,8 @@ from ledger.errors import (
     UnbalancedEntry,
     ValidationError,
 )
-from ledger.ids import new_ledger_id
-from ledger.model import Entry
+from ledger.domain.ids import new_ledger_id
+from ledger.domain.model import Entry
 from ledger.service import Ledger, LineInput
 
 from .helpers import Books, NothingWritten, missing_account_id

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ledger.errors import (
+from ledger.domain.errors import (
     AccountInactive,
     AccountNotEmpty,
     CodeTaken,
@@ -20,9 +20,9 @@ from ledger.errors import (
     TypeMismatch,
     ValidationError,
 )
-from ledger.ids import new_ledger_id, world_account_id
-from ledger.model import Side
-from ledger.money import Currency
+from ledger.domain.ids import new_ledger_id, world_account_id
+from ledger.domain.model import Side
+from ledger.domain.money import Currency
 from ledger.service import Ledger
 
 from .helpers import Books, NothingWritten, missing_account_id, open_account, random_owner

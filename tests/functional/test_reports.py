@@ -13,17 +13,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ledger import limits
-from ledger.errors import NotFound, ReportTooLarge, ValidationError
-from ledger.ids import new_ledger_id, world_account_id
-from ledger.model import Account, AccountType
-from ledger.money import builtin_currencies
-from ledger.operations import Target
-from ledger.reconciliation import CurrencyTotals, Mismatch
-from ledger.reports import BalanceSheetNode
+from ledger.domain import limits
+from ledger.domain.errors import NotFound, ReportTooLarge, ValidationError
+from ledger.domain.ids import new_ledger_id, world_account_id
+from ledger.domain.model import Account, AccountType
+from ledger.domain.money import builtin_currencies
+from ledger.planning.steps import Target
+from ledger.reporting.reconciliation import CurrencyTotals, Mismatch
+from ledger.reporting.statements import BalanceSheetNode
 from ledger.service import Ledger, LineInput
 from ledger.store.dynamodb import DynamoDBStore
-from ledger.store.keys import item_key
+from ledger.store.dynamodb.schema import item_key
 from ledger.store.memory import MemoryStore
 
 from .checks import assert_invariants

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ledger.model import EntryStatus
+from ledger.domain.model import EntryStatus
 from ledger.service import Ledger
 
 from .helpers import Backend, new_book, open_account

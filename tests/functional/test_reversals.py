@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ledger.errors import (
+from ledger.domain.errors import (
     AccountInactive,
     AlreadyReversed,
     InsufficientFunds,
@@ -15,8 +15,8 @@ from ledger.errors import (
     NotPending,
     ValidationError,
 )
-from ledger.ids import new_entry_id
-from ledger.model import EntryKind, EntryStatus, Line, Side
+from ledger.domain.ids import new_entry_id
+from ledger.domain.model import EntryKind, EntryStatus, Line, Side
 from ledger.service import Ledger, LineInput
 
 from .checks import assert_invariants, refused

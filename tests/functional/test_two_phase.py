@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from ledger import limits
-from ledger.errors import (
+from ledger.domain import limits
+from ledger.domain.errors import (
     AccountInactive,
     AlreadyResolved,
     AmountExceedsPending,
@@ -19,8 +19,8 @@ from ledger.errors import (
     NotPending,
     ValidationError,
 )
-from ledger.ids import new_entry_id
-from ledger.model import Entry, EntryKind, EntryStatus, Line, Side
+from ledger.domain.ids import new_entry_id
+from ledger.domain.model import Entry, EntryKind, EntryStatus, Line, Side
 from ledger.service import Ledger, LineInput
 
 from .checks import assert_invariants, refused

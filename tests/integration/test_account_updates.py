@@ -11,9 +11,9 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from ledger.errors import Conflict
+from ledger.domain.errors import Conflict
+from ledger.domain.model import Account, Entry
 from ledger.local.dynamodb_local import credentials_dummy, region
-from ledger.model import Account, Entry
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore
 

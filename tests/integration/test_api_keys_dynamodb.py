@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ledger.auth.api_key import KeyStatus, Role, digest
-from ledger.auth.keys import KeyStore
-from ledger.errors import IdempotencyKeyReused, NotFound, ValidationError
+from ledger.auth.api_keys import KeyStore
+from ledger.domain.api_keys import KeyStatus, Role, digest
+from ledger.domain.errors import IdempotencyKeyReused, NotFound, ValidationError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

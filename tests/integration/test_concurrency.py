@@ -19,11 +19,11 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from ledger.errors import Conflict, InsufficientFunds, LedgerError
-from ledger.ids import world_account_id
+from ledger.domain.errors import Conflict, InsufficientFunds, LedgerError
+from ledger.domain.ids import world_account_id
+from ledger.domain.model import Account, Entry, EntryKind, LedgerRecord, Side
+from ledger.domain.money import builtin_currencies
 from ledger.local.dynamodb_local import credentials_dummy, region
-from ledger.model import Account, Entry, EntryKind, LedgerRecord, Side
-from ledger.money import builtin_currencies
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore
 

@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from ledger import cli
-from ledger.auth.keys import ApiKey, KeyStatus, KeyStore, Role
-from ledger.errors import ValidationError
+from ledger.auth.api_keys import ApiKey, KeyStatus, KeyStore, Role
+from ledger.cli import app as cli
+from ledger.domain.errors import ValidationError
+from ledger.domain.model import EntryStatus
 from ledger.local.dev import DevError, DevSettings, banner, bootstrap_admin_key, run_dev
 from ledger.local.dynamodb_local import DynamoDBLocal, free_port, make_client
-from ledger.model import EntryStatus
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger.local import dynamodb_local
-from ledger.local.dynamodb_launch import (
+from ledger.local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError, ensure_installed
+from ledger.local.dynamodb_local import process as dynamodb_local
+from ledger.local.dynamodb_local.launch import (
     LauncherBuildError,
     ensure_launcher,
     java_command,
@@ -23,7 +24,6 @@ from ledger.local.dynamodb_launch import (
     launcher_dir_for,
     parent_death_hook,
 )
-from ledger.local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError, ensure_installed
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 orphan_wait_s_max = 20
@@ -213,7 +213,7 @@ time.sleep(600)
 
 _armed_parent_script = """
 import subprocess, sys, time
-from ledger.local.dynamodb_launch import parent_death_hook
+from ledger.local.dynamodb_local.launch import parent_death_hook
 
 child = subprocess.Popen(["sleep", "600"], preexec_fn=parent_death_hook())
 print(child.pid, flush=True)

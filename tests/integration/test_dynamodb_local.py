@@ -5,22 +5,25 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import runpy
 import shutil
 import socket
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ledger.local import dynamodb_local as ddb_local
 from ledger.local.dynamodb_local import (
     ChecksumMismatchError,
     DynamoDBLocal,
     DynamoDBLocalError,
     ensure_installed,
 )
+from ledger.local.dynamodb_local import install as ddb_local
+from ledger.local.dynamodb_local import process as ddb_process
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -273,6 +276,21 @@ def test_fetch_command_prints_the_jar_dir(capsys: pytest.CaptureFixture[str]) ->
     assert (printed / "DynamoDBLocal.jar").is_file()
 
 
+def test_the_package_runs_as_the_fetch_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the command line `python -m ledger.local.dynamodb_local fetch` (the Makefile's)
+    monkeypatch.setattr(sys, "argv", ["python -m ledger.local.dynamodb_local", "fetch"])
+
+    # WHEN the package runs as a program
+    with pytest.raises(SystemExit) as exited:
+        runpy.run_module("ledger.local.dynamodb_local", run_name="__main__")
+
+    # THEN it exits 0, having printed the directory holding the jar
+    assert exited.value.code == 0
+    assert (Path(capsys.readouterr().out.strip()) / "DynamoDBLocal.jar").is_file()
+
+
 # --- run -----------------------------------------------------------------------------------
 
 
@@ -421,8 +439,8 @@ def test_server_that_never_answers_times_out_and_is_killed(
     script = f"echo $$ > {pid_file}; echo 'still booting'; trap '' TERM; exec sleep 60"
     bin_dir = make_fake_tool(tmp_path / "bin", "java", script)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setattr(ddb_local, "startup_wait_s_max", 1)
-    monkeypatch.setattr(ddb_local, "stop_wait_s_max", 1)
+    monkeypatch.setattr(ddb_process, "startup_wait_s_max", 1)
+    monkeypatch.setattr(ddb_process, "stop_wait_s_max", 1)
 
     # WHEN starting
     with pytest.raises(DynamoDBLocalError, match=r"within 1 s:\nstill booting"):

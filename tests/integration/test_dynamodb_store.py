@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ledger.errors import (
+from ledger.domain.errors import (
     AccountInactive,
     CodeTaken,
     IdempotencyKeyReused,
     InsufficientFunds,
     NotFound,
 )
-from ledger.ids import new_account_id, world_account_id
-from ledger.model import Account, AccountStatus, Entry, EntryKind, LedgerRecord, Side
-from ledger.money import builtin_currencies
+from ledger.domain.ids import new_account_id, world_account_id
+from ledger.domain.model import Account, AccountStatus, Entry, EntryKind, LedgerRecord, Side
+from ledger.domain.money import builtin_currencies
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore, ensure_table
 

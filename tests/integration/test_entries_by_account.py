@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from ledger import limits
-from ledger.model import Entry
+from ledger.domain import limits
+from ledger.domain.model import Entry
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore
 

@@ -19,9 +19,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from ledger import limits
-from ledger.errors import Conflict
-from ledger.model import (
+from ledger.domain import limits
+from ledger.domain.errors import Conflict
+from ledger.domain.model import (
     Account,
     AccountStatus,
     Entry,

@@ -16,8 +16,8 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.ids import derived_entry_id, new_account_id, new_entry_id, new_ledger_id
-from ledger.model import (
+from ledger.domain.ids import derived_entry_id, new_account_id, new_entry_id, new_ledger_id
+from ledger.domain.model import (
     Account,
     AccountStatus,
     AccountType,
@@ -31,15 +31,15 @@ from ledger.model import (
     Side,
     Totals,
 )
-from ledger.money import Currency, builtin_currencies
-from ledger.operations import (
+from ledger.domain.money import Currency, builtin_currencies
+from ledger.planning.accounts import world_account
+from ledger.planning.steps import (
     ApplyDelta,
     ChangeOverdraft,
     Claim,
     ClaimUnique,
     EnsureWorld,
     MarkReversed,
-    Operation,
     PutNew,
     RegisterCurrency,
     RequireLedger,
@@ -47,9 +47,9 @@ from ledger.operations import (
     ResolvePending,
     SetDetails,
     SetStatus,
+    Step,
     Stored,
 )
-from ledger.plan import world_account
 from ledger.store.dynamodb import ensure_table
 from ledger.store.dynamodb.codec import decode, encode
 from ledger.store.dynamodb.transact import render
@@ -63,7 +63,7 @@ usd, eur = builtin_currencies["USD"], builtin_currencies["EUR"]
 now = datetime(2026, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
 examples_per_kind = 30
 
-Case = tuple[Operation, Stored]
+Case = tuple[Step, Stored]
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 
 
@@ -296,7 +296,7 @@ def change_overdraft(draw: Draw) -> Case:
     return operation, maybe(draw, account)
 
 
-cases_by_kind: dict[type[Operation], st.SearchStrategy[Case]] = {
+cases_by_kind: dict[type[Step], st.SearchStrategy[Case]] = {
     PutNew: put_new(),
     ClaimUnique: claim_unique(),
     EnsureWorld: ensure_world(),
@@ -316,7 +316,7 @@ def test_every_kind_of_operation_is_covered() -> None:
     # GIVEN the operations a plan can hold
     # WHEN comparing them with the kinds this test draws
     # THEN none is left out
-    assert set(cases_by_kind) == set(get_args(Operation))
+    assert set(cases_by_kind) == set(get_args(Step))
 
 
 @pytest.fixture(scope="module")
@@ -329,7 +329,7 @@ def table_name(dynamodb_client: DynamoDBClient) -> Iterator[str]:
 
 
 def dynamodb_verdict(
-    client: DynamoDBClient, table_name: str, operation: Operation
+    client: DynamoDBClient, table_name: str, operation: Step
 ) -> tuple[bool, dict[str, Any] | None]:
     """Whether DynamoDB refuses the operation's action alone, and the item it hands back."""
     try:
@@ -354,7 +354,7 @@ def dynamodb_verdict(
 )
 @given(data=st.data())
 def test_condition_and_violation_agree(
-    dynamodb_client: DynamoDBClient, table_name: str, kind: type[Operation], data: st.DataObject
+    dynamodb_client: DynamoDBClient, table_name: str, kind: type[Step], data: st.DataObject
 ) -> None:
     # GIVEN an operation of this kind and the item it targets in a random state (or none)
     operation, state = data.draw(cases_by_kind[kind])

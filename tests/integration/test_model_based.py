@@ -30,15 +30,15 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from ledger.errors import IdempotencyKeyReused, LedgerError
-from ledger.ids import (
+from ledger.domain.errors import IdempotencyKeyReused, LedgerError
+from ledger.domain.ids import (
     derived_entry_id,
     new_account_id,
     new_entry_id,
     new_ledger_id,
     world_account_id,
 )
-from ledger.model import (
+from ledger.domain.model import (
     Account,
     AccountType,
     Entry,
@@ -48,7 +48,7 @@ from ledger.model import (
     Page,
     Side,
 )
-from ledger.money import Currency, builtin_currencies, format_amount
+from ledger.domain.money import Currency, builtin_currencies, format_amount
 from ledger.service import Ledger, LineInput
 from ledger.store.dynamodb import DynamoDBStore
 from ledger.store.memory import MemoryStore

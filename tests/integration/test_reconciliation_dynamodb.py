@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ledger import limits
-from ledger.ids import world_account_id
-from ledger.money import builtin_currencies
-from ledger.operations import Target
-from ledger.reconciliation import CurrencyTotals, Mismatch
+from ledger.domain import limits
+from ledger.domain.ids import world_account_id
+from ledger.domain.money import builtin_currencies
+from ledger.planning.steps import Target
+from ledger.reporting.reconciliation import CurrencyTotals, Mismatch
 from ledger.service import Ledger, LineInput
 from ledger.store.dynamodb import DynamoDBStore
-from ledger.store.keys import item_key
+from ledger.store.dynamodb.schema import item_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

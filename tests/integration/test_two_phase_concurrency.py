@@ -23,11 +23,11 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from ledger.errors import Conflict, LedgerError
-from ledger.ids import derived_entry_id, world_account_id
+from ledger.domain.errors import Conflict, LedgerError
+from ledger.domain.ids import derived_entry_id, world_account_id
+from ledger.domain.model import Account, Entry, EntryKind, EntryStatus, LedgerRecord
+from ledger.domain.money import builtin_currencies
 from ledger.local.dynamodb_local import credentials_dummy, region
-from ledger.model import Account, Entry, EntryKind, EntryStatus, LedgerRecord
-from ledger.money import builtin_currencies
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore
 

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
-from ledger.ids import parse_account_id
-from ledger.model import Account, AccountStatus, AccountType, Overdraft
-from ledger.money import builtin_currencies
+from ledger.domain.ids import parse_account_id
+from ledger.domain.model import Account, AccountStatus, AccountType, Overdraft
+from ledger.domain.money import builtin_currencies
 from ledger.store.dynamodb import DynamoDBStore
 
 if TYPE_CHECKING:

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from ledger import limits
-from ledger.auth.api_key import ApiKey, KeyStatus, Role
-from ledger.errors import Conflict
+from ledger.domain import limits
+from ledger.domain.api_keys import ApiKey, KeyStatus, Role
+from ledger.domain.errors import Conflict
 from ledger.store.api_keys import KeyTaken
 from ledger.store.dynamodb.api_keys import DynamoDBApiKeyStore, key_is_new
 

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from unit_builders import a_ledger_id
 
-from ledger import limits
-from ledger.auth.api_key import ApiKey, KeyStatus, Role, digest
-from ledger.auth.key_codec import decode, encode, encode_id_item, listing_sort
-from ledger.auth.keys import ApiKeys
-from ledger.errors import IdempotencyKeyReused, NotFound, ValidationError
+from ledger.auth.api_keys import ApiKeys
+from ledger.domain import limits
+from ledger.domain.api_keys import ApiKey, KeyStatus, Role, digest
+from ledger.domain.errors import IdempotencyKeyReused, NotFound, ValidationError
 from ledger.store.api_keys import MemoryApiKeyStore, listing
+from ledger.store.dynamodb.api_key_codec import decode, encode, encode_id_item, listing_sort
 
 start = datetime(2026, 3, 4, 5, 6, 7, 89, tzinfo=UTC)
 

@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 from unit_builders import EUR, JPY, USD, a_ledger_id, an_account, an_account_id, created
 
-from ledger import limits
-from ledger.batch import BatchPlan, operation_of, plan_batch
-from ledger.errors import (
+from ledger.domain import limits
+from ledger.domain.errors import (
     AccountInactive,
     Conflict,
     CurrencyMismatch,
@@ -25,11 +24,19 @@ from ledger.errors import (
     UnbalancedEntry,
     ValidationError,
 )
-from ledger.ids import parse_account_id, world_account_id
-from ledger.model import AccountType, EntryKind, EntryStatus, Line, OverdraftMode, Side, Totals
-from ledger.money import Currency
-from ledger.operations import ApplyDelta, PutNew
-from ledger.requests import (
+from ledger.domain.ids import parse_account_id, world_account_id
+from ledger.domain.model import (
+    AccountType,
+    EntryKind,
+    EntryStatus,
+    Line,
+    OverdraftMode,
+    Side,
+    Totals,
+)
+from ledger.domain.money import Currency
+from ledger.planning.batch import BatchPlan, operation_of, plan_batch
+from ledger.planning.commands import (
     EntryOptions,
     LineInput,
     PendingTerms,
@@ -41,6 +48,7 @@ from ledger.requests import (
     page_size,
     two_line_drafts,
 )
+from ledger.planning.steps import ApplyDelta, PutNew
 
 Operation = dict[str, Any]
 
@@ -81,7 +89,7 @@ def _plan(operations: list[Any], *, net: bool = False, key: str | None = None) -
 
 def _deltas(planned: BatchPlan) -> dict[str, ApplyDelta]:
     """The plan's account updates by account id (failing if one account has two)."""
-    deltas = [op for op in planned.plan.operations if isinstance(op, ApplyDelta)]
+    deltas = [op for op in planned.plan.steps if isinstance(op, ApplyDelta)]
     by_account = {delta.account_id: delta for delta in deltas}
     assert len(by_account) == len(deltas), "an account has more than one update"
     return by_account
@@ -295,7 +303,7 @@ def test_each_account_gets_one_update_summing_all_its_changes() -> None:
         ]
     )
     # THEN the plan puts four entries, then one update per account touched
-    operations = planned.plan.operations
+    operations = planned.plan.steps
     assert [type(op) for op in operations] == [PutNew] * 4 + [ApplyDelta] * 3
     assert [op.record for op in operations[:4] if isinstance(op, PutNew)] == planned.entries
     deltas = _deltas(planned)
@@ -540,7 +548,7 @@ def test_a_batch_may_fill_one_transaction_exactly_but_not_overflow_it() -> None:
     # WHEN one more transfer between two of those accounts joins it: 100 items
     planned = _plan([full, _transfer(accounts[0], accounts[1], "0.01")])
     # THEN it plans, as exactly the transaction limit of items
-    assert len(planned.plan.operations) == limits.transaction_items_max
+    assert len(planned.plan.steps) == limits.transaction_items_max
     # AND a transfer to an account not yet in the batch (101 items) is refused
     error = _refusal([full, _transfer(accounts[0], _wallet(ledger_id), "0.01")])
     assert isinstance(error, ValidationError)
@@ -569,7 +577,7 @@ def test_the_most_operations_plan_as_one_transaction() -> None:
     # THEN every deposit is an entry, and the wallet and the world take one update each
     assert len(planned.entries) == limits.batch_operations_max
     assert _deltas(planned)[wallet].totals == Totals(posted_credits=limits.batch_operations_max)
-    assert len(planned.plan.operations) == limits.batch_operations_max + 2
+    assert len(planned.plan.steps) == limits.batch_operations_max + 2
 
 
 # --- planning refusals name their operation ------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 from client_stub import Reply, StubServer, an_id, entry_body, error_reply
 
 from ledger.client import LedgerClient
-from ledger.errors import (
+from ledger.domain.errors import (
     InsufficientFunds,
     InternalError,
     LedgerError,

@@ -8,8 +8,8 @@ import pytest
 from client_stub import Reply, StubServer, an_id, entry_body, error_reply
 
 from ledger.client import LedgerClient, ServiceUnreachable
-from ledger.client_transport import retry_after_s_max
-from ledger.errors import Conflict, InsufficientFunds, RateLimited
+from ledger.client.transport import retry_after_s_max
+from ledger.domain.errors import Conflict, InsufficientFunds, RateLimited
 
 # Short enough to keep the tests fast, long enough for a loaded machine to answer in time.
 timeout_s = 0.3

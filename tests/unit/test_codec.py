@@ -22,7 +22,7 @@ from unit_builders import (
     later,
 )
 
-from ledger.model import (
+from ledger.domain.model import (
     Account,
     AccountStatus,
     AccountType,
@@ -36,11 +36,11 @@ from ledger.model import (
     Side,
     Totals,
 )
-from ledger.money import Currency
-from ledger.operations import Claim, ItemKind, Target, claim_id
-from ledger.plan import world_account
+from ledger.domain.money import Currency
+from ledger.planning.accounts import world_account
+from ledger.planning.steps import Claim, ItemKind, Target, claim_id
 from ledger.store.dynamodb.codec import decode, encode, number, string, totals_fields
-from ledger.store.keys import index_keys, item_key
+from ledger.store.dynamodb.schema import index_keys, item_key
 
 Record = LedgerRecord | Account | Entry | Claim
 

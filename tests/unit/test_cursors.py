@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.errors import ValidationError
+from ledger.domain.errors import ValidationError
 from ledger.store.cursors import CursorSeal, new_secret, nonce_bytes, secret_bytes, tag_bytes
 
 

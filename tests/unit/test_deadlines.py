@@ -11,13 +11,13 @@ from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from store_fakes import FakeClient, Outcome, cancelled, client_error, endpoint_url, store_with
 from unit_builders import a_ledger_id, an_account_id
 
-from ledger import limits
-from ledger.deadline import current_deadline, lambda_budget_ms, request_deadline
-from ledger.errors import Conflict
-from ledger.model import Account, Entry, Side
-from ledger.operations import Target
+from ledger.domain import limits
+from ledger.domain.errors import Conflict
+from ledger.domain.model import Account, Entry, Side
+from ledger.planning.steps import Target
 from ledger.service import Ledger
-from ledger.store.keys import entries_of
+from ledger.store.deadline import current_deadline, lambda_budget_ms, request_deadline
+from ledger.store.listings import EntriesOf
 
 call_s_max = limits.dynamodb_call_ms_max / 1000
 
@@ -170,7 +170,7 @@ def test_a_listing_out_of_time_is_503_not_applied() -> None:
     client = SlowClient(clock, 3.0, batch_responses=repeat(never), query_items=[row])
     # WHEN the entries are listed within 12 s
     with request_deadline(12_000, clock) as deadline, pytest.raises(Conflict) as raised:
-        store_with(client, clock.sleep, clock).page(entries_of(ledger_id, None), 10, None, Entry)
+        store_with(client, clock.sleep, clock).page(EntriesOf(ledger_id, None), 10, None, Entry)
     # THEN it made the calls that fit (at 12, 9 and 6 s left) and stopped before the deadline
     assert raised.value.details == {"outcome": "not_applied"}
     assert deadline.remaining_ms() >= 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ledger import errors
-from ledger.errors import LedgerError, NotFound, ValidationError
+from ledger.domain import errors
+from ledger.domain.errors import LedgerError, NotFound, ValidationError
 
 # The API.md errors table, plus account_not_empty and credit_limit_in_use (additions); the
 # ledger's own broken invariants are internal errors.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ledger.errors import Conflict
-from ledger.model import EntryStatus
-from ledger.operations import ResolvePending, WritePlan
+from ledger.domain.errors import Conflict
+from ledger.domain.model import EntryStatus
+from ledger.planning.steps import ResolvePending, WritePlan
 from ledger.service import Ledger
 from ledger.store.memory import MemoryStore
 
@@ -31,7 +31,7 @@ class ContendedStore(MemoryStore):
         self.contended: str | None = None
 
     def execute(self, plan: WritePlan) -> None:
-        for operation in plan.operations:
+        for operation in plan.steps:
             if isinstance(operation, ResolvePending) and operation.entry_id == self.contended:
                 raise Conflict("contended")
         super().execute(plan)

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from ledger.local.container import Function
 from ledger.local.events import HttpRequest
 from ledger.local.gateway import Gateway, functions, new_request_id
-from ledger.local.workers import Function, InvocationFailed, InvocationTimedOut
+from ledger.local.workers import InvocationFailed, InvocationTimedOut
 
 _allow = {"isAuthorized": True, "context": {"key_id": "key_1", "role": "admin"}}
 _ok = {"statusCode": 200, "headers": {"content-type": "text/plain"}, "body": "ok"}
@@ -109,7 +110,7 @@ def test_the_default_functions_are_the_ledgers_authorizer_and_handler() -> None:
 
     # THEN they are the ledger's two entry points
     assert named == {
-        "authorizer": Function("ledger-authorizer", "ledger.api.authorizer:lambda_handler"),
+        "authorizer": Function("ledger-authorizer", "ledger.auth.authorizer:lambda_handler"),
         "handler": Function("ledger-api", "ledger.api.handler:lambda_handler"),
     }
 

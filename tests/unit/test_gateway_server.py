@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ledger.local import server as server_module
+from ledger.local.container import LambdaContext, load_handler
 from ledger.local.gateway import Gateway, functions
 from ledger.local.server import GatewayServer, payload_bytes_max
-from ledger.local.workers import LambdaContext, load_handler
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ledger.limits import dev_header_bytes_max
+from ledger.domain.limits import dev_header_bytes_max
 from ledger.local import server as server_module
 from ledger.local.events import HttpRequest, HttpResponse
 from ledger.local.gateway import Gateway

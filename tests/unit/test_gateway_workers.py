@@ -15,17 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ledger.local import workers
+from ledger.local import container, workers
 from ledger.local.dev import lambda_environment
 from ledger.local.events import HttpRequest, api_event
 from ledger.local.gateway import Gateway, functions
 from ledger.local.server import GatewayServer
-from ledger.local.workers import (
-    InvocationFailed,
-    InvocationTimedOut,
-    WorkerPool,
-    WorkerStartFailed,
-)
+from ledger.local.workers import InvocationFailed, InvocationTimedOut, WorkerPool, WorkerStartFailed
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -135,7 +130,7 @@ def test_functions_see_the_lambda_environment_and_context(one_worker: WorkerPool
     context = json.loads(echoed["body"])["context"]
     assert context["aws_request_id"] == "r-2"
     assert context["function_name"] == "ledger-api"
-    assert context["memory_limit_in_mb"] == workers.memory_limit_in_mb
+    assert context["memory_limit_in_mb"] == container.memory_limit_in_mb
     assert context["invoked_function_arn"].endswith(":function:ledger-api")
     assert 0 < context["remaining_ms"] <= workers.invocation_timeout_ms
 
@@ -233,7 +228,7 @@ def test_a_handler_path_must_name_a_module_and_an_attribute(handler: str) -> Non
     # WHEN it is loaded
     # THEN it is refused with the expected form
     with pytest.raises(ValueError, match="module:attribute"):
-        workers.load_handler(handler)
+        container.load_handler(handler)
 
 
 def test_a_pool_needs_a_worker() -> None:
@@ -384,7 +379,7 @@ def test_the_container_loop_answers_until_its_pipe_closes() -> None:
     previous = signal.getsignal(signal.SIGINT)
     try:
         # WHEN it runs
-        workers._container(theirs, _stubs, environment)
+        container.run_container(theirs, _stubs, environment)
     finally:
         signal.signal(signal.SIGINT, previous)
     reader.join()
@@ -403,7 +398,7 @@ def test_the_container_loop_reports_an_import_failure() -> None:
     previous = signal.getsignal(signal.SIGINT)
     try:
         # WHEN it starts
-        workers._container(theirs, broken, dict(os.environ))
+        container.run_container(theirs, broken, dict(os.environ))
     finally:
         signal.signal(signal.SIGINT, previous)
 
@@ -423,17 +418,17 @@ def test_a_container_ends_once_the_runtime_that_started_it_is_gone() -> None:
     assert gone.pid is not None
     pipes = [context.Pipe() for _ in range(2)]
     orphan = context.Process(
-        target=workers._container, args=(pipes[0][1], _stubs, dict(os.environ), gone.pid)
+        target=container.run_container, args=(pipes[0][1], _stubs, dict(os.environ), gone.pid)
     )
     kept = context.Process(
-        target=workers._container, args=(pipes[1][1], _stubs, dict(os.environ), os.getpid())
+        target=container.run_container, args=(pipes[1][1], _stubs, dict(os.environ), os.getpid())
     )
     orphan.start()
     kept.start()
 
     # WHEN a few of their checks have passed
     orphan.join(timeout=20)
-    kept.join(timeout=workers.parent_check_interval_s * 4)
+    kept.join(timeout=container.parent_check_interval_s * 4)
 
     # THEN the one whose parent is gone exited by itself; the other still serves
     try:
@@ -454,7 +449,7 @@ def test_the_parent_watch_exits_once_the_parent_pid_changes(
     exits: list[int] = []
     exited = threading.Event()
     parents = iter([4242, 4242])
-    monkeypatch.setattr(workers, "parent_check_interval_s", 0.01)
+    monkeypatch.setattr(container, "parent_check_interval_s", 0.01)
     monkeypatch.setattr(os, "getppid", lambda: next(parents, 1))
 
     def record_exit(code: int) -> None:
@@ -464,7 +459,7 @@ def test_the_parent_watch_exits_once_the_parent_pid_changes(
     monkeypatch.setattr(os, "_exit", record_exit)
 
     # WHEN the watch of parent 4242 runs
-    workers._exit_with_parent(4242)
+    container._exit_with_parent(4242)
 
     # THEN it ends the process, once, with a failure code
     assert exited.wait(timeout=10)
@@ -474,13 +469,13 @@ def test_the_parent_watch_exits_once_the_parent_pid_changes(
 def test_a_container_given_its_parent_watches_it(monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a container loop told its parent's pid, whose handler does not import
     watched: list[int] = []
-    monkeypatch.setattr(workers, "_exit_with_parent", watched.append)
+    monkeypatch.setattr(container, "_exit_with_parent", watched.append)
     ours, theirs = multiprocessing.Pipe()
     broken = functions("gateway_stubs:authorize", "gateway_stubs:nothing_here")
     previous = signal.getsignal(signal.SIGINT)
     try:
         # WHEN it starts
-        workers._container(theirs, broken, dict(os.environ), 4242)
+        container.run_container(theirs, broken, dict(os.environ), 4242)
     finally:
         signal.signal(signal.SIGINT, previous)
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 from unit_builders import ETH, JPY, USD, a_ledger_id
 
-from ledger.errors import NotFound
-from ledger.ids import (
+from ledger.domain.errors import NotFound
+from ledger.domain.ids import (
     entry_ledger_id,
     ledger_token,
     new_account_id,
@@ -18,8 +18,8 @@ from ledger.ids import (
     parse_account_id,
     world_account_id,
 )
-from ledger.model import Side
-from ledger.money import Currency
+from ledger.domain.model import Side
+from ledger.domain.money import Currency
 
 
 def a_key() -> str:

@@ -12,11 +12,17 @@ from pathlib import Path
 import pytest
 
 import ledger
-from ledger.api.environment import MissingSetting, table_name, table_name_variable
+from ledger.environment import MissingSetting, table_name, table_name_variable
 
 source_root = str(Path(ledger.__file__).resolve().parents[1])
 # What the authorizer's cold start must not pay for.
-heavy_prefixes = ("ledger.service", "ledger.plan", "pydantic", "aws_lambda_powertools", "boto3")
+heavy_prefixes = (
+    "ledger.service",
+    "ledger.planning",
+    "pydantic",
+    "aws_lambda_powertools",
+    "boto3",
+)
 
 
 def loaded_after(statement: str, *, table: str | None = "ledger-test") -> dict[str, object]:
@@ -57,7 +63,7 @@ def heavy(modules: object) -> list[str]:
 def test_the_authorizer_loads_its_key_lookup_and_nothing_of_the_service() -> None:
     # GIVEN / WHEN a fresh interpreter imports the authorizer, as its Lambda does
     answer = loaded_after(
-        "import ledger.api.authorizer as a; assert a.key_lookup.cache_info().currsize == 1"
+        "import ledger.auth.authorizer as a; assert a.key_lookup.cache_info().currsize == 1"
     )
 
     # THEN it built its lookup at import, without the service, plans, pydantic,
@@ -69,16 +75,16 @@ def test_the_authorizer_loads_its_key_lookup_and_nothing_of_the_service() -> Non
 
 def test_importing_a_module_of_the_package_does_not_load_the_service() -> None:
     # GIVEN / WHEN a fresh interpreter imports only the limits
-    answer = loaded_after("import ledger.limits")
+    answer = loaded_after("import ledger.domain.limits")
 
     # THEN the package root re-exported nothing yet
     assert heavy(answer["modules"]) == []
-    assert "ledger.model" not in answer["modules"]  # type: ignore[operator]
+    assert "ledger.domain.model" not in answer["modules"]  # type: ignore[operator]
 
 
 def test_the_authorizer_refuses_to_start_without_its_table() -> None:
     # GIVEN / WHEN the authorizer is imported where LEDGER_TABLE_NAME is not set
-    answer = loaded_after("import ledger.api.authorizer", table=None)
+    answer = loaded_after("import ledger.auth.authorizer", table=None)
 
     # THEN it refuses, naming the setting, rather than guessing a table
     assert answer["error"] == "MissingSetting"
@@ -116,3 +122,21 @@ def test_the_root_names_its_exports_and_loads_each_on_first_use() -> None:
     # AND a name it does not export is an AttributeError, as for any module
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
         _ = ledger.Nothing  # type: ignore[attr-defined]
+
+
+def test_the_dynamodb_package_loads_its_store_on_first_use() -> None:
+    # GIVEN / WHEN a fresh interpreter imports the DynamoDB client alone, as the authorizer does
+    answer = loaded_after("import ledger.store.dynamodb.client")
+
+    # THEN neither the store nor the plan's steps came with it
+    assert heavy(answer["modules"]) == []
+    assert "ledger.store.dynamodb.store" not in answer["modules"]  # type: ignore[operator]
+    # AND the package's names resolve to their homes, and an unknown one is refused
+    import ledger.store.dynamodb as package
+    from ledger.store.dynamodb.store import DynamoDBStore
+    from ledger.store.dynamodb.table import table_definition
+
+    assert package.DynamoDBStore is DynamoDBStore
+    assert package.table_definition is table_definition
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        _ = package.Nothing  # type: ignore[attr-defined]

@@ -22,24 +22,19 @@ from unit_builders import (
     later,
 )
 
-from ledger.batch import plan_batch
-from ledger.errors import LedgerError, MisnamedEntry, NotFound, UnbalancedPlan
-from ledger.ids import entry_names_ledger, new_entry_id, parse_account_id
-from ledger.invariants import check_balanced, check_entry, checked
-from ledger.model import Entry, EntryKind, EntryStatus, Side, Totals
-from ledger.operations import ApplyDelta, PutNew, Target, WritePlan
-from ledger.plan import (
-    LineDraft,
-    NewEntry,
-    plan_entry,
-    plan_ledger,
-    plan_post,
-    plan_reversal,
-    plan_void,
-)
+from ledger.domain.errors import LedgerError, MisnamedEntry, NotFound, UnbalancedPlan
+from ledger.domain.ids import entry_names_ledger, new_entry_id, parse_account_id
+from ledger.domain.model import Entry, EntryKind, EntryStatus, Side, Totals
+from ledger.planning.accounts import plan_ledger
+from ledger.planning.batch import plan_batch
+from ledger.planning.commands import LineDraft, NewEntry
+from ledger.planning.entries import plan_entry, plan_reversal
+from ledger.planning.invariants import check_balanced, check_entry, checked
+from ledger.planning.pending import plan_post, plan_void
+from ledger.planning.steps import ApplyDelta, PutNew, Target, WritePlan
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore, ensure_table
-from ledger.store.keys import entries_of
+from ledger.store.listings import EntriesOf
 from ledger.store.memory import MemoryStore
 
 # --- builders ------------------------------------------------------------------------------
@@ -257,7 +252,7 @@ def test_both_stores_refuse_an_unbalanced_plan_and_write_nothing(
     store = MemoryStore() if kind == "memory" else request.getfixturevalue("moto_store")
     ledger_id = a_ledger_id()
     plan = _unbalanced_plan(ledger_id)
-    put = plan.operations[0]
+    put = plan.steps[0]
     assert isinstance(put, PutNew)
     # WHEN executing it
     with pytest.raises(UnbalancedPlan):
@@ -338,7 +333,7 @@ def test_a_stored_entry_whose_id_does_not_name_its_ledger_is_never_returned(
     with pytest.raises(MisnamedEntry):
         store.get(Target("entry", misnamed.id), Entry)
     with pytest.raises(MisnamedEntry):
-        store.page(entries_of(entry.ledger_id, None), 10, None, Entry)
+        store.page(EntriesOf(entry.ledger_id, None), 10, None, Entry)
     with pytest.raises(MisnamedEntry):
         Ledger(store).get_entry(misnamed.id)
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from unit_builders import ETH, an_account, later
 
-from ledger.model import (
+from ledger.domain.model import (
     AccountType,
     Balance,
     Overdraft,

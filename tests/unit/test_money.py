@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.errors import ValidationError
-from ledger.limits import amount_minor_max, amount_text_length_max, currency_scale_max
-from ledger.money import Currency, builtin_currencies, format_amount, parse_amount
+from ledger.domain.errors import ValidationError
+from ledger.domain.limits import amount_minor_max, amount_text_length_max, currency_scale_max
+from ledger.domain.money import Currency, builtin_currencies, format_amount, parse_amount
 
 USD = builtin_currencies["USD"]
 JPY = builtin_currencies["JPY"]

@@ -21,8 +21,8 @@ from unit_builders import (
     placeholders,
 )
 
-from ledger import limits
-from ledger.errors import (
+from ledger.domain import limits
+from ledger.domain.errors import (
     AccountInactive,
     AlreadyResolved,
     AlreadyReversed,
@@ -35,7 +35,7 @@ from ledger.errors import (
     PendingExpired,
     ValidationError,
 )
-from ledger.model import (
+from ledger.domain.model import (
     Account,
     AccountStatus,
     AccountType,
@@ -46,28 +46,29 @@ from ledger.model import (
     OverdraftMode,
     Totals,
 )
-from ledger.operations import (
+from ledger.planning.steps import (
     ApplyDelta,
     ChangeOverdraft,
     MarkReversed,
-    Operation,
     ResolvePending,
+    Step,
     Stored,
     Target,
 )
 from ledger.store.cursors import CursorSeal, new_secret
-from ledger.store.dynamodb import transact
+from ledger.store.dynamodb import clauses, transact
 from ledger.store.dynamodb.codec import decode, encode
-from ledger.store.keys import (
+from ledger.store.dynamodb.schema import (
     IndexQuery,
     decode_cursor,
     encode_cursor,
-    expired_by,
     expiry_partition,
     index_keys,
+    index_query,
     item_key,
     timestamp,
 )
+from ledger.store.listings import ExpiredPending
 
 table = f"ledger-{secrets.token_hex(4)}"
 expiry = later + timedelta(hours=1)
@@ -354,7 +355,7 @@ def test_a_release_still_checks_everything_but_the_status() -> None:
 # --- rendered actions ----------------------------------------------------------------------
 
 
-def _render(operation: Operation) -> dict[str, Any]:
+def _render(operation: Step) -> dict[str, Any]:
     """The body of the one Update action an operation renders to, checked for shape."""
     action = cast("dict[str, Any]", transact.render(operation, table))
     assert set(action) == {"Update"}
@@ -386,19 +387,17 @@ def test_the_named_clauses_of_two_phase_entries_say_what_they_check() -> None:
     # GIVEN the clauses that guard resolutions, reversals and overdraft changes
     # WHEN reading them
     # THEN each states its rule on the attributes the codec writes
-    assert transact.entry_is_pending == "#status = :pending"
-    assert (
-        transact.entry_is_unexpired == "(attribute_not_exists(#expires_at) OR #expires_at > :now)"
-    )
-    assert transact.entry_is_expired == "#expires_at <= :now"
-    assert transact.entry_is_posted == "#status = :posted"
-    assert transact.entry_is_unreversed == (
+    assert clauses.entry_is_pending == "#status = :pending"
+    assert clauses.entry_is_unexpired == "(attribute_not_exists(#expires_at) OR #expires_at > :now)"
+    assert clauses.entry_is_expired == "#expires_at <= :now"
+    assert clauses.entry_is_posted == "#status = :posted"
+    assert clauses.entry_is_unreversed == (
         "attribute_not_exists(#reversed_by) AND attribute_not_exists(#posting_entry_id)"
     )
-    assert transact.overdraft_is_unchanged == (
+    assert clauses.overdraft_is_unchanged == (
         "#overdraft_mode = :previous_mode AND #credit_limit = :previous_limit"
     )
-    assert transact.headroom_covers_new_limit == "#headroom >= :needed"
+    assert clauses.headroom_covers_new_limit == "#headroom >= :needed"
     item = encode(replace(_pending(), reversed_by=an_entry_id(), posting_entry_id=an_entry_id()))
     assert {"status", "expires_at", "reversed_by", "posting_entry_id"} <= set(item)
     account_item = encode(an_account())
@@ -413,7 +412,7 @@ def test_a_post_resolves_only_a_pending_unexpired_entry_and_leaves_the_expiry_in
     body = _render(operation)
     # THEN it requires the entry, pending, and not expired at the moment of the post
     assert body["ConditionExpression"] == _condition(
-        transact.item_exists, transact.entry_is_pending, transact.entry_is_unexpired
+        clauses.item_exists, clauses.entry_is_pending, clauses.entry_is_unexpired
     )
     # AND sets the status and the link to the posting entry, and drops the expiry index keys
     assert body["UpdateExpression"] == (
@@ -440,9 +439,7 @@ def test_a_void_resolves_a_pending_entry_whatever_its_expiry() -> None:
     # WHEN rendering it
     body = _render(operation)
     # THEN it only requires the entry to be pending, and drops its expiry index keys
-    assert body["ConditionExpression"] == _condition(
-        transact.item_exists, transact.entry_is_pending
-    )
+    assert body["ConditionExpression"] == _condition(clauses.item_exists, clauses.entry_is_pending)
     assert body["UpdateExpression"] == "SET #status = :target REMOVE #gsi4pk, #gsi4sk"
     assert body["ExpressionAttributeValues"] == {
         ":pending": {"S": "pending"},
@@ -482,7 +479,7 @@ def test_an_expiry_resolves_only_an_entry_that_has_expired() -> None:
     body = _render(operation)
     # THEN it requires the entry pending and expired by now (a racing post wins or loses whole)
     assert body["ConditionExpression"] == _condition(
-        transact.item_exists, transact.entry_is_pending, transact.entry_is_expired
+        clauses.item_exists, clauses.entry_is_pending, clauses.entry_is_expired
     )
     assert body["UpdateExpression"] == "SET #status = :target REMOVE #gsi4pk, #gsi4sk"
     assert body["ExpressionAttributeValues"][":target"] == {"S": "expired"}
@@ -497,7 +494,7 @@ def test_marking_reversed_requires_a_directly_posted_unreversed_entry() -> None:
     body = _render(operation)
     # THEN the entry must exist, be posted, not be reversed, and not be a posted pending entry
     assert body["ConditionExpression"] == _condition(
-        transact.item_exists, transact.entry_is_posted, transact.entry_is_unreversed
+        clauses.item_exists, clauses.entry_is_posted, clauses.entry_is_unreversed
     )
     assert body["UpdateExpression"] == "SET #reversed_by = :reversal"
     assert body["ExpressionAttributeValues"] == {
@@ -515,7 +512,7 @@ def test_an_overdraft_change_is_conditional_on_the_old_policy_and_the_headroom()
     body = _render(operation)
     # THEN it holds only while the policy is the one read and the headroom covers the cut
     assert body["ConditionExpression"] == _condition(
-        transact.item_exists, transact.overdraft_is_unchanged, transact.headroom_covers_new_limit
+        clauses.item_exists, clauses.overdraft_is_unchanged, clauses.headroom_covers_new_limit
     )
     # AND it sets the policy and moves the headroom by the change, bumping the version
     assert body["UpdateExpression"] == (
@@ -542,7 +539,7 @@ def test_allowing_any_overdraft_checks_only_the_old_policy() -> None:
     body = _render(operation)
     # THEN there is no headroom clause and no value for it
     assert body["ConditionExpression"] == _condition(
-        transact.item_exists, transact.overdraft_is_unchanged
+        clauses.item_exists, clauses.overdraft_is_unchanged
     )
     assert ":needed" not in body["ExpressionAttributeValues"]
     assert body["ExpressionAttributeValues"][":change"] == {"N": "-1000"}
@@ -558,15 +555,15 @@ def test_a_release_renders_without_the_status_clause() -> None:
     loose_body, strict_body = _render(release), _render(strict)
     # THEN the release checks existence, currency and ledger but not the status
     assert loose_body["ConditionExpression"] == _condition(
-        transact.item_exists, transact.currency_matches, transact.ledger_matches
+        clauses.item_exists, clauses.currency_matches, clauses.ledger_matches
     )
     assert "#status" not in loose_body["ExpressionAttributeNames"]
     assert ":active" not in loose_body["ExpressionAttributeValues"]
     assert strict_body["ConditionExpression"] == _condition(
-        transact.item_exists,
-        transact.account_is_active,
-        transact.currency_matches,
-        transact.ledger_matches,
+        clauses.item_exists,
+        clauses.account_is_active,
+        clauses.currency_matches,
+        clauses.ledger_matches,
     )
     # AND both add the same negative totals and the headroom given back
     assert loose_body["UpdateExpression"] == strict_body["UpdateExpression"]
@@ -675,7 +672,7 @@ def test_expiry_partitions_are_stable_bounded_and_spread() -> None:
 
 def test_the_expiry_query_of_a_shard_reads_oldest_first_up_to_now() -> None:
     # GIVEN one expiry shard and a moment
-    query = expired_by(3, later)
+    query = index_query(ExpiredPending(3, later))
     # WHEN looking at the query
     # THEN it reads the shard's partition of gsi4, ascending, up to and including the moment
     # ("$" sorts right after the "#" that ends each sort key's expiry)
@@ -690,7 +687,9 @@ def test_the_expiry_query_matches_entries_expired_at_or_before_now() -> None:
     after = _pending(expires_at=later + timedelta(seconds=1))
     # WHEN matching their expiry sort keys against the query of their shard
     matched = [
-        expired_by(int(keys["gsi4pk"].split("#")[1]), later).matches(keys["gsi4sk"])
+        index_query(ExpiredPending(int(keys["gsi4pk"].split("#")[1]), later)).matches(
+            keys["gsi4sk"]
+        )
         for keys in (index_keys(entry) for entry in (before, at, after))
     ]
     # THEN those at or past their expiry are swept, as a post at that moment is refused
@@ -725,7 +724,7 @@ def test_a_cursor_of_the_expiry_listing_round_trips_and_stays_in_it() -> None:
     expired = _pending(expires_at=later - timedelta(seconds=1))
     keys = index_keys(expired)
     shard = int(keys["gsi4pk"].split("#")[1])
-    query = expired_by(shard, later)
+    query = index_query(ExpiredPending(shard, later))
     cursor_key = {**item_key(Target("entry", expired.id)), "gsi4pk": keys["gsi4pk"]}
     cursor_key["gsi4sk"] = keys["gsi4sk"]
     seal = CursorSeal(new_secret())
@@ -737,6 +736,6 @@ def test_a_cursor_of_the_expiry_listing_round_trips_and_stays_in_it() -> None:
         decode_cursor(
             seal,
             encode_cursor(seal, query, cursor_key),
-            expired_by(shard, later + timedelta(seconds=1)),
+            index_query(ExpiredPending(shard, later + timedelta(seconds=1))),
         )
     assert caught.value.field == "cursor"

@@ -20,7 +20,7 @@ from unit_builders import (
     later,
 )
 
-from ledger.errors import (
+from ledger.domain.errors import (
     AlreadyResolved,
     AlreadyReversed,
     AmountExceedsPending,
@@ -28,8 +28,8 @@ from ledger.errors import (
     PendingExpired,
     ValidationError,
 )
-from ledger.ids import AccountRef, parse_account_id, world_account_id
-from ledger.model import (
+from ledger.domain.ids import AccountRef, parse_account_id, world_account_id
+from ledger.domain.model import (
     AccountType,
     Entry,
     EntryKind,
@@ -40,26 +40,18 @@ from ledger.model import (
     Side,
     Totals,
 )
-from ledger.operations import (
+from ledger.planning.accounts import plan_overdraft_change, world_account
+from ledger.planning.commands import LineDraft, NewEntry
+from ledger.planning.entries import plan_entry, plan_reversal
+from ledger.planning.hashing import posting_request_hash, request_hash, reversal_request_hash
+from ledger.planning.pending import plan_post, plan_void
+from ledger.planning.steps import (
     ApplyDelta,
     ChangeOverdraft,
     MarkReversed,
     PutNew,
     ResolvePending,
     WritePlan,
-)
-from ledger.plan import (
-    LineDraft,
-    NewEntry,
-    plan_entry,
-    plan_overdraft_change,
-    plan_post,
-    plan_reversal,
-    plan_void,
-    posting_request_hash,
-    request_hash,
-    reversal_request_hash,
-    world_account,
 )
 
 # --- builders ------------------------------------------------------------------------------
@@ -172,7 +164,7 @@ def test_a_pending_hold_reserves_the_payers_outflow_and_gives_the_world_nothing_
     assert (entry.pending_id, entry.posting_entry_id, entry.reverses) == (None, None, None)
     # AND the wallet's pending outflow is held and must be covered by its headroom,
     # while the world's pending inflow raises nothing
-    assert plan.operations == (
+    assert plan.steps == (
         PutNew(entry),
         _delta(wallet, entry.id, ledger_id, Totals(pending_debits=500, held=500), -500),
         _delta(world, entry.id, ledger_id, Totals(pending_credits=500), 0),
@@ -189,7 +181,7 @@ def test_a_pending_escrow_counts_the_buyers_outflow_as_escrowed() -> None:
     # THEN without expires_in it never expires
     assert (entry.status, entry.expires_at) == (EntryStatus.PENDING, None)
     # AND the buyer's pending credit (its outflow) is escrowed, not held
-    assert plan.operations == (
+    assert plan.steps == (
         PutNew(entry),
         _delta(buyer, entry.id, ledger_id, Totals(pending_credits=250, escrowed=250), -250),
         _delta(seller, entry.id, ledger_id, Totals(pending_debits=250), 0),
@@ -215,7 +207,7 @@ def test_a_pending_raw_entry_reserves_nothing_and_pending_inflows_add_no_headroo
             return Totals(pending_debits=amount)
         return Totals(pending_credits=amount)
 
-    assert plan.operations[1:] == (
+    assert plan.steps[1:] == (
         _delta(payer, entry.id, ledger_id, outflow, -900),
         _delta(first, entry.id, ledger_id, inflow(600), 0),
         _delta(second, entry.id, ledger_id, inflow(300), 0),
@@ -277,7 +269,7 @@ def test_posting_a_hold_in_full_moves_pending_to_posted_and_releases_the_reserva
     # the wallet's headroom was taken at creation, so posting the full amount needs none;
     # the world now gains the amount it was only promised
     ledger_id = pending.ledger_id
-    assert plan.operations == (
+    assert plan.steps == (
         PutNew(posting),
         ResolvePending(pending.id, EntryStatus.POSTED, later, posting_id, 500, 0),
         _delta(
@@ -304,13 +296,13 @@ def test_posting_a_hold_for_less_releases_the_rest_to_the_payer() -> None:
     assert resolved.status is EntryStatus.POSTED
     # AND the pending entry shows 3.00 posted and 2.00 released, as its resolution writes
     assert (resolved.posted_amount, resolved.released_amount) == (300, 200)
-    assert plan.operations[1] == ResolvePending(
+    assert plan.steps[1] == ResolvePending(
         pending.id, EntryStatus.POSTED, later, posting_id, 300, 200
     )
     # AND all 5.00 leave pending and held; 3.00 are posted; the payer gets 2.00 of headroom
     # back, the world gains 3.00
     ledger_id = pending.ledger_id
-    assert plan.operations[2:] == (
+    assert plan.steps[2:] == (
         _delta(
             payer,
             posting_id,
@@ -330,7 +322,7 @@ def test_releasing_an_escrow_for_less_moves_the_escrowed_part_not_the_held_one()
     _, _, plan = plan_post(pending, posting_id, 100, later)
     # THEN the buyer's escrowed drops by all 5.00 and its headroom regains the 4.00 not paid
     ledger_id = pending.ledger_id
-    assert plan.operations[2:] == (
+    assert plan.steps[2:] == (
         _delta(
             buyer,
             posting_id,
@@ -352,7 +344,7 @@ def test_posting_a_multi_line_pending_entry_in_full_moves_every_line() -> None:
     posting, _, plan = plan_post(pending, posting_id, None, later)
     # THEN every line is posted as it was, and no account needs headroom
     assert posting.lines == pending.lines
-    deltas = [operation for operation in plan.operations if isinstance(operation, ApplyDelta)]
+    deltas = [operation for operation in plan.steps if isinstance(operation, ApplyDelta)]
     assert [delta.account_id for delta in deltas] == [line.account_id for line in pending.lines]
     assert [delta.outflow for delta in deltas] == [0, 0, 0]
     assert [delta.headroom for delta in deltas] == [0, 600, 300]
@@ -390,10 +382,10 @@ def test_an_entry_of_several_currencies_resolves_without_one_amount() -> None:
     # THEN no single amount describes it: its status alone says all was posted or released
     assert (posted.posted_amount, posted.released_amount) == (None, None)
     assert (voided.posted_amount, voided.released_amount) == (None, None)
-    assert post_plan.operations[1] == ResolvePending(
+    assert post_plan.steps[1] == ResolvePending(
         pending.id, EntryStatus.POSTED, later, posted.posting_entry_id
     )
-    assert void_plan.operations[0] == ResolvePending(pending.id, EntryStatus.VOIDED, later)
+    assert void_plan.steps[0] == ResolvePending(pending.id, EntryStatus.VOIDED, later)
 
 
 def test_posting_the_whole_amount_explicitly_is_allowed() -> None:
@@ -403,7 +395,7 @@ def test_posting_the_whole_amount_explicitly_is_allowed() -> None:
     posting, _, plan = plan_post(pending, an_entry_id(pending.ledger_id), 500, later)
     # THEN the posting carries the whole amount and gives no headroom back to the payer
     assert [line.amount for line in posting.lines] == [500, 500]
-    payer_delta = plan.operations[2]
+    payer_delta = plan.steps[2]
     assert isinstance(payer_delta, ApplyDelta)
     assert (payer_delta.headroom, payer_delta.outflow) == (0, 0)
 
@@ -452,7 +444,7 @@ def test_posting_one_microsecond_before_the_expiry_passes() -> None:
     _, resolved, plan = plan_post(pending, an_entry_id(pending.ledger_id), None, at)
     # THEN it is planned, and the write's own expiry check uses the same moment
     assert resolved.status is EntryStatus.POSTED
-    assert plan.operations[1] == ResolvePending(
+    assert plan.steps[1] == ResolvePending(
         pending.id, EntryStatus.POSTED, at, resolved.posting_entry_id, 500, 0
     )
 
@@ -521,7 +513,7 @@ def test_voiding_a_hold_releases_everything_even_on_inactive_accounts() -> None:
     # AND the plan resolves it once and gives the wallet its headroom and held back; the
     # release needs no active account (it only ever gives money back)
     ledger_id = pending.ledger_id
-    assert plan.operations == (
+    assert plan.steps == (
         ResolvePending(pending.id, EntryStatus.VOIDED, later, None, 0, 500),
         _delta(
             wallet,
@@ -542,7 +534,7 @@ def test_voiding_an_escrow_refunds_the_buyers_escrowed_amount() -> None:
     _, plan = plan_void(pending, later)
     # THEN the buyer's pending credit and escrowed drop, and its headroom returns
     ledger_id = pending.ledger_id
-    assert plan.operations[1:] == (
+    assert plan.steps[1:] == (
         _delta(
             buyer,
             pending.id,
@@ -563,11 +555,9 @@ def test_expiring_is_a_void_with_status_expired() -> None:
     voided, void_plan = plan_void(pending, later)
     # THEN it is expired, and its deltas are those of a void
     assert expired.status is EntryStatus.EXPIRED
-    assert plan.operations[0] == ResolvePending(
-        pending.id, EntryStatus.EXPIRED, later, None, 0, 500
-    )
+    assert plan.steps[0] == ResolvePending(pending.id, EntryStatus.EXPIRED, later, None, 0, 500)
     assert (expired.posted_amount, expired.released_amount) == (0, 500)
-    assert plan.operations[1:] == void_plan.operations[1:]
+    assert plan.steps[1:] == void_plan.steps[1:]
     assert voided.status is EntryStatus.VOIDED
 
 
@@ -578,7 +568,7 @@ def test_a_void_past_the_expiry_is_still_a_void() -> None:
     voided, plan = plan_void(pending, later)
     # THEN the void goes ahead: releasing money is never too late
     assert voided.status is EntryStatus.VOIDED
-    assert plan.operations[0] == ResolvePending(pending.id, EntryStatus.VOIDED, later, None, 0, 500)
+    assert plan.steps[0] == ResolvePending(pending.id, EntryStatus.VOIDED, later, None, 0, 500)
 
 
 # --- reversing -----------------------------------------------------------------------------
@@ -607,7 +597,7 @@ def test_a_reversal_mirrors_the_lines_and_links_both_ways() -> None:
     )
     # AND the plan marks the original once and guards the account that gives money back
     ledger_id = original.ledger_id
-    assert plan.operations == (
+    assert plan.steps == (
         PutNew(reversal),
         MarkReversed(original.id, reversal_id),
         _delta(
@@ -639,7 +629,7 @@ def test_a_posting_entry_can_be_reversed() -> None:
         (wallet.id, Side.CREDIT),
         (world.id, Side.DEBIT),
     ]
-    deltas = [operation for operation in plan.operations if isinstance(operation, ApplyDelta)]
+    deltas = [operation for operation in plan.steps if isinstance(operation, ApplyDelta)]
     assert [(delta.headroom, delta.outflow) for delta in deltas] == [(500, 0), (-500, 500)]
     assert all(delta.totals.held == 0 for delta in deltas)
 

@@ -19,16 +19,16 @@ from unit_builders import (
     later,
 )
 
-from ledger import limits
-from ledger.errors import (
+from ledger.domain import limits
+from ledger.domain.errors import (
     CurrencyMismatch,
     LedgerMismatch,
     TypeMismatch,
     UnbalancedEntry,
     ValidationError,
 )
-from ledger.ids import AccountRef, parse_account_id, world_account_id
-from ledger.model import (
+from ledger.domain.ids import AccountRef, parse_account_id, world_account_id
+from ledger.domain.model import (
     AccountStatus,
     AccountType,
     EntryKind,
@@ -39,8 +39,12 @@ from ledger.model import (
     Side,
     Totals,
 )
-from ledger.money import Currency
-from ledger.operations import (
+from ledger.domain.money import Currency
+from ledger.planning.accounts import plan_account, plan_ledger, world_account
+from ledger.planning.commands import LineDraft, NewAccount, NewEntry, check_currency
+from ledger.planning.entries import plan_entry
+from ledger.planning.hashing import request_hash
+from ledger.planning.steps import (
     ApplyDelta,
     Claim,
     ClaimUnique,
@@ -48,17 +52,6 @@ from ledger.operations import (
     PutNew,
     RequireLedger,
     RequireParent,
-)
-from ledger.plan import (
-    LineDraft,
-    NewAccount,
-    NewEntry,
-    check_currency,
-    plan_account,
-    plan_entry,
-    plan_ledger,
-    request_hash,
-    world_account,
 )
 
 # --- request hashes ------------------------------------------------------------------------
@@ -88,7 +81,7 @@ def test_plan_ledger_puts_one_new_ledger() -> None:
         ledger_id=ledger_id, name="Books", owner_id="org-1", metadata={"k": "v"}, now=created
     )
     # THEN the plan is exactly one PutNew of a ledger with no currencies
-    assert plan.operations == (PutNew(record),)
+    assert plan.steps == (PutNew(record),)
     assert (record.id, record.name, record.owner_id) == (ledger_id, "Books", "org-1")
     assert (record.metadata, record.currencies, record.created_at) == ({"k": "v"}, {}, created)
     assert record.replayed is False
@@ -171,7 +164,7 @@ def test_plan_account_puts_the_account_checks_the_ledger_and_ensures_world() -> 
     # WHEN planning it
     account, plan = plan_account(command, created)
     # THEN the plan creates the account, requires the ledger and upserts the world account
-    assert plan.operations == (
+    assert plan.steps == (
         PutNew(account),
         RequireLedger(command.ledger_id, None),
         EnsureWorld(world_account(command.ledger_id, USD, created)),
@@ -224,7 +217,7 @@ def test_plan_account_requires_a_registered_currency_with_its_scale() -> None:
     # WHEN planning it
     _, plan = plan_account(command, created)
     # THEN the ledger check names the currency and scale
-    assert RequireLedger(command.ledger_id, points) in plan.operations
+    assert RequireLedger(command.ledger_id, points) in plan.steps
 
 
 def test_plan_account_claims_its_code() -> None:
@@ -234,7 +227,7 @@ def test_plan_account_claims_its_code() -> None:
     account, plan = plan_account(command, created)
     # THEN the plan claims the code for the account
     assert account.code == "1000.cash"
-    assert ClaimUnique(Claim(command.ledger_id, "code", "1000.cash", account.id)) in plan.operations
+    assert ClaimUnique(Claim(command.ledger_id, "code", "1000.cash", account.id)) in plan.steps
 
 
 @pytest.mark.parametrize(
@@ -256,7 +249,7 @@ def test_plan_account_requires_its_parent(
     account, plan = plan_account(command, created)
     # THEN the plan requires the stored parent to be of the child's ledger and type
     assert account.parent_id == parent.id
-    assert plan.operations[-1] == RequireParent(parent.id, ledger_id, child_type)
+    assert plan.steps[-1] == RequireParent(parent.id, ledger_id, child_type)
 
 
 def test_plan_account_with_code_and_parent_has_five_operations() -> None:
@@ -267,7 +260,7 @@ def test_plan_account_with_code_and_parent_has_five_operations() -> None:
     # WHEN planning it
     _, plan = plan_account(command, created)
     # THEN put, ledger, world, code and parent are all there, in that order
-    assert [type(operation) for operation in plan.operations] == [
+    assert [type(operation) for operation in plan.steps] == [
         PutNew,
         RequireLedger,
         EnsureWorld,
@@ -383,7 +376,7 @@ def test_plan_entry_puts_the_entry_and_one_delta_per_line() -> None:
     )
     assert (entry.description, entry.reference, entry.metadata) == ("rent", "inv-7", {"k": "v"})
     # AND both accounts lose 10.50 of headroom: each line is against its normal side
-    assert plan.operations == (
+    assert plan.steps == (
         PutNew(entry),
         ApplyDelta(
             account_id=asset.id,
@@ -416,7 +409,7 @@ def test_a_line_on_the_normal_side_is_an_inflow(normal: Side) -> None:
     lines = [LineDraft(account, normal, 7), LineDraft(counterparty, normal.opposite, 7)]
     # WHEN planning the entry
     _, plan = plan_entry(_new_entry(ledger_id, lines), created)
-    inflow, outflow = plan.operations[1], plan.operations[2]
+    inflow, outflow = plan.steps[1], plan.steps[2]
     assert isinstance(inflow, ApplyDelta)
     assert isinstance(outflow, ApplyDelta)
     # THEN the normal-side line raises headroom and needs none; the other lowers and needs it
@@ -453,7 +446,7 @@ def test_plan_entry_balances_each_currency_on_its_own() -> None:
     entry, plan = plan_entry(_new_entry(ledger_id, lines, kind=EntryKind.ENTRY), created)
     # THEN it is accepted, each line in its account's currency
     assert [line.currency for line in entry.lines] == ["USD", "USD", "EUR", "EUR"]
-    assert len(plan.operations) == 5
+    assert len(plan.steps) == 5
 
 
 def test_plan_entry_refuses_money_balanced_only_across_currencies() -> None:
@@ -524,7 +517,7 @@ def test_plan_entry_accepts_the_most_lines() -> None:
     entry, plan = plan_entry(_new_entry(ledger_id, lines), created)
     # THEN every line has its delta, and the transaction fits DynamoDB's 100 items
     assert len(entry.lines) == limits.lines_per_entry_max
-    assert len(plan.operations) == limits.lines_per_entry_max + 1 <= 100
+    assert len(plan.steps) == limits.lines_per_entry_max + 1 <= 100
 
 
 def test_plan_entry_refuses_an_account_of_another_ledger() -> None:

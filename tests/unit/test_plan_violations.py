@@ -21,7 +21,7 @@ from unit_builders import (
     later,
 )
 
-from ledger.errors import (
+from ledger.domain.errors import (
     AccountInactive,
     AccountNotEmpty,
     CodeTaken,
@@ -33,7 +33,7 @@ from ledger.errors import (
     TypeMismatch,
     ValidationError,
 )
-from ledger.model import (
+from ledger.domain.model import (
     Account,
     AccountStatus,
     AccountType,
@@ -43,8 +43,9 @@ from ledger.model import (
     OverdraftMode,
     Totals,
 )
-from ledger.money import Currency
-from ledger.operations import (
+from ledger.domain.money import Currency
+from ledger.planning.accounts import world_account
+from ledger.planning.steps import (
     ApplyDelta,
     Claim,
     ClaimUnique,
@@ -59,7 +60,6 @@ from ledger.operations import (
     Target,
     claim_id,
 )
-from ledger.plan import world_account
 
 # --- PutNew --------------------------------------------------------------------------------
 

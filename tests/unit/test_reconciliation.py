@@ -17,7 +17,7 @@ from unit_builders import (
     posted_totals,
 )
 
-from ledger.model import (
+from ledger.domain.model import (
     Account,
     AccountType,
     Entry,
@@ -29,7 +29,7 @@ from ledger.model import (
     Side,
     Totals,
 )
-from ledger.reconciliation import CurrencyTotals, Journal, Mismatch, reconciliation
+from ledger.reporting.reconciliation import CurrencyTotals, Journal, Mismatch, reconciliation
 
 
 def _entry(

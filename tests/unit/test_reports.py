@@ -15,8 +15,8 @@ from unit_builders import (
     posted_totals,
 )
 
-from ledger.model import Account, AccountType, Totals
-from ledger.reports import BalanceSheetNode, balance_sheet, chart_order, trial_balance
+from ledger.domain.model import Account, AccountType, Totals
+from ledger.reporting.statements import BalanceSheetNode, balance_sheet, chart_order, trial_balance
 
 
 def _ids(nodes: tuple[BalanceSheetNode, ...]) -> list[str]:

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from ledger import limits
 from ledger.api import strict_json
-from ledger.errors import ValidationError
+from ledger.domain import limits
+from ledger.domain.errors import ValidationError
 
 depth_message = f"the request body nests deeper than {limits.json_depth_max} levels"
 number_message = (

@@ -21,8 +21,8 @@ from unit_builders import (
     placeholders,
 )
 
-from ledger.ids import parse_account_id
-from ledger.model import (
+from ledger.domain.ids import parse_account_id
+from ledger.domain.model import (
     AccountStatus,
     AccountType,
     EntryKind,
@@ -31,28 +31,30 @@ from ledger.model import (
     Side,
     Totals,
 )
-from ledger.money import Currency
-from ledger.operations import (
+from ledger.domain.money import Currency
+from ledger.planning.accounts import plan_account, world_account
+from ledger.planning.commands import LineDraft, NewAccount, NewEntry
+from ledger.planning.entries import plan_entry
+from ledger.planning.steps import (
     ApplyDelta,
     Claim,
     ClaimUnique,
     EnsureWorld,
-    Operation,
     PutNew,
     RegisterCurrency,
     RequireLedger,
     RequireParent,
     SetStatus,
+    Step,
 )
-from ledger.plan import LineDraft, NewAccount, NewEntry, plan_account, plan_entry, world_account
-from ledger.store.dynamodb import transact
+from ledger.store.dynamodb import clauses, transact
 from ledger.store.dynamodb.codec import encode
-from ledger.store.keys import item_key, timestamp
+from ledger.store.dynamodb.schema import item_key, timestamp
 
 table = f"ledger-{secrets.token_hex(4)}"
 
 
-def _render(operation: Operation) -> tuple[str, dict[str, Any]]:
+def _render(operation: Step) -> tuple[str, dict[str, Any]]:
     """The one action of a rendered operation, and its type."""
     action = cast("dict[str, Any]", transact.render(operation, table))
     assert len(action) == 1
@@ -95,7 +97,7 @@ def _assert_placeholders_match(body: dict[str, Any]) -> None:
     assert body.get("ExpressionAttributeValues", {":": {}}) != {}
 
 
-def _key_of(operation: Operation) -> dict[str, Any]:
+def _key_of(operation: Step) -> dict[str, Any]:
     return {name: {"S": value} for name, value in item_key(operation.target).items()}
 
 
@@ -129,10 +131,10 @@ def test_put_new_is_a_put_if_absent_returning_the_old_item(make: Any) -> None:
     assert body == {
         "TableName": table,
         "Item": encode(record),
-        "ConditionExpression": transact.item_is_new,
+        "ConditionExpression": clauses.item_is_new,
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
-    assert transact.item_is_new == "attribute_not_exists(pk)"
+    assert clauses.item_is_new == "attribute_not_exists(pk)"
 
 
 def test_claim_code_puts_the_code_item_if_absent() -> None:
@@ -145,7 +147,7 @@ def test_claim_code_puts_the_code_item_if_absent() -> None:
     assert kind == "Put"
     assert body["Item"] == encode(claim)
     assert body["Item"]["pk"] == {"S": f"LEDGER#{ledger_id}#CODE#1000"}
-    assert body["ConditionExpression"] == transact.item_is_new
+    assert body["ConditionExpression"] == clauses.item_is_new
     assert body["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
 
 
@@ -190,7 +192,7 @@ def test_require_ledger_without_currency_checks_existence_only() -> None:
     assert body == {
         "TableName": table,
         "Key": _key_of(operation),
-        "ConditionExpression": transact.item_exists,
+        "ConditionExpression": clauses.item_exists,
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
 
@@ -203,8 +205,8 @@ def test_require_ledger_with_currency_checks_its_scale() -> None:
     # THEN the check names existence and the currency's scale, by placeholders
     assert kind == "ConditionCheck"
     assert _clauses(body["ConditionExpression"]) == [
-        transact.item_exists,
-        transact.currency_has_scale,
+        clauses.item_exists,
+        clauses.currency_has_scale,
     ]
     assert body["ExpressionAttributeNames"] == {"#currencies": "currencies", "#code": "POINTS"}
     assert body["ExpressionAttributeValues"] == {":scale": {"N": "3"}}
@@ -221,9 +223,9 @@ def test_require_parent_checks_ledger_and_type() -> None:
     assert kind == "ConditionCheck"
     assert body["Key"] == _key_of(operation)
     assert _clauses(body["ConditionExpression"]) == [
-        transact.item_exists,
-        transact.ledger_matches,
-        transact.type_matches,
+        clauses.item_exists,
+        clauses.ledger_matches,
+        clauses.type_matches,
     ]
     assert body["ExpressionAttributeValues"] == {
         ":ledger_id": {"S": ledger_id},
@@ -252,11 +254,11 @@ def test_an_outflow_delta_guards_status_currency_ledger_and_headroom() -> None:
     assert kind == "Update"
     assert body["Key"] == _key_of(operation)
     assert _clauses(body["ConditionExpression"]) == [
-        transact.item_exists,
-        transact.account_is_active,
-        transact.currency_matches,
-        transact.ledger_matches,
-        transact.headroom_covers_outflow,
+        clauses.item_exists,
+        clauses.account_is_active,
+        clauses.currency_matches,
+        clauses.ledger_matches,
+        clauses.headroom_covers_outflow,
     ]
     values = body["ExpressionAttributeValues"]
     assert values[":outflow"] == {"N": "1234"}
@@ -274,12 +276,12 @@ def test_an_inflow_delta_has_no_headroom_clause() -> None:
     # WHEN rendering it
     _, body = _render(operation)
     # THEN the condition has no headroom clause and no outflow or allow value
-    assert transact.headroom_covers_outflow not in body["ConditionExpression"]
+    assert clauses.headroom_covers_outflow not in body["ConditionExpression"]
     assert _clauses(body["ConditionExpression"]) == [
-        transact.item_exists,
-        transact.account_is_active,
-        transact.currency_matches,
-        transact.ledger_matches,
+        clauses.item_exists,
+        clauses.account_is_active,
+        clauses.currency_matches,
+        clauses.ledger_matches,
     ]
     assert ":outflow" not in body["ExpressionAttributeValues"]
     assert "#headroom" in body["ExpressionAttributeNames"]  # still added to, below
@@ -370,8 +372,8 @@ def test_suspending_or_activating_needs_only_a_not_closed_account(status: Accoun
     assert kind == "Update"
     assert body["Key"] == _key_of(operation)
     assert _clauses(body["ConditionExpression"]) == [
-        transact.item_exists,
-        transact.account_is_not_closed,
+        clauses.item_exists,
+        clauses.account_is_not_closed,
     ]
     assert body["UpdateExpression"] == "SET #status = :target, #updated_at = :now ADD #version :one"
     assert body["ExpressionAttributeValues"][":target"] == {"S": str(status)}
@@ -386,10 +388,10 @@ def test_closing_also_needs_zero_balances_and_nothing_pending() -> None:
     _, body = _render(operation)
     # THEN the condition adds the empty-account clauses
     assert _clauses(body["ConditionExpression"]) == _clause_parts(
-        transact.item_exists,
-        transact.account_is_not_closed,
-        transact.posted_is_zero,
-        transact.nothing_pending,
+        clauses.item_exists,
+        clauses.account_is_not_closed,
+        clauses.posted_is_zero,
+        clauses.nothing_pending,
     )
     assert body["ExpressionAttributeValues"][":zero"] == {"N": "0"}
     assert body["ExpressionAttributeValues"][":target"] == {"S": "closed"}
@@ -405,8 +407,8 @@ def test_registering_a_currency_sets_its_scale_unless_another_is_set() -> None:
     assert kind == "Update"
     assert body["Key"] == _key_of(operation)
     assert _clauses(body["ConditionExpression"]) == [
-        transact.item_exists,
-        transact.currency_is_free_or_same,
+        clauses.item_exists,
+        clauses.currency_is_free_or_same,
     ]
     assert body["UpdateExpression"] == "SET #currencies.#code = :scale"
     assert body["ExpressionAttributeNames"] == {"#currencies": "currencies", "#code": "GEMS"}
@@ -418,7 +420,7 @@ def test_registering_a_currency_sets_its_scale_unless_another_is_set() -> None:
 # --- whole plans ---------------------------------------------------------------------------
 
 
-def _account_plan_operations() -> tuple[Operation, ...]:
+def _account_plan_operations() -> tuple[Step, ...]:
     ledger_id = a_ledger_id()
     parent = parse_account_id(an_account_id(ledger_id, Currency("POINTS", 3), Side.DEBIT))
     command = NewAccount(
@@ -435,10 +437,10 @@ def _account_plan_operations() -> tuple[Operation, ...]:
         metadata={"k": "v"},
         key_digest="0" * 64,
     )
-    return plan_account(command, created)[1].operations
+    return plan_account(command, created)[1].steps
 
 
-def _entry_plan_operations() -> tuple[Operation, ...]:
+def _entry_plan_operations() -> tuple[Step, ...]:
     ledger_id = a_ledger_id()
     refs = [parse_account_id(an_account_id(ledger_id, USD, side)) for side in (*Side, *Side)]
     command = NewEntry(
@@ -456,7 +458,7 @@ def _entry_plan_operations() -> tuple[Operation, ...]:
         metadata={},
         effective_at=None,
     )
-    return plan_entry(command, created)[1].operations
+    return plan_entry(command, created)[1].steps
 
 
 @pytest.mark.parametrize(
@@ -465,7 +467,7 @@ def _entry_plan_operations() -> tuple[Operation, ...]:
     ids=["account-with-code-and-parent", "four-line-entry"],
 )
 def test_every_action_of_a_plan_defines_exactly_the_placeholders_it_uses(
-    operations: tuple[Operation, ...],
+    operations: tuple[Step, ...],
 ) -> None:
     # GIVEN a whole plan
     # WHEN rendering every operation
@@ -501,7 +503,7 @@ def test_entry_plan_guards_headroom_only_on_the_outflow_lines() -> None:
     guarded = {
         account
         for account, condition in conditions.items()
-        if transact.headroom_covers_outflow in condition
+        if clauses.headroom_covers_outflow in condition
     }
     assert guarded == outflows
     assert 0 < len(outflows) < len(conditions)
@@ -509,19 +511,19 @@ def test_entry_plan_guards_headroom_only_on_the_outflow_lines() -> None:
 
 def test_named_clauses_use_only_placeholders() -> None:
     # GIVEN every named clause
-    clauses = [
-        transact.account_is_active,
-        transact.account_is_not_closed,
-        transact.currency_matches,
-        transact.ledger_matches,
-        transact.type_matches,
-        transact.headroom_covers_outflow,
-        transact.posted_is_zero,
-        transact.nothing_pending,
-        transact.currency_has_scale,
-        transact.currency_is_free_or_same,
+    named = [
+        clauses.account_is_active,
+        clauses.account_is_not_closed,
+        clauses.currency_matches,
+        clauses.ledger_matches,
+        clauses.type_matches,
+        clauses.headroom_covers_outflow,
+        clauses.posted_is_zero,
+        clauses.nothing_pending,
+        clauses.currency_has_scale,
+        clauses.currency_is_free_or_same,
     ]
     # WHEN looking for bare attribute names or literals beside functions and keywords
-    words = {word for clause in clauses for word in re.findall(r"(?<![#:\w])[A-Za-z_]\w*", clause)}
+    words = {word for clause in named for word in re.findall(r"(?<![#:\w])[A-Za-z_]\w*", clause)}
     # THEN only keywords and functions remain: every attribute and value is a placeholder
     assert words <= {"AND", "OR", "attribute_not_exists"}

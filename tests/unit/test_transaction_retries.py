@@ -20,14 +20,21 @@ from store_fakes import (
     usd,
 )
 
-from ledger import limits
-from ledger.errors import AccountInactive, Conflict, GuardMismatch, InsufficientFunds, NotFound
-from ledger.ids import new_account_id, new_entry_id, new_ledger_id, world_account_id
-from ledger.model import AccountStatus, Entry, EntryKind, EntryStatus, Line, Side, Totals
+from ledger.domain import limits
+from ledger.domain.errors import (
+    AccountInactive,
+    Conflict,
+    GuardMismatch,
+    InsufficientFunds,
+    NotFound,
+)
+from ledger.domain.ids import new_account_id, new_entry_id, new_ledger_id, world_account_id
+from ledger.domain.model import AccountStatus, Entry, EntryKind, EntryStatus, Line, Side, Totals
 from ledger.service import Ledger
 from ledger.store.dynamodb.codec import encode
+from ledger.store.dynamodb.schema import index_keys
 from ledger.store.dynamodb.store import default_client
-from ledger.store.keys import entries_of, index_keys
+from ledger.store.listings import EntriesOf
 
 
 @pytest.fixture
@@ -473,7 +480,7 @@ def test_unprocessed_keys_are_fetched_again(ledger_id: str) -> None:
     client = FakeClient(batch_responses=responses, query_items=[index_row(newer), index_row(older)])
     sleep = SleepRecorder()
     # WHEN the ledger's entries are listed
-    page = store_with(client, sleep).page(entries_of(ledger_id, None), 10, None, Entry)
+    page = store_with(client, sleep).page(EntriesOf(ledger_id, None), 10, None, Entry)
     # THEN the missing key was asked for again, alone, and the page keeps index order
     assert [entry.id for entry in page.items] == [newer.id, older.id]
     assert page.next_cursor is None
@@ -496,7 +503,7 @@ def test_keys_never_processed_raise_conflict(ledger_id: str) -> None:
     sleep = SleepRecorder()
     # WHEN the ledger's entries are listed
     with pytest.raises(Conflict):
-        store_with(client, sleep).page(entries_of(ledger_id, None), 10, None, Entry)
+        store_with(client, sleep).page(EntriesOf(ledger_id, None), 10, None, Entry)
     # THEN it gave up after the bounded number of attempts, sleeping a bounded time in between
     assert len(client.batch_get_calls) == limits.read_attempts_max
     assert_bounded(sleep.delays)
@@ -594,7 +601,7 @@ def test_a_failed_batch_read_of_a_listing_is_tried_again(ledger_id: str) -> None
         query_items=[index_row(entry)],
     )
     # WHEN the ledger's entries are listed
-    page = store_with(client, SleepRecorder()).page(entries_of(ledger_id, None), 10, None, Entry)
+    page = store_with(client, SleepRecorder()).page(EntriesOf(ledger_id, None), 10, None, Entry)
     # THEN the second batch read filled the page
     assert [item.id for item in page.items] == [entry.id]
     assert len(client.batch_get_calls) == 2

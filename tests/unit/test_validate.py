@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ledger import limits, validate
-from ledger.errors import ValidationError
-from ledger.model import AccountType, OverdraftMode
+from ledger.domain import limits, validate
+from ledger.domain.errors import ValidationError
+from ledger.domain.model import AccountType, OverdraftMode
 
 # --- text ----------------------------------------------------------------------------------
 

@@ -18,14 +18,14 @@ from store_fakes import (
 )
 from unit_builders import an_account_id, an_entry
 
-from ledger.errors import (
+from ledger.domain.errors import (
     AccountInactive,
     AccountNotEmpty,
     AlreadyResolved,
     Conflict,
     LedgerError,
 )
-from ledger.model import (
+from ledger.domain.model import (
     Account,
     AccountStatus,
     Entry,

@@ -1,6 +1,6 @@
 """Synthetic stored records for the pure unit tests, built from the model dataclasses.
 
-Ids are random (made by `ledger.ids`), so no two tests share one by accident.
+Ids are random (made by `ledger.domain.ids`), so no two tests share one by accident.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import secrets
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from ledger.ids import new_account_id, new_entry_id, new_ledger_id
-from ledger.model import (
+from ledger.domain.ids import new_account_id, new_entry_id, new_ledger_id
+from ledger.domain.model import (
     Account,
     AccountStatus,
     AccountType,
@@ -26,7 +26,7 @@ from ledger.model import (
     Side,
     Totals,
 )
-from ledger.money import Currency, builtin_currencies
+from ledger.domain.money import Currency, builtin_currencies
 
 USD = builtin_currencies["USD"]
 EUR = builtin_currencies["EUR"]

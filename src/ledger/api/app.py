@@ -14,9 +14,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from ledger.api import openapi as openapi_document
 from ledger.api.observability import count, logger
 from ledger.api.problems import error_body, validation_error
-from ledger.api.routes import accounts, currencies, entries, keys, ledgers, meta, operations
+from ledger.api.routes import accounts, currencies, entries, keys, ledgers, meta, movements
 from ledger.api.routing import answers, json_type
-from ledger.errors import (
+from ledger.domain.errors import (
     Conflict,
     GuardMismatch,
     InsufficientFunds,
@@ -27,7 +27,7 @@ from ledger.errors import (
 )
 
 app = APIGatewayHttpResolver(enable_validation=True)
-for module in (meta, ledgers, currencies, accounts, entries, operations, keys):
+for module in (meta, ledgers, currencies, accounts, entries, movements, keys):
     app.include_router(module.router)
 
 # Worth an alarm or a dashboard line when they climb; by class, since internal errors

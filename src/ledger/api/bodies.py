@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from ledger import limits, validate
-from ledger.auth.keys import Role
-from ledger.model import AccountStatus, AccountType, OverdraftMode, Side
+from ledger.auth.api_keys import Role
+from ledger.domain import limits, validate
+from ledger.domain.model import AccountStatus, AccountType, OverdraftMode, Side
 
 amount_pattern = r"^[0-9]+(\.[0-9]+)?$"
 
@@ -240,96 +240,9 @@ class ConversionBody(EntryOptionsBody):
     to_amount: AmountText
 
 
-class DepositOperation(OneAccountMove):
-    """A deposit in a batch."""
-
-    type: Literal["deposit"]
-
-
-class WithdrawalOperation(OneAccountMove):
-    """A withdrawal in a batch."""
-
-    type: Literal["withdrawal"]
-
-
-class SpendOperation(OneAccountMove):
-    """A spend in a batch."""
-
-    type: Literal["spend"]
-
-
-class RefundOperation(OneAccountMove):
-    """A refund in a batch."""
-
-    type: Literal["refund"]
-
-
-class TransferOperation(TransferBody):
-    """A transfer in a batch."""
-
-    type: Literal["transfer"]
-
-
-class HoldOperation(HoldBody):
-    """A hold in a batch."""
-
-    type: Literal["hold"]
-
-
-class EscrowOperation(EscrowBody):
-    """An escrow in a batch."""
-
-    type: Literal["escrow"]
-
-
-class ConversionOperation(ConversionBody):
-    """A conversion in a batch."""
-
-    type: Literal["conversion"]
-
-
-class EntryOperation(EntryOptionsBody):
-    """A raw journal entry in a batch (posted at once)."""
-
-    type: Literal["entry"]
-    ledger_id: Id | None = None
-    lines: Annotated[
-        list[LineBody],
-        Field(min_length=limits.lines_per_entry_min, max_length=limits.lines_per_entry_max),
-    ]
-
-
-Operation = Annotated[
-    DepositOperation
-    | WithdrawalOperation
-    | SpendOperation
-    | RefundOperation
-    | TransferOperation
-    | HoldOperation
-    | EscrowOperation
-    | ConversionOperation
-    | EntryOperation,
-    Field(discriminator="type"),
-]
-
-
-class BatchBody(Body):
-    """POST /v1/batches: all or nothing; `net` nets transfers between the same accounts."""
-
-    operations: Annotated[
-        list[Operation], Field(min_length=1, max_length=limits.batch_operations_max)
-    ]
-    net: bool = False
-
-
 class NewApiKey(Body):
     """POST /v1/api-keys."""
 
     role: RoleName
     ledger_ids: Annotated[list[Id], Field(max_length=limits.api_key_ledger_ids_max)] | None = None
     owner_id: OwnerId | None = None
-
-
-def operation_spec(operation: BaseModel) -> dict[str, Any]:
-    """A batch operation as the library takes it: the fields that were given."""
-    return operation.model_dump(exclude_none=True)

@@ -12,7 +12,6 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from ledger import limits
 from ledger.api import strict_json
 from ledger.api.app import app
 from ledger.api.observability import logger, metrics, tracer
@@ -21,8 +20,9 @@ from ledger.api.problems import error_body
 from ledger.api.routing import json_type
 from ledger.api.runtime import runtime
 from ledger.auth.access import Principal
-from ledger.deadline import lambda_budget_ms, request_deadline
-from ledger.errors import LedgerError, ValidationError
+from ledger.domain import limits
+from ledger.domain.errors import LedgerError, ValidationError
+from ledger.store.deadline import lambda_budget_ms, request_deadline
 
 runtime()
 

@@ -6,8 +6,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ledger import limits
-from ledger.errors import LedgerError, ValidationError
+from ledger.domain import limits
+from ledger.domain.errors import LedgerError, ValidationError
 
 _value_error_prefix = "Value error, "
 

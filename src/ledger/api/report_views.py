@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.api.views import View, moment
-from ledger.ids import parse_account_id
-from ledger.money import Currency, format_amount
-from ledger.reconciliation import Reconciliation
-from ledger.reports import BalanceSheet, BalanceSheetNode, TrialBalance
+from ledger.domain.ids import parse_account_id
+from ledger.domain.money import Currency, format_amount
+from ledger.reporting.reconciliation import Reconciliation
+from ledger.reporting.statements import BalanceSheet, BalanceSheetNode, TrialBalance
 
 
 class TrialBalanceLineView(View):

@@ -9,12 +9,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from ledger import limits
 from ledger.api.observability import count, logger
 from ledger.api.runtime import Runtime, runtime
 from ledger.api.views import entry_view
 from ledger.auth.access import Principal
-from ledger.model import Entry
+from ledger.domain import limits
+from ledger.domain.model import Entry
 
 IdempotencyKey = Annotated[
     str | None,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from ledger.api.environment import table_name
 from ledger.auth.access import Scope
-from ledger.auth.keys import ApiKeys, KeyStore
-from ledger.dynamodb_client import default_client
+from ledger.auth.api_keys import ApiKeys, KeyStore
+from ledger.environment import table_name
 from ledger.service import Ledger
+from ledger.store.dynamodb.client import default_client
 from ledger.store.dynamodb.store import DynamoDBStore
 
 

@@ -12,8 +12,8 @@ import re
 from collections import Counter
 from typing import Any
 
-from ledger import limits
-from ledger.errors import ValidationError
+from ledger.domain import limits
+from ledger.domain.errors import ValidationError
 
 # Outside strings: a string's opening quote, a bracket, or a number.
 _token = re.compile(r'"|[\[\]{}]|[-0-9][-+.0-9eE]*')

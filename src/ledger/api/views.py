@@ -8,10 +8,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from ledger.auth.keys import ApiKey
-from ledger.ids import parse_account_id
-from ledger.model import Account, Balance, Entry, LedgerRecord, Page
-from ledger.money import Currency, format_amount
+from ledger.auth.api_keys import ApiKey
+from ledger.domain.ids import parse_account_id
+from ledger.domain.model import Account, Balance, Entry, LedgerRecord, Page
+from ledger.domain.money import Currency, format_amount
 
 T = TypeVar("T")
 

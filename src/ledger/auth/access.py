@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from ledger import limits
-from ledger.auth.api_key import ApiKey, Role
-from ledger.errors import Forbidden, NotFound, Unauthorized
+from ledger.domain import limits
+from ledger.domain.api_keys import ApiKey, Role
+from ledger.domain.errors import Forbidden, NotFound, Unauthorized
 
 _ranks = {Role.READER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 

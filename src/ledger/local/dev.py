@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ledger.auth.keys import KeyStatus, KeyStore, Role, new_secret
+from ledger.auth.api_keys import KeyStatus, KeyStore, Role, new_secret
 from ledger.local import dynamodb_local
 from ledger.local.dynamodb_local import DynamoDBLocal
 from ledger.local.gateway import Gateway, default_authorizer, default_handler, functions

@@ -12,6 +12,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from ledger.local.container import Function
 from ledger.local.events import (
     HttpRequest,
     HttpResponse,
@@ -22,14 +23,14 @@ from ledger.local.events import (
     gateway_response,
     http_response,
 )
-from ledger.local.workers import Function, InvocationFailed, InvocationTimedOut
+from ledger.local.workers import InvocationFailed, InvocationTimedOut
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 authorizer_key = "authorizer"
 handler_key = "handler"
-default_authorizer = "ledger.api.authorizer:lambda_handler"
+default_authorizer = "ledger.auth.authorizer:lambda_handler"
 default_handler = "ledger.api.handler:lambda_handler"
 request_id_header = "apigw-requestid"
 _request_id_bytes = 11

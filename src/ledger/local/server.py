@@ -1,5 +1,7 @@
 """The HTTP side of the local gateway: reads requests with bounded bodies, writes responses."""
 
+# Over 300 lines as one module: the handler's methods are hooks of one http.server class.
+
 from __future__ import annotations
 
 import io
@@ -11,8 +13,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
-from ledger.errors import ValidationError
-from ledger.limits import dev_header_bytes_max, dev_request_stall_s
+from ledger.domain.errors import ValidationError
+from ledger.domain.limits import dev_header_bytes_max, dev_request_stall_s
 from ledger.local.events import HttpRequest, HttpResponse, gateway_response
 from ledger.local.gateway import new_request_id, request_id_header
 from ledger.local.stall import StallGuard

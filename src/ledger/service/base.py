@@ -7,36 +7,34 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from ledger import validate
-from ledger.errors import (
+from ledger.domain import validate
+from ledger.domain.errors import (
     IdempotencyKeyReused,
     LedgerError,
     NotFound,
 )
-from ledger.ids import (
+from ledger.domain.ids import (
     entry_ledger_id,
     ledger_token,
     new_entry_id,
 )
-from ledger.invariants import checked
-from ledger.model import (
+from ledger.domain.model import (
     Account,
     Entry,
     EntryKind,
     LedgerRecord,
 )
-from ledger.operations import Duplicate, Target, WritePlan
-from ledger.plan import (
-    LineDraft,
-    plan_entry,
-)
-from ledger.requests import (
+from ledger.planning.commands import (
     Amount,
     EntryOptions,
+    LineDraft,
     PendingTerms,
     entry_command,
     two_line_drafts,
 )
+from ledger.planning.entries import plan_entry
+from ledger.planning.invariants import checked
+from ledger.planning.steps import Duplicate, Target, WritePlan
 from ledger.store import Store
 
 R = TypeVar("R", LedgerRecord, Account, Entry)

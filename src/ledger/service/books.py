@@ -6,18 +6,18 @@ import hashlib
 from collections.abc import Collection
 from dataclasses import replace
 
-from ledger import limits, validate
-from ledger.errors import (
+from ledger.domain import limits, validate
+from ledger.domain.errors import (
     NotFound,
     ValidationError,
 )
-from ledger.ids import (
+from ledger.domain.ids import (
     ledger_token,
     new_account_id,
     new_ledger_id,
     parse_account_id,
 )
-from ledger.model import (
+from ledger.domain.model import (
     Account,
     AccountStatus,
     AccountType,
@@ -26,22 +26,18 @@ from ledger.model import (
     OverdraftMode,
     Page,
 )
-from ledger.money import Currency, builtin_currencies
-from ledger.operations import RegisterCurrency, SetDetails, SetStatus, Target, WritePlan
-from ledger.plan import (
-    NewAccount,
-    plan_account,
-    plan_ledger,
-    plan_overdraft_change,
-)
-from ledger.requests import (
+from ledger.domain.money import Currency, builtin_currencies
+from ledger.planning.accounts import plan_account, plan_ledger, plan_overdraft_change
+from ledger.planning.commands import (
     Amount,
+    NewAccount,
     listing_caller,
     overdraft_policy,
     page_size,
 )
+from ledger.planning.steps import RegisterCurrency, SetDetails, SetStatus, Target, WritePlan
 from ledger.service.base import LedgerBase
-from ledger.store.keys import accounts_of, ledgers_of
+from ledger.store.listings import AccountsOf, LedgersOf
 
 
 class Books(LedgerBase):
@@ -80,8 +76,8 @@ class Books(LedgerBase):
         `ledger_ids`, only those of them (a scope: nothing else is read). A cursor is good
         only for the listing, and the `caller`, it was given to."""
         owner = validate.optional_text("owner_id", owner_id, limits.owner_id_length_max)
-        query = ledgers_of(owner, _named_ledgers(ledger_ids), listing_caller(caller))
-        return self._store.page(query, page_size(limit), cursor, LedgerRecord)
+        listing = LedgersOf(owner, _named_ledgers(ledger_ids), listing_caller(caller))
+        return self._store.page(listing, page_size(limit), cursor, LedgerRecord)
 
     def list_currencies(self, ledger_id: str) -> list[tuple[Currency, bool]]:
         """Every currency a ledger knows, by code, each with whether it is built in."""
@@ -181,14 +177,14 @@ class Books(LedgerBase):
         cursor is good only for the listing, and the `caller`, it was given to."""
         ledger_token(ledger_id)
         account_type = None if type is None else validate.choice("type", AccountType, type)
-        query = accounts_of(
+        listing = AccountsOf(
             ledger_id,
             account_type,
             validate.optional_text("owner_id", owner_id, limits.owner_id_length_max),
             validate.optional_text("parent_id", parent_id, limits.name_length_max),
         )
-        query = replace(query, caller=listing_caller(caller))
-        return self._store.page(query, page_size(limit), cursor, Account)
+        listing = replace(listing, caller=listing_caller(caller))
+        return self._store.page(listing, page_size(limit), cursor, Account)
 
     def update_account(
         self,

@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ledger import limits, validate
-from ledger.batch import BatchResult, operation_of, plan_batch
-from ledger.errors import (
+from ledger.domain import limits, validate
+from ledger.domain.errors import (
     IdempotencyKeyReused,
     LedgerError,
     NotFound,
     ValidationError,
 )
-from ledger.ids import (
+from ledger.domain.ids import (
     ledger_token,
     parse_account_id,
 )
-from ledger.model import (
+from ledger.domain.model import (
     Account,
     Entry,
     EntryKind,
     Page,
 )
-from ledger.operations import Duplicate, Target, ledger_mismatch
-from ledger.requests import (
+from ledger.planning.batch import BatchResult, operation_of, plan_batch
+from ledger.planning.commands import (
     Amount,
     EntryOptions,
     LineInput,
@@ -35,8 +33,9 @@ from ledger.requests import (
     listing_caller,
     page_size,
 )
+from ledger.planning.steps import Duplicate, Target, ledger_mismatch
 from ledger.service.base import LedgerBase
-from ledger.store.keys import entries_of
+from ledger.store.listings import EntriesOf
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -147,9 +146,8 @@ class Movements(LedgerBase):
         )
         if account_id is not None:
             self._require_account_of(ledger_id, account_id)
-        query = entries_of(ledger_id, checked_reference, account_id)
-        query = replace(query, caller=listing_caller(caller))
-        return self._store.page(query, page_size(limit), cursor, Entry)
+        listing = EntriesOf(ledger_id, checked_reference, account_id, listing_caller(caller))
+        return self._store.page(listing, page_size(limit), cursor, Entry)
 
     def _require_account_of(self, ledger_id: str, account_id: str) -> None:
         """The account exists in the ledger. Its id names its ledger, so another ledger's

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ledger import limits, validate
-from ledger.errors import ReportTooLarge, ValidationError
-from ledger.model import Account, Entry
-from ledger.money import Currency, builtin_currencies
-from ledger.reconciliation import Journal, Reconciliation, reconciliation
-from ledger.reports import BalanceSheet, TrialBalance, balance_sheet, trial_balance
+from ledger.domain import limits, validate
+from ledger.domain.errors import ReportTooLarge, ValidationError
+from ledger.domain.model import Account, Entry
+from ledger.domain.money import Currency, builtin_currencies
+from ledger.reporting.reconciliation import Journal, Reconciliation, reconciliation
+from ledger.reporting.statements import BalanceSheet, TrialBalance, balance_sheet, trial_balance
 from ledger.service.base import LedgerBase
 from ledger.store import R
-from ledger.store.keys import IndexQuery, accounts_of, entries_of
+from ledger.store.listings import AccountsOf, EntriesOf, Listing
 
 
 class Reports(LedgerBase):
@@ -49,7 +49,7 @@ class Reports(LedgerBase):
         self.get_ledger(ledger_id)
         journal = Journal()
         for entry in self._walk(
-            entries_of(ledger_id, None), Entry, limits.reconcile_entries_max, "entries"
+            EntriesOf(ledger_id), Entry, limits.reconcile_entries_max, "entries"
         ):
             journal.add(entry)
         accounts = self._accounts_of(ledger_id)
@@ -67,10 +67,11 @@ class Reports(LedgerBase):
         return Currency(checked, scale)
 
     def _accounts_of(self, ledger_id: str) -> list[Account]:
-        query = accounts_of(ledger_id, None, None, None)
-        return list(self._walk(query, Account, limits.report_accounts_max, "accounts"))
+        return list(
+            self._walk(AccountsOf(ledger_id), Account, limits.report_accounts_max, "accounts")
+        )
 
-    def _walk(self, query: IndexQuery, kind: type[R], count_max: int, noun: str) -> Iterator[R]:
+    def _walk(self, listing: Listing, kind: type[R], count_max: int, noun: str) -> Iterator[R]:
         """Every record of a listing, a page at a time; a listing longer than `count_max`
         is refused rather than read on, because the work would grow without bound."""
         too_large = ReportTooLarge(
@@ -82,7 +83,7 @@ class Reports(LedgerBase):
         # An unfiltered listing fills every page but its last, so these pages hold more
         # than `count_max` records if the listing goes on.
         for _ in range(-(-count_max // limits.report_page_size) + 1):
-            page = self._store.page(query, limits.report_page_size, cursor, kind)
+            page = self._store.page(listing, limits.report_page_size, cursor, kind)
             count += len(page.items)
             if count > count_max:
                 raise too_large

@@ -6,38 +6,34 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ledger import limits, validate
-from ledger.errors import (
+from ledger.domain import limits, validate
+from ledger.domain.errors import (
     AlreadyResolved,
     AlreadyReversed,
     Conflict,
     NotFound,
 )
-from ledger.ids import (
+from ledger.domain.ids import (
     derived_entry_id,
     parse_account_id,
 )
-from ledger.model import (
+from ledger.domain.model import (
     Entry,
     EntryKind,
     EntryStatus,
 )
-from ledger.money import parse_amount
-from ledger.operations import Target
-from ledger.plan import (
-    plan_post,
-    plan_reversal,
-    plan_void,
-    posting_request_hash,
-    reversal_request_hash,
-)
-from ledger.requests import (
+from ledger.domain.money import parse_amount
+from ledger.planning.commands import (
     Amount,
     EntryOptions,
     PendingTerms,
 )
+from ledger.planning.entries import plan_reversal
+from ledger.planning.hashing import posting_request_hash, reversal_request_hash
+from ledger.planning.pending import plan_post, plan_void
+from ledger.planning.steps import Target
 from ledger.service.base import LedgerBase
-from ledger.store.keys import expired_by
+from ledger.store.listings import ExpiredPending
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -139,7 +135,7 @@ class TwoPhase(LedgerBase):
             cursor: str | None = None
             for _ in range(limits.expiry_sweep_pages_max):
                 page = self._store.page(
-                    expired_by(shard, now), limits.expiry_sweep_page_size, cursor, Entry
+                    ExpiredPending(shard, now), limits.expiry_sweep_page_size, cursor, Entry
                 )
                 for entry in page.items:
                     expired += self._expire(entry, now)

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from ledger.model import Account, Entry, LedgerRecord, Page
-from ledger.operations import Target, WritePlan
-from ledger.store.keys import IndexQuery
+if TYPE_CHECKING:
+    from ledger.domain.model import Account, Entry, LedgerRecord, Page
+    from ledger.planning.steps import Target, WritePlan
+    from ledger.store.listings import Listing
 
-R = TypeVar("R", LedgerRecord, Account, Entry)
+# Named, not imported: the authorizer imports `ledger.store.dynamodb.client` through this
+# package, and its cold start must not load the records and the plan's steps.
+R = TypeVar("R", "LedgerRecord", "Account", "Entry")
 
 
 class Store(Protocol):
     """What the ledger needs from storage."""
 
     def execute(self, plan: WritePlan) -> None:
-        """Apply every operation of the plan, or none; raise the first violation."""
+        """Apply every step of the plan, or none; raise the first violation."""
 
     def get(self, target: Target, kind: type[R]) -> R | None:
         """The current record at `target` (strongly consistent), or None."""
 
-    def page(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
-        """A page of the records an index query names, in index order."""
+    def page(self, listing: Listing, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
+        """A page of the records a listing names, in its order."""

@@ -9,18 +9,18 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
-from ledger import limits
-from ledger.auth.api_key import ApiKey, KeyStatus
-from ledger.auth.key_codec import (
+from ledger.domain import limits
+from ledger.domain.api_keys import ApiKey, KeyStatus
+from ledger.domain.model import Page
+from ledger.store.cursors import new_secret
+from ledger.store.dynamodb.api_key_codec import (
     id_item_key,
     listing_index,
     listing_partition,
     listing_prefix,
     listing_sort,
 )
-from ledger.model import Page
-from ledger.store.cursors import new_secret
-from ledger.store.keys import IndexQuery, Key, ListingSeal
+from ledger.store.dynamodb.schema import IndexQuery, Key, ListingSeal
 
 listing = IndexQuery(listing_index, listing_partition, listing_prefix, descending=False)
 

@@ -16,7 +16,7 @@ import hmac
 import re
 import secrets
 
-from ledger.errors import ValidationError
+from ledger.domain.errors import ValidationError
 
 secret_bytes = 32
 nonce_bytes = 16

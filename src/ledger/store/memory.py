@@ -6,15 +6,14 @@ import threading
 from dataclasses import replace
 from typing import cast
 
-from ledger.invariants import check_balanced, checked
-from ledger.model import Account, Entry, LedgerRecord, Page, Totals
-from ledger.operations import (
+from ledger.domain.model import Account, Entry, LedgerRecord, Page, Totals
+from ledger.planning.invariants import check_balanced, checked
+from ledger.planning.steps import (
     ApplyDelta,
     ChangeOverdraft,
     ClaimUnique,
     EnsureWorld,
     MarkReversed,
-    Operation,
     PutNew,
     RegisterCurrency,
     RequireLedger,
@@ -22,13 +21,15 @@ from ledger.operations import (
     ResolvePending,
     SetDetails,
     SetStatus,
+    Step,
     Stored,
     Target,
     WritePlan,
 )
 from ledger.store import R
 from ledger.store.cursors import new_secret
-from ledger.store.keys import IndexQuery, ListingSeal, item_key, paged
+from ledger.store.dynamodb.schema import ListingSeal, index_query, item_key, paged
+from ledger.store.listings import Listing
 
 Record = LedgerRecord | Account | Entry
 ItemKey = tuple[str, str]
@@ -44,20 +45,20 @@ class MemoryStore:
         self._cursors = ListingSeal(new_secret())
 
     def execute(self, plan: WritePlan) -> None:
-        """Apply every operation of the plan, or none; raise the first violation."""
+        """Apply every step of the plan, or none; raise the first violation."""
         check_balanced(plan)
         with self._lock:
-            for operation in plan.operations:
-                violation = operation.violation(self._items.get(self._key(operation)))
+            for step in plan.steps:
+                violation = step.violation(self._items.get(self._key(step)))
                 if violation is not None:
                     raise violation
-            for operation in plan.operations:
-                key = self._key(operation)
-                self._items[key] = _applied(operation, self._items.get(key))
+            for step in plan.steps:
+                key = self._key(step)
+                self._items[key] = _applied(step, self._items.get(key))
 
     @staticmethod
-    def _key(operation: Operation) -> ItemKey:
-        return _item_key(operation.target)
+    def _key(step: Step) -> ItemKey:
+        return _item_key(step.target)
 
     def get(self, target: Target, kind: type[R]) -> R | None:
         """The record at `target`, or None."""
@@ -65,9 +66,10 @@ class MemoryStore:
             item = self._items.get(_item_key(target))
         return checked(item) if isinstance(item, kind) else None
 
-    def page(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
-        """Mimic a keys-only index query: sort-key order, resume strictly after the cursor,
-        examine index items as `IndexQuery` says."""
+    def page(self, listing: Listing, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
+        """Mimic the keys-only index query of the table's schema for the listing: sort-key
+        order, resume strictly after the cursor, examine index items as `IndexQuery` says."""
+        query = index_query(listing)
         after = None if cursor is None else self._cursors.open(cursor, query)
         with self._lock:
             rows = query.rows(list(self._items.items()), kind)
@@ -81,10 +83,10 @@ def _item_key(target: Target) -> ItemKey:
     return key["pk"], key["sk"]
 
 
-def _applied(operation: Operation, current: Stored) -> Stored:
-    """The item after the operation. Its check passed, so an update's item exists and has
+def _applied(step: Step, current: Stored) -> Stored:
+    """The item after the step. Its check passed, so an update's item exists and has
     the type the check demanded."""
-    match operation:
+    match step:
         case PutNew(record=record):
             return record
         case ClaimUnique(claim=claim):
@@ -92,7 +94,7 @@ def _applied(operation: Operation, current: Stored) -> Stored:
         case EnsureWorld(account=world):
             return current or world
         case ApplyDelta():
-            return _moved(cast(Account, current), operation)
+            return _moved(cast(Account, current), step)
         case SetStatus(status=status, at=at):
             account = cast(Account, current)
             return replace(account, status=status, version=account.version + 1, updated_at=at)
@@ -111,10 +113,10 @@ def _applied(operation: Operation, current: Stored) -> Stored:
         case ResolvePending():
             return replace(
                 cast(Entry, current),
-                status=operation.status,
-                posting_entry_id=operation.posting_entry_id,
-                posted_amount=operation.posted_amount,
-                released_amount=operation.released_amount,
+                status=step.status,
+                posting_entry_id=step.posting_entry_id,
+                posted_amount=step.posted_amount,
+                released_amount=step.released_amount,
             )
         case MarkReversed(reversal_id=reversal_id):
             return replace(cast(Entry, current), reversed_by=reversal_id)
@@ -122,10 +124,10 @@ def _applied(operation: Operation, current: Stored) -> Stored:
             account = cast(Account, current)
             return replace(
                 account,
-                overdraft=operation.overdraft,
-                headroom=account.headroom + operation.headroom_change,
+                overdraft=step.overdraft,
+                headroom=account.headroom + step.headroom_change,
                 version=account.version + 1,
-                updated_at=operation.at,
+                updated_at=step.at,
             )
         case RequireLedger() | RequireParent():
             return current

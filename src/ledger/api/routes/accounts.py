@@ -7,7 +7,6 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from ledger import limits, validate
 from ledger.api.bodies import (
     AccountChanges,
     AccountTypeName,
@@ -18,10 +17,11 @@ from ledger.api.bodies import (
 )
 from ledger.api.routing import Cursor, IdempotencyKey, Limit, Router, answers, reply
 from ledger.api.views import AccountPage, AccountView, BalanceView, account_view, balance_view
-from ledger.auth.keys import Role
-from ledger.errors import ValidationError
-from ledger.ids import ledger_token, parse_account_id
-from ledger.model import OverdraftMode
+from ledger.auth.api_keys import Role
+from ledger.domain import limits, validate
+from ledger.domain.errors import ValidationError
+from ledger.domain.ids import ledger_token, parse_account_id
+from ledger.domain.model import OverdraftMode
 
 router = Router()
 

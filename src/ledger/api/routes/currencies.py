@@ -7,14 +7,14 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from pydantic import Field
 
-from ledger import limits
 from ledger.api.bodies import Body, CurrencyCode
 from ledger.api.routing import Router, answers, reply
 from ledger.api.views import View
-from ledger.auth.keys import Role
-from ledger.errors import ValidationError
-from ledger.ids import ledger_token
-from ledger.money import Currency
+from ledger.auth.api_keys import Role
+from ledger.domain import limits
+from ledger.domain.errors import ValidationError
+from ledger.domain.ids import ledger_token
+from ledger.domain.money import Currency
 
 router = Router()
 

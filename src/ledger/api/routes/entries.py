@@ -7,7 +7,6 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from ledger import limits
 from ledger.api.bodies import AmountOptional, Id, NewEntry, Reference, ReversalBody
 from ledger.api.routing import (
     Cursor,
@@ -19,10 +18,11 @@ from ledger.api.routing import (
     reply,
 )
 from ledger.api.views import EntryPage, EntryView, entry_view
-from ledger.auth.keys import Role
-from ledger.errors import ValidationError
-from ledger.ids import entry_ledger_id, ledger_token, parse_account_id
-from ledger.requests import LineInput
+from ledger.auth.api_keys import Role
+from ledger.domain import limits
+from ledger.domain.errors import ValidationError
+from ledger.domain.ids import entry_ledger_id, ledger_token, parse_account_id
+from ledger.planning.commands import LineInput
 
 router = Router()
 

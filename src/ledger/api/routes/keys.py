@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
-from ledger import limits
 from ledger.api.bodies import NewApiKey
 from ledger.api.routing import Cursor, IdempotencyKey, Limit, Router, answers, reply
 from ledger.api.views import ApiKeyPage, ApiKeyView, NewApiKeyView, api_key_view, page_view
-from ledger.auth.keys import ApiKey, Role
-from ledger.errors import Forbidden, NotFound
+from ledger.auth.api_keys import ApiKey, Role
+from ledger.domain import limits
+from ledger.domain.errors import Forbidden, NotFound
 
 router = Router()
 

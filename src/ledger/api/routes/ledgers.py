@@ -7,7 +7,6 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from ledger import limits
 from ledger.api.bodies import NewLedger, OwnerId
 from ledger.api.observability import count, logger
 from ledger.api.report_views import (
@@ -20,8 +19,9 @@ from ledger.api.report_views import (
 )
 from ledger.api.routing import Cursor, IdempotencyKey, Limit, Router, answers, reply
 from ledger.api.views import LedgerPage, LedgerView, ledger_view
-from ledger.auth.keys import Role
-from ledger.errors import Forbidden
+from ledger.auth.api_keys import Role
+from ledger.domain import limits
+from ledger.domain.errors import Forbidden
 
 router = Router()
 

@@ -12,9 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from ledger import limits
-from ledger.auth.api_key import ApiKey, KeyStatus
-from ledger.auth.key_codec import (
+from ledger.domain import limits
+from ledger.domain.api_keys import ApiKey, KeyStatus
+from ledger.domain.model import Page
+from ledger.domain.timestamps import timestamp
+from ledger.store.api_keys import KeyTaken, Within, page_of
+from ledger.store.deadline import Clock, current_deadline
+from ledger.store.dynamodb.api_key_codec import (
     decode,
     encode,
     encode_id_item,
@@ -24,11 +28,9 @@ from ledger.auth.key_codec import (
     listing_partition,
     listing_prefix,
 )
-from ledger.auth.key_lookup import KeyLookup
-from ledger.deadline import Clock, current_deadline
-from ledger.model import Page
-from ledger.store.api_keys import KeyTaken, Within, page_of
-from ledger.store.dynamodb.attempts import (
+from ledger.store.dynamodb.key_lookup import KeyLookup
+from ledger.store.dynamodb.reads import batch_get, query_keys
+from ledger.store.dynamodb.retries import (
     Budget,
     Outcome,
     condition_failed,
@@ -40,10 +42,8 @@ from ledger.store.dynamodb.attempts import (
     read,
     retry_codes,
 )
-from ledger.store.dynamodb.reads import batch_get, query_keys
+from ledger.store.dynamodb.schema import Key
 from ledger.store.dynamodb.secret import TableSeal
-from ledger.store.keys import Key
-from ledger.timestamps import timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -57,7 +57,7 @@ id_action = 1
 
 
 class DynamoDBApiKeyStore:
-    """API keys as two items each in one table; see `ledger.auth.key_codec`."""
+    """API keys as two items each in one table; see `ledger.store.dynamodb.api_key_codec`."""
 
     def __init__(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ledger.model import (
+from ledger.domain.model import (
     Account,
     AccountStatus,
     AccountType,
@@ -19,9 +19,9 @@ from ledger.model import (
     Side,
     Totals,
 )
-from ledger.money import Currency
-from ledger.operations import Claim, ClaimKind, Target, claim_id
-from ledger.store.keys import index_keys, item_key, timestamp
+from ledger.domain.money import Currency
+from ledger.planning.steps import Claim, ClaimKind, Target, claim_id
+from ledger.store.dynamodb.schema import index_keys, item_key, timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef

@@ -6,9 +6,9 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ledger import limits
-from ledger.errors import Conflict
-from ledger.store.dynamodb.attempts import Budget, Outcome, read, read_once
+from ledger.domain import limits
+from ledger.domain.errors import Conflict
+from ledger.store.dynamodb.retries import Budget, Outcome, read, read_once
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

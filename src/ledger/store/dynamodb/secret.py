@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from ledger.store.cursors import CursorSeal, foreign_cursor, new_secret
-from ledger.store.keys import IndexQuery, Key, decode_cursor, encode_cursor
+from ledger.store.dynamodb.schema import IndexQuery, Key, decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -10,15 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from ledger import limits
-from ledger.deadline import Clock, current_deadline
-from ledger.dynamodb_client import default_client as default_client  # noqa: PLC0414
-from ledger.errors import GuardMismatch
-from ledger.invariants import check_balanced, checked
-from ledger.model import Page
-from ledger.operations import Operation, Target, WritePlan, shows_applied
+from ledger.domain import limits
+from ledger.domain.errors import GuardMismatch
+from ledger.domain.model import Page
+from ledger.planning.invariants import check_balanced, checked
+from ledger.planning.steps import Step, Target, WritePlan, shows_applied
 from ledger.store import R
-from ledger.store.dynamodb.attempts import (
+from ledger.store.deadline import Clock, current_deadline
+from ledger.store.dynamodb.client import default_client as default_client  # noqa: PLC0414
+from ledger.store.dynamodb.codec import Record, decode, string
+from ledger.store.dynamodb.reads import batch_get, query_keys
+from ledger.store.dynamodb.retries import (
     Budget,
     Outcome,
     condition_failed,
@@ -30,11 +32,10 @@ from ledger.store.dynamodb.attempts import (
     read,
     retry_codes,
 )
-from ledger.store.dynamodb.codec import Record, decode, string
-from ledger.store.dynamodb.reads import batch_get, query_keys
+from ledger.store.dynamodb.schema import IndexQuery, index_query, item_key, paged
 from ledger.store.dynamodb.secret import TableSeal
 from ledger.store.dynamodb.transact import render
-from ledger.store.keys import IndexQuery, item_key, paged
+from ledger.store.listings import Listing
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -72,7 +73,7 @@ class DynamoDBStore:
         """Apply the plan atomically; explain a cancellation by the failed condition; out of
         attempts or time, 503 `conflict` saying whether an attempt may have landed."""
         check_balanced(plan)
-        actions = [render(operation, self.table_name) for operation in plan.operations]
+        actions = [render(step, self.table_name) for step in plan.steps]
         budget = self._budget()
         token = str(uuid.uuid4())
         outcome = Outcome.NOT_APPLIED
@@ -111,11 +112,11 @@ class DynamoDBStore:
         reasons: list[Any] = list(error.response.get("CancellationReasons", []))
         codes = {reason.get("Code", "None") for reason in reasons}
         # One reason per action, each one known, or the cancellation cannot be read at all.
-        if len(reasons) != len(plan.operations) or not codes <= known_reasons:
+        if len(reasons) != len(plan.steps) or not codes <= known_reasons:
             raise error
         seen: list[Exception | _Seen] = [
-            self._explain(operation, reason, budget, outcome)
-            for operation, reason in zip(plan.operations, reasons, strict=True)
+            self._explain(step, reason, budget, outcome)
+            for step, reason in zip(plan.steps, reasons, strict=True)
             if reason.get("Code") == condition_failed
         ]
         for explanation in seen:
@@ -124,7 +125,7 @@ class DynamoDBStore:
         return bool(seen) and all(explanation is _Seen.APPLIED for explanation in seen)
 
     def _explain(
-        self, operation: Operation, reason: dict[str, Any], budget: Budget, outcome: Outcome
+        self, step: Step, reason: dict[str, Any], budget: Budget, outcome: Outcome
     ) -> Exception | _Seen:
         """Why one condition failed: a refusal, this plan's own earlier commit, or a state
         that has moved on. A returned item that passes the check is a bug, never retried."""
@@ -132,15 +133,15 @@ class DynamoDBStore:
         if returned:
             current: Record | None = decode(reason["Item"])
         else:
-            current = self._get_record(operation.target, budget, outcome)
-        if outcome is Outcome.UNKNOWN and shows_applied(operation, current):
+            current = self._get_record(step.target, budget, outcome)
+        if outcome is Outcome.UNKNOWN and shows_applied(step, current):
             return _Seen.APPLIED
-        violation = operation.violation(current)
+        violation = step.violation(current)
         if violation is not None:
             return violation
         if returned:
-            target = operation.target
-            name = type(operation).__name__
+            target = step.target
+            name = type(step).__name__
             raise GuardMismatch(name, f"{target.kind} {target.id}", outcome.value)
         return _Seen.MOVED_ON
 
@@ -160,11 +161,13 @@ class DynamoDBStore:
         record = self._get_record(target, self._budget())
         return record if isinstance(record, kind) else None
 
-    def page(self, query: IndexQuery, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
-        """Query keys from the index, then read the items themselves, strongly consistent, in
-        index order: one Query for one key more than needed (to know whether more exist) and
-        one BatchGetItem. A page the items leave short (a filter kept few) repeats that with
-        doubling batches until it is full or has examined its bound of index items."""
+    def page(self, listing: Listing, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
+        """Query the listing's keys from its index, then read the items themselves, strongly
+        consistent, in index order: one Query for one key more than needed (to know whether
+        more exist) and one BatchGetItem. A page the items leave short (a filter kept few)
+        repeats that with doubling batches until it is full or has examined its bound of
+        index items."""
+        query = index_query(listing)
         if query.named_ledgers is not None:
             return self._page_of_named(query, limit, cursor, kind)
         start = None if cursor is None else self._cursors.open(cursor, query)

@@ -1,18 +1,17 @@
-"""Plan operations as TransactWriteItems actions; each guard is a named condition clause."""
+"""Plan steps as TransactWriteItems actions; each guard is a named condition clause."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from ledger.model import AccountStatus, EntryStatus, OverdraftMode
-from ledger.operations import (
+from ledger.domain.model import AccountStatus, EntryStatus, OverdraftMode
+from ledger.planning.steps import (
     ApplyDelta,
     ChangeOverdraft,
     ClaimUnique,
     EnsureWorld,
     MarkReversed,
-    Operation,
     PutNew,
     RegisterCurrency,
     RequireLedger,
@@ -20,7 +19,10 @@ from ledger.operations import (
     ResolvePending,
     SetDetails,
     SetStatus,
+    Step,
 )
+from ledger.store.dynamodb import clauses
+from ledger.store.dynamodb.clauses import all_of
 from ledger.store.dynamodb.codec import (
     encode,
     number,
@@ -29,35 +31,10 @@ from ledger.store.dynamodb.codec import (
     string_map,
     totals_fields,
 )
-from ledger.store.keys import item_key, timestamp
+from ledger.store.dynamodb.schema import item_key, timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
-
-item_exists = "attribute_exists(pk)"
-item_is_new = "attribute_not_exists(pk)"
-account_is_active = "#status = :active"
-account_is_not_closed = "#status <> :closed"
-currency_matches = "#currency = :currency"
-ledger_matches = "#ledger_id = :ledger_id"
-type_matches = "#type = :type"
-headroom_covers_outflow = "(#overdraft_mode = :allow OR #headroom >= :outflow)"
-posted_is_zero = "#posted_debits = #posted_credits"
-nothing_pending = "#pending_debits = :zero AND #pending_credits = :zero"
-currency_has_scale = "#currencies.#code = :scale"
-currency_is_free_or_same = f"(attribute_not_exists(#currencies.#code) OR {currency_has_scale})"
-entry_is_pending = "#status = :pending"
-entry_is_unexpired = "(attribute_not_exists(#expires_at) OR #expires_at > :now)"
-entry_is_expired = "#expires_at <= :now"
-entry_is_posted = "#status = :posted"
-# An entry created pending shows it by its posting entry once posted; only the posting
-# entry itself can be reversed.
-entry_is_unreversed = (
-    "attribute_not_exists(#reversed_by) AND attribute_not_exists(#posting_entry_id)"
-)
-overdraft_is_unchanged = "#overdraft_mode = :previous_mode AND #credit_limit = :previous_limit"
-headroom_covers_new_limit = "#headroom >= :needed"
-
 
 # A failed condition hands back the item as it was, so the failure can be explained unread.
 _all_old: dict[str, Any] = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
@@ -86,34 +63,30 @@ class _Expression:
         return arguments
 
 
-def _all(*clauses: str) -> str:
-    return " AND ".join(clauses)
-
-
-def render(operation: Operation, table_name: str) -> TransactWriteItemTypeDef:
+def render(step: Step, table_name: str) -> TransactWriteItemTypeDef:
     """One TransactWriteItems action; failed conditions return the item as it was."""
-    return cast("TransactWriteItemTypeDef", _action(operation, table_name))
+    return cast("TransactWriteItemTypeDef", _action(step, table_name))
 
 
-def _action(operation: Operation, table_name: str) -> dict[str, Any]:
-    key = {name: string(value) for name, value in item_key(operation.target).items()}
+def _action(step: Step, table_name: str) -> dict[str, Any]:
+    key = {name: string(value) for name, value in item_key(step.target).items()}
     base: dict[str, Any] = {"TableName": table_name}
-    match operation:
+    match step:
         case PutNew(record=record) | ClaimUnique(claim=record):
-            put = {**base, "Item": encode(record), "ConditionExpression": item_is_new}
+            put = {**base, "Item": encode(record), "ConditionExpression": clauses.item_is_new}
             return {"Put": {**put, **_all_old}}
         case EnsureWorld(account=world):
             return {"Update": {**base, "Key": key, **_create_unless_exists(encode(world))}}
         case RequireLedger() | RequireParent():
-            condition, expression = _requirement(operation)
+            condition, expression = _requirement(step)
             check = {**base, "Key": key, "ConditionExpression": condition}
             return {"ConditionCheck": {**check, **expression.arguments(), **_all_old}}
         case _:
-            return {"Update": {**base, "Key": key, **_update(operation), **_all_old}}
+            return {"Update": {**base, "Key": key, **_update(step), **_all_old}}
 
 
 def _update(
-    operation: ApplyDelta
+    step: ApplyDelta
     | SetStatus
     | SetDetails
     | RegisterCurrency
@@ -121,21 +94,21 @@ def _update(
     | MarkReversed
     | ChangeOverdraft,
 ) -> dict[str, Any]:
-    match operation:
+    match step:
         case ApplyDelta():
-            return _delta(operation)
+            return _delta(step)
         case SetStatus():
-            return _status(operation)
+            return _status(step)
         case SetDetails():
-            return _details(operation)
+            return _details(step)
         case RegisterCurrency():
-            return _currency(operation)
+            return _currency(step)
         case ResolvePending():
-            return _resolution(operation)
+            return _resolution(step)
         case MarkReversed():
-            return _reversal_link(operation)
+            return _reversal_link(step)
         case _:
-            return _overdraft(operation)
+            return _overdraft(step)
 
 
 def _create_unless_exists(item: dict[str, AttributeValueTypeDef]) -> dict[str, Any]:
@@ -151,20 +124,20 @@ def _create_unless_exists(item: dict[str, AttributeValueTypeDef]) -> dict[str, A
     return {"UpdateExpression": "SET " + ", ".join(assignments), **expression.arguments()}
 
 
-def _requirement(operation: RequireLedger | RequireParent) -> tuple[str, _Expression]:
+def _requirement(step: RequireLedger | RequireParent) -> tuple[str, _Expression]:
     expression = _Expression()
-    if isinstance(operation, RequireParent):
+    if isinstance(step, RequireParent):
         expression.name("ledger_id", "type")
-        expression.value("ledger_id", string(operation.ledger_id))
-        expression.value("type", string(operation.type))
-        return _all(item_exists, ledger_matches, type_matches), expression
-    currency = operation.registered_currency
+        expression.value("ledger_id", string(step.ledger_id))
+        expression.value("type", string(step.type))
+        return all_of(clauses.item_exists, clauses.ledger_matches, clauses.type_matches), expression
+    currency = step.registered_currency
     if currency is None:
-        return item_exists, expression
+        return clauses.item_exists, expression
     expression.name("currencies")
     expression.names["#code"] = currency.code
     expression.value("scale", number(currency.scale))
-    return _all(item_exists, currency_has_scale), expression
+    return all_of(clauses.item_exists, clauses.currency_has_scale), expression
 
 
 def _delta(delta: ApplyDelta) -> dict[str, Any]:
@@ -172,16 +145,16 @@ def _delta(delta: ApplyDelta) -> dict[str, Any]:
     expression.name("currency", "ledger_id", "version", "last_entry_id", "updated_at")
     expression.value("currency", string(delta.currency))
     expression.value("ledger_id", string(delta.ledger_id))
-    clauses = [item_exists, currency_matches, ledger_matches]
+    conditions = [clauses.item_exists, clauses.currency_matches, clauses.ledger_matches]
     if delta.require_active:
         expression.name("status")
         expression.value("active", string(AccountStatus.ACTIVE))
-        clauses.insert(1, account_is_active)
+        conditions.insert(1, clauses.account_is_active)
     if delta.outflow > 0:
         expression.name("overdraft_mode", "headroom")
         expression.value("allow", string(OverdraftMode.ALLOW))
         expression.value("outflow", number(delta.outflow))
-        clauses.append(headroom_covers_outflow)
+        conditions.append(clauses.headroom_covers_outflow)
     additions = ["#version :one"]
     expression.value("one", number(1))
     changes = {name: getattr(delta.totals, name) for name in totals_fields}
@@ -194,7 +167,7 @@ def _delta(delta: ApplyDelta) -> dict[str, Any]:
     expression.value("entry_id", string(delta.entry_id))
     expression.value("now", string(timestamp(delta.at)))
     return {
-        "ConditionExpression": _all(*clauses),
+        "ConditionExpression": all_of(*conditions),
         "UpdateExpression": "SET #last_entry_id = :entry_id, #updated_at = :now "
         "ADD " + ", ".join(additions),
         **expression.arguments(),
@@ -208,13 +181,13 @@ def _status(change: SetStatus) -> dict[str, Any]:
     expression.value("target", string(change.status))
     expression.value("now", string(timestamp(change.at)))
     expression.value("one", number(1))
-    clauses = [item_exists, account_is_not_closed]
+    conditions = [clauses.item_exists, clauses.account_is_not_closed]
     if change.status is AccountStatus.CLOSED:
         expression.name("posted_debits", "posted_credits", "pending_debits", "pending_credits")
         expression.value("zero", number(0))
-        clauses += [posted_is_zero, nothing_pending]
+        conditions += [clauses.posted_is_zero, clauses.nothing_pending]
     return {
-        "ConditionExpression": _all(*clauses),
+        "ConditionExpression": all_of(*conditions),
         "UpdateExpression": "SET #status = :target, #updated_at = :now ADD #version :one",
         **expression.arguments(),
     }
@@ -234,7 +207,7 @@ def _details(change: SetDetails) -> dict[str, Any]:
         expression.value("metadata", string_map(change.metadata))
         assignments.append("#metadata = :metadata")
     return {
-        "ConditionExpression": item_exists,
+        "ConditionExpression": clauses.item_exists,
         # No version step: it numbers the changes that bear on balances, which history keys on.
         "UpdateExpression": "SET " + ", ".join(assignments),
         **expression.arguments(),
@@ -247,7 +220,7 @@ def _currency(registration: RegisterCurrency) -> dict[str, Any]:
     expression.names["#code"] = registration.currency.code
     expression.value("scale", number(registration.currency.scale))
     return {
-        "ConditionExpression": _all(item_exists, currency_is_free_or_same),
+        "ConditionExpression": all_of(clauses.item_exists, clauses.currency_is_free_or_same),
         "UpdateExpression": "SET #currencies.#code = :scale",
         **expression.arguments(),
     }
@@ -258,12 +231,12 @@ def _resolution(resolution: ResolvePending) -> dict[str, Any]:
     expression.name("status", "gsi4pk", "gsi4sk")
     expression.value("pending", string(EntryStatus.PENDING))
     expression.value("target", string(resolution.status))
-    clauses = [item_exists, entry_is_pending]
+    conditions = [clauses.item_exists, clauses.entry_is_pending]
     if resolution.status is not EntryStatus.VOIDED:
         expression.name("expires_at")
         expression.value("now", string(timestamp(resolution.at)))
         is_posting = resolution.status is EntryStatus.POSTED
-        clauses.append(entry_is_unexpired if is_posting else entry_is_expired)
+        conditions.append(clauses.entry_is_unexpired if is_posting else clauses.entry_is_expired)
     assignments = ["#status = :target"]
     if resolution.posting_entry_id is not None:
         expression.name("posting_entry_id")
@@ -276,7 +249,7 @@ def _resolution(resolution: ResolvePending) -> dict[str, Any]:
             expression.value(name, number(amount))
             assignments.append(f"#{name} = :{name}")
     return {
-        "ConditionExpression": _all(*clauses),
+        "ConditionExpression": all_of(*conditions),
         # Leaving the expiry index keeps it sparse: only unresolved entries are in it.
         "UpdateExpression": f"SET {', '.join(assignments)} REMOVE #gsi4pk, #gsi4sk",
         **expression.arguments(),
@@ -289,7 +262,9 @@ def _reversal_link(link: MarkReversed) -> dict[str, Any]:
     expression.value("posted", string(EntryStatus.POSTED))
     expression.value("reversal", string(link.reversal_id))
     return {
-        "ConditionExpression": _all(item_exists, entry_is_posted, entry_is_unreversed),
+        "ConditionExpression": all_of(
+            clauses.item_exists, clauses.entry_is_posted, clauses.entry_is_unreversed
+        ),
         "UpdateExpression": "SET #reversed_by = :reversal",
         **expression.arguments(),
     }
@@ -305,13 +280,13 @@ def _overdraft(change: ChangeOverdraft) -> dict[str, Any]:
     expression.value("change", number(change.headroom_change))
     expression.value("now", string(timestamp(change.at)))
     expression.value("one", number(1))
-    clauses = [item_exists, overdraft_is_unchanged]
+    conditions = [clauses.item_exists, clauses.overdraft_is_unchanged]
     needed = change.headroom_needed
     if needed is not None:
         expression.value("needed", number(needed))
-        clauses.append(headroom_covers_new_limit)
+        conditions.append(clauses.headroom_covers_new_limit)
     return {
-        "ConditionExpression": _all(*clauses),
+        "ConditionExpression": all_of(*conditions),
         "UpdateExpression": "SET #overdraft_mode = :mode, #credit_limit = :limit, "
         "#updated_at = :now ADD #headroom :change, #version :one",
         **expression.arguments(),

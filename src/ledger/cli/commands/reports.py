@@ -1,0 +1,79 @@
+"""`ledger trial-balance`, `balance-sheet` and `reconcile`: what the books add up to."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import click
+
+from ledger.cli.commands.common import api_options, connected, fail, parse_currency
+from ledger.cli.commands.output import echo_json, echo_object
+
+
+@click.command("trial-balance")
+@click.argument("ledger_id")
+@click.argument("currency", callback=parse_currency)
+@api_options
+def trial_balance(
+    ledger_id: str, currency: str, url: str | None, api_key: str | None, as_json: bool
+) -> None:
+    """Show a ledger's trial balance in CURRENCY.
+
+    Every account of the ledger LEDGER_ID in CURRENCY, with its debit or credit balance."""
+    with connected(url, api_key) as client:
+        report = client.trial_balance(ledger_id, currency)
+    echo_object(report, as_json)
+
+
+def chart_rows(nodes: Sequence[Mapping[str, Any]], depth: int = 0) -> list[dict[str, Any]]:
+    """A balance sheet's accounts, each parent before its children, names indented by depth."""
+    rows: list[dict[str, Any]] = []
+    for node in nodes:
+        rows.append(
+            {
+                "account_id": node["account_id"],
+                "code": node["code"],
+                "name": "  " * depth + node["name"],
+                "balance": node["balance"],
+                "total": node["total"],
+            }
+        )
+        rows.extend(chart_rows(node["children"], depth + 1))
+    return rows
+
+
+@click.command("balance-sheet")
+@click.argument("ledger_id")
+@click.argument("currency", callback=parse_currency)
+@api_options
+def balance_sheet(
+    ledger_id: str, currency: str, url: str | None, api_key: str | None, as_json: bool
+) -> None:
+    """Show a ledger's balance sheet in CURRENCY.
+
+    The accounts of the ledger LEDGER_ID per type, children under their parent, with
+    rolled-up totals."""
+    with connected(url, api_key) as client:
+        report = client.balance_sheet(ledger_id, currency)
+    if as_json:
+        echo_json(report)
+        return
+    charts = {name: chart_rows(nodes) for name, nodes in report["accounts"].items()}
+    echo_object({**report, "accounts": charts}, as_json)
+
+
+@click.command()
+@click.argument("ledger_id")
+@api_options
+def reconcile(ledger_id: str, url: str | None, api_key: str | None, as_json: bool) -> None:
+    """Check a ledger against its journal.
+
+    Checks the conservation of the ledger LEDGER_ID per currency and recomputes every
+    account from the journal; exits with status 1 when something does not add up."""
+    with connected(url, api_key) as client:
+        report = client.reconcile(ledger_id)
+    echo_object(report, as_json)
+    if not report["ok"]:
+        mismatches = len(report["mismatches"])
+        fail("unreconciled", f"the ledger does not reconcile ({mismatches} mismatch(es))")

@@ -1,0 +1,177 @@
+"""Client routes for ledgers and accounts, their balances and policies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import cast
+
+from ledger.client.base import ClientBase, amount_text, follow, pages_max_default, present
+from ledger.client.transport import Call, path
+from ledger.client.types import Account, Amount, Balance, Currency, Ledger, Page
+from ledger.domain import limits
+
+
+class BooksClient(ClientBase):
+    """Ledgers and accounts: create, read, list, update; an account's balance."""
+
+    def create_ledger(
+        self,
+        name: str,
+        *,
+        owner_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Ledger:
+        """Create a ledger: a namespace of accounts and entries."""
+        body = present(name=name, owner_id=owner_id, metadata=metadata)
+        return cast("Ledger", self._create(body, idempotency_key, "ledgers"))
+
+    def get_ledger(self, ledger_id: str) -> Ledger:
+        """A ledger by id."""
+        return cast("Ledger", self._send(Call("GET", path("ledgers", ledger_id))))
+
+    def list_ledgers(
+        self, *, owner_id: str | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> Page[Ledger]:
+        """One page of the ledgers in the key's scope; with `owner_id`, that owner's."""
+        query = {"owner_id": owner_id, "limit": limit, "cursor": cursor}
+        return cast("Page[Ledger]", self._send(Call("GET", path("ledgers"), query)))
+
+    def iter_ledgers(
+        self,
+        *,
+        owner_id: str | None = None,
+        page_size: int = limits.page_size_max,
+        pages_max: int = pages_max_default,
+    ) -> Iterator[Ledger]:
+        """The ledgers in the key's scope (with `owner_id`, that owner's), following cursors
+        for at most `pages_max` pages."""
+        return follow(
+            lambda cursor: self.list_ledgers(owner_id=owner_id, limit=page_size, cursor=cursor),
+            pages_max,
+        )
+
+    def register_currency(self, ledger_id: str, code: str, scale: int) -> Currency:
+        """Register a currency with its scale in a ledger (admin); the same again is a no-op."""
+        call = Call(
+            "POST", path("ledgers", ledger_id, "currencies"), body={"code": code, "scale": scale}
+        )
+        return cast("Currency", self._send(call))
+
+    def list_currencies(self, ledger_id: str) -> Page[Currency]:
+        """Every currency a ledger knows, built in or registered, in one page."""
+        call = Call("GET", path("ledgers", ledger_id, "currencies"))
+        return cast("Page[Currency]", self._send(call))
+
+    # Accounts
+
+    def create_account(
+        self,
+        ledger_id: str,
+        name: str,
+        type: str,
+        currency: str,
+        *,
+        code: str | None = None,
+        parent_id: str | None = None,
+        owner_id: str | None = None,
+        overdraft: str | None = None,
+        credit_limit: Amount | None = None,
+        metadata: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Account:
+        """Open an account; `overdraft` is forbid (default), limit (with `credit_limit`)
+        or allow."""
+        body = present(
+            ledger_id=ledger_id,
+            name=name,
+            type=type,
+            currency=currency,
+            code=code,
+            parent_id=parent_id,
+            owner_id=owner_id,
+            overdraft=_overdraft(overdraft, credit_limit),
+            metadata=metadata,
+        )
+        return cast("Account", self._create(body, idempotency_key, "accounts"))
+
+    def get_account(self, account_id: str) -> Account:
+        """An account with its balance."""
+        return cast("Account", self._send(Call("GET", path("accounts", account_id))))
+
+    def list_accounts(
+        self,
+        ledger_id: str,
+        *,
+        type: str | None = None,
+        owner_id: str | None = None,
+        parent_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[Account]:
+        """One page of a ledger's accounts, optionally of one type, owner or parent."""
+        query = {
+            "ledger_id": ledger_id,
+            "type": type,
+            "owner_id": owner_id,
+            "parent_id": parent_id,
+            "limit": limit,
+            "cursor": cursor,
+        }
+        return cast("Page[Account]", self._send(Call("GET", path("accounts"), query)))
+
+    def iter_accounts(
+        self,
+        ledger_id: str,
+        *,
+        type: str | None = None,
+        owner_id: str | None = None,
+        parent_id: str | None = None,
+        page_size: int = limits.page_size_max,
+        pages_max: int = pages_max_default,
+    ) -> Iterator[Account]:
+        """A ledger's accounts, following cursors for at most `pages_max` pages."""
+        return follow(
+            lambda cursor: self.list_accounts(
+                ledger_id,
+                type=type,
+                owner_id=owner_id,
+                parent_id=parent_id,
+                limit=page_size,
+                cursor=cursor,
+            ),
+            pages_max,
+        )
+
+    def update_account(
+        self,
+        account_id: str,
+        *,
+        name: str | None = None,
+        status: str | None = None,
+        overdraft: str | None = None,
+        credit_limit: Amount | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> Account:
+        """Rename an account, change its status or overdraft policy, or replace its metadata
+        (status and overdraft need an admin key)."""
+        body = present(
+            name=name,
+            status=status,
+            overdraft=_overdraft(overdraft, credit_limit),
+            metadata=metadata,
+        )
+        return cast("Account", self._send(Call("PATCH", path("accounts", account_id), body=body)))
+
+    def get_balance(self, account_id: str) -> Balance:
+        """An account's balance now (strongly consistent)."""
+        return cast("Balance", self._send(Call("GET", path("accounts", account_id, "balance"))))
+
+
+def _overdraft(mode: str | None, credit_limit: Amount | None) -> dict[str, str] | None:
+    if mode is None and credit_limit is None:
+        return None
+    policy = {"mode": "limit" if mode is None else mode}
+    if credit_limit is not None:
+        policy["limit"] = amount_text(credit_limit, "credit_limit")
+    return policy

@@ -1,0 +1,282 @@
+"""Client routes that post entries: journal entries, operations, conversions and batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from ledger.client.base import (
+    ClientBase,
+    amount_text,
+    follow,
+    moment_text,
+    pages_max_default,
+    present,
+)
+from ledger.client.transport import Call, path
+from ledger.client.types import Amount, BatchResult, Entry, LineInput, Page
+from ledger.domain import limits
+
+_amount_fields = ("amount", "from_amount", "to_amount")
+
+
+class MovementsClient(ClientBase):
+    """Journal entries and the operations that each create one, alone or in a batch."""
+
+    def create_entry(
+        self,
+        ledger_id: str,
+        lines: Sequence[LineInput],
+        *,
+        pending: bool = False,
+        expires_in: int | None = None,
+        description: str | None = None,
+        reference: str | None = None,
+        effective_at: datetime | str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Entry:
+        """Post a balanced journal entry, or create it pending (expiring after `expires_in`
+        seconds if given)."""
+        if expires_in is not None and not pending:
+            raise ValueError("expires_in goes only with pending=True")
+        body = present(
+            ledger_id=ledger_id,
+            lines=[_line(line, f"lines[{index}]") for index, line in enumerate(lines)],
+            description=description,
+            reference=reference,
+            effective_at=moment_text(effective_at),
+            metadata=metadata,
+            pending=present(expires_in=expires_in) if pending else None,
+        )
+        return cast("Entry", self._create(body, idempotency_key, "entries"))
+
+    def get_entry(self, entry_id: str) -> Entry:
+        """An entry by id."""
+        return cast("Entry", self._send(Call("GET", path("entries", entry_id))))
+
+    def list_entries(
+        self,
+        ledger_id: str | None = None,
+        *,
+        reference: str | None = None,
+        account_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[Entry]:
+        """One page of entries of a ledger, with one reference, or touching one account."""
+        query = {
+            "ledger_id": ledger_id,
+            "reference": reference,
+            "account_id": account_id,
+            "limit": limit,
+            "cursor": cursor,
+        }
+        return cast("Page[Entry]", self._send(Call("GET", path("entries"), query)))
+
+    def iter_entries(
+        self,
+        ledger_id: str | None = None,
+        *,
+        reference: str | None = None,
+        account_id: str | None = None,
+        page_size: int = limits.page_size_max,
+        pages_max: int = pages_max_default,
+    ) -> Iterator[Entry]:
+        """Entries as `list_entries` selects them, following cursors for at most
+        `pages_max` pages."""
+        return follow(
+            lambda cursor: self.list_entries(
+                ledger_id,
+                reference=reference,
+                account_id=account_id,
+                limit=page_size,
+                cursor=cursor,
+            ),
+            pages_max,
+        )
+
+    # Operations: each creates one entry
+
+    def deposit(
+        self,
+        account_id: str,
+        amount: Amount,
+        *,
+        counterparty_account_id: str | None = None,
+        reference: str | None = None,
+        description: str | None = None,
+        effective_at: datetime | str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Entry:
+        """Money comes into the account from the counterparty (default: the ledger's world)."""
+        body = present(
+            account_id=account_id,
+            amount=amount_text(amount),
+            counterparty_account_id=counterparty_account_id,
+            reference=reference,
+            description=description,
+            effective_at=moment_text(effective_at),
+            metadata=metadata,
+        )
+        return cast("Entry", self._create(body, idempotency_key, "deposits"))
+
+    def withdraw(
+        self,
+        account_id: str,
+        amount: Amount,
+        *,
+        counterparty_account_id: str | None = None,
+        reference: str | None = None,
+        description: str | None = None,
+        effective_at: datetime | str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Entry:
+        """Money leaves the account to the counterparty (default: world), within its floor."""
+        body = present(
+            account_id=account_id,
+            amount=amount_text(amount),
+            counterparty_account_id=counterparty_account_id,
+            reference=reference,
+            description=description,
+            effective_at=moment_text(effective_at),
+            metadata=metadata,
+        )
+        return cast("Entry", self._create(body, idempotency_key, "withdrawals"))
+
+    def spend(
+        self,
+        account_id: str,
+        amount: Amount,
+        *,
+        counterparty_account_id: str | None = None,
+        reference: str | None = None,
+        description: str | None = None,
+        effective_at: datetime | str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Entry:
+        """The account pays the counterparty (default: world), within its floor."""
+        body = present(
+            account_id=account_id,
+            amount=amount_text(amount),
+            counterparty_account_id=counterparty_account_id,
+            reference=reference,
+            description=description,
+            effective_at=moment_text(effective_at),
+            metadata=metadata,
+        )
+        return cast("Entry", self._create(body, idempotency_key, "spends"))
+
+    def refund(
+        self,
+        account_id: str,
+        amount: Amount,
+        *,
+        counterparty_account_id: str | None = None,
+        reference: str | None = None,
+        description: str | None = None,
+        effective_at: datetime | str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Entry:
+        """Money goes back into the account from the counterparty (default: world)."""
+        body = present(
+            account_id=account_id,
+            amount=amount_text(amount),
+            counterparty_account_id=counterparty_account_id,
+            reference=reference,
+            description=description,
+            effective_at=moment_text(effective_at),
+            metadata=metadata,
+        )
+        return cast("Entry", self._create(body, idempotency_key, "refunds"))
+
+    def transfer(
+        self,
+        from_account_id: str,
+        to_account_id: str,
+        amount: Amount,
+        *,
+        reference: str | None = None,
+        description: str | None = None,
+        effective_at: datetime | str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Entry:
+        """Move an amount between two accounts of the same ledger and currency."""
+        body = present(
+            from_account_id=from_account_id,
+            to_account_id=to_account_id,
+            amount=amount_text(amount),
+            reference=reference,
+            description=description,
+            effective_at=moment_text(effective_at),
+            metadata=metadata,
+        )
+        return cast("Entry", self._create(body, idempotency_key, "transfers"))
+
+    def convert(
+        self,
+        from_account_id: str,
+        to_account_id: str,
+        from_amount: Amount,
+        to_amount: Amount,
+        *,
+        reference: str | None = None,
+        description: str | None = None,
+        effective_at: datetime | str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Entry:
+        """Exchange between accounts of two currencies at the rate the amounts imply."""
+        body = present(
+            from_account_id=from_account_id,
+            to_account_id=to_account_id,
+            from_amount=amount_text(from_amount, "from_amount"),
+            to_amount=amount_text(to_amount, "to_amount"),
+            reference=reference,
+            description=description,
+            effective_at=moment_text(effective_at),
+            metadata=metadata,
+        )
+        return cast("Entry", self._create(body, idempotency_key, "conversions"))
+
+    def batch(
+        self,
+        operations: Sequence[Mapping[str, Any]],
+        *,
+        net: bool = False,
+        idempotency_key: str | None = None,
+    ) -> BatchResult:
+        """Many operations (`{"type": "transfer", ...body}`) as one transaction, all or
+        nothing; a refusal names its operation in `details.operation_index`. With `net`,
+        transfers between the same two accounts are netted into one entry first."""
+        body: dict[str, Any] = {
+            "operations": [
+                _operation(operation, f"operations[{index}]")
+                for index, operation in enumerate(operations)
+            ]
+        }
+        if net:
+            body["net"] = True
+        return cast("BatchResult", self._create(body, idempotency_key, "batches"))
+
+
+def _line(line: Mapping[str, Any], name: str) -> dict[str, Any]:
+    return {**line, "amount": amount_text(line.get("amount"), f"{name}.amount")}
+
+
+def _operation(operation: Mapping[str, Any], name: str) -> dict[str, Any]:
+    body = dict(operation)
+    for field in _amount_fields:
+        if field in body:
+            body[field] = amount_text(body[field], f"{name}.{field}")
+    if "lines" in body:
+        body["lines"] = [
+            _line(line, f"{name}.lines[{index}]") for index, line in enumerate(body["lines"])
+        ]
+    return body

@@ -1,0 +1,123 @@
+"""Identifiers: random, or derived from an idempotency key; account ids carry their facts.
+
+An account id names its ledger, currency, scale and normal side. Those facts never change,
+so a write can be planned from the ids alone, with no read; the write's conditions still
+check them against the stored account (a forged id names no stored item).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from ledger.domain.errors import NotFound
+from ledger.domain.limits import currency_scale_max
+from ledger.domain.model import Side
+from ledger.domain.money import Currency
+
+_token_length = 16
+_entry_token_length = 26
+_world_token = "world"
+_token_alphabet = "[a-z2-7]"
+_account_id = re.compile(
+    rf"^acc_(?P<ledger>{_token_alphabet}{{{_token_length}}})"
+    r"_(?P<currency>[A-Z][A-Z0-9]{1,11})-(?P<scale>[0-9]{1,2})-(?P<side>[cd])"
+    rf"_(?P<token>{_token_alphabet}{{{_token_length}}}|{_world_token})$"
+)
+_ledger_id = re.compile(rf"^ldg_(?P<token>{_token_alphabet}{{{_token_length}}})$")
+_entry_id = re.compile(
+    rf"^ent_(?P<ledger>{_token_alphabet}{{{_token_length}}})_{_token_alphabet}{{{_entry_token_length}}}$"
+)
+
+
+def _token(length: int, seed: str | None) -> str:
+    """A base32 token: random, or a digest of `seed` so the same seed gives the same token."""
+    raw = secrets.token_bytes(20) if seed is None else hashlib.sha256(seed.encode()).digest()
+    return base64.b32encode(raw).decode().lower()[:length]
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """The immutable facts an account id carries."""
+
+    id: str
+    ledger_id: str
+    currency: Currency
+    normal_balance: Side
+    is_world: bool
+
+
+def new_ledger_id(owner_id: str | None, idempotency_key: str | None) -> str:
+    """A ledger id; the same owner and key always give the same id."""
+    seed = None if idempotency_key is None else f"ledger\0{owner_id or ''}\0{idempotency_key}"
+    return f"ldg_{_token(_token_length, seed)}"
+
+
+def ledger_token(ledger_id: str) -> str:
+    """The token part of a well-formed ledger id; NotFound for anything else."""
+    match = _ledger_id.fullmatch(ledger_id)
+    if match is None:
+        raise NotFound("ledger", ledger_id)
+    return match.group("token")
+
+
+def new_account_id(
+    ledger_id: str, currency: Currency, normal_balance: Side, idempotency_key: str | None
+) -> str:
+    """An account id in `ledger_id`; the same ledger and key always give the same id."""
+    seed = None if idempotency_key is None else f"account\0{ledger_id}\0{idempotency_key}"
+    return _account_id_of(ledger_id, currency, normal_balance, _token(_token_length, seed))
+
+
+def world_account_id(ledger_id: str, currency: Currency) -> str:
+    """The id of the ledger's `world` account of `currency`: equity, so credit-normal."""
+    return _account_id_of(ledger_id, currency, Side.CREDIT, _world_token)
+
+
+def _account_id_of(ledger_id: str, currency: Currency, side: Side, token: str) -> str:
+    side_letter = "c" if side is Side.CREDIT else "d"
+    return f"acc_{ledger_token(ledger_id)}_{currency.code}-{currency.scale}-{side_letter}_{token}"
+
+
+def parse_account_id(account_id: str) -> AccountRef:
+    """The facts of a well-formed account id; NotFound for an id no account can have."""
+    match = _account_id.fullmatch(account_id)
+    if match is None or int(match.group("scale")) > currency_scale_max:
+        raise NotFound("account", account_id)
+    return AccountRef(
+        id=account_id,
+        ledger_id=f"ldg_{match.group('ledger')}",
+        currency=Currency(match.group("currency"), int(match.group("scale"))),
+        normal_balance=Side.CREDIT if match.group("side") == "c" else Side.DEBIT,
+        is_world=match.group("token") == _world_token,
+    )
+
+
+def new_entry_id(ledger_id: str, idempotency_key: str | None) -> str:
+    """An entry id in `ledger_id`; the same ledger and key always give the same id."""
+    seed = None if idempotency_key is None else f"entry\0{ledger_id}\0{idempotency_key}"
+    return f"ent_{ledger_token(ledger_id)}_{_token(_entry_token_length, seed)}"
+
+
+def derived_entry_id(source_entry_id: str, purpose: str) -> str:
+    """The one entry that `purpose` (posting, reversal) derives from another entry."""
+    ledger_id = entry_ledger_id(source_entry_id)
+    seed = f"{purpose}\0{source_entry_id}"
+    return f"ent_{ledger_token(ledger_id)}_{_token(_entry_token_length, seed)}"
+
+
+def entry_ledger_id(entry_id: str) -> str:
+    """The ledger a well-formed entry id belongs to; NotFound for anything else."""
+    match = _entry_id.fullmatch(entry_id)
+    if match is None:
+        raise NotFound("entry", entry_id)
+    return f"ldg_{match.group('ledger')}"
+
+
+def entry_names_ledger(entry_id: str, ledger_id: str) -> bool:
+    """Whether `entry_id` is a well-formed entry id of `ledger_id`."""
+    match = _entry_id.fullmatch(entry_id)
+    return match is not None and f"ldg_{match.group('ledger')}" == ledger_id

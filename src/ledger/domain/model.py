@@ -1,0 +1,255 @@
+"""The domain: ledgers, accounts, entries, lines and balances, as plain immutable values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from ledger.domain.money import Currency
+
+Metadata = dict[str, str]
+
+
+class Side(StrEnum):
+    """The side of a journal line."""
+
+    DEBIT = "debit"
+    CREDIT = "credit"
+
+    @property
+    def opposite(self) -> Side:
+        """The other side."""
+        return Side.CREDIT if self is Side.DEBIT else Side.DEBIT
+
+
+class AccountType(StrEnum):
+    """The five classes of the accounting equation."""
+
+    ASSET = "asset"
+    LIABILITY = "liability"
+    EQUITY = "equity"
+    REVENUE = "revenue"
+    EXPENSE = "expense"
+
+    @property
+    def normal_balance(self) -> Side:
+        """The side that increases an account of this type."""
+        if self in (AccountType.ASSET, AccountType.EXPENSE):
+            return Side.DEBIT
+        return Side.CREDIT
+
+
+class AccountStatus(StrEnum):
+    """Only active accounts take part in new entries; closed is final."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+
+
+class OverdraftMode(StrEnum):
+    """How far below zero an account's net balance may go."""
+
+    FORBID = "forbid"
+    LIMIT = "limit"
+    ALLOW = "allow"
+
+
+class EntryKind(StrEnum):
+    """What produced an entry: a preset, or a raw journal entry."""
+
+    TRANSFER = "transfer"
+    DEPOSIT = "deposit"
+    WITHDRAWAL = "withdrawal"
+    SPEND = "spend"
+    REFUND = "refund"
+    HOLD = "hold"
+    ESCROW = "escrow"
+    POST = "post"
+    REVERSAL = "reversal"
+    CONVERSION = "conversion"
+    ENTRY = "entry"
+
+
+class EntryStatus(StrEnum):
+    """Where an entry is in its life; a pending entry resolves exactly once."""
+
+    POSTED = "posted"
+    PENDING = "pending"
+    VOIDED = "voided"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class Overdraft:
+    """The overdraft policy of an account; `credit_limit` is in minor units, only for LIMIT."""
+
+    mode: OverdraftMode = OverdraftMode.FORBID
+    credit_limit: int = 0
+
+
+@dataclass(frozen=True)
+class LedgerRecord:
+    """A namespace of accounts, entries and keys; one owner may have many."""
+
+    id: str
+    name: str
+    owner_id: str | None
+    metadata: Metadata
+    currencies: dict[str, int]
+    created_at: datetime
+    request_hash: str
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The four lifetime totals of an account plus the parts of pending outflow by purpose."""
+
+    posted_debits: int = 0
+    posted_credits: int = 0
+    pending_debits: int = 0
+    pending_credits: int = 0
+    held: int = 0
+    escrowed: int = 0
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account with its balances; `headroom` is the guard the write conditions compare."""
+
+    id: str
+    ledger_id: str
+    name: str
+    type: AccountType
+    currency: Currency
+    status: AccountStatus
+    overdraft: Overdraft
+    created_at: datetime
+    updated_at: datetime
+    request_hash: str
+    code: str | None = None
+    parent_id: str | None = None
+    owner_id: str | None = None
+    metadata: Metadata = field(default_factory=dict)
+    system: bool = False
+    totals: Totals = field(default_factory=Totals)
+    headroom: int = 0
+    version: int = 0
+    last_entry_id: str | None = None
+    replayed: bool = False
+
+    @property
+    def normal_balance(self) -> Side:
+        """The side that increases this account."""
+        return self.type.normal_balance
+
+    def balance(self) -> Balance:
+        """The balance object of the HTTP contract, in normal-balance orientation."""
+        return Balance.of(self)
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Balances oriented to the account's normal side; all amounts in minor units."""
+
+    account_id: str
+    currency: Currency
+    posted: int
+    pending_in: int
+    pending_out: int
+    held: int
+    escrowed: int
+    available: int
+    credit_limit: int
+    credit_used: int
+    spendable: int
+    total_in: int
+    total_out: int
+    version: int
+    as_of: datetime
+
+    @classmethod
+    def of(cls, account: Account) -> Balance:
+        """Derive the displayed balance from an account's totals."""
+        totals = account.totals
+        if account.normal_balance is Side.CREDIT:
+            total_in, total_out = totals.posted_credits, totals.posted_debits
+            pending_in, pending_out = totals.pending_credits, totals.pending_debits
+        else:
+            total_in, total_out = totals.posted_debits, totals.posted_credits
+            pending_in, pending_out = totals.pending_debits, totals.pending_credits
+        posted = total_in - total_out
+        net = posted - pending_out
+        credit_limit = account.overdraft.credit_limit
+        return cls(
+            account_id=account.id,
+            currency=account.currency,
+            posted=posted,
+            pending_in=pending_in,
+            pending_out=pending_out,
+            held=totals.held,
+            escrowed=totals.escrowed,
+            available=max(0, net),
+            credit_limit=credit_limit,
+            credit_used=max(0, -net),
+            spendable=net + credit_limit,
+            total_in=total_in,
+            total_out=total_out,
+            version=account.version,
+            as_of=account.updated_at,
+        )
+
+
+@dataclass(frozen=True)
+class Line:
+    """One positive amount on one side of one account."""
+
+    account_id: str
+    side: Side
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A journal entry: balanced lines per currency, immutable once posted."""
+
+    id: str
+    ledger_id: str
+    kind: EntryKind
+    status: EntryStatus
+    lines: tuple[Line, ...]
+    effective_at: datetime
+    created_at: datetime
+    request_hash: str
+    description: str | None = None
+    reference: str | None = None
+    metadata: Metadata = field(default_factory=dict)
+    expires_at: datetime | None = None
+    pending_id: str | None = None
+    posting_entry_id: str | None = None
+    reverses: str | None = None
+    reversed_by: str | None = None
+    # Once a pending entry resolves, how much of its amount was posted and how much released.
+    posted_amount: int | None = None
+    released_amount: int | None = None
+    replayed: bool = False
+
+    @property
+    def was_pending(self) -> bool:
+        """Whether the entry was created pending (it may have resolved since)."""
+        return self.status is not EntryStatus.POSTED or self.posting_entry_id is not None
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing; pass `next_cursor` back for the next, None when done."""
+
+    items: list[T]
+    next_cursor: str | None

@@ -1,0 +1,5 @@
+"""A batch of movements planned as one write: parsed, netted, then merged into one plan."""
+
+from ledger.planning.batch.plan import BatchPlan, BatchResult, operation_of, plan_batch
+
+__all__ = ["BatchPlan", "BatchResult", "operation_of", "plan_batch"]

@@ -1,0 +1,58 @@
+"""The items a plan's steps act on: a target, a uniqueness claim, what a target holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ledger.domain.errors import LedgerMismatch
+from ledger.domain.model import Account, Entry, LedgerRecord
+
+ClaimKind = Literal["code", "key"]
+ItemKind = Literal["ledger", "account", "entry", "code", "key"]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An item that makes a value unique within a ledger: an account code, or the digest of
+    the idempotency key that opened an account (whose id also depends on its currency)."""
+
+    ledger_id: str
+    kind: ClaimKind
+    value: str
+    account_id: str
+
+
+Stored = LedgerRecord | Account | Entry | Claim | None
+
+
+class Duplicate(Exception):
+    """The item a plan creates exists already: the same idempotency key came back."""
+
+    def __init__(self, existing: LedgerRecord | Account | Entry | Claim) -> None:
+        super().__init__(f"{type(existing).__name__} exists already")
+        self.existing = existing
+
+
+@dataclass(frozen=True)
+class Target:
+    """The one item a step writes or checks."""
+
+    kind: ItemKind
+    id: str
+
+
+def claim_id(ledger_id: str, value: str) -> str:
+    """The id of the uniqueness item for `value` in `ledger_id`."""
+    return f"{ledger_id}#{value}"
+
+
+def ledger_mismatch(
+    account_id: str, actual: str, expected: str, field: str | None
+) -> LedgerMismatch:
+    details: dict[str, Any] = {"account_id": account_id}
+    if field is not None:
+        details["field"] = field
+    return LedgerMismatch(
+        f"account {account_id} belongs to ledger {actual}, not {expected}", details
+    )

@@ -1,0 +1,1 @@
+"""Pure reports over balances: trial balance, balance sheet, reconciliation."""

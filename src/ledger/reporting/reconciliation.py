@@ -1,0 +1,186 @@
+"""Reconciliation (pure): a ledger's account items checked against the totals its journal
+implies, and conservation per currency. Amounts are integer minor units; callers render them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from ledger.domain.model import Account, Entry, EntryKind, EntryStatus, Side, Totals
+from ledger.domain.money import Currency
+from ledger.reporting.statements import chart_order
+
+# The account item attributes reconciliation recomputes from the journal.
+reconciled_fields = (
+    "posted_debits",
+    "posted_credits",
+    "pending_debits",
+    "pending_credits",
+    "held",
+    "escrowed",
+)
+
+
+@dataclass
+class _Recomputed:
+    """An account's totals as the journal has them so far."""
+
+    posted_debits: int = 0
+    posted_credits: int = 0
+    pending_debits: int = 0
+    pending_credits: int = 0
+    held: int = 0
+    escrowed: int = 0
+
+    def totals(self) -> Totals:
+        return Totals(
+            posted_debits=self.posted_debits,
+            posted_credits=self.posted_credits,
+            pending_debits=self.pending_debits,
+            pending_credits=self.pending_credits,
+            held=self.held,
+            escrowed=self.escrowed,
+        )
+
+
+class Journal:
+    """Account totals recomputed from entries, folded in one at a time (any order), so a
+    ledger's journal never has to be held in memory at once."""
+
+    def __init__(self) -> None:
+        self._accounts: dict[str, _Recomputed] = defaultdict(_Recomputed)
+        self.entries = 0
+
+    def add(self, entry: Entry) -> None:
+        """Fold in one entry as its status stands.
+
+        Posted entries move posted totals; that includes posting entries (kind `post`),
+        which carry what a pending entry was posted for, a partial amount included. A
+        pending entry moves pending totals, and its first line (the payer's) is also held
+        or escrowed for holds and escrows. A pending entry that was posted since moves
+        nothing itself (its posting entry does), nor does a voided or expired one.
+        """
+        self.entries += 1
+        if entry.status is EntryStatus.PENDING:
+            for line in entry.lines:
+                account = self._accounts[line.account_id]
+                if line.side is Side.DEBIT:
+                    account.pending_debits += line.amount
+                else:
+                    account.pending_credits += line.amount
+            payer = entry.lines[0]
+            if entry.kind is EntryKind.HOLD:
+                self._accounts[payer.account_id].held += payer.amount
+            elif entry.kind is EntryKind.ESCROW:
+                self._accounts[payer.account_id].escrowed += payer.amount
+        elif not entry.was_pending:
+            for line in entry.lines:
+                account = self._accounts[line.account_id]
+                if line.side is Side.DEBIT:
+                    account.posted_debits += line.amount
+                else:
+                    account.posted_credits += line.amount
+
+    def totals_of(self, account_id: str) -> Totals:
+        """What the journal says the account's totals are."""
+        recomputed = self._accounts.get(account_id)
+        return Totals() if recomputed is None else recomputed.totals()
+
+    def account_ids(self) -> set[str]:
+        """Every account some entry line names."""
+        return set(self._accounts)
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """An account item attribute that differs from what the journal says it must be."""
+
+    account_id: str
+    field: str
+    expected: int
+    actual: int
+
+
+@dataclass(frozen=True)
+class CurrencyTotals:
+    """One currency's four totals summed over every account item of the ledger."""
+
+    currency: Currency
+    posted_debits: int = 0
+    posted_credits: int = 0
+    pending_debits: int = 0
+    pending_credits: int = 0
+
+    @property
+    def balanced(self) -> bool:
+        """Conservation: debits equal credits, posted and pending alike."""
+        return (
+            self.posted_debits == self.posted_credits
+            and self.pending_debits == self.pending_credits
+        )
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """The outcome of checking a ledger's account items against its journal.
+
+    `ok` when nothing mismatches and every currency in `totals` is balanced.
+    """
+
+    ledger_id: str
+    ok: bool
+    accounts_checked: int
+    entries_checked: int
+    mismatches: tuple[Mismatch, ...]
+    totals: dict[str, CurrencyTotals]
+    as_of: datetime
+
+
+def reconciliation(
+    ledger_id: str, accounts: Sequence[Account], journal: Journal, as_of: datetime
+) -> Reconciliation:
+    """Compare each account item with the journal, then sum the items per currency.
+
+    Besides the six totals, `headroom` (the guard the write conditions compare) must be
+    what the recomputed totals and the account's credit limit make it. A line naming an
+    account the ledger does not hold reports what the journal puts on it against 0.
+    """
+    mismatches: list[Mismatch] = []
+    sums: dict[str, CurrencyTotals] = {}
+    for account in sorted(accounts, key=chart_order):
+        expected = journal.totals_of(account.id)
+        mismatches += _differences(account.id, expected, account.totals)
+        expected_headroom = replace(account, totals=expected).balance().spendable
+        if account.headroom != expected_headroom:
+            mismatches.append(Mismatch(account.id, "headroom", expected_headroom, account.headroom))
+        code = account.currency.code
+        so_far = sums.get(code) or CurrencyTotals(account.currency)
+        sums[code] = CurrencyTotals(
+            currency=account.currency,
+            posted_debits=so_far.posted_debits + account.totals.posted_debits,
+            posted_credits=so_far.posted_credits + account.totals.posted_credits,
+            pending_debits=so_far.pending_debits + account.totals.pending_debits,
+            pending_credits=so_far.pending_credits + account.totals.pending_credits,
+        )
+    for missing in sorted(journal.account_ids() - {account.id for account in accounts}):
+        mismatches += _differences(missing, journal.totals_of(missing), Totals())
+    totals = {code: sums[code] for code in sorted(sums)}
+    return Reconciliation(
+        ledger_id=ledger_id,
+        ok=not mismatches and all(each.balanced for each in totals.values()),
+        accounts_checked=len(accounts),
+        entries_checked=journal.entries,
+        mismatches=tuple(mismatches),
+        totals=totals,
+        as_of=as_of,
+    )
+
+
+def _differences(account_id: str, expected: Totals, actual: Totals) -> list[Mismatch]:
+    return [
+        Mismatch(account_id, name, getattr(expected, name), getattr(actual, name))
+        for name in reconciled_fields
+        if getattr(expected, name) != getattr(actual, name)
+    ]
