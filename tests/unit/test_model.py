@@ -212,3 +212,15 @@ def test_as_of_is_the_last_update() -> None:
     # WHEN deriving its balance
     # THEN the balance is as of that update
     assert account.balance().as_of == later == account.updated_at
+
+
+def test_totals_add_field_by_field() -> None:
+    # GIVEN two totals with every field set, each field different
+    first = Totals(1, 20, 300, 4000, 50000, 600000)
+    second = Totals(7, 80, 900, 1000, 20000, 300000)
+    # WHEN added
+    total = first + second
+    # THEN each field is the sum of the same field, and nothing else mixes in
+    assert total == Totals(8, 100, 1200, 5000, 70000, 900000)
+    # AND the empty totals change nothing, whichever side they are on
+    assert first + Totals() == Totals() + first == first

@@ -115,6 +115,17 @@ class Totals:
     held: int = 0
     escrowed: int = 0
 
+    def __add__(self, other: Totals) -> Totals:
+        """Both totals summed field by field: an account moved by a change, or merged changes."""
+        return Totals(
+            posted_debits=self.posted_debits + other.posted_debits,
+            posted_credits=self.posted_credits + other.posted_credits,
+            pending_debits=self.pending_debits + other.pending_debits,
+            pending_credits=self.pending_credits + other.pending_credits,
+            held=self.held + other.held,
+            escrowed=self.escrowed + other.escrowed,
+        )
+
 
 @dataclass(frozen=True)
 class Account:

@@ -23,34 +23,12 @@ reconciled_fields = (
 )
 
 
-@dataclass
-class _Recomputed:
-    """An account's totals as the journal has them so far."""
-
-    posted_debits: int = 0
-    posted_credits: int = 0
-    pending_debits: int = 0
-    pending_credits: int = 0
-    held: int = 0
-    escrowed: int = 0
-
-    def totals(self) -> Totals:
-        return Totals(
-            posted_debits=self.posted_debits,
-            posted_credits=self.posted_credits,
-            pending_debits=self.pending_debits,
-            pending_credits=self.pending_credits,
-            held=self.held,
-            escrowed=self.escrowed,
-        )
-
-
 class Journal:
     """Account totals recomputed from entries, folded in one at a time (any order), so a
     ledger's journal never has to be held in memory at once."""
 
     def __init__(self) -> None:
-        self._accounts: dict[str, _Recomputed] = defaultdict(_Recomputed)
+        self._accounts: dict[str, Totals] = defaultdict(Totals)
         self.entries = 0
 
     def add(self, entry: Entry) -> None:
@@ -65,28 +43,28 @@ class Journal:
         self.entries += 1
         if entry.status is EntryStatus.PENDING:
             for line in entry.lines:
-                account = self._accounts[line.account_id]
                 if line.side is Side.DEBIT:
-                    account.pending_debits += line.amount
+                    self._move(line.account_id, Totals(pending_debits=line.amount))
                 else:
-                    account.pending_credits += line.amount
+                    self._move(line.account_id, Totals(pending_credits=line.amount))
             payer = entry.lines[0]
             if entry.kind is EntryKind.HOLD:
-                self._accounts[payer.account_id].held += payer.amount
+                self._move(payer.account_id, Totals(held=payer.amount))
             elif entry.kind is EntryKind.ESCROW:
-                self._accounts[payer.account_id].escrowed += payer.amount
+                self._move(payer.account_id, Totals(escrowed=payer.amount))
         elif not entry.was_pending:
             for line in entry.lines:
-                account = self._accounts[line.account_id]
                 if line.side is Side.DEBIT:
-                    account.posted_debits += line.amount
+                    self._move(line.account_id, Totals(posted_debits=line.amount))
                 else:
-                    account.posted_credits += line.amount
+                    self._move(line.account_id, Totals(posted_credits=line.amount))
+
+    def _move(self, account_id: str, change: Totals) -> None:
+        self._accounts[account_id] += change
 
     def totals_of(self, account_id: str) -> Totals:
         """What the journal says the account's totals are."""
-        recomputed = self._accounts.get(account_id)
-        return Totals() if recomputed is None else recomputed.totals()
+        return self._accounts.get(account_id) or Totals()
 
     def account_ids(self) -> set[str]:
         """Every account some entry line names."""
@@ -112,6 +90,17 @@ class CurrencyTotals:
     posted_credits: int = 0
     pending_debits: int = 0
     pending_credits: int = 0
+
+    @classmethod
+    def of(cls, currency: Currency, totals: Totals) -> CurrencyTotals:
+        """The four totals of `totals` (a sum over one currency's accounts)."""
+        return cls(
+            currency,
+            totals.posted_debits,
+            totals.posted_credits,
+            totals.pending_debits,
+            totals.pending_credits,
+        )
 
     @property
     def balanced(self) -> bool:
@@ -148,25 +137,19 @@ def reconciliation(
     account the ledger does not hold reports what the journal puts on it against 0.
     """
     mismatches: list[Mismatch] = []
-    sums: dict[str, CurrencyTotals] = {}
+    currencies: dict[str, Currency] = {}
+    sums: dict[str, Totals] = defaultdict(Totals)
     for account in sorted(accounts, key=chart_order):
         expected = journal.totals_of(account.id)
         mismatches += _differences(account.id, expected, account.totals)
         expected_headroom = replace(account, totals=expected).balance().spendable
         if account.headroom != expected_headroom:
             mismatches.append(Mismatch(account.id, "headroom", expected_headroom, account.headroom))
-        code = account.currency.code
-        so_far = sums.get(code) or CurrencyTotals(account.currency)
-        sums[code] = CurrencyTotals(
-            currency=account.currency,
-            posted_debits=so_far.posted_debits + account.totals.posted_debits,
-            posted_credits=so_far.posted_credits + account.totals.posted_credits,
-            pending_debits=so_far.pending_debits + account.totals.pending_debits,
-            pending_credits=so_far.pending_credits + account.totals.pending_credits,
-        )
+        currencies[account.currency.code] = account.currency
+        sums[account.currency.code] += account.totals
     for missing in sorted(journal.account_ids() - {account.id for account in accounts}):
         mismatches += _differences(missing, journal.totals_of(missing), Totals())
-    totals = {code: sums[code] for code in sorted(sums)}
+    totals = {code: CurrencyTotals.of(currencies[code], sums[code]) for code in sorted(sums)}
     return Reconciliation(
         ledger_id=ledger_id,
         ok=not mismatches and all(each.balanced for each in totals.values()),

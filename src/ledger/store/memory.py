@@ -6,7 +6,7 @@ import threading
 from dataclasses import replace
 from typing import cast
 
-from ledger.domain.model import Account, Entry, LedgerRecord, Page, Totals
+from ledger.domain.model import Account, Entry, LedgerRecord, Page
 from ledger.planning.invariants import check_balanced, checked
 from ledger.planning.steps import (
     ApplyDelta,
@@ -134,17 +134,9 @@ def _applied(step: Step, current: Stored) -> Stored:
 
 
 def _moved(account: Account, delta: ApplyDelta) -> Account:
-    totals, change = account.totals, delta.totals
     return replace(
         account,
-        totals=Totals(
-            posted_debits=totals.posted_debits + change.posted_debits,
-            posted_credits=totals.posted_credits + change.posted_credits,
-            pending_debits=totals.pending_debits + change.pending_debits,
-            pending_credits=totals.pending_credits + change.pending_credits,
-            held=totals.held + change.held,
-            escrowed=totals.escrowed + change.escrowed,
-        ),
+        totals=account.totals + delta.totals,
         headroom=account.headroom + delta.headroom,
         version=account.version + 1,
         last_entry_id=delta.entry_id,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from ledger.domain import limits
 from ledger.domain.errors import LedgerError, ValidationError
 from ledger.domain.ids import new_entry_id
-from ledger.domain.model import Entry, Totals
+from ledger.domain.model import Entry
 from ledger.planning.batch.net import net_transfers
 from ledger.planning.batch.parse import Drafted, attributed, draft_operation
 from ledger.planning.commands import NewEntry, entry_command
@@ -126,16 +126,10 @@ def _merge(deltas: list[tuple[int, ApplyDelta]]) -> list[ApplyDelta]:
         if before is None:
             merged[delta.account_id] = replace(delta, shares=(share,))
             continue
-        totals = Totals(
-            *(
-                getattr(before.totals, field.name) + getattr(delta.totals, field.name)
-                for field in fields(Totals)
-            )
-        )
         headroom = before.headroom + delta.headroom
         merged[delta.account_id] = replace(
             delta,
-            totals=totals,
+            totals=before.totals + delta.totals,
             headroom=headroom,
             outflow=max(0, -headroom),
             shares=(*before.shares, share),
