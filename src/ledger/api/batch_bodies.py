@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ledger.api.bodies import (
     Body,
@@ -18,30 +18,51 @@ from ledger.api.bodies import (
     TransferBody,
 )
 from ledger.domain import limits
+from ledger.planning import batch
+from ledger.planning.commands import LineInput
 
 
-class DepositOperation(OneAccountMove):
+class _OneAccountOperation(OneAccountMove):
+    """A preset of one account and its counterparty in a batch."""
+
+    command_type: ClassVar[type[batch.OneAccountOperation]]
+
+    def command(self) -> batch.OneAccountOperation:
+        """The planner's command for this operation."""
+        return self.command_type(
+            self.account_id,
+            self.amount,
+            self.counterparty_account_id,
+            **self.options(),
+        )
+
+
+class DepositOperation(_OneAccountOperation):
     """A deposit in a batch."""
 
     type: Literal["deposit"]
+    command_type = batch.Deposit
 
 
-class WithdrawalOperation(OneAccountMove):
+class WithdrawalOperation(_OneAccountOperation):
     """A withdrawal in a batch."""
 
     type: Literal["withdrawal"]
+    command_type = batch.Withdrawal
 
 
-class SpendOperation(OneAccountMove):
+class SpendOperation(_OneAccountOperation):
     """A spend in a batch."""
 
     type: Literal["spend"]
+    command_type = batch.Spend
 
 
-class RefundOperation(OneAccountMove):
+class RefundOperation(_OneAccountOperation):
     """A refund in a batch."""
 
     type: Literal["refund"]
+    command_type = batch.Refund
 
 
 class TransferOperation(TransferBody):
@@ -49,11 +70,27 @@ class TransferOperation(TransferBody):
 
     type: Literal["transfer"]
 
+    def command(self) -> batch.Transfer:
+        """The planner's command for this operation."""
+        return batch.Transfer(
+            self.from_account_id, self.to_account_id, self.amount, **self.options()
+        )
+
 
 class HoldOperation(HoldBody):
     """A hold in a batch."""
 
     type: Literal["hold"]
+
+    def command(self) -> batch.Hold:
+        """The planner's command for this operation."""
+        return batch.Hold(
+            self.account_id,
+            self.amount,
+            self.counterparty_account_id,
+            self.expires_in,
+            **self.options(),
+        )
 
 
 class EscrowOperation(EscrowBody):
@@ -61,11 +98,31 @@ class EscrowOperation(EscrowBody):
 
     type: Literal["escrow"]
 
+    def command(self) -> batch.Escrow:
+        """The planner's command for this operation."""
+        return batch.Escrow(
+            self.buyer_account_id,
+            self.seller_account_id,
+            self.amount,
+            self.expires_in,
+            **self.options(),
+        )
+
 
 class ConversionOperation(ConversionBody):
     """A conversion in a batch."""
 
     type: Literal["conversion"]
+
+    def command(self) -> batch.Conversion:
+        """The planner's command for this operation."""
+        return batch.Conversion(
+            self.from_account_id,
+            self.to_account_id,
+            self.from_amount,
+            self.to_amount,
+            **self.options(),
+        )
 
 
 class EntryOperation(EntryOptionsBody):
@@ -77,6 +134,17 @@ class EntryOperation(EntryOptionsBody):
         list[LineBody],
         Field(min_length=limits.lines_per_entry_min, max_length=limits.lines_per_entry_max),
     ]
+
+    def command(self) -> batch.RawEntry:
+        """The planner's command for this operation."""
+        return batch.RawEntry(
+            [
+                LineInput(line.account_id, line.side, line.amount, line.currency)
+                for line in self.lines
+            ],
+            self.ledger_id,
+            **self.options(),
+        )
 
 
 Operation = Annotated[
@@ -101,7 +169,6 @@ class BatchBody(Body):
     ]
     net: bool = False
 
-
-def operation_spec(operation: BaseModel) -> dict[str, Any]:
-    """A batch operation as the library takes it: the fields that were given."""
-    return operation.model_dump(exclude_none=True)
+    def commands(self) -> list[batch.BatchOperation]:
+        """The operations as the planner's typed commands."""
+        return [operation.command() for operation in self.operations]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -14,6 +15,8 @@ from ledger.api.runtime import Runtime, runtime
 from ledger.api.views import entry_view
 from ledger.auth.access import Principal
 from ledger.domain import limits
+from ledger.domain.api_keys import Role
+from ledger.domain.ids import entry_ledger_id, parse_account_id
 from ledger.domain.model import Entry
 
 IdempotencyKey = Annotated[
@@ -52,6 +55,23 @@ class Router(APIGatewayHttpRouter):
     def runtime() -> Runtime:
         """The container's runtime."""
         return runtime()
+
+    def require_write(
+        self,
+        role: Role,
+        *,
+        ledger_ids: Iterable[str] = (),
+        account_ids: Iterable[str | None] = (),
+        entry_ids: Iterable[str] = (),
+    ) -> None:
+        """Refuse (403) unless the caller has `role` and its scope holds every ledger the
+        request writes to: those named, and those of its accounts and entries."""
+        ledgers = [
+            *ledger_ids,
+            *(parse_account_id(account_id).ledger_id for account_id in account_ids if account_id),
+            *(entry_ledger_id(entry_id) for entry_id in entry_ids),
+        ]
+        self.runtime().scope.write(self.caller(), role, ledgers)
 
 
 def reply(status: int, body: dict[str, Any], *, replayed: bool = False) -> Response[Any]:

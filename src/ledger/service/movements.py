@@ -22,7 +22,7 @@ from ledger.domain.model import (
     EntryKind,
     Page,
 )
-from ledger.planning.batch import BatchResult, operation_of, plan_batch
+from ledger.planning.batch import BatchOperation, BatchResult, operation_of, plan_batch
 from ledger.planning.commands import (
     Amount,
     EntryOptions,
@@ -172,14 +172,15 @@ class Movements(LedgerBase):
 
     def batch(
         self,
-        operations: Sequence[Mapping[str, Any]],
+        operations: Sequence[BatchOperation | Mapping[str, Any]],
         *,
         net: bool = False,
         idempotency_key: str | None = None,
     ) -> BatchResult:
-        """Many operations as one transaction, all or nothing; a refusal names its operation
-        in `details.operation_index`. With `net`, transfers between the same two accounts are
-        netted into one entry first."""
+        """Many operations as one transaction, all or nothing; each a mapping shaped like an
+        operation of the HTTP body, or a typed command of `ledger.planning.batch`. A refusal
+        names its operation in `details.operation_index`. With `net`, transfers between the
+        same two accounts are netted into one entry first."""
         key = validate.idempotency_key(idempotency_key)
         planned = plan_batch(operations, key, net, self._clock())
         if not planned.entries:

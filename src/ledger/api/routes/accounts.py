@@ -49,7 +49,7 @@ def create_account(
     overdraft = body.overdraft or OverdraftBody(mode=OverdraftMode.FORBID)
     # A floor other than zero is a credit line: granting one is an admin's, as changing it is.
     role = Role.OPERATOR if overdraft.mode is OverdraftMode.FORBID else Role.ADMIN
-    runtime.scope.write(router.caller(), role, [body.ledger_id])
+    router.require_write(role, ledger_ids=[body.ledger_id])
     try:
         account = runtime.ledger.create_account(
             body.ledger_id,
@@ -154,9 +154,7 @@ def change_account(account_id: str, body: AccountChanges) -> Response[AccountVie
     runtime = router.runtime()
     account_ref = parse_account_id(account_id)
     admin_only = body.status is not None or body.overdraft is not None
-    runtime.scope.write(
-        router.caller(), Role.ADMIN if admin_only else Role.OPERATOR, [account_ref.ledger_id]
-    )
+    router.require_write(Role.ADMIN if admin_only else Role.OPERATOR, account_ids=[account_id])
     if body.status is not None and body.overdraft is not None:
         raise ValidationError(
             "overdraft",

@@ -57,7 +57,7 @@ def register_currency(ledger_id: str, body: NewCurrency) -> Response[CurrencyVie
     answers the same; another scale for a registered code is refused."""
     ledger_token(ledger_id)
     runtime = router.runtime()
-    runtime.scope.write(router.caller(), Role.ADMIN, [ledger_id])
+    router.require_write(Role.ADMIN, ledger_ids=[ledger_id])
     try:
         currency = runtime.ledger.register_currency(ledger_id, body.code, body.scale)
     except ValidationError as error:

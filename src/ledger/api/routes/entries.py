@@ -35,13 +35,13 @@ router = Router()
 )
 def create_entry(body: NewEntry, idempotency_key: IdempotencyKey = None) -> Response[EntryView]:
     """Post a balanced multi-line entry, or create it pending (two-phase)."""
-    runtime = router.runtime()
     ledger_token(body.ledger_id)
-    touched = [body.ledger_id] + [
-        parse_account_id(line.account_id).ledger_id for line in body.lines
-    ]
-    runtime.scope.write(router.caller(), Role.OPERATOR, touched)
-    entry = runtime.ledger.post_entry(
+    router.require_write(
+        Role.OPERATOR,
+        ledger_ids=[body.ledger_id],
+        account_ids=[line.account_id for line in body.lines],
+    )
+    entry = router.runtime().ledger.post_entry(
         body.ledger_id,
         [LineInput(line.account_id, line.side, line.amount, line.currency) for line in body.lines],
         pending=body.pending is not None,
@@ -55,10 +55,6 @@ def create_entry(body: NewEntry, idempotency_key: IdempotencyKey = None) -> Resp
 def _readable(entry_id: str) -> None:
     ledger_id = entry_ledger_id(entry_id)
     router.runtime().scope.read(router.caller(), ledger_id, "entry", entry_id)
-
-
-def _writable(entry_id: str, role: Role) -> None:
-    router.runtime().scope.write(router.caller(), role, [entry_ledger_id(entry_id)])
 
 
 @router.get(
@@ -119,7 +115,7 @@ def post_entry(entry_id: str, body: AmountOptional | None = None) -> Response[En
     """Post a pending entry, fully or (two lines) for less; the rest is released.
 
     Idempotent without a key: the posting's id derives from the pending entry's."""
-    _writable(entry_id, Role.OPERATOR)
+    router.require_write(Role.OPERATOR, entry_ids=[entry_id])
     amount = None if body is None else body.amount
     return entry_reply(200, router.runtime().ledger.post_pending(entry_id, amount))
 
@@ -132,7 +128,7 @@ def post_entry(entry_id: str, body: AmountOptional | None = None) -> Response[En
 )
 def void_entry(entry_id: str) -> Response[EntryView]:
     """Release a pending entry entirely."""
-    _writable(entry_id, Role.OPERATOR)
+    router.require_write(Role.OPERATOR, entry_ids=[entry_id])
     return entry_reply(200, router.runtime().ledger.void_pending(entry_id))
 
 
@@ -146,6 +142,6 @@ def reverse_entry(entry_id: str, body: ReversalBody | None = None) -> Response[E
     """Post the mirror of an entry, linked both ways (admin).
 
     Idempotent without a key: the reversal's id derives from the original's."""
-    _writable(entry_id, Role.ADMIN)
+    router.require_write(Role.ADMIN, entry_ids=[entry_id])
     description = None if body is None else body.description
     return entry_reply(201, router.runtime().ledger.reverse(entry_id, description=description))

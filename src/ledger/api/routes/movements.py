@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from aws_lambda_powertools.event_handler import Response
 
-from ledger.api.batch_bodies import BatchBody, EntryOperation, operation_spec
+from ledger.api.batch_bodies import BatchBody
 from ledger.api.bodies import (
     AmountOptional,
     ConversionBody,
@@ -18,15 +18,10 @@ from ledger.api.bodies import (
 from ledger.api.routing import IdempotencyKey, Router, answers, entry_reply, reply
 from ledger.api.views import BatchView, EntryView, entry_view
 from ledger.auth.api_keys import Role
-from ledger.domain.ids import entry_ledger_id, parse_account_id
 from ledger.domain.model import Entry
+from ledger.planning.batch import RawEntry
 
 router = Router()
-
-
-def _writable(account_ids: Iterable[str | None]) -> None:
-    ledgers = [parse_account_id(account_id).ledger_id for account_id in account_ids if account_id]
-    router.runtime().scope.write(router.caller(), Role.OPERATOR, ledgers)
 
 
 def _one_account_move(path: str, summary: str, method: str) -> None:
@@ -36,7 +31,9 @@ def _one_account_move(path: str, summary: str, method: str) -> None:
         path, responses=answers(201, EntryView, "The entry"), summary=summary, tags=["operations"]
     )
     def move(body: OneAccountMove, idempotency_key: IdempotencyKey = None) -> Response[EntryView]:
-        _writable([body.account_id, body.counterparty_account_id])
+        router.require_write(
+            Role.OPERATOR, account_ids=[body.account_id, body.counterparty_account_id]
+        )
         action: Callable[..., Entry] = getattr(router.runtime().ledger, method)
         entry = action(
             body.account_id,
@@ -67,7 +64,7 @@ _one_account_move("/v1/refunds", "Money goes back into the account.", "refund")
 )
 def transfer(body: TransferBody, idempotency_key: IdempotencyKey = None) -> Response[EntryView]:
     """Move an amount between two accounts of one ledger and currency."""
-    _writable([body.from_account_id, body.to_account_id])
+    router.require_write(Role.OPERATOR, account_ids=[body.from_account_id, body.to_account_id])
     entry = router.runtime().ledger.transfer(
         body.from_account_id,
         body.to_account_id,
@@ -86,7 +83,7 @@ def transfer(body: TransferBody, idempotency_key: IdempotencyKey = None) -> Resp
 )
 def hold(body: HoldBody, idempotency_key: IdempotencyKey = None) -> Response[EntryView]:
     """Reserve an amount of the account for the counterparty (default: world)."""
-    _writable([body.account_id, body.counterparty_account_id])
+    router.require_write(Role.OPERATOR, account_ids=[body.account_id, body.counterparty_account_id])
     entry = router.runtime().ledger.hold(
         body.account_id,
         body.amount,
@@ -98,10 +95,6 @@ def hold(body: HoldBody, idempotency_key: IdempotencyKey = None) -> Response[Ent
     return entry_reply(201, entry)
 
 
-def _resolvable(entry_id: str) -> None:
-    router.runtime().scope.write(router.caller(), Role.OPERATOR, [entry_ledger_id(entry_id)])
-
-
 @router.post(
     "/v1/holds/<hold_id>/confirm",
     responses=answers(200, EntryView, "The hold, now posted"),
@@ -110,7 +103,7 @@ def _resolvable(entry_id: str) -> None:
 )
 def confirm_hold(hold_id: str, body: AmountOptional | None = None) -> Response[EntryView]:
     """Settle a hold, fully or for less (the rest is released); idempotent without a key."""
-    _resolvable(hold_id)
+    router.require_write(Role.OPERATOR, entry_ids=[hold_id])
     amount = None if body is None else body.amount
     return entry_reply(200, router.runtime().ledger.confirm_hold(hold_id, amount))
 
@@ -123,7 +116,7 @@ def confirm_hold(hold_id: str, body: AmountOptional | None = None) -> Response[E
 )
 def release_hold(hold_id: str) -> Response[EntryView]:
     """Give a held amount back to the account."""
-    _resolvable(hold_id)
+    router.require_write(Role.OPERATOR, entry_ids=[hold_id])
     return entry_reply(200, router.runtime().ledger.release_hold(hold_id))
 
 
@@ -135,7 +128,7 @@ def release_hold(hold_id: str) -> Response[EntryView]:
 )
 def escrow(body: EscrowBody, idempotency_key: IdempotencyKey = None) -> Response[EntryView]:
     """Set an amount of the buyer's aside for the seller."""
-    _writable([body.buyer_account_id, body.seller_account_id])
+    router.require_write(Role.OPERATOR, account_ids=[body.buyer_account_id, body.seller_account_id])
     entry = router.runtime().ledger.escrow(
         body.buyer_account_id,
         body.seller_account_id,
@@ -155,7 +148,7 @@ def escrow(body: EscrowBody, idempotency_key: IdempotencyKey = None) -> Response
 )
 def release_escrow(escrow_id: str) -> Response[EntryView]:
     """Pay the escrowed amount to the seller."""
-    _resolvable(escrow_id)
+    router.require_write(Role.OPERATOR, entry_ids=[escrow_id])
     return entry_reply(200, router.runtime().ledger.release_escrow(escrow_id))
 
 
@@ -167,7 +160,7 @@ def release_escrow(escrow_id: str) -> Response[EntryView]:
 )
 def refund_escrow(escrow_id: str) -> Response[EntryView]:
     """Return the escrowed amount to the buyer."""
-    _resolvable(escrow_id)
+    router.require_write(Role.OPERATOR, entry_ids=[escrow_id])
     return entry_reply(200, router.runtime().ledger.refund_escrow(escrow_id))
 
 
@@ -179,7 +172,7 @@ def refund_escrow(escrow_id: str) -> Response[EntryView]:
 )
 def convert(body: ConversionBody, idempotency_key: IdempotencyKey = None) -> Response[EntryView]:
     """Exchange between accounts of two currencies at the rate the amounts imply."""
-    _writable([body.from_account_id, body.to_account_id])
+    router.require_write(Role.OPERATOR, account_ids=[body.from_account_id, body.to_account_id])
     entry = router.runtime().ledger.convert(
         body.from_account_id,
         body.to_account_id,
@@ -191,16 +184,6 @@ def convert(body: ConversionBody, idempotency_key: IdempotencyKey = None) -> Res
     return entry_reply(201, entry)
 
 
-_account_fields = (
-    "account_id",
-    "counterparty_account_id",
-    "from_account_id",
-    "to_account_id",
-    "buyer_account_id",
-    "seller_account_id",
-)
-
-
 @router.post(
     "/v1/batches",
     responses=answers(201, BatchView, "The entries"),
@@ -209,21 +192,17 @@ _account_fields = (
 )
 def batch(body: BatchBody, idempotency_key: IdempotencyKey = None) -> Response[BatchView]:
     """Many operations as one transaction, all or nothing."""
-    accounts: list[str | None] = []
-    ledgers: list[str] = []
-    for operation in body.operations:
-        accounts.extend(getattr(operation, name, None) for name in _account_fields)
-        if isinstance(operation, EntryOperation):
-            accounts.extend(line.account_id for line in operation.lines)
-            if operation.ledger_id is not None:
-                ledgers.append(operation.ledger_id)
-    _writable(accounts)
-    router.runtime().scope.write(router.caller(), Role.OPERATOR, ledgers)
-    result = router.runtime().ledger.batch(
-        [operation_spec(operation) for operation in body.operations],
-        net=body.net,
-        idempotency_key=idempotency_key,
+    commands = body.commands()
+    router.require_write(
+        Role.OPERATOR,
+        ledger_ids=[
+            command.ledger_id
+            for command in commands
+            if isinstance(command, RawEntry) and command.ledger_id is not None
+        ],
+        account_ids=[account_id for command in commands for account_id in command.account_ids()],
     )
+    result = router.runtime().ledger.batch(commands, net=body.net, idempotency_key=idempotency_key)
     view = {
         "entries": [entry_view(entry) for entry in result.entries],
         "items_saved": result.items_saved,

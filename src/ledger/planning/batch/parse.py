@@ -1,69 +1,34 @@
-"""A batch's operations parsed into drafted entries; a refusal names the operation's index."""
+"""A batch's operations as drafted entries; an operation given as a mapping (the library's
+form, shaped like the HTTP body) is parsed into its typed command first. A refusal names the
+operation's index."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, fields
 from typing import Any, TypeVar, cast
 
 from ledger.domain import limits, validate
-from ledger.domain.errors import LedgerError, LedgerMismatch, ValidationError
+from ledger.domain.errors import LedgerError, ValidationError
 from ledger.domain.model import EntryKind
-from ledger.planning.commands import (
-    Amount,
-    EntryOptions,
-    LineDraft,
-    LineInput,
-    PendingTerms,
-    conversion_drafts,
-    line_drafts,
-    two_line_drafts,
+from ledger.planning.batch.operations import (
+    BatchOperation,
+    Conversion,
+    Escrow,
+    Hold,
+    OneAccountOperation,
+    OperationType,
+    RawEntry,
+    Transfer,
+    operation_classes,
+    option_fields,
 )
+from ledger.planning.commands import Amount, EntryOptions, LineDraft, LineInput, PendingTerms
 
 T = TypeVar("T")
 
-
-class OperationType(StrEnum):
-    """What a batch operation does: a preset, a conversion or a raw entry."""
-
-    DEPOSIT = "deposit"
-    REFUND = "refund"
-    WITHDRAWAL = "withdrawal"
-    SPEND = "spend"
-    TRANSFER = "transfer"
-    HOLD = "hold"
-    ESCROW = "escrow"
-    CONVERSION = "conversion"
-    ENTRY = "entry"
-
-
-_kinds = {
-    OperationType.DEPOSIT: EntryKind.DEPOSIT,
-    OperationType.REFUND: EntryKind.REFUND,
-    OperationType.WITHDRAWAL: EntryKind.WITHDRAWAL,
-    OperationType.SPEND: EntryKind.SPEND,
-    OperationType.TRANSFER: EntryKind.TRANSFER,
-    OperationType.HOLD: EntryKind.HOLD,
-    OperationType.ESCROW: EntryKind.ESCROW,
-    OperationType.CONVERSION: EntryKind.CONVERSION,
-    OperationType.ENTRY: EntryKind.ENTRY,
-}
-_option_fields = ("description", "reference", "metadata", "effective_at")
 _line_fields = frozenset({"account_id", "side", "amount", "currency"})
-
-# Each operation type: the fields it takes besides the common options.
-_fields: dict[str, frozenset[str]] = {
-    "deposit": frozenset({"account_id", "amount", "counterparty_account_id"}),
-    "refund": frozenset({"account_id", "amount", "counterparty_account_id"}),
-    "withdrawal": frozenset({"account_id", "amount", "counterparty_account_id"}),
-    "spend": frozenset({"account_id", "amount", "counterparty_account_id"}),
-    "transfer": frozenset({"from_account_id", "to_account_id", "amount"}),
-    "hold": frozenset({"account_id", "amount", "counterparty_account_id", "expires_in"}),
-    "escrow": frozenset({"buyer_account_id", "seller_account_id", "amount", "expires_in"}),
-    "conversion": frozenset({"from_account_id", "to_account_id", "from_amount", "to_amount"}),
-    "entry": frozenset({"ledger_id", "lines"}),
-}
+_typed = tuple(operation_classes.values())
 
 
 @dataclass(frozen=True)
@@ -85,55 +50,66 @@ def attributed(index: int, function: Callable[..., T], *arguments: Any) -> T:
         raise attributed_error(index, error) from None
 
 
-def draft_operation(index: int, spec: Mapping[str, Any]) -> Drafted:
+def draft_operation(index: int, operation: BatchOperation | Mapping[str, Any]) -> Drafted:
     """One operation of a batch as the lines of its entry, its options and pending terms."""
+    typed = operation if isinstance(operation, _typed) else parse_operation(operation)
+    return Drafted(index, typed.kind, typed.drafts(), typed.options(), typed.pending())
+
+
+def parse_operation(spec: object) -> BatchOperation:
+    """An operation given as a mapping, checked for its type, its fields and its ids."""
     if not isinstance(spec, Mapping):
         raise ValidationError("operations", "each operation is an object with a type")
     kind = validate.choice("type", OperationType, spec.get("type"))
-    allowed = _fields[kind] | set(_option_fields) | {"type"}
-    unknown = sorted(set(spec) - allowed)
+    shape = operation_classes[kind]
+    unknown = sorted(set(spec) - {each.name for each in fields(shape)} - {"type"})
     if unknown:
         raise ValidationError(unknown[0], f"a {kind} operation takes no field {unknown[0]!r}")
-    options = cast("EntryOptions", {name: spec[name] for name in _option_fields if name in spec})
-    pending = None
-    if kind in (OperationType.HOLD, OperationType.ESCROW):
-        pending = PendingTerms(spec.get("expires_in"))
-    if kind is OperationType.CONVERSION:
-        lines = conversion_drafts(
-            _id(spec, "from_account_id"),
-            _id(spec, "to_account_id"),
-            _amount(spec, "from_amount"),
-            _amount(spec, "to_amount"),
+    # Options and expiries go as given: the entry command validates them.
+    options: dict[str, Any] = {name: spec[name] for name in option_fields if name in spec}
+    if shape is Conversion:
+        return Conversion(
+            from_account_id=_id(spec, "from_account_id"),
+            to_account_id=_id(spec, "to_account_id"),
+            from_amount=_amount(spec, "from_amount"),
+            to_amount=_amount(spec, "to_amount"),
+            **options,
         )
-    elif kind is OperationType.ENTRY:
+    if shape is RawEntry:
         raw = spec.get("lines")
         if not isinstance(raw, list) or len(raw) < limits.lines_per_entry_min:
             raise ValidationError(
                 "lines", f"an entry is a list of at least {limits.lines_per_entry_min} lines"
             )
-        lines = line_drafts([_line(line) for line in raw])
-        named = spec.get("ledger_id")
-        if named is not None and named != lines[0].account.ledger_id:
-            raise LedgerMismatch(
-                f"the entry's lines belong to ledger {lines[0].account.ledger_id}, not {named}",
-                {"field": "ledger_id"},
-            )
-    elif kind in (OperationType.TRANSFER, OperationType.ESCROW):
-        payer, payee = ("from", "to") if kind is OperationType.TRANSFER else ("buyer", "seller")
-        lines = two_line_drafts(
-            _id(spec, f"{payer}_account_id"),
-            _id(spec, f"{payee}_account_id"),
-            _amount(spec, "amount"),
-            inflow=False,
+        return RawEntry(
+            lines=[_line(line) for line in raw],
+            ledger_id=cast("str | None", spec.get("ledger_id")),
+            **options,
         )
-    else:
-        lines = two_line_drafts(
-            _id(spec, "account_id"),
-            _optional_id(spec, "counterparty_account_id"),
-            _amount(spec, "amount"),
-            inflow=kind in (OperationType.DEPOSIT, OperationType.REFUND),
+    if shape is Transfer:
+        return Transfer(
+            from_account_id=_id(spec, "from_account_id"),
+            to_account_id=_id(spec, "to_account_id"),
+            amount=_amount(spec, "amount"),
+            **options,
         )
-    return Drafted(index, _kinds[kind], lines, options, pending)
+    if shape is Escrow:
+        return Escrow(
+            buyer_account_id=_id(spec, "buyer_account_id"),
+            seller_account_id=_id(spec, "seller_account_id"),
+            amount=_amount(spec, "amount"),
+            expires_in=spec.get("expires_in"),
+            **options,
+        )
+    if shape is Hold:
+        options["expires_in"] = spec.get("expires_in")
+    one_account = cast("type[OneAccountOperation]", shape)
+    return one_account(
+        account_id=_id(spec, "account_id"),
+        counterparty_account_id=_optional_id(spec, "counterparty_account_id"),
+        amount=_amount(spec, "amount"),
+        **options,
+    )
 
 
 def _id(spec: Mapping[str, Any], field: str) -> str:

@@ -12,6 +12,7 @@ from ledger.domain.errors import LedgerError, ValidationError
 from ledger.domain.ids import new_entry_id
 from ledger.domain.model import Entry
 from ledger.planning.batch.net import net_transfers
+from ledger.planning.batch.operations import BatchOperation
 from ledger.planning.batch.parse import Drafted, attributed, draft_operation
 from ledger.planning.commands import NewEntry, entry_command
 from ledger.planning.entries import plan_entry
@@ -40,15 +41,20 @@ class BatchPlan:
 
 
 def plan_batch(
-    operations: Sequence[Mapping[str, Any]], idempotency_key: str | None, net: bool, now: datetime
+    operations: Sequence[BatchOperation | Mapping[str, Any]],
+    idempotency_key: str | None,
+    net: bool,
+    now: datetime,
 ) -> BatchPlan:
-    """All operations as one plan: every entry, and one merged update per account."""
+    """All operations as one plan: every entry, and one merged update per account. Each
+    operation is a typed command, or a mapping that is parsed into one."""
     if not 1 <= len(operations) <= limits.batch_operations_max:
         raise ValidationError(
             "operations", f"a batch has 1 to {limits.batch_operations_max} operations"
         )
     drafted = [
-        attributed(index, draft_operation, index, spec) for index, spec in enumerate(operations)
+        attributed(index, draft_operation, index, operation)
+        for index, operation in enumerate(operations)
     ]
     ledger_id = drafted[0].lines[0].account.ledger_id
     netted = net_transfers(drafted) if net else drafted
