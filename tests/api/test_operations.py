@@ -321,6 +321,64 @@ def test_a_batch_answers_201_with_its_entries_in_order(api: Api) -> None:
         assert api.call("GET", f"/v1/entries/{entry['id']}").json == entry
 
 
+def test_a_batch_of_holds_escrows_and_conversions_keeps_each_operations_fields(
+    api: Api,
+) -> None:
+    # GIVEN two USD wallets, the first holding 100, and a EUR wallet of the same ledger
+    first, second = wallets(api)
+    ledger_id = api.call("GET", f"/v1/accounts/{first}").json["ledger_id"]
+    euros = new_account(api, ledger_id, currency="EUR")
+
+    # WHEN a hold, an escrow and a conversion go as one batch, each with its own options
+    reply = api.call(
+        "POST",
+        "/v1/batches",
+        {
+            "operations": [
+                {
+                    "type": "hold",
+                    "account_id": first,
+                    "amount": "3",
+                    "counterparty_account_id": second,
+                    "expires_in": 600,
+                    "reference": "h-1",
+                },
+                {
+                    "type": "escrow",
+                    "buyer_account_id": first,
+                    "seller_account_id": second,
+                    "amount": "2",
+                    "description": "order 9",
+                },
+                {
+                    "type": "conversion",
+                    "from_account_id": first,
+                    "to_account_id": euros,
+                    "from_amount": "10",
+                    "to_amount": "9.20",
+                    "metadata": {"rate": "0.92"},
+                },
+            ]
+        },
+    )
+
+    # THEN the hold and the escrow are pending, the hold expiring, the escrow not
+    assert reply.status == 201, reply.json
+    hold, escrow, conversion = reply.json["entries"]
+    assert (hold["status"], hold["reference"]) == ("pending", "h-1")
+    assert hold["lines"] == [line(first, "debit", "3.00"), line(second, "credit", "3.00")]
+    assert hold["expires_at"] is not None
+    assert (escrow["status"], escrow["description"], escrow["expires_at"]) == (
+        "pending",
+        "order 9",
+        None,
+    )
+    # AND the conversion runs through both world accounts, with its metadata
+    assert conversion["metadata"] == {"rate": "0.92"}
+    assert conversion["lines"][-1] == line(euros, "credit", "9.20", "EUR")
+    assert balance(api, first)["available"] == "85.00"
+
+
 def test_a_netted_batch_saves_the_transfers_it_merges(api: Api) -> None:
     # GIVEN two wallets, the first holding 100
     first, second = wallets(api)
