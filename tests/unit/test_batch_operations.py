@@ -9,20 +9,18 @@ from typing import Any
 import pytest
 from unit_builders import EUR, USD, a_ledger_id, an_account_id, created
 
-from ledger.domain.errors import LedgerMismatch
+from ledger.domain.errors import LedgerMismatch, ValidationError
 from ledger.domain.ids import world_account_id
 from ledger.domain.model import Side
 from ledger.planning.batch import (
     BatchOperation,
     Conversion,
-    Deposit,
     Escrow,
     Hold,
+    OperationType,
+    Preset,
     RawEntry,
-    Refund,
-    Spend,
     Transfer,
-    Withdrawal,
     plan_batch,
 )
 from ledger.planning.commands import LineInput
@@ -37,10 +35,17 @@ def _every_type() -> tuple[list[BatchOperation], list[dict[str, Any]]]:
     euros = an_account_id(ledger_id, EUR, Side.CREDIT)
     options: dict[str, Any] = {"reference": "r-1", "metadata": {"k": "v"}}
     typed: list[BatchOperation] = [
-        Deposit(wallet, "5.00", friend, description="in", effective_at=business_date),
-        Refund(wallet, "1.00"),
-        Withdrawal(wallet, "1.00", **options),
-        Spend(wallet, "1.00"),
+        Preset(
+            wallet,
+            "5.00",
+            friend,
+            type=OperationType.DEPOSIT,
+            description="in",
+            effective_at=business_date,
+        ),
+        Preset(wallet, "1.00", type=OperationType.REFUND),
+        Preset(wallet, "1.00", type=OperationType.WITHDRAWAL, **options),
+        Preset(wallet, "1.00", type=OperationType.SPEND),
         Hold(wallet, "2.00", None, 60),
         Transfer(wallet, friend, "1.50"),
         Escrow(wallet, friend, "0.50", 30),
@@ -145,7 +150,7 @@ def test_a_typed_entry_naming_another_ledger_is_refused_as_its_operation() -> No
     ledger_id = a_ledger_id()
     bank, wallet = an_account_id(ledger_id), an_account_id(ledger_id, USD, Side.CREDIT)
     lines = [LineInput(bank, "debit", "1"), LineInput(wallet, "credit", "1")]
-    deposit = Deposit(wallet, "1")
+    deposit = Preset(wallet, "1", type=OperationType.DEPOSIT)
     # WHEN planned as the second operation of a batch
     with pytest.raises(LedgerMismatch) as caught:
         plan_batch([deposit, RawEntry(lines, a_ledger_id())], None, False, created)
@@ -154,3 +159,15 @@ def test_a_typed_entry_naming_another_ledger_is_refused_as_its_operation() -> No
     # AND naming the lines' own ledger is accepted, the deposit against the world
     planned = plan_batch([deposit, RawEntry(lines, ledger_id)], None, False, created)
     assert planned.entries[0].lines[1].account_id == world_account_id(ledger_id, USD)
+
+
+@pytest.mark.parametrize("kind", [OperationType.HOLD, OperationType.TRANSFER, "gift"])
+def test_a_preset_is_only_a_deposit_refund_withdrawal_or_spend(kind: Any) -> None:
+    # GIVEN an account
+    wallet = an_account_id()
+    # WHEN a preset of another type is made
+    with pytest.raises(ValidationError) as caught:
+        Preset(wallet, "1", type=kind)
+    # THEN it is refused, naming the field and the four types
+    assert caught.value.field == "type"
+    assert caught.value.message == "a preset is one of deposit, refund, withdrawal, spend"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from dataclasses import fields
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -18,51 +19,33 @@ from ledger.api.bodies import (
     TransferBody,
 )
 from ledger.domain import limits
-from ledger.planning import batch
+from ledger.planning.batch import BatchOperation, OperationType
+from ledger.planning.batch.operations import operation_classes
 from ledger.planning.commands import LineInput
 
 
-class _OneAccountOperation(OneAccountMove):
-    """A preset of one account and its counterparty in a batch."""
-
-    command_type: ClassVar[type[batch.OneAccountOperation]]
-
-    def command(self) -> batch.OneAccountOperation:
-        """The planner's command for this operation."""
-        return self.command_type(
-            self.account_id,
-            self.amount,
-            self.counterparty_account_id,
-            **self.options(),
-        )
-
-
-class DepositOperation(_OneAccountOperation):
+class DepositOperation(OneAccountMove):
     """A deposit in a batch."""
 
     type: Literal["deposit"]
-    command_type = batch.Deposit
 
 
-class WithdrawalOperation(_OneAccountOperation):
+class WithdrawalOperation(OneAccountMove):
     """A withdrawal in a batch."""
 
     type: Literal["withdrawal"]
-    command_type = batch.Withdrawal
 
 
-class SpendOperation(_OneAccountOperation):
+class SpendOperation(OneAccountMove):
     """A spend in a batch."""
 
     type: Literal["spend"]
-    command_type = batch.Spend
 
 
-class RefundOperation(_OneAccountOperation):
+class RefundOperation(OneAccountMove):
     """A refund in a batch."""
 
     type: Literal["refund"]
-    command_type = batch.Refund
 
 
 class TransferOperation(TransferBody):
@@ -70,27 +53,11 @@ class TransferOperation(TransferBody):
 
     type: Literal["transfer"]
 
-    def command(self) -> batch.Transfer:
-        """The planner's command for this operation."""
-        return batch.Transfer(
-            self.from_account_id, self.to_account_id, self.amount, **self.options()
-        )
-
 
 class HoldOperation(HoldBody):
     """A hold in a batch."""
 
     type: Literal["hold"]
-
-    def command(self) -> batch.Hold:
-        """The planner's command for this operation."""
-        return batch.Hold(
-            self.account_id,
-            self.amount,
-            self.counterparty_account_id,
-            self.expires_in,
-            **self.options(),
-        )
 
 
 class EscrowOperation(EscrowBody):
@@ -98,31 +65,11 @@ class EscrowOperation(EscrowBody):
 
     type: Literal["escrow"]
 
-    def command(self) -> batch.Escrow:
-        """The planner's command for this operation."""
-        return batch.Escrow(
-            self.buyer_account_id,
-            self.seller_account_id,
-            self.amount,
-            self.expires_in,
-            **self.options(),
-        )
-
 
 class ConversionOperation(ConversionBody):
     """A conversion in a batch."""
 
     type: Literal["conversion"]
-
-    def command(self) -> batch.Conversion:
-        """The planner's command for this operation."""
-        return batch.Conversion(
-            self.from_account_id,
-            self.to_account_id,
-            self.from_amount,
-            self.to_amount,
-            **self.options(),
-        )
 
 
 class EntryOperation(EntryOptionsBody):
@@ -134,17 +81,6 @@ class EntryOperation(EntryOptionsBody):
         list[LineBody],
         Field(min_length=limits.lines_per_entry_min, max_length=limits.lines_per_entry_max),
     ]
-
-    def command(self) -> batch.RawEntry:
-        """The planner's command for this operation."""
-        return batch.RawEntry(
-            [
-                LineInput(line.account_id, line.side, line.amount, line.currency)
-                for line in self.lines
-            ],
-            self.ledger_id,
-            **self.options(),
-        )
 
 
 Operation = Annotated[
@@ -169,6 +105,17 @@ class BatchBody(Body):
     ]
     net: bool = False
 
-    def commands(self) -> list[batch.BatchOperation]:
-        """The operations as the planner's typed commands."""
-        return [operation.command() for operation in self.operations]
+
+def operation_command(operation: Operation) -> BatchOperation:
+    """The planner's typed command for a validated operation: the fields of the same names."""
+    kind = OperationType(operation.type)
+    shape = operation_classes[kind]
+    given = {each.name: getattr(operation, each.name) for each in fields(shape)}
+    if "type" in given:
+        given["type"] = kind
+    if isinstance(operation, EntryOperation):
+        given["lines"] = [
+            LineInput(each.account_id, each.side, each.amount, each.currency)
+            for each in operation.lines
+        ]
+    return shape(**given)

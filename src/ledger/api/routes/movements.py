@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from aws_lambda_powertools.event_handler import Response
 
-from ledger.api.batch_bodies import BatchBody
+from ledger.api.batch_bodies import BatchBody, operation_command
 from ledger.api.bodies import (
     AmountOptional,
     ConversionBody,
@@ -192,7 +192,7 @@ def convert(body: ConversionBody, idempotency_key: IdempotencyKey = None) -> Res
 )
 def batch(body: BatchBody, idempotency_key: IdempotencyKey = None) -> Response[BatchView]:
     """Many operations as one transaction, all or nothing."""
-    commands = body.commands()
+    commands = [operation_command(operation) for operation in body.operations]
     router.require_write(
         Role.OPERATOR,
         ledger_ids=[

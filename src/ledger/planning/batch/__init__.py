@@ -4,16 +4,13 @@ them), drafted, netted, then merged into one plan."""
 from ledger.planning.batch.operations import (
     BatchOperation,
     Conversion,
-    Deposit,
     Escrow,
     Hold,
     OneAccountOperation,
     OperationType,
+    Preset,
     RawEntry,
-    Refund,
-    Spend,
     Transfer,
-    Withdrawal,
 )
 from ledger.planning.batch.plan import BatchPlan, BatchResult, operation_of, plan_batch
 
@@ -22,16 +19,13 @@ __all__ = [
     "BatchPlan",
     "BatchResult",
     "Conversion",
-    "Deposit",
     "Escrow",
     "Hold",
     "OneAccountOperation",
     "OperationType",
+    "Preset",
     "RawEntry",
-    "Refund",
-    "Spend",
     "Transfer",
-    "Withdrawal",
     "operation_of",
     "plan_batch",
 ]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar, cast
 
-from ledger.domain.errors import LedgerMismatch
-from ledger.domain.model import EntryKind
+from ledger.domain.errors import LedgerMismatch, ValidationError
 from ledger.planning.commands import (
     Amount,
     EntryOptions,
@@ -43,9 +42,6 @@ option_fields = ("description", "reference", "metadata", "effective_at")
 class OperationOptions:
     """What every batch operation may add to its entry; None is the option left out."""
 
-    type: ClassVar[OperationType]
-    kind: ClassVar[EntryKind]
-
     description: str | None = None
     reference: str | None = None
     metadata: dict[str, str] | None = None
@@ -63,15 +59,22 @@ class OperationOptions:
         return None
 
 
+# The presets of one account besides holds; money comes in with the first two.
+preset_types = (
+    OperationType.DEPOSIT,
+    OperationType.REFUND,
+    OperationType.WITHDRAWAL,
+    OperationType.SPEND,
+)
+
+
 @dataclass(frozen=True)
 class OneAccountOperation(OperationOptions):
-    """An account and the world (or a named counterparty): deposits, withdrawals, spends
-    and refunds."""
+    """An account and the world (or a named counterparty)."""
 
     account_id: str
     amount: Amount
     counterparty_account_id: str | None = None
-    inflow: ClassVar[bool]
 
     def account_ids(self) -> tuple[str | None, ...]:
         """The accounts the operation names."""
@@ -80,53 +83,34 @@ class OneAccountOperation(OperationOptions):
     def drafts(self) -> list[LineDraft]:
         """The account's line, then its counterparty's."""
         return two_line_drafts(
-            self.account_id, self.counterparty_account_id, self.amount, inflow=self.inflow
+            self.account_id, self.counterparty_account_id, self.amount, inflow=self.inflow()
         )
 
-
-@dataclass(frozen=True)
-class Deposit(OneAccountOperation):
-    """Money comes into the account."""
-
-    type = OperationType.DEPOSIT
-    kind = EntryKind.DEPOSIT
-    inflow = True
+    def inflow(self) -> bool:
+        """Whether money comes into the account."""
+        return False
 
 
 @dataclass(frozen=True)
-class Refund(OneAccountOperation):
-    """Money goes back into the account."""
+class Preset(OneAccountOperation):
+    """A deposit, refund, withdrawal or spend, as `type` says."""
 
-    type = OperationType.REFUND
-    kind = EntryKind.REFUND
-    inflow = True
+    type: OperationType = field(kw_only=True)
 
+    def __post_init__(self) -> None:
+        if self.type not in preset_types:
+            raise ValidationError("type", f"a preset is one of {', '.join(preset_types)}")
 
-@dataclass(frozen=True)
-class Withdrawal(OneAccountOperation):
-    """Money leaves the account."""
-
-    type = OperationType.WITHDRAWAL
-    kind = EntryKind.WITHDRAWAL
-    inflow = False
-
-
-@dataclass(frozen=True)
-class Spend(OneAccountOperation):
-    """The account pays."""
-
-    type = OperationType.SPEND
-    kind = EntryKind.SPEND
-    inflow = False
+    def inflow(self) -> bool:
+        """Deposits and refunds bring money in; withdrawals and spends take it out."""
+        return self.type in preset_types[:2]
 
 
 @dataclass(frozen=True)
 class Hold(OneAccountOperation):
     """An amount of the account reserved for its counterparty, pending."""
 
-    type = OperationType.HOLD
-    kind = EntryKind.HOLD
-    inflow = False
+    type: ClassVar[OperationType] = OperationType.HOLD
     expires_in: int | None = None
 
     def pending(self) -> PendingTerms:
@@ -138,8 +122,7 @@ class Hold(OneAccountOperation):
 class Transfer(OperationOptions):
     """An amount from one account to another of the same ledger and currency."""
 
-    type = OperationType.TRANSFER
-    kind = EntryKind.TRANSFER
+    type: ClassVar[OperationType] = OperationType.TRANSFER
     from_account_id: str
     to_account_id: str
     amount: Amount
@@ -157,8 +140,7 @@ class Transfer(OperationOptions):
 class Escrow(OperationOptions):
     """An amount of the buyer's set aside for the seller, pending."""
 
-    type = OperationType.ESCROW
-    kind = EntryKind.ESCROW
+    type: ClassVar[OperationType] = OperationType.ESCROW
     buyer_account_id: str
     seller_account_id: str
     amount: Amount
@@ -183,8 +165,7 @@ class Escrow(OperationOptions):
 class Conversion(OperationOptions):
     """An exchange between accounts of two currencies at the rate the amounts imply."""
 
-    type = OperationType.CONVERSION
-    kind = EntryKind.CONVERSION
+    type: ClassVar[OperationType] = OperationType.CONVERSION
     from_account_id: str
     to_account_id: str
     from_amount: Amount
@@ -206,8 +187,7 @@ class RawEntry(OperationOptions):
     """A journal entry of the caller's lines, posted at once; `ledger_id`, if given, must be
     the lines' ledger."""
 
-    type = OperationType.ENTRY
-    kind = EntryKind.ENTRY
+    type: ClassVar[OperationType] = OperationType.ENTRY
     lines: Sequence[LineInput]
     ledger_id: str | None = None
 
@@ -227,9 +207,12 @@ class RawEntry(OperationOptions):
         return lines
 
 
-# Holds are one-account operations too, pending.
-BatchOperation = OneAccountOperation | Transfer | Escrow | Conversion | RawEntry
+BatchOperation = Preset | Hold | Transfer | Escrow | Conversion | RawEntry
 operation_classes: dict[OperationType, type[BatchOperation]] = {
-    shape.type: shape
-    for shape in (Deposit, Refund, Withdrawal, Spend, Hold, Transfer, Escrow, Conversion, RawEntry)
+    **dict.fromkeys(preset_types, Preset),
+    OperationType.HOLD: Hold,
+    OperationType.TRANSFER: Transfer,
+    OperationType.ESCROW: Escrow,
+    OperationType.CONVERSION: Conversion,
+    OperationType.ENTRY: RawEntry,
 }

@@ -16,8 +16,8 @@ from ledger.planning.batch.operations import (
     Conversion,
     Escrow,
     Hold,
-    OneAccountOperation,
     OperationType,
+    Preset,
     RawEntry,
     Transfer,
     operation_classes,
@@ -53,7 +53,8 @@ def attributed(index: int, function: Callable[..., T], *arguments: Any) -> T:
 def draft_operation(index: int, operation: BatchOperation | Mapping[str, Any]) -> Drafted:
     """One operation of a batch as the lines of its entry, its options and pending terms."""
     typed = operation if isinstance(operation, _typed) else parse_operation(operation)
-    return Drafted(index, typed.kind, typed.drafts(), typed.options(), typed.pending())
+    kind = EntryKind(typed.type)
+    return Drafted(index, kind, typed.drafts(), typed.options(), typed.pending())
 
 
 def parse_operation(spec: object) -> BatchOperation:
@@ -103,7 +104,9 @@ def parse_operation(spec: object) -> BatchOperation:
         )
     if shape is Hold:
         options["expires_in"] = spec.get("expires_in")
-    one_account = cast("type[OneAccountOperation]", shape)
+    else:
+        options["type"] = kind
+    one_account = cast("type[Preset | Hold]", shape)
     return one_account(
         account_id=_id(spec, "account_id"),
         counterparty_account_id=_optional_id(spec, "counterparty_account_id"),
