@@ -46,6 +46,12 @@ class OperationOptions:
     reference: str | None = None
     metadata: dict[str, str] | None = None
     effective_at: datetime | None = None
+    # The fields that name accounts, in the order the operation names them.
+    account_fields: ClassVar[tuple[str, ...]] = ()
+
+    def account_ids(self) -> tuple[str | None, ...]:
+        """The accounts the operation names."""
+        return tuple(getattr(self, name) for name in self.account_fields)
 
     def options(self) -> EntryOptions:
         """The options that were given, as the entry command takes them."""
@@ -75,10 +81,7 @@ class OneAccountOperation(OperationOptions):
     account_id: str
     amount: Amount
     counterparty_account_id: str | None = None
-
-    def account_ids(self) -> tuple[str | None, ...]:
-        """The accounts the operation names."""
-        return (self.account_id, self.counterparty_account_id)
+    account_fields = ("account_id", "counterparty_account_id")
 
     def drafts(self) -> list[LineDraft]:
         """The account's line, then its counterparty's."""
@@ -119,17 +122,20 @@ class Hold(OneAccountOperation):
 
 
 @dataclass(frozen=True)
-class Transfer(OperationOptions):
+class FromTo(OperationOptions):
+    """An operation from one account to another: transfers and conversions."""
+
+    from_account_id: str
+    to_account_id: str
+    account_fields = ("from_account_id", "to_account_id")
+
+
+@dataclass(frozen=True)
+class Transfer(FromTo):
     """An amount from one account to another of the same ledger and currency."""
 
     type: ClassVar[OperationType] = OperationType.TRANSFER
-    from_account_id: str
-    to_account_id: str
     amount: Amount
-
-    def account_ids(self) -> tuple[str | None, ...]:
-        """The accounts the operation names."""
-        return (self.from_account_id, self.to_account_id)
 
     def drafts(self) -> list[LineDraft]:
         """The payer's line, then the payee's."""
@@ -141,14 +147,11 @@ class Escrow(OperationOptions):
     """An amount of the buyer's set aside for the seller, pending."""
 
     type: ClassVar[OperationType] = OperationType.ESCROW
+    account_fields = ("buyer_account_id", "seller_account_id")
     buyer_account_id: str
     seller_account_id: str
     amount: Amount
     expires_in: int | None = None
-
-    def account_ids(self) -> tuple[str | None, ...]:
-        """The accounts the operation names."""
-        return (self.buyer_account_id, self.seller_account_id)
 
     def drafts(self) -> list[LineDraft]:
         """The buyer's line, then the seller's."""
@@ -162,18 +165,12 @@ class Escrow(OperationOptions):
 
 
 @dataclass(frozen=True)
-class Conversion(OperationOptions):
+class Conversion(FromTo):
     """An exchange between accounts of two currencies at the rate the amounts imply."""
 
     type: ClassVar[OperationType] = OperationType.CONVERSION
-    from_account_id: str
-    to_account_id: str
     from_amount: Amount
     to_amount: Amount
-
-    def account_ids(self) -> tuple[str | None, ...]:
-        """The accounts the operation names."""
-        return (self.from_account_id, self.to_account_id)
 
     def drafts(self) -> list[LineDraft]:
         """Four lines through both currencies' world accounts."""
