@@ -35,11 +35,12 @@ from ledger.domain.model import (
     OverdraftMode,
     Side,
     Totals,
+    totals_fields,
 )
 from ledger.domain.money import Currency
 from ledger.planning.accounts import world_account
 from ledger.planning.steps import Claim, ItemKind, Target, claim_id
-from ledger.store.dynamodb.codec import decode, encode, number, string, totals_fields
+from ledger.store.dynamodb.codec import decode, encode, number, string
 from ledger.store.dynamodb.schema import index_keys, item_key
 
 Record = LedgerRecord | Account | Entry | Claim

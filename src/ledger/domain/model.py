@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
@@ -125,6 +125,10 @@ class Totals:
             held=self.held + other.held,
             escrowed=self.escrowed + other.escrowed,
         )
+
+
+# The six totals by name, in their order: what the table stores and reconciliation checks.
+totals_fields = tuple(each.name for each in fields(Totals))
 
 
 @dataclass(frozen=True)

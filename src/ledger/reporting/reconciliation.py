@@ -8,19 +8,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from ledger.domain.model import Account, Entry, EntryKind, EntryStatus, Side, Totals
+from ledger.domain.model import (
+    Account,
+    Entry,
+    EntryKind,
+    EntryStatus,
+    Side,
+    Totals,
+    totals_fields,
+)
 from ledger.domain.money import Currency
 from ledger.reporting.statements import chart_order
 
-# The account item attributes reconciliation recomputes from the journal.
-reconciled_fields = (
-    "posted_debits",
-    "posted_credits",
-    "pending_debits",
-    "pending_credits",
-    "held",
-    "escrowed",
-)
+# The account item attributes reconciliation recomputes from the journal: all six totals.
+reconciled_fields = totals_fields
 
 
 class Journal:

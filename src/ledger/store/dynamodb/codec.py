@@ -18,6 +18,7 @@ from ledger.domain.model import (
     OverdraftMode,
     Side,
     Totals,
+    totals_fields,
 )
 from ledger.domain.money import Currency
 from ledger.planning.steps import Claim, ClaimKind, Target, claim_id
@@ -32,15 +33,6 @@ Record = LedgerRecord | Account | Entry | Claim
 claim_kinds: dict[str, ClaimKind] = {"code": "code", "key": "key"}
 entry_links = ("pending_id", "posting_entry_id", "reverses", "reversed_by")
 resolved_amounts = ("posted_amount", "released_amount")
-
-totals_fields = (
-    "posted_debits",
-    "posted_credits",
-    "pending_debits",
-    "pending_credits",
-    "held",
-    "escrowed",
-)
 
 
 def string(value: str) -> AttributeValueTypeDef:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from ledger.domain.model import AccountStatus, EntryStatus, OverdraftMode
+from ledger.domain.model import AccountStatus, EntryStatus, OverdraftMode, totals_fields
 from ledger.planning.steps import (
     ApplyDelta,
     ChangeOverdraft,
@@ -29,7 +29,6 @@ from ledger.store.dynamodb.codec import (
     resolved_amounts,
     string,
     string_map,
-    totals_fields,
 )
 from ledger.store.dynamodb.schema import item_key, timestamp
 
