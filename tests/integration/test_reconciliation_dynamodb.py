@@ -44,7 +44,7 @@ def test_reconcile_walks_every_page_and_finds_an_altered_item(
     for start in range(0, len(wallets), per_entry):
         funded = wallets[start : start + per_entry]
         lines = [LineInput(wallet, "credit", "1.00") for wallet in funded]
-        ledger.post_entry(book, [LineInput(world, "debit", f"{len(funded)}.00"), *lines])
+        ledger.create_entry(book, [LineInput(world, "debit", f"{len(funded)}.00"), *lines])
     for payer, payee in zip(wallets[::2], wallets[1::2], strict=True):
         ledger.transfer(payer, payee, "0.25")
         ledger.transfer(payee, payer, "0.10")

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 class Movements(LedgerBase):
     """Entries that move money at once, alone or in an atomic batch."""
 
-    def post_entry(
+    def create_entry(
         self,
         ledger_id: str,
         lines: Sequence[LineInput],

@@ -41,7 +41,7 @@ def create_entry(body: NewEntry, idempotency_key: IdempotencyKey = None) -> Resp
         parse_account_id(line.account_id).ledger_id for line in body.lines
     ]
     runtime.scope.write(router.caller(), Role.OPERATOR, touched)
-    entry = runtime.ledger.post_entry(
+    entry = runtime.ledger.create_entry(
         body.ledger_id,
         [LineInput(line.account_id, line.side, line.amount, line.currency) for line in body.lines],
         pending=body.pending is not None,
@@ -121,7 +121,7 @@ def post_entry(entry_id: str, body: AmountOptional | None = None) -> Response[En
     Idempotent without a key: the posting's id derives from the pending entry's."""
     _writable(entry_id, Role.OPERATOR)
     amount = None if body is None else body.amount
-    return entry_reply(200, router.runtime().ledger.post_pending(entry_id, amount))
+    return entry_reply(200, router.runtime().ledger.post_entry(entry_id, amount))
 
 
 @router.post(
@@ -133,7 +133,7 @@ def post_entry(entry_id: str, body: AmountOptional | None = None) -> Response[En
 def void_entry(entry_id: str) -> Response[EntryView]:
     """Release a pending entry entirely."""
     _writable(entry_id, Role.OPERATOR)
-    return entry_reply(200, router.runtime().ledger.void_pending(entry_id))
+    return entry_reply(200, router.runtime().ledger.void_entry(entry_id))
 
 
 @router.post(
@@ -148,4 +148,6 @@ def reverse_entry(entry_id: str, body: ReversalBody | None = None) -> Response[E
     Idempotent without a key: the reversal's id derives from the original's."""
     _writable(entry_id, Role.ADMIN)
     description = None if body is None else body.description
-    return entry_reply(201, router.runtime().ledger.reverse(entry_id, description=description))
+    return entry_reply(
+        201, router.runtime().ledger.reverse_entry(entry_id, description=description)
+    )
