@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from client_stub import Reply, StubServer, an_id, entry_body
 
+from ledger import LineInput
 from ledger.client import LedgerClient
+from ledger.domain.model import Side
 
 A, B, L, E, K = an_id("acc"), an_id("acc"), an_id("led"), an_id("ent"), an_id("key")
 lines: list[Any] = [
@@ -294,6 +296,7 @@ floats: list[tuple[str, Call]] = [
     ("convert", lambda c: c.convert(A, B, "1.00", 0.92)),  # type: ignore[arg-type]
     ("credit limit", lambda c: c.create_account(L, "x", "asset", "USD", credit_limit=5.0)),  # type: ignore[arg-type]
     ("entry line", lambda c: c.create_entry(L, [float_line, lines[1]])),
+    ("line input", lambda c: c.create_entry(L, [LineInput(A, "debit", 10.5), lines[1]])),  # type: ignore[arg-type]
     ("batch", lambda c: c.batch([{"type": "deposit", "account_id": A, "amount": 0.1}])),
     (
         "batch line",
@@ -342,6 +345,19 @@ def test_a_number_in_an_answer_never_becomes_a_float(
     balance: Any = client.get_balance(A)
     # THEN it is a Decimal, exact
     assert balance["available"] == Decimal("0.1")
+
+
+def test_the_library_line_inputs_are_sent_as_lines(stub: StubServer, client: LedgerClient) -> None:
+    # GIVEN the lines of a journal entry as the library takes them
+    inputs = [
+        LineInput(A, Side.DEBIT, Decimal("10.50")),
+        LineInput(B, "credit", "10.50", currency="USD"),
+    ]
+    stub.script(Reply(201, entry_body()))
+    # WHEN creating the entry with them
+    client.create_entry(L, inputs)
+    # THEN they travel as the contract's lines, the same as mappings do
+    assert stub.requests[0].body["lines"] == sent_lines
 
 
 def test_a_naive_effective_at_is_refused(stub: StubServer, client: LedgerClient) -> None:

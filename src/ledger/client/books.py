@@ -7,8 +7,9 @@ from typing import cast
 
 from ledger.client.base import ClientBase, amount_text, follow, pages_max_default, present
 from ledger.client.transport import Call, path
-from ledger.client.types import Account, Amount, Balance, Currency, Ledger, Page
+from ledger.client.types import Account, Balance, Currency, Ledger, Page
 from ledger.domain import limits
+from ledger.domain.inputs import Amount
 
 
 class BooksClient(ClientBase):

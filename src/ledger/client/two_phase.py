@@ -8,7 +8,8 @@ from typing import cast
 
 from ledger.client.base import ClientBase, amount_text, moment_text, present
 from ledger.client.transport import Call, path
-from ledger.client.types import Amount, Entry
+from ledger.client.types import Entry
+from ledger.domain.inputs import Amount
 
 
 class TwoPhaseClient(ClientBase):

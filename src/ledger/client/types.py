@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Generic, NotRequired, TypedDict, TypeVar
 
 T = TypeVar("T")
-
-# What the client accepts as an amount: never a float, never an int (major or minor units?).
-Amount = Decimal | str
 
 
 class Health(TypedDict):
@@ -115,13 +113,16 @@ class Entry(TypedDict):
     released_amount: NotRequired[str | None]
 
 
-class LineInput(TypedDict):
-    """One line of a journal entry as the caller gives it."""
+class OneAccount(TypedDict, total=False):
+    """What a one-account preset (deposit, withdraw, spend, refund) takes besides its account
+    and amount."""
 
-    account_id: str
-    side: str
-    amount: Amount
-    currency: NotRequired[str]
+    counterparty_account_id: str | None
+    reference: str | None
+    description: str | None
+    effective_at: datetime | str | None
+    metadata: Mapping[str, str] | None
+    idempotency_key: str | None
 
 
 class Page(TypedDict, Generic[T]):

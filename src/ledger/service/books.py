@@ -17,6 +17,7 @@ from ledger.domain.ids import (
     new_ledger_id,
     parse_account_id,
 )
+from ledger.domain.inputs import Amount
 from ledger.domain.model import (
     Account,
     AccountStatus,
@@ -28,13 +29,7 @@ from ledger.domain.model import (
 )
 from ledger.domain.money import Currency, builtin_currencies
 from ledger.planning.accounts import plan_account, plan_ledger, plan_overdraft_change
-from ledger.planning.commands import (
-    Amount,
-    NewAccount,
-    listing_caller,
-    overdraft_policy,
-    page_size,
-)
+from ledger.planning.commands import NewAccount, listing_caller, overdraft_policy, page_size
 from ledger.planning.steps import RegisterCurrency, SetDetails, SetStatus, Target, WritePlan
 from ledger.service.base import LedgerBase
 from ledger.store.listings import AccountsOf, LedgersOf

@@ -16,6 +16,7 @@ from ledger.domain.ids import (
     ledger_token,
     parse_account_id,
 )
+from ledger.domain.inputs import Amount, LineInput
 from ledger.domain.model import (
     Account,
     Entry,
@@ -24,9 +25,7 @@ from ledger.domain.model import (
 )
 from ledger.planning.batch import BatchResult, operation_of, plan_batch
 from ledger.planning.commands import (
-    Amount,
     EntryOptions,
-    LineInput,
     PendingTerms,
     conversion_drafts,
     line_drafts,

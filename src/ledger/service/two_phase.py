@@ -17,17 +17,14 @@ from ledger.domain.ids import (
     derived_entry_id,
     parse_account_id,
 )
+from ledger.domain.inputs import Amount
 from ledger.domain.model import (
     Entry,
     EntryKind,
     EntryStatus,
 )
 from ledger.domain.money import parse_amount
-from ledger.planning.commands import (
-    Amount,
-    EntryOptions,
-    PendingTerms,
-)
+from ledger.planning.commands import EntryOptions, PendingTerms
 from ledger.planning.entries import plan_reversal
 from ledger.planning.hashing import posting_request_hash, reversal_request_hash
 from ledger.planning.pending import plan_post, plan_void

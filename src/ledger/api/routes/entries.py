@@ -22,7 +22,7 @@ from ledger.auth.api_keys import Role
 from ledger.domain import limits
 from ledger.domain.errors import ValidationError
 from ledger.domain.ids import entry_ledger_id, ledger_token, parse_account_id
-from ledger.planning.commands import LineInput
+from ledger.domain.inputs import LineInput
 
 router = Router()
 

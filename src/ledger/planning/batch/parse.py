@@ -9,12 +9,11 @@ from typing import Any, TypeVar, cast
 
 from ledger.domain import limits, validate
 from ledger.domain.errors import LedgerError, LedgerMismatch, ValidationError
+from ledger.domain.inputs import Amount, LineInput
 from ledger.domain.model import EntryKind
 from ledger.planning.commands import (
-    Amount,
     EntryOptions,
     LineDraft,
-    LineInput,
     PendingTerms,
     conversion_drafts,
     line_drafts,
