@@ -119,6 +119,9 @@ def test_world_account_takes_metadata_but_keeps_its_name(
         ({"metadata": {"": "v"}}, "metadata"),
         ({"metadata": {"tier": 1}}, "metadata.tier"),
         ({"metadata": {"note": "x" * 1001}}, "metadata.note"),
+        ({"status": "suspended", "overdraft": "allow"}, "overdraft"),
+        ({"status": "closed", "credit_limit": "5.00"}, "overdraft"),
+        ({"name": "Fine", "status": "frozen"}, "status"),
     ],
     ids=repr,
 )

@@ -118,6 +118,31 @@ def test_a_credit_line_is_a_floor_at_minus_the_limit(
     assert_invariants(backend, book)
 
 
+def test_a_credit_limit_alone_grants_a_line(ledger: Ledger, book: str) -> None:
+    # GIVEN an account that may not go below zero
+    account = open_account(ledger, book).id
+    # WHEN only a credit limit is given
+    changed = ledger.update_account(account, credit_limit="5.00")
+    # THEN the account has a line of that limit
+    assert changed.overdraft == Overdraft(OverdraftMode.LIMIT, 500)
+    assert ledger.get_account(account) == changed
+
+
+def test_an_update_renames_after_the_guarded_write(ledger: Ledger, book: str) -> None:
+    # GIVEN an active account
+    account = open_account(ledger, book).id
+    # WHEN one call suspends it, renames it and replaces its metadata
+    changed = ledger.update_account(
+        account, name="Frozen", status="suspended", metadata={"why": "review"}
+    )
+    # THEN all three changes hold
+    assert (changed.name, changed.status.value, changed.metadata) == (
+        "Frozen",
+        "suspended",
+        {"why": "review"},
+    )
+
+
 def test_raising_the_limit_makes_more_spendable(
     ledger: Ledger, book: str, backend: Backend
 ) -> None:
