@@ -10,7 +10,7 @@ from functools import partial
 
 from ledger import Ledger, LineInput
 from ledger.domain.model import Account, AccountType, Balance, Entry, EntryKind, EntryStatus, Side
-from ledger.planning.batch import BatchResult
+from ledger.domain.results import BatchResult
 
 currency = "USD"
 # Enough that no repetition count the bench allows can run a funded account dry.

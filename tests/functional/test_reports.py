@@ -18,9 +18,8 @@ from ledger.domain.errors import NotFound, ReportTooLarge, ValidationError
 from ledger.domain.ids import new_ledger_id, world_account_id
 from ledger.domain.model import Account, AccountType
 from ledger.domain.money import builtin_currencies
+from ledger.domain.results import BalanceSheetNode, CurrencyTotals, Mismatch
 from ledger.planning.steps import Target
-from ledger.reporting.reconciliation import CurrencyTotals, Mismatch
-from ledger.reporting.statements import BalanceSheetNode
 from ledger.service import Ledger, LineInput
 from ledger.store.dynamodb import DynamoDBStore
 from ledger.store.dynamodb.schema import item_key

@@ -10,8 +10,8 @@ import pytest
 from ledger.domain import limits
 from ledger.domain.ids import world_account_id
 from ledger.domain.money import builtin_currencies
+from ledger.domain.results import CurrencyTotals, Mismatch
 from ledger.planning.steps import Target
-from ledger.reporting.reconciliation import CurrencyTotals, Mismatch
 from ledger.service import Ledger, LineInput
 from ledger.store.dynamodb import DynamoDBStore
 from ledger.store.dynamodb.schema import item_key

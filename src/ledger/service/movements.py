@@ -23,7 +23,8 @@ from ledger.domain.model import (
     EntryKind,
     Page,
 )
-from ledger.planning.batch import BatchResult, operation_of, plan_batch
+from ledger.domain.results import BatchResult
+from ledger.planning.batch import operation_of, plan_batch
 from ledger.planning.commands import (
     EntryOptions,
     PendingTerms,
