@@ -1,6 +1,5 @@
 """Code from docs/embedding.md runs unchanged on the client: the same method names, the
-same arguments in the same order, and the same answers (in the API's JSON) modulo ids and
-times."""
+same arguments in the same order, and the same typed answers modulo ids and times."""
 
 from __future__ import annotations
 
@@ -37,17 +36,9 @@ def _comparable(value: Any) -> Any:
     return value
 
 
-def _json(value: object) -> Any:
-    """A library result as the API shows it; a client result is that JSON already."""
-    if isinstance(value, Account):
-        return account_view(value)
-    if isinstance(value, Entry):
-        return entry_view(value)
-    return value
-
-
-def _id(value: Any) -> str:
-    return str(value["id"] if isinstance(value, dict) else value.id)
+def _json(value: Account | Entry) -> Any:
+    """A result as the API shows it, to compare field by field."""
+    return account_view(value) if isinstance(value, Account) else entry_view(value)
 
 
 def embedding_snippet(books: Any, owner: str) -> list[Any]:
@@ -55,41 +46,41 @@ def embedding_snippet(books: Any, owner: str) -> list[Any]:
     every call below is the same text for both."""
     book = books.create_ledger("Payments", owner_id=owner)
     alice = books.create_account(
-        _id(book), "Alice", "liability", "USD", overdraft="limit", credit_limit="50.00"
+        book.id, "Alice", "liability", "USD", overdraft="limit", credit_limit="50.00"
     )
-    bob = books.create_account(_id(book), "Bob", "liability", "USD")
-    fees = books.create_account(_id(book), "Card fees", "revenue", "USD", code="4000")
-    merchant = books.create_account(_id(book), "Merchant", "liability", "USD")
+    bob = books.create_account(book.id, "Bob", "liability", "USD")
+    fees = books.create_account(book.id, "Card fees", "revenue", "USD", code="4000")
+    merchant = books.create_account(book.id, "Merchant", "liability", "USD")
     results: list[Any] = [alice, bob, fees, merchant]
-    results.append(books.deposit(_id(alice), "100.00", reference="topup-1"))
-    results.append(books.spend(_id(alice), Decimal("9.99"), reference="order-17"))
-    results.append(books.transfer(_id(alice), _id(bob), "30.00"))
+    results.append(books.deposit(alice.id, "100.00", reference="topup-1"))
+    results.append(books.spend(alice.id, Decimal("9.99"), reference="order-17"))
+    results.append(books.transfer(alice.id, bob.id, "30.00"))
     lines = [
-        LineInput(_id(alice), "debit", "10.00"),
-        LineInput(_id(fees), "credit", "0.30"),
-        LineInput(_id(merchant), "credit", "9.70"),
+        LineInput(alice.id, "debit", "10.00"),
+        LineInput(fees.id, "credit", "0.30"),
+        LineInput(merchant.id, "credit", "9.70"),
     ]
-    results.append(books.create_entry(_id(book), lines, description="card payment"))
-    hold = books.hold(_id(alice), "20.00", expires_in=3600)
-    results.append(books.confirm_hold(_id(hold), "18.50"))
+    results.append(books.create_entry(book.id, lines, description="card payment"))
+    hold = books.hold(alice.id, "20.00", expires_in=3600)
+    results.append(books.confirm_hold(hold.id, "18.50"))
     pending = books.create_entry(
-        _id(book),
-        [LineInput(_id(alice), "debit", "5.00"), LineInput(_id(merchant), "credit", "5.00")],
+        book.id,
+        [LineInput(alice.id, "debit", "5.00"), LineInput(merchant.id, "credit", "5.00")],
         pending=True,
         expires_in=600,
     )
-    results.append(books.post_entry(_id(pending), "4.00"))
+    results.append(books.post_entry(pending.id, "4.00"))
     other = books.create_entry(
-        _id(book),
-        [LineInput(_id(alice), "debit", "1.00"), LineInput(_id(merchant), "credit", "1.00")],
+        book.id,
+        [LineInput(alice.id, "debit", "1.00"), LineInput(merchant.id, "credit", "1.00")],
         pending=True,
     )
-    results.append(books.void_entry(_id(other)))
-    charge = books.spend(_id(alice), "12.00", reference="order-18")
-    results.append(books.reverse_entry(_id(charge), description="duplicate charge"))
-    results.append(books.update_account(_id(alice), overdraft="limit", credit_limit="100.00"))
-    results.append(books.update_account(_id(bob), status="suspended"))
-    results.append(books.update_account(_id(bob), name="Robert", metadata={"tier": "gold"}))
+    results.append(books.void_entry(other.id))
+    charge = books.spend(alice.id, "12.00", reference="order-18")
+    results.append(books.reverse_entry(charge.id, description="duplicate charge"))
+    results.append(books.update_account(alice.id, overdraft="limit", credit_limit="100.00"))
+    results.append(books.update_account(bob.id, status="suspended"))
+    results.append(books.update_account(bob.id, name="Robert", metadata={"tier": "gold"}))
     return results
 
 
@@ -106,7 +97,12 @@ def test_embedding_code_runs_on_the_client_with_the_same_answers(client: LedgerC
     # WHEN the same code runs on the library and on the client against `ledger dev`
     embedded = run(library)
     remote = run(client)
-    # THEN every call answers the same, ids and times aside
+    # THEN every call answers with the same type and the same fields, ids and times aside
+    assert [type(result) for result in remote] == [type(result) for result in embedded]
     assert [_comparable(_json(result)) for result in embedded] == [
-        _comparable(result) for result in remote
+        _comparable(_json(result)) for result in remote
+    ]
+    # AND the amounts are the library's integer minor units on both
+    assert [result.balance().posted for result in remote[-2:]] == [
+        result.balance().posted for result in embedded[-2:]
     ]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
+from ledger.client import decode
 from ledger.client.base import (
     ClientBase,
     amount_text,
@@ -15,9 +16,11 @@ from ledger.client.base import (
     present,
 )
 from ledger.client.transport import Call, path
-from ledger.client.types import BatchResult, Entry, OneAccount, Page
+from ledger.client.types import OneAccount
 from ledger.domain import limits
 from ledger.domain.inputs import Amount, LineInput
+from ledger.domain.model import Entry, Page
+from ledger.domain.results import BatchResult
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -54,11 +57,11 @@ class MovementsClient(ClientBase):
             metadata=metadata,
             pending=present(expires_in=expires_in) if pending else None,
         )
-        return cast("Entry", self._create(body, idempotency_key, "entries"))
+        return self._entry(self._create(body, idempotency_key, "entries"))
 
     def get_entry(self, entry_id: str) -> Entry:
         """An entry by id."""
-        return cast("Entry", self._send(Call("GET", path("entries", entry_id))))
+        return decode.entry(self._send(Call("GET", path("entries", entry_id))))
 
     def list_entries(
         self,
@@ -77,7 +80,7 @@ class MovementsClient(ClientBase):
             "limit": limit,
             "cursor": cursor,
         }
-        return cast("Page[Entry]", self._send(Call("GET", path("entries"), query)))
+        return decode.page(self._send(Call("GET", path("entries"), query)), decode.entry)
 
     def iter_entries(
         self,
@@ -132,7 +135,7 @@ class MovementsClient(ClientBase):
             effective_at=moment_text(options.get("effective_at")),
             metadata=options.get("metadata"),
         )
-        return cast("Entry", self._create(body, options.get("idempotency_key"), resource))
+        return self._entry(self._create(body, options.get("idempotency_key"), resource))
 
     def transfer(
         self,
@@ -156,7 +159,7 @@ class MovementsClient(ClientBase):
             effective_at=moment_text(effective_at),
             metadata=metadata,
         )
-        return cast("Entry", self._create(body, idempotency_key, "transfers"))
+        return self._entry(self._create(body, idempotency_key, "transfers"))
 
     def convert(
         self,
@@ -182,7 +185,7 @@ class MovementsClient(ClientBase):
             effective_at=moment_text(effective_at),
             metadata=metadata,
         )
-        return cast("Entry", self._create(body, idempotency_key, "conversions"))
+        return self._entry(self._create(body, idempotency_key, "conversions"))
 
     def batch(
         self,
@@ -202,7 +205,8 @@ class MovementsClient(ClientBase):
         }
         if net:
             body["net"] = True
-        return cast("BatchResult", self._create(body, idempotency_key, "batches"))
+        result = self._create(body, idempotency_key, "batches")
+        return decode.batch_result(result, self._replayed())
 
 
 def _line(line: LineInput | Mapping[str, Any], name: str) -> dict[str, Any]:
