@@ -11,6 +11,7 @@ entry, the request hash of a record) are left empty.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -89,25 +90,18 @@ def ledger_record(body: Json, replayed: bool = False) -> LedgerRecord:
     )
 
 
+# Every field of a balance but its identity, version and moment is an amount.
+_balance_amounts = tuple(
+    each.name
+    for each in fields(Balance)
+    if each.name not in {"account_id", "currency", "version", "as_of"}
+)
+
+
 def balance(body: Json) -> Balance:
     """An account's balance, in the account's currency."""
     currency = parse_account_id(body["account_id"]).currency
-    amounts = {
-        name: minor(body[name], currency)
-        for name in (
-            "posted",
-            "pending_in",
-            "pending_out",
-            "held",
-            "escrowed",
-            "available",
-            "credit_limit",
-            "credit_used",
-            "spendable",
-            "total_in",
-            "total_out",
-        )
-    }
+    amounts = {name: minor(body[name], currency) for name in _balance_amounts}
     return Balance(
         account_id=body["account_id"],
         currency=currency,
@@ -208,6 +202,17 @@ def currencies(body: Json) -> list[tuple[Currency, bool]]:
     return [(Currency(each["code"], each["scale"]), each["builtin"]) for each in body["items"]]
 
 
+def _row(body: Json) -> dict[str, Any]:
+    """What a trial balance line and a balance sheet node say of their account."""
+    return {
+        "account_id": body["account_id"],
+        "name": body["name"],
+        "code": body.get("code"),
+        "type": AccountType(body["type"]),
+        "system": body["system"],
+    }
+
+
 def trial_balance(body: Json) -> TrialBalance:
     """A trial balance."""
     currency = _rendered(body["currency"], body["total_debits"])
@@ -216,11 +221,7 @@ def trial_balance(body: Json) -> TrialBalance:
         currency=currency,
         lines=tuple(
             TrialBalanceLine(
-                account_id=line["account_id"],
-                name=line["name"],
-                code=line.get("code"),
-                type=AccountType(line["type"]),
-                system=line["system"],
+                **_row(line),
                 debit=minor(line["debit"], currency),
                 credit=minor(line["credit"], currency),
             )
@@ -235,11 +236,7 @@ def trial_balance(body: Json) -> TrialBalance:
 
 def _node(body: Json, currency: Currency) -> BalanceSheetNode:
     return BalanceSheetNode(
-        account_id=body["account_id"],
-        name=body["name"],
-        code=body.get("code"),
-        type=AccountType(body["type"]),
-        system=body["system"],
+        **_row(body),
         balance=minor(body["balance"], currency),
         total=minor(body["total"], currency),
         children=tuple(_node(child, currency) for child in body["children"]),
