@@ -10,7 +10,7 @@ from functools import partial
 
 from ledger import Ledger, LineInput
 from ledger.domain.model import Account, AccountType, Balance, Entry, EntryKind, EntryStatus, Side
-from ledger.planning.batch import BatchResult
+from ledger.domain.results import BatchResult
 
 currency = "USD"
 # Enough that no repetition count the bench allows can run a funded account dry.
@@ -152,7 +152,7 @@ def prepare_entry_4_lines(ledger: Ledger, ledger_id: str, count: int) -> Prepare
         expected = Decimal("4.00") * count
         _require(_posted(ledger, first_payee.id) == expected, "entries not all posted")
 
-    return Prepared([lambda: ledger.post_entry(ledger_id, lines)] * count, verify)
+    return Prepared([lambda: ledger.create_entry(ledger_id, lines)] * count, verify)
 
 
 def prepare_replay(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
@@ -284,7 +284,7 @@ def prepare_reverse(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
         _require(_posted(ledger, payee.id) == 0, "transfers not all reversed")
         _require(_posted(ledger, payer.id) == funding_amount, "payer not made whole")
 
-    calls = [partial(ledger.reverse, entry.id) for entry in transfers]
+    calls = [partial(ledger.reverse_entry, entry.id) for entry in transfers]
     return Prepared(calls, verify)
 
 

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ledger.domain.errors import LedgerError
+    from ledger.domain.inputs import LineInput
     from ledger.domain.model import Account, AccountType, Balance, Entry, LedgerRecord, Page, Side
-    from ledger.planning.commands import LineInput
     from ledger.service import Ledger
     from ledger.store.memory import MemoryStore
 
@@ -22,7 +22,7 @@ _homes = {
     "Ledger": "ledger.service",
     "LedgerError": "ledger.domain.errors",
     "LedgerRecord": "ledger.domain.model",
-    "LineInput": "ledger.planning.commands",
+    "LineInput": "ledger.domain.inputs",
     "MemoryStore": "ledger.store.memory",
     "Page": "ledger.domain.model",
     "Side": "ledger.domain.model",

@@ -3,7 +3,7 @@ pagination over HTTP, and refusals raised as the library's own exceptions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import pytest
@@ -16,6 +16,7 @@ from ledger.domain.errors import (
     Unauthorized,
     ValidationError,
 )
+from ledger.domain.model import EntryKind, EntryStatus, Line, Side
 
 from .builders import token
 from .conftest import DevServer, request_timeout_s
@@ -43,34 +44,34 @@ def client(dev_server: DevServer) -> LedgerClient:
 def wallets(client: LedgerClient) -> Wallets:
     """Two wallets for the module's replays and refusals."""
     ledger = client.create_ledger(f"wallets-{token()}", owner_id=f"owner-{token()}")
-    alice = client.create_account(ledger["id"], "Alice", "liability", "USD")
-    bob = client.create_account(ledger["id"], "Bob", "liability", "USD")
-    client.deposit(alice["id"], Decimal("100"))
-    return Wallets(ledger["id"], alice["id"], bob["id"])
+    alice = client.create_account(ledger.id, "Alice", "liability", "USD")
+    bob = client.create_account(ledger.id, "Bob", "liability", "USD")
+    client.deposit(alice.id, Decimal("100"))
+    return Wallets(ledger.id, alice.id, bob.id)
 
 
-def posted(client: LedgerClient, account_id: str) -> str:
-    """An account's posted balance."""
-    return client.get_balance(account_id)["posted"]
+def posted(client: LedgerClient, account_id: str) -> int:
+    """An account's posted balance, in minor units."""
+    return client.get_balance(account_id).posted
 
 
 def test_a_marketplace_day_through_the_client(client: LedgerClient) -> None:
     # GIVEN a ledger with Alice, Bob and a merchant, and 100.00 deposited for Alice
     ledger = client.create_ledger(f"market-{token()}", owner_id=f"owner-{token()}")
-    ledger_id = ledger["id"]
+    ledger_id = ledger.id
     alice, bob, merchant = (
-        client.create_account(ledger_id, name, "liability", "USD")["id"]
+        client.create_account(ledger_id, name, "liability", "USD").id
         for name in ("Alice", "Bob", "Merchant")
     )
-    assert client.deposit(alice, Decimal("100.00"))["status"] == "posted"
+    assert client.deposit(alice, Decimal("100.00")).status is EntryStatus.POSTED
 
     # WHEN Alice pays Bob 30, a hold of 20 for the merchant is confirmed for 15, Bob's escrow
     # of 10 to the merchant is released, and a batch refunds Alice 5 and tops Bob up by 2.50
     transfer = client.transfer(alice, bob, Decimal("30"), reference="rent")
     hold = client.hold(alice, Decimal("20"), counterparty_account_id=merchant, expires_in=600)
-    confirmed = client.confirm_hold(hold["id"], Decimal("15"))
+    confirmed = client.confirm_hold(hold.id, Decimal("15"))
     escrow = client.escrow(bob, merchant, Decimal("10"))
-    released = client.release_escrow(escrow["id"])
+    released = client.release_escrow(escrow.id)
     batch = client.batch(
         [
             {
@@ -83,41 +84,32 @@ def test_a_marketplace_day_through_the_client(client: LedgerClient) -> None:
         ]
     )
 
-    # THEN each step answered as the contract says, amounts as strings in the currency's scale
-    assert transfer["lines"][0] == {
-        "account_id": alice,
-        "side": "debit",
-        "amount": "30.00",
-        "currency": "USD",
-    }
-    assert (hold["status"], confirmed["status"], confirmed["posting_entry_id"] is not None) == (
-        "pending",
-        "posted",
+    # THEN each step answered as the library does, amounts in minor units
+    assert transfer.lines[0] == Line(alice, Side.DEBIT, 3000, "USD")
+    assert (hold.status, confirmed.status, confirmed.posting_entry_id is not None) == (
+        EntryStatus.PENDING,
+        EntryStatus.POSTED,
         True,
     )
-    assert (escrow["status"], released["status"]) == ("pending", "posted")
-    assert [entry["kind"] for entry in batch["entries"]] == ["transfer", "deposit"]
+    assert (escrow.status, released.status) == (EntryStatus.PENDING, EntryStatus.POSTED)
+    assert [entry.kind for entry in batch.entries] == [EntryKind.TRANSFER, EntryKind.DEPOSIT]
     # AND the balances add up: 100 - 30 - 15 + 5, 30 - 10 + 2.50, 15 + 10 - 5
     assert (posted(client, alice), posted(client, bob), posted(client, merchant)) == (
-        "60.00",
-        "22.50",
-        "20.00",
+        6000,
+        2250,
+        2000,
     )
     alice_balance = client.get_balance(alice)
-    assert (alice_balance["held"], alice_balance["available"]) == ("0.00", "60.00")
+    assert (alice_balance.held, alice_balance.available) == (0, 6000)
     # AND the reports agree: 102.50 came in, the books balance, the journal matches
     trial = client.trial_balance(ledger_id, "USD")
-    assert (trial["balanced"], trial["total_debits"], trial["total_credits"]) == (
-        True,
-        "102.50",
-        "102.50",
-    )
+    assert (trial.balanced, trial.total_debits, trial.total_credits) == (True, 10250, 10250)
     sheet = client.balance_sheet(ledger_id, "USD")
-    assert (sheet["balanced"], sheet["liabilities"]) == (True, "102.50")
+    assert (sheet.balanced, sheet.liabilities) == (True, 10250)
     report = client.reconcile(ledger_id)
-    assert (report["ok"], report["mismatches"]) == (True, [])
+    assert (report.ok, report.mismatches) == (True, ())
     assert {alice, bob, merchant} <= {
-        account["id"] for account in client.iter_accounts(ledger_id, type="liability")
+        account.id for account in client.iter_accounts(ledger_id, type="liability")
     }
 
 
@@ -129,12 +121,12 @@ def test_iterating_entries_follows_cursors_over_http(
         client.deposit(wallets.bob, Decimal("0.01"))
 
     # WHEN its entries are iterated two per page
-    iterated = [entry["id"] for entry in client.iter_entries(wallets.ledger_id, page_size=2)]
+    iterated = [entry.id for entry in client.iter_entries(wallets.ledger_id, page_size=2)]
 
     # THEN the pages join into the one-page listing, each entry once
     listed = client.list_entries(wallets.ledger_id, limit=100)
-    assert listed["next_cursor"] is None
-    assert iterated == [entry["id"] for entry in listed["items"]]
+    assert listed.next_cursor is None
+    assert iterated == [entry.id for entry in listed.items]
     assert len(iterated) == len(set(iterated)) >= 5
 
 
@@ -142,7 +134,7 @@ def test_the_same_idempotency_key_replays_instead_of_moving_twice(
     client: LedgerClient, wallets: Wallets
 ) -> None:
     # GIVEN Bob's balance and a fresh key
-    before = Decimal(posted(client, wallets.bob))
+    before = posted(client, wallets.bob)
     key = token()
 
     # WHEN the same deposit is sent twice with the key
@@ -156,8 +148,8 @@ def test_the_same_idempotency_key_replays_instead_of_moving_twice(
     assert (first_replayed, client.last_response.replayed) == (False, True)
     assert first_request
     assert client.last_response.request_id not in (None, first_request)
-    assert second == first
-    assert Decimal(posted(client, wallets.bob)) == before + Decimal("1.25")
+    assert second == replace(first, replayed=True)
+    assert posted(client, wallets.bob) == before + 125
 
 
 def test_a_refusal_is_raised_as_the_library_error_with_its_request_id(

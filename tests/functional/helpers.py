@@ -150,6 +150,6 @@ def build_books(ledger: Ledger) -> Books:
     ledger.deposit(books.credit.id, "5.00")
     ledger.deposit(books.euro.id, "10.00")
     ledger.deposit(books.points.id, "7")
-    ledger.set_account_status(books.suspended.id, "suspended")
-    ledger.set_account_status(books.closed.id, "closed")
+    ledger.update_account(books.suspended.id, status="suspended")
+    ledger.update_account(books.closed.id, status="closed")
     return books

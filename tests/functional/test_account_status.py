@@ -21,7 +21,7 @@ def test_suspended_account_takes_no_entries_until_reactivated(
     payee = open_account(ledger, book)
     ledger.deposit(wallet.id, "10.00")
     # WHEN the wallet is suspended
-    suspended = ledger.set_account_status(wallet.id, "suspended")
+    suspended = ledger.update_account(wallet.id, status="suspended")
     assert (suspended.status, suspended.version) == (AccountStatus.SUSPENDED, 2)
     # THEN money can move neither in nor out of it, and nothing is written
     attempts: dict[str, Callable[[], Entry]] = {
@@ -37,7 +37,7 @@ def test_suspended_account_takes_no_entries_until_reactivated(
         assert caught.value.code == "account_inactive", name
         assert caught.value.details == {"account_id": wallet.id}, name
     # WHEN it is reactivated
-    active = ledger.set_account_status(wallet.id, AccountStatus.ACTIVE)
+    active = ledger.update_account(wallet.id, status=AccountStatus.ACTIVE)
     # THEN it takes entries again, its balance intact
     assert active.status is AccountStatus.ACTIVE
     ledger.transfer(wallet.id, payee.id, "4.00")
@@ -53,20 +53,20 @@ def test_closing_needs_a_zero_balance_and_is_final(
     ledger.deposit(wallet.id, "10.00")
     # WHEN it is closed
     with nothing_written(), pytest.raises(AccountNotEmpty) as caught:
-        ledger.set_account_status(wallet.id, "closed")
+        ledger.update_account(wallet.id, status="closed")
     # THEN it is refused while it holds money
     assert caught.value.code == "account_not_empty"
     assert ledger.get_account(wallet.id).status is AccountStatus.ACTIVE
     # WHEN it is emptied and closed
     ledger.withdraw(wallet.id, "10.00")
-    closed = ledger.set_account_status(wallet.id, "closed")
+    closed = ledger.update_account(wallet.id, status="closed")
     # THEN it is closed, and takes no entry or status change any more
     assert closed.status is AccountStatus.CLOSED
     with nothing_written(), pytest.raises(AccountInactive):
         ledger.deposit(wallet.id, "1.00")
     for status in ("active", "suspended", "closed"):
         with nothing_written(), pytest.raises(AccountInactive):
-            ledger.set_account_status(wallet.id, status)
+            ledger.update_account(wallet.id, status=status)
 
 
 def test_account_on_credit_cannot_close(
@@ -77,10 +77,10 @@ def test_account_on_credit_cannot_close(
     ledger.spend(wallet.id, "5.00")
     # WHEN it is closed
     with nothing_written(), pytest.raises(AccountNotEmpty):
-        ledger.set_account_status(wallet.id, "closed")
+        ledger.update_account(wallet.id, status="closed")
     # THEN it is refused; once repaid it closes
     ledger.deposit(wallet.id, "5.00")
-    assert ledger.set_account_status(wallet.id, "closed").status is AccountStatus.CLOSED
+    assert ledger.update_account(wallet.id, status="closed").status is AccountStatus.CLOSED
 
 
 def test_unused_or_suspended_account_closes(ledger: Ledger, book: str) -> None:
@@ -89,9 +89,9 @@ def test_unused_or_suspended_account_closes(ledger: Ledger, book: str) -> None:
     suspended = open_account(ledger, book, type="asset")
     ledger.deposit(suspended.id, "3.00")
     ledger.withdraw(suspended.id, "3.00")
-    ledger.set_account_status(suspended.id, "suspended")
+    ledger.update_account(suspended.id, status="suspended")
     # WHEN both are closed
-    closed = [ledger.set_account_status(account.id, "closed") for account in (unused, suspended)]
+    closed = [ledger.update_account(account.id, status="closed") for account in (unused, suspended)]
     # THEN both are closed
     assert [account.status for account in closed] == [AccountStatus.CLOSED] * 2
     assert [ledger.get_account(account.id).status for account in closed] == [

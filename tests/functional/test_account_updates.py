@@ -72,8 +72,8 @@ def test_suspended_and_closed_accounts_can_be_relabelled(ledger: Ledger, book: s
     # GIVEN a suspended account and a closed one
     suspended = open_account(ledger, book)
     closed = open_account(ledger, book)
-    ledger.set_account_status(suspended.id, "suspended")
-    ledger.set_account_status(closed.id, "closed")
+    ledger.update_account(suspended.id, status="suspended")
+    ledger.update_account(closed.id, status="closed")
     # WHEN each gets a new name and metadata
     relabelled = [
         ledger.update_account(account.id, name="Archived", metadata={"reason": "migration"})
@@ -119,6 +119,9 @@ def test_world_account_takes_metadata_but_keeps_its_name(
         ({"metadata": {"": "v"}}, "metadata"),
         ({"metadata": {"tier": 1}}, "metadata.tier"),
         ({"metadata": {"note": "x" * 1001}}, "metadata.note"),
+        ({"status": "suspended", "overdraft": "allow"}, "overdraft"),
+        ({"status": "closed", "credit_limit": "5.00"}, "overdraft"),
+        ({"name": "Fine", "status": "frozen"}, "status"),
     ],
     ids=repr,
 )

@@ -184,7 +184,7 @@ def test_a_refused_batch_writes_nothing_and_names_its_operation(
     wallet, payee, frozen = (open_account(ledger, book) for _ in range(3))
     foreign = open_account(ledger, new_book(ledger))
     ledger.deposit(wallet.id, "10.00")
-    ledger.set_account_status(frozen.id, "suspended")
+    ledger.update_account(frozen.id, status="suspended")
     never = missing_account_id(book)
     good = _preset("deposit", payee.id, "1.00")
     unopened = [missing_account_id(book) for _ in range(70)]

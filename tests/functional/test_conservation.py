@@ -31,7 +31,7 @@ def test_debits_equal_credits_after_a_day_of_business(ledger: Ledger, book: str)
     ledger.deposit(bob.id, "20.00")
     ledger.transfer(alice.id, bob.id, "30.00")
     ledger.spend(carol.id, "25.00")
-    ledger.post_entry(
+    ledger.create_entry(
         book,
         [
             LineInput(bob.id, "debit", "10.00"),

@@ -113,7 +113,7 @@ def test_refused_conversions_write_nothing(
     frozen = open_account(ledger, book, currency="EUR")
     foreign = open_account(ledger, new_book(ledger), currency="EUR")
     ledger.deposit(wallet.id, "5.00")
-    ledger.set_account_status(frozen.id, "suspended")
+    ledger.update_account(frozen.id, status="suspended")
     cases: list[tuple[str, Callable[[], object], type[LedgerError], str | None]] = [
         (
             "one currency",
@@ -187,7 +187,7 @@ def test_a_conversion_replays_with_its_key_and_reverses_exactly(
     # THEN the repeat is a replay of the original and the change is refused
     assert (again.id, again.replayed, again.lines) == (first.id, True, first.lines)
     # WHEN the conversion is reversed
-    reversal = ledger.reverse(first.id)
+    reversal = ledger.reverse_entry(first.id)
     # THEN the four lines are mirrored and both accounts are back where they started
     assert reversal.lines == tuple(
         Line(line.account_id, line.side.opposite, line.amount, line.currency)

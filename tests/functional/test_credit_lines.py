@@ -46,7 +46,7 @@ def test_the_credit_line_example_of_the_issue(
     else:
         account = open_account(ledger, book).id
         ledger.deposit(account, "3.00")
-        ledger.set_overdraft(account, "limit", "10.00")
+        ledger.update_account(account, overdraft="limit", credit_limit="10.00")
     assert _shown(ledger.get_balance(account)) == {
         "available": "3.00",
         "posted": "3.00",
@@ -118,6 +118,31 @@ def test_a_credit_line_is_a_floor_at_minus_the_limit(
     assert_invariants(backend, book)
 
 
+def test_a_credit_limit_alone_grants_a_line(ledger: Ledger, book: str) -> None:
+    # GIVEN an account that may not go below zero
+    account = open_account(ledger, book).id
+    # WHEN only a credit limit is given
+    changed = ledger.update_account(account, credit_limit="5.00")
+    # THEN the account has a line of that limit
+    assert changed.overdraft == Overdraft(OverdraftMode.LIMIT, 500)
+    assert ledger.get_account(account) == changed
+
+
+def test_an_update_renames_after_the_guarded_write(ledger: Ledger, book: str) -> None:
+    # GIVEN an active account
+    account = open_account(ledger, book).id
+    # WHEN one call suspends it, renames it and replaces its metadata
+    changed = ledger.update_account(
+        account, name="Frozen", status="suspended", metadata={"why": "review"}
+    )
+    # THEN all three changes hold
+    assert (changed.name, changed.status.value, changed.metadata) == (
+        "Frozen",
+        "suspended",
+        {"why": "review"},
+    )
+
+
 def test_raising_the_limit_makes_more_spendable(
     ledger: Ledger, book: str, backend: Backend
 ) -> None:
@@ -126,7 +151,7 @@ def test_raising_the_limit_makes_more_spendable(
     ledger.spend(account, "10.00")
     before = ledger.get_account(account)
     # WHEN raising the line to 25.00
-    changed = ledger.set_overdraft(account, "limit", "25.00")
+    changed = ledger.update_account(account, overdraft="limit", credit_limit="25.00")
     # THEN the account has the new line, its headroom grew by 15.00, and its version moved
     assert changed.overdraft == Overdraft(OverdraftMode.LIMIT, 2500)
     assert changed.headroom == before.headroom + 1500
@@ -151,14 +176,14 @@ def test_lowering_the_limit_below_what_is_drawn_isrefused(
         # WHEN lowering the line below the 6.00 drawn, or removing it
         error = refused(
             nothing_written,
-            lambda: ledger.set_overdraft(account, overdraft, credit_limit),  # noqa: B023
+            lambda: ledger.update_account(account, overdraft=overdraft, credit_limit=credit_limit),  # noqa: B023
             CreditLimitInUse,
         )
         # THEN it is refused with a clear error
         assert (error.code, error.status) == ("credit_limit_in_use", 422)
         assert error.details == {"account_id": account, "field": "credit_limit"}
     # AND lowering it to exactly what is drawn is fine, leaving nothing to spend
-    ledger.set_overdraft(account, "limit", "6.00")
+    ledger.update_account(account, overdraft="limit", credit_limit="6.00")
     balance = ledger.get_balance(account)
     assert (balance.credit_limit, balance.credit_used, balance.spendable) == (600, 600, 0)
     assert_invariants(backend, book)
@@ -170,7 +195,7 @@ def test_once_repaid_the_line_can_be_removed(ledger: Ledger, book: str, backend:
     ledger.spend(account, "4.00")
     ledger.deposit(account, "4.00")
     # WHEN removing the line
-    changed = ledger.set_overdraft(account, "forbid")
+    changed = ledger.update_account(account, overdraft="forbid")
     # THEN the account is back to no overdraft, with nothing to spend
     assert changed.overdraft == Overdraft(OverdraftMode.FORBID, 0)
     balance = changed.balance()
@@ -183,13 +208,15 @@ def test_an_unlimited_overdraft_goes_back_to_a_floor_only_when_covered(
 ) -> None:
     # GIVEN an account allowed any overdraft that spends 7.00 it does not have
     account = open_account(ledger, book).id
-    ledger.set_overdraft(account, "allow")
+    ledger.update_account(account, overdraft="allow")
     ledger.spend(account, "7.00")
     # WHEN putting a floor under it below, and at, what it owes
     error = refused(
-        nothing_written, lambda: ledger.set_overdraft(account, "limit", "6.99"), CreditLimitInUse
+        nothing_written,
+        lambda: ledger.update_account(account, overdraft="limit", credit_limit="6.99"),
+        CreditLimitInUse,
     )
-    changed = ledger.set_overdraft(account, "limit", "7.00")
+    changed = ledger.update_account(account, overdraft="limit", credit_limit="7.00")
     # THEN only a line covering the 7.00 is accepted
     assert error.details["account_id"] == account
     balance = changed.balance()
@@ -205,25 +232,33 @@ def test_malformed_overdraft_changes_arerefused(
     world = world_account_id(book, USD)
     missing = missing_account_id(book)
     refusals: list[tuple[Callable[[], Any], type[LedgerError], dict[str, Any]]] = [
-        (lambda: ledger.set_overdraft(world, "forbid"), ValidationError, {"field": "overdraft"}),
         (
-            lambda: ledger.set_overdraft(account, "limit"),
+            lambda: ledger.update_account(world, overdraft="forbid"),
+            ValidationError,
+            {"field": "overdraft"},
+        ),
+        (
+            lambda: ledger.update_account(account, overdraft="limit"),
             ValidationError,
             {"field": "credit_limit"},
         ),
         (
-            lambda: ledger.set_overdraft(account, "forbid", "1.00"),
+            lambda: ledger.update_account(account, overdraft="forbid", credit_limit="1.00"),
             ValidationError,
             {"field": "credit_limit"},
         ),
         (
-            lambda: ledger.set_overdraft(account, "limit", "1.001"),
+            lambda: ledger.update_account(account, overdraft="limit", credit_limit="1.001"),
             ValidationError,
             {"field": "credit_limit"},
         ),
-        (lambda: ledger.set_overdraft(account, "credit"), ValidationError, {"field": "overdraft"}),
         (
-            lambda: ledger.set_overdraft(missing, "forbid"),
+            lambda: ledger.update_account(account, overdraft="credit"),
+            ValidationError,
+            {"field": "overdraft"},
+        ),
+        (
+            lambda: ledger.update_account(missing, overdraft="forbid"),
             NotFound,
             {"resource": "account", "id": missing},
         ),
@@ -242,7 +277,7 @@ def test_a_change_decided_on_a_stale_policy_is_a_conflict(
     account = open_account(ledger, book, overdraft="limit", credit_limit="10.00")
     stale = plan_overdraft_change(account, Overdraft(OverdraftMode.LIMIT, 500), account.created_at)
     # AND meanwhile the line became 20.00
-    ledger.set_overdraft(account.id, "limit", "20.00")
+    ledger.update_account(account.id, overdraft="limit", credit_limit="20.00")
     # WHEN the stale change reaches the store
     refused(nothing_written, lambda: backend.store.execute(stale), Conflict)
     # THEN it is refused rather than applied on top, and the 20.00 line stands

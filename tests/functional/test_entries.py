@@ -108,7 +108,7 @@ def test_entry_balances_per_currency_across_two_currencies(ledger: Ledger, book:
     eur_wallet = open_account(ledger, book, currency="EUR")
     eur_bank = open_account(ledger, book, type="asset", currency="EUR")
     # WHEN one entry funds both wallets, balanced within each currency
-    entry = ledger.post_entry(
+    entry = ledger.create_entry(
         book,
         [
             LineInput(usd_bank.id, "debit", "10.00"),
@@ -139,7 +139,7 @@ def test_entry_splits_one_payment_over_several_accounts(ledger: Ledger, book: st
     fees = open_account(ledger, book, type="revenue")
     ledger.deposit(buyer.id, "10.00")
     # WHEN the buyer pays 10.00, of which 0.30 is a fee
-    ledger.post_entry(
+    ledger.create_entry(
         book,
         [
             LineInput(buyer.id, "debit", "10.00"),

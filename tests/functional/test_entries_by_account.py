@@ -45,7 +45,7 @@ def test_entries_of_an_account_come_newest_first_whatever_its_side(
     alice_entries.append(ledger.hold(alice.id, "4.00"))
     ledger.spend(bob.id, "1.00", counterparty_account_id=shop.id)
     alice_entries.append(
-        ledger.post_entry(
+        ledger.create_entry(
             book,
             [
                 LineInput(alice.id, "debit", "2.00"),

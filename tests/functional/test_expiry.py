@@ -176,7 +176,7 @@ def test_a_pending_entry_past_its_expiry_can_still_be_voided(
     # GIVEN a pending raw entry that expired, not yet swept
     book = new_book(timed)
     wallet, payee = _wallet(timed, book), open_account(timed, book).id
-    pending = timed.post_entry(
+    pending = timed.create_entry(
         book,
         [LineInput(wallet, "debit", "5.00"), LineInput(payee, "credit", "5.00")],
         pending=True,
@@ -185,8 +185,8 @@ def test_a_pending_entry_past_its_expiry_can_still_be_voided(
     clock.advance(2)
     # WHEN posting it and then voiding it
     with nothing_written(), pytest.raises(PendingExpired):
-        timed.post_pending(pending.id)
-    voided = timed.void_pending(pending.id)
+        timed.post_entry(pending.id)
+    voided = timed.void_entry(pending.id)
     # THEN the post is refused but the void releases it, and the sweeper has nothing left
     assert voided.status is EntryStatus.VOIDED
     with nothing_written():
@@ -202,7 +202,7 @@ def test_expiry_releases_holds_of_suspended_accounts(
     book = new_book(timed)
     wallet = _wallet(timed, book)
     hold = timed.hold(wallet, "30.00", expires_in=60)
-    timed.set_account_status(wallet, "suspended")
+    timed.update_account(wallet, status="suspended")
     # WHEN the hold expires and the sweeper runs
     clock.advance(61)
     swept = timed.expire_pending()

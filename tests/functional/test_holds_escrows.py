@@ -171,7 +171,7 @@ def test_hold_refusals_write_nothing(
     wallet = _wallet(ledger, book)
     hold = ledger.hold(wallet, "30.00")
     suspended = _wallet(ledger, book, "5.00")
-    ledger.set_account_status(suspended, "suspended")
+    ledger.update_account(suspended, status="suspended")
     euro = open_account(ledger, book, currency="EUR").id
     # WHEN holding beyond what is available, from a suspended account, against another
     # currency or with a bad expiry; or confirming more than held
@@ -393,9 +393,9 @@ def _prepared(name: str, ledger: Ledger, wallet: str, seller: str) -> tuple[Meas
         return (lambda counted: counted.hold(wallet, "1.00")), 0
     if name == "escrow":
         return (lambda counted: counted.escrow(wallet, seller, "1.00")), 0
-    if name == "reverse":
+    if name == "reverse_entry":
         paid = ledger.transfer(wallet, seller, "1.00")
-        return (lambda counted: counted.reverse(paid.id)), 1
+        return (lambda counted: counted.reverse_entry(paid.id)), 1
     pending_id = (
         ledger.escrow(wallet, seller, "1.00") if "escrow" in name else ledger.hold(wallet, "1.00")
     ).id
@@ -404,8 +404,8 @@ def _prepared(name: str, ledger: Ledger, wallet: str, seller: str) -> tuple[Meas
         "release_hold": lambda counted: counted.release_hold(pending_id),
         "release_escrow": lambda counted: counted.release_escrow(pending_id),
         "refund_escrow": lambda counted: counted.refund_escrow(pending_id),
-        "post_pending": lambda counted: counted.post_pending(pending_id),
-        "void_pending": lambda counted: counted.void_pending(pending_id),
+        "post_entry": lambda counted: counted.post_entry(pending_id),
+        "void_entry": lambda counted: counted.void_entry(pending_id),
     }
     return resolutions[name], 1
 
@@ -417,9 +417,9 @@ movements = [
     "release_hold",
     "release_escrow",
     "refund_escrow",
-    "post_pending",
-    "void_pending",
-    "reverse",
+    "post_entry",
+    "void_entry",
+    "reverse_entry",
 ]
 
 

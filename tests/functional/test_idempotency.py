@@ -62,10 +62,10 @@ def test_transfer_and_entry_replays(ledger: Ledger, book: str) -> None:
         LineInput(wallet.id, "credit", "20.00"),
         LineInput(payee.id, "credit", "10.00"),
     ]
-    entry = ledger.post_entry(book, lines, description="funding", idempotency_key="e-1")
+    entry = ledger.create_entry(book, lines, description="funding", idempotency_key="e-1")
     transfer = ledger.transfer(wallet.id, payee.id, "5.00", idempotency_key="t-1")
     # WHEN both requests come again
-    entry_again = ledger.post_entry(book, lines, description="funding", idempotency_key="e-1")
+    entry_again = ledger.create_entry(book, lines, description="funding", idempotency_key="e-1")
     transfer_again = ledger.transfer(wallet.id, payee.id, "5.00", idempotency_key="t-1")
     # THEN both are replays of the originals, and the balances moved once
     assert (entry_again.replayed, entry_again.id, entry_again.lines) == (
@@ -111,13 +111,13 @@ def test_invalid_request_does_not_use_up_its_key(ledger: Ledger, book: str) -> N
     wallet, bank = open_account(ledger, book), open_account(ledger, book, type="asset")
     # WHEN an unbalanced entry with a key is refused
     with pytest.raises(UnbalancedEntry):
-        ledger.post_entry(
+        ledger.create_entry(
             book,
             [LineInput(bank.id, "debit", "2.00"), LineInput(wallet.id, "credit", "1.00")],
             idempotency_key="e-1",
         )
     # THEN a corrected entry can use the key
-    fixed = ledger.post_entry(
+    fixed = ledger.create_entry(
         book,
         [LineInput(bank.id, "debit", "1.00"), LineInput(wallet.id, "credit", "1.00")],
         idempotency_key="e-1",
@@ -131,7 +131,7 @@ def test_replay_after_the_money_left_still_returns_the_original(ledger: Ledger, 
     wallet = open_account(ledger, book)
     ledger.deposit(wallet.id, "8.00")
     original = ledger.withdraw(wallet.id, "8.00", idempotency_key="wd-1")
-    ledger.set_account_status(wallet.id, "closed")
+    ledger.update_account(wallet.id, status="closed")
     # WHEN the withdrawal is retried with its key
     replay = ledger.withdraw(wallet.id, "8.00", idempotency_key="wd-1")
     # THEN the original answer comes back, not insufficient funds or an inactive account

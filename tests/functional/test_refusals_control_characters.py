@@ -131,7 +131,9 @@ calls = [
     ),
     Case(
         "reversal description",
-        lambda ledger, books: ledger.reverse(_first_entry_id(ledger, books), description="\x00"),
+        lambda ledger, books: ledger.reverse_entry(
+            _first_entry_id(ledger, books), description="\x00"
+        ),
         "description",
         prose,
     ),

@@ -90,7 +90,7 @@ def test_malformed_amount_is_refused_by_every_operation(
         "spend": lambda: shared_ledger.spend(wallet, amount),
         "refund": lambda: shared_ledger.refund(wallet, amount),
         "transfer": lambda: shared_ledger.transfer(wallet, payee, amount),
-        "entry": lambda: shared_ledger.post_entry(
+        "entry": lambda: shared_ledger.create_entry(
             books.ledger_id,
             [LineInput(bank, "debit", amount), LineInput(wallet, "credit", "1.00")],
         ),
@@ -117,7 +117,7 @@ def test_amount_in_another_currency_is_refused(
             {"account_id": euro},
         ),
         (
-            lambda: shared_ledger.post_entry(
+            lambda: shared_ledger.create_entry(
                 books.ledger_id,
                 [
                     LineInput(books.bank.id, "debit", "1.00", currency="USD"),
@@ -127,7 +127,7 @@ def test_amount_in_another_currency_is_refused(
             {"field": "lines[1].currency", "account_id": wallet},
         ),
         (
-            lambda: shared_ledger.post_entry(
+            lambda: shared_ledger.create_entry(
                 books.ledger_id,
                 [
                     LineInput(books.bank.id, "debit", "1.00", currency="usd"),
@@ -176,7 +176,7 @@ def test_unbalanced_entry_is_refused(
     # WHEN they are posted
     error = _refused(
         shared_nothing_written,
-        lambda: shared_ledger.post_entry(books.ledger_id, inputs),
+        lambda: shared_ledger.create_entry(books.ledger_id, inputs),
         UnbalancedEntry,
     )
     # THEN the entry is refused, naming the currency and both totals
@@ -199,13 +199,13 @@ def test_unknown_account_is_not_found(
         (lambda: shared_ledger.transfer(wallet, missing, "1.00"), missing),
         (lambda: shared_ledger.withdraw(missing, "1.00"), missing),
         (
-            lambda: shared_ledger.post_entry(
+            lambda: shared_ledger.create_entry(
                 ledger_id, [LineInput(wallet, "debit", "1"), LineInput(missing, "credit", "1")]
             ),
             missing,
         ),
         (
-            lambda: shared_ledger.post_entry(
+            lambda: shared_ledger.create_entry(
                 ledger_id, [LineInput(wallet, "debit", "1"), LineInput("acc_", "credit", "1")]
             ),
             "acc_",
@@ -233,10 +233,10 @@ def test_entry_in_a_missing_ledger_is_not_found(
     ]
     # WHEN entries are posted there
     malformed = _refused(
-        shared_nothing_written, lambda: shared_ledger.post_entry("ldg_", lines), NotFound
+        shared_nothing_written, lambda: shared_ledger.create_entry("ldg_", lines), NotFound
     )
     missing = _refused(
-        shared_nothing_written, lambda: shared_ledger.post_entry(ghost, ghost_lines), NotFound
+        shared_nothing_written, lambda: shared_ledger.create_entry(ghost, ghost_lines), NotFound
     )
     # THEN the malformed ledger, and the missing accounts, are not found
     assert malformed.details == {"resource": "ledger", "id": "ldg_"}
@@ -257,7 +257,7 @@ def test_inactive_account_takes_no_entry(
         lambda: shared_ledger.transfer(wallet, inactive, "1.00"),
         lambda: shared_ledger.deposit(wallet, "1.00", counterparty_account_id=inactive),
         # The wallet's and bank's lines are fine: the whole entry still fails.
-        lambda: shared_ledger.post_entry(
+        lambda: shared_ledger.create_entry(
             books.ledger_id,
             [
                 LineInput(books.bank.id, "debit", "2.00"),
@@ -285,7 +285,7 @@ def test_entry_with_too_few_or_too_many_lines_is_refused(
     # WHEN they are posted
     error = _refused(
         shared_nothing_written,
-        lambda: shared_ledger.post_entry(books.ledger_id, lines),
+        lambda: shared_ledger.create_entry(books.ledger_id, lines),
         ValidationError,
     )
     # THEN the lines are refused
@@ -299,7 +299,7 @@ def test_account_twice_in_one_entry_is_refused(
     wallet, bank = books.wallet.id, books.bank.id
     cases: list[tuple[Attempt, str]] = [
         (
-            lambda: shared_ledger.post_entry(
+            lambda: shared_ledger.create_entry(
                 books.ledger_id,
                 [
                     LineInput(bank, "debit", "1.00"),
@@ -329,14 +329,14 @@ def test_account_of_another_ledger_is_refused(
     wallet, foreign = books.wallet.id, books.foreign.id
     cases: list[tuple[Attempt, dict[str, str]]] = [
         (
-            lambda: shared_ledger.post_entry(
+            lambda: shared_ledger.create_entry(
                 books.ledger_id,
                 [LineInput(wallet, "debit", "1.00"), LineInput(foreign, "credit", "1.00")],
             ),
             {"account_id": foreign, "field": "lines[1].account_id"},
         ),
         (
-            lambda: shared_ledger.post_entry(
+            lambda: shared_ledger.create_entry(
                 books.other_ledger_id,
                 [LineInput(wallet, "debit", "1.00"), LineInput(foreign, "credit", "1.00")],
             ),
@@ -377,7 +377,7 @@ def test_outflow_beyond_the_floor_is_refused(
         (lambda: shared_ledger.spend(credit, "55.01"), credit),
         (lambda: shared_ledger.transfer(credit, payee, "55.01"), credit),
         (
-            lambda: shared_ledger.post_entry(
+            lambda: shared_ledger.create_entry(
                 books.ledger_id,
                 [
                     LineInput(wallet, "debit", "10.00"),
@@ -408,7 +408,7 @@ def test_malformed_idempotency_key_is_refused(
     attempts: list[Attempt] = [
         lambda: shared_ledger.deposit(wallet, "1.00", idempotency_key=key),
         lambda: shared_ledger.transfer(wallet, books.payee.id, "1.00", idempotency_key=key),
-        lambda: shared_ledger.post_entry(
+        lambda: shared_ledger.create_entry(
             books.ledger_id,
             [LineInput(books.bank.id, "debit", "1"), LineInput(wallet, "credit", "1")],
             idempotency_key=key,
@@ -457,7 +457,7 @@ def test_malformed_entry_detail_is_refused(
     wallet = books.wallet.id
     attempts: list[Attempt] = [
         lambda: shared_ledger.deposit(wallet, "1.00", **options),
-        lambda: shared_ledger.post_entry(
+        lambda: shared_ledger.create_entry(
             books.ledger_id,
             [LineInput(books.bank.id, "debit", "1"), LineInput(wallet, "credit", "1")],
             **options,
@@ -479,7 +479,7 @@ def test_unknown_side_is_refused(
     # WHEN it is posted
     error = _refused(
         shared_nothing_written,
-        lambda: shared_ledger.post_entry(books.ledger_id, lines),
+        lambda: shared_ledger.create_entry(books.ledger_id, lines),
         ValidationError,
     )
     # THEN the side is named
@@ -531,7 +531,7 @@ def test_entry_key_with_another_request_is_refused(
             description="top-up",
             idempotency_key="fund-wallet",
         ),
-        lambda: shared_ledger.post_entry(
+        lambda: shared_ledger.create_entry(
             books.ledger_id,
             [LineInput(wallet, "credit", "100.00"), LineInput(bank, "debit", "100.00")],
             idempotency_key="fund-wallet",

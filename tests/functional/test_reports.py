@@ -18,9 +18,8 @@ from ledger.domain.errors import NotFound, ReportTooLarge, ValidationError
 from ledger.domain.ids import new_ledger_id, world_account_id
 from ledger.domain.model import Account, AccountType
 from ledger.domain.money import builtin_currencies
+from ledger.domain.results import BalanceSheetNode, CurrencyTotals, Mismatch
 from ledger.planning.steps import Target
-from ledger.reporting.reconciliation import CurrencyTotals, Mismatch
-from ledger.reporting.statements import BalanceSheetNode
 from ledger.service import Ledger, LineInput
 from ledger.store.dynamodb import DynamoDBStore
 from ledger.store.dynamodb.schema import item_key
@@ -84,7 +83,9 @@ def business(shared_backend: Backend) -> Business:
     ledger.deposit(bob, "50.00")
     ledger.transfer(alice, bob, "30.00")
     ledger.spend(bob, "10.00", counterparty_account_id=fees)
-    ledger.post_entry(book, [LineInput(costs, "debit", "4.00"), LineInput(bank, "credit", "4.00")])
+    ledger.create_entry(
+        book, [LineInput(costs, "debit", "4.00"), LineInput(bank, "credit", "4.00")]
+    )
     ledger.hold(alice, "20.00")
     ledger.confirm_hold(ledger.hold(bob, "15.00").id, "5.00")
     ledger.release_hold(ledger.hold(alice, "7.00").id)
@@ -93,7 +94,7 @@ def business(shared_backend: Backend) -> Business:
     assert ledger.expire_pending() == 1
     ledger.release_escrow(ledger.escrow(alice, bob, "8.00").id)
     ledger.refund_escrow(ledger.escrow(bob, alice, "4.00").id)
-    ledger.reverse(ledger.transfer(bob, alice, "6.00").id)
+    ledger.reverse_entry(ledger.transfer(bob, alice, "6.00").id)
     ledger.convert(alice, euro, "10.00", "9.00")
     ledger.spend(carol, "25.00")
     return Business(

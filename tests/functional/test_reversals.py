@@ -37,7 +37,7 @@ def test_a_reversal_mirrors_the_entry_and_links_both_ways(
     wallet, payee = _pair(ledger, book)
     original = ledger.transfer(wallet, payee, "30.00", reference="inv-9", description="rent")
     # WHEN reversing it
-    reversal = ledger.reverse(original.id, description="wrong payee")
+    reversal = ledger.reverse_entry(original.id, description="wrong payee")
     # THEN a new posted entry of kind reversal has every side swapped
     assert reversal.id != original.id
     assert (reversal.kind, reversal.status, reversal.replayed) == (
@@ -68,12 +68,12 @@ def test_an_entry_is_reversed_at_most_once(
     # GIVEN a transfer reversed once
     wallet, payee = _pair(ledger, book)
     original = ledger.transfer(wallet, payee, "30.00")
-    first = ledger.reverse(original.id, description="oops")
+    first = ledger.reverse_entry(original.id, description="oops")
     # WHEN reversing it again for another reason, or with none
     for description in ("again", None):
         error = refused(
             nothing_written,
-            lambda: ledger.reverse(original.id, description=description),  # noqa: B023
+            lambda: ledger.reverse_entry(original.id, description=description),  # noqa: B023
             AlreadyReversed,
         )
         # THEN it is already reversed
@@ -81,7 +81,7 @@ def test_an_entry_is_reversed_at_most_once(
         assert error.details["entry_id"] == original.id
     # AND the very same reversal request again is a replay of the first reversal
     with nothing_written():
-        replay = ledger.reverse(original.id, description="oops")
+        replay = ledger.reverse_entry(original.id, description="oops")
     assert (replay.id, replay.replayed, replay.reverses) == (first.id, True, original.id)
     assert ledger.get_balance(payee).posted == 0
 
@@ -94,13 +94,13 @@ def test_reversing_a_spent_deposit_is_refused_until_the_money_is_back(
     deposit = ledger.deposit(wallet, "100.00")
     ledger.spend(wallet, "80.00")
     # WHEN reversing the deposit
-    error = refused(nothing_written, lambda: ledger.reverse(deposit.id), InsufficientFunds)
+    error = refused(nothing_written, lambda: ledger.reverse_entry(deposit.id), InsufficientFunds)
     # THEN the guard refuses it: the wallet cannot give back money it spent
     assert error.details == {"account_id": wallet}
     assert ledger.get_entry(deposit.id).reversed_by is None
     # AND once the money is back, the reversal goes through
     ledger.deposit(wallet, "80.00")
-    reversal = ledger.reverse(deposit.id)
+    reversal = ledger.reverse_entry(deposit.id)
     assert ledger.get_entry(deposit.id).reversed_by == reversal.id
     assert ledger.get_balance(wallet).posted == 0
     assert_invariants(backend, book)
@@ -114,14 +114,14 @@ def test_a_reversal_may_draw_on_a_credit_line(
     deposit = ledger.deposit(account, "5.00")
     ledger.spend(account, "8.00")
     # WHEN reversing the deposit
-    ledger.reverse(deposit.id)
+    ledger.reverse_entry(deposit.id)
     # THEN it draws 8.00 of the line: the floor is the line, not zero
     balance = ledger.get_balance(account)
     assert (balance.posted, balance.credit_used, balance.spendable) == (-800, 800, 200)
     # AND a reversal that would go past the line is refused
     top_up = ledger.deposit(account, "1.00")
     ledger.spend(account, "3.00")
-    refused(nothing_written, lambda: ledger.reverse(top_up.id), InsufficientFunds)
+    refused(nothing_written, lambda: ledger.reverse_entry(top_up.id), InsufficientFunds)
     assert_invariants(backend, book)
 
 
@@ -139,7 +139,7 @@ def test_entries_created_pending_are_voided_not_reversed(
         (confirmed.id, posting_id),
     ):
         # WHEN reversing any of them
-        error = refused(nothing_written, lambda: ledger.reverse(entry_id), NotPending)  # noqa: B023
+        error = refused(nothing_written, lambda: ledger.reverse_entry(entry_id), NotPending)  # noqa: B023
         # THEN it is refused, pointing at the posting entry where there is one
         assert error.details == {"entry_id": entry_id, "posting_entry_id": expected_posting}
 
@@ -153,7 +153,7 @@ def test_the_posting_entry_of_a_confirmed_hold_can_be_reversed(
     posting_id = ledger.confirm_hold(hold.id, "20.00").posting_entry_id
     assert posting_id is not None
     # WHEN reversing its posting entry
-    reversal = ledger.reverse(posting_id)
+    reversal = ledger.reverse_entry(posting_id)
     # THEN the 20.00 come back, and the posting entry is marked
     assert reversal.reverses == posting_id
     assert ledger.get_entry(posting_id).reversed_by == reversal.id
@@ -172,7 +172,7 @@ def test_a_multi_currency_entry_is_reversed_line_by_line(
         open_account(ledger, book).id,
         open_account(ledger, book, currency="EUR").id,
     )
-    original = ledger.post_entry(
+    original = ledger.create_entry(
         book,
         [
             LineInput(bank, "debit", "12.00"),
@@ -182,7 +182,7 @@ def test_a_multi_currency_entry_is_reversed_line_by_line(
         ],
     )
     # WHEN reversing it
-    reversal = ledger.reverse(original.id)
+    reversal = ledger.reverse_entry(original.id)
     # THEN each line is mirrored in its own currency, and every account is back at zero
     assert [
         (line.account_id, line.side, line.amount, line.currency) for line in reversal.lines
@@ -200,14 +200,14 @@ def test_reversal_refusals_write_nothing(
     # GIVEN a transfer to a payee that is then suspended, and ids naming no entry
     wallet, payee = _pair(ledger, book)
     transfer = ledger.transfer(wallet, payee, "10.00")
-    ledger.set_account_status(payee, "suspended")
+    ledger.update_account(payee, status="suspended")
     missing = new_entry_id(book, None)
     refusals: list[tuple[Callable[[], Any], type[LedgerError], dict[str, Any]]] = [
-        (lambda: ledger.reverse(transfer.id), AccountInactive, {"account_id": payee}),
-        (lambda: ledger.reverse(missing), NotFound, {"resource": "entry", "id": missing}),
-        (lambda: ledger.reverse("ent_x"), NotFound, {"resource": "entry", "id": "ent_x"}),
+        (lambda: ledger.reverse_entry(transfer.id), AccountInactive, {"account_id": payee}),
+        (lambda: ledger.reverse_entry(missing), NotFound, {"resource": "entry", "id": missing}),
+        (lambda: ledger.reverse_entry("ent_x"), NotFound, {"resource": "entry", "id": "ent_x"}),
         (
-            lambda: ledger.reverse(transfer.id, description="x" * 1001),
+            lambda: ledger.reverse_entry(transfer.id, description="x" * 1001),
             ValidationError,
             {"field": "description"},
         ),

@@ -37,7 +37,7 @@ def _funded_pair(ledger: Ledger, book: str) -> tuple[str, str]:
 def _pay_pending(ledger: Ledger, book: str, payer: str, payee: str, amount: str) -> Entry:
     """A pending raw entry moving `amount` from one liability to another."""
     lines = [LineInput(payer, "debit", amount), LineInput(payee, "credit", amount)]
-    return ledger.post_entry(book, lines, pending=True, description="invoice 7")
+    return ledger.create_entry(book, lines, pending=True, description="invoice 7")
 
 
 def test_a_pending_entry_lowers_the_payers_available_and_nobody_elses(
@@ -81,7 +81,7 @@ def test_pending_inflows_never_raise_available_on_either_normal_side(
     # WHEN a pending entry debits the wallet 20.00 and the asset 8.00, and credits the
     # liability 28.00: the wallet pays, the asset (on its debit side) and the liability
     # (on its credit side) both gain
-    ledger.post_entry(
+    ledger.create_entry(
         book,
         [
             LineInput(wallet.id, "debit", "20.00"),
@@ -110,7 +110,7 @@ def test_posting_a_pending_entry_in_full_creates_a_linked_posting_entry(
     wallet, payee = _funded_pair(ledger, book)
     pending = _pay_pending(ledger, book, wallet, payee, "30.00")
     # WHEN posting it
-    posted = ledger.post_pending(pending.id)
+    posted = ledger.post_entry(pending.id)
     # THEN the pending entry is now posted, pointing at a new posting entry
     assert (posted.id, posted.status, posted.replayed) == (pending.id, EntryStatus.POSTED, False)
     assert posted.posting_entry_id is not None
@@ -138,7 +138,7 @@ def test_posting_less_than_pending_releases_the_rest(
     wallet, payee = _funded_pair(ledger, book)
     pending = _pay_pending(ledger, book, wallet, payee, "30.00")
     # WHEN posting 12.50 of it
-    posted = ledger.post_pending(pending.id, "12.50")
+    posted = ledger.post_entry(pending.id, "12.50")
     # THEN the posting entry carries 12.50 on both lines
     assert posted.posting_entry_id is not None
     posting = ledger.get_entry(posted.posting_entry_id)
@@ -156,7 +156,7 @@ def test_a_pending_entry_of_many_lines_posts_in_full_only(
     # GIVEN a pending entry paying two payees from one wallet
     wallet, first = _funded_pair(ledger, book)
     second = open_account(ledger, book).id
-    pending = ledger.post_entry(
+    pending = ledger.create_entry(
         book,
         [
             LineInput(wallet, "debit", "9.00"),
@@ -166,14 +166,12 @@ def test_a_pending_entry_of_many_lines_posts_in_full_only(
         pending=True,
     )
     # WHEN posting part of it
-    error = refused(
-        nothing_written, lambda: ledger.post_pending(pending.id, "1.00"), ValidationError
-    )
+    error = refused(nothing_written, lambda: ledger.post_entry(pending.id, "1.00"), ValidationError)
     # THEN it is refused (how to split the part is not defined) and still pending
     assert error.details == {"field": "amount"}
     assert ledger.get_entry(pending.id).status is EntryStatus.PENDING
     # AND posting it in full moves every line
-    ledger.post_pending(pending.id)
+    ledger.post_entry(pending.id)
     assert [ledger.get_balance(account).posted for account in (wallet, first, second)] == [
         9100,
         600,
@@ -190,7 +188,7 @@ def test_voiding_releases_everything_and_creates_no_entry(
     pending = _pay_pending(ledger, book, wallet, payee, "30.00")
     entries_before = len(ledger.list_entries(book).items)
     # WHEN voiding it
-    voided = ledger.void_pending(pending.id)
+    voided = ledger.void_entry(pending.id)
     # THEN it is voided, with no posting entry, and no entry was added
     assert (voided.id, voided.status, voided.posting_entry_id) == (
         pending.id,
@@ -213,15 +211,15 @@ def test_a_pending_entry_resolves_exactly_once(
     wallet, payee = _funded_pair(ledger, book)
     posted = _pay_pending(ledger, book, wallet, payee, "30.00")
     voided = _pay_pending(ledger, book, wallet, payee, "5.00")
-    ledger.post_pending(posted.id, "10.00")
-    ledger.void_pending(voided.id)
+    ledger.post_entry(posted.id, "10.00")
+    ledger.void_entry(voided.id)
     attempts: list[Callable[[], Entry]] = [
-        lambda: ledger.post_pending(posted.id),
-        lambda: ledger.post_pending(posted.id, "10.01"),
-        lambda: ledger.void_pending(posted.id),
-        lambda: ledger.post_pending(voided.id),
-        lambda: ledger.post_pending(voided.id, "1.00"),
-        lambda: ledger.void_pending(voided.id),
+        lambda: ledger.post_entry(posted.id),
+        lambda: ledger.post_entry(posted.id, "10.01"),
+        lambda: ledger.void_entry(posted.id),
+        lambda: ledger.post_entry(voided.id),
+        lambda: ledger.post_entry(voided.id, "1.00"),
+        lambda: ledger.void_entry(voided.id),
     ]
     for attempt in attempts:
         # WHEN resolving either again in another way
@@ -239,10 +237,10 @@ def test_the_same_post_again_is_a_replay(
     # GIVEN a pending entry posted for 10.00
     wallet, payee = _funded_pair(ledger, book)
     pending = _pay_pending(ledger, book, wallet, payee, "30.00")
-    first = ledger.post_pending(pending.id, "10.00")
+    first = ledger.post_entry(pending.id, "10.00")
     # WHEN the exact same post comes again
     with nothing_written():
-        again = ledger.post_pending(pending.id, "10.00")
+        again = ledger.post_entry(pending.id, "10.00")
     # THEN it answers as the first did, marked as a replay, and moves nothing more
     assert again.replayed
     assert (again.id, again.status, again.posting_entry_id) == (
@@ -259,14 +257,18 @@ def test_creating_a_pending_entry_again_with_its_key_replays_it(
     # GIVEN a pending entry created with an idempotency key, and then posted
     wallet, payee = _funded_pair(ledger, book)
     lines = [LineInput(wallet, "debit", "4.00"), LineInput(payee, "credit", "4.00")]
-    created = ledger.post_entry(book, lines, pending=True, expires_in=600, idempotency_key="p-1")
-    ledger.post_pending(created.id)
+    created = ledger.create_entry(book, lines, pending=True, expires_in=600, idempotency_key="p-1")
+    ledger.post_entry(created.id)
     # WHEN the same creation request comes again, and one with another expiry
     with nothing_written():
-        again = ledger.post_entry(book, lines, pending=True, expires_in=600, idempotency_key="p-1")
+        again = ledger.create_entry(
+            book, lines, pending=True, expires_in=600, idempotency_key="p-1"
+        )
     changed = refused(
         nothing_written,
-        lambda: ledger.post_entry(book, lines, pending=True, expires_in=60, idempotency_key="p-1"),
+        lambda: ledger.create_entry(
+            book, lines, pending=True, expires_in=60, idempotency_key="p-1"
+        ),
         LedgerError,
     )
     # THEN the first is the entry as it is now, replayed; the second reuses the key
@@ -283,10 +285,10 @@ def test_posting_more_than_pending_isrefused(
     pending = _pay_pending(ledger, book, wallet, payee, "30.00")
     # WHEN posting one cent more, or a malformed amount
     error = refused(
-        nothing_written, lambda: ledger.post_pending(pending.id, "30.01"), AmountExceedsPending
+        nothing_written, lambda: ledger.post_entry(pending.id, "30.01"), AmountExceedsPending
     )
     malformed = refused(
-        nothing_written, lambda: ledger.post_pending(pending.id, "1.001"), ValidationError
+        nothing_written, lambda: ledger.post_entry(pending.id, "1.001"), ValidationError
     )
     # THEN both are refused and the entry is still pending for its whole amount
     assert (error.code, error.status, error.details) == (
@@ -306,10 +308,10 @@ def test_only_entries_created_pending_can_be_posted_or_voided(
     wallet, payee = _funded_pair(ledger, book)
     deposit = ledger.deposit(wallet, "1.00")
     pending = _pay_pending(ledger, book, wallet, payee, "2.00")
-    posting_id = ledger.post_pending(pending.id).posting_entry_id
+    posting_id = ledger.post_entry(pending.id).posting_entry_id
     assert posting_id is not None
     for entry_id in (deposit.id, posting_id):
-        for attempt in (ledger.post_pending, ledger.void_pending):
+        for attempt in (ledger.post_entry, ledger.void_entry):
             # WHEN posting or voiding it
             error = refused(nothing_written, lambda: attempt(entry_id), NotPending)  # noqa: B023
             # THEN it is not pending
@@ -326,7 +328,7 @@ def test_resolving_an_unknown_entry_is_not_found(
     # GIVEN an entry id of the ledger that names nothing, and a malformed id
     missing = new_entry_id(book, None)
     for entry_id in (missing, "ent_nonsense"):
-        for attempt in (ledger.post_pending, ledger.void_pending):
+        for attempt in (ledger.post_entry, ledger.void_entry):
             # WHEN posting or voiding it
             error = refused(nothing_written, lambda: attempt(entry_id), NotFound)  # noqa: B023
             # THEN it is not found
@@ -368,7 +370,7 @@ def test_a_malformed_expiry_isrefused(
         # in range
         error = refused(
             nothing_written,
-            lambda: ledger.post_entry(book, lines, pending=True, expires_in=expires_in),  # noqa: B023
+            lambda: ledger.create_entry(book, lines, pending=True, expires_in=expires_in),  # noqa: B023
             ValidationError,
         )
         # THEN it is refused, naming the field
@@ -383,12 +385,12 @@ def test_an_expiry_needs_a_pending_entry_and_may_be_as_long_as_the_maximum(
     lines = [LineInput(wallet, "debit", "1.00"), LineInput(payee, "credit", "1.00")]
     # WHEN a posted entry names an expiry
     error = refused(
-        nothing_written, lambda: ledger.post_entry(book, lines, expires_in=60), ValidationError
+        nothing_written, lambda: ledger.create_entry(book, lines, expires_in=60), ValidationError
     )
     # THEN it is refused
     assert error.details == {"field": "expires_in"}
     # AND the longest expiry is accepted, counted from the entry's creation
-    entry = ledger.post_entry(book, lines, pending=True, expires_in=limits.expires_in_s_max)
+    entry = ledger.create_entry(book, lines, pending=True, expires_in=limits.expires_in_s_max)
     assert entry.expires_at is not None
     assert (entry.expires_at - entry.created_at).total_seconds() == limits.expires_in_s_max
 
@@ -400,14 +402,14 @@ def test_a_void_works_on_a_suspended_account_but_a_post_does_not(
     wallet, payee = _funded_pair(ledger, book)
     first = _pay_pending(ledger, book, wallet, payee, "10.00")
     second = _pay_pending(ledger, book, wallet, payee, "20.00")
-    ledger.set_account_status(wallet, "suspended")
+    ledger.update_account(wallet, status="suspended")
     # WHEN posting one
-    error = refused(nothing_written, lambda: ledger.post_pending(first.id), AccountInactive)
+    error = refused(nothing_written, lambda: ledger.post_entry(first.id), AccountInactive)
     # THEN the suspended account takes part in no new posting
     assert error.details == {"account_id": wallet}
     # AND voiding both still gives its money back
-    ledger.void_pending(first.id)
-    ledger.void_pending(second.id)
+    ledger.void_entry(first.id)
+    ledger.void_entry(second.id)
     balance = ledger.get_balance(wallet)
     assert (balance.pending_out, balance.available) == (0, 10000)
     assert ledger.get_account(wallet).status == "suspended"

@@ -167,7 +167,7 @@ def test_suspended_account_is_inactive(ledger: Ledger, book: LedgerRecord) -> No
     # GIVEN Alice with funds and Bob suspended
     alice, bob = wallet(ledger, book, "Alice"), wallet(ledger, book, "Bob")
     ledger.deposit(alice.id, "10.00")
-    ledger.set_account_status(bob.id, AccountStatus.SUSPENDED)
+    ledger.update_account(bob.id, status=AccountStatus.SUSPENDED)
     # WHEN money is transferred or deposited to Bob
     with pytest.raises(AccountInactive) as transfer_error:
         ledger.transfer(alice.id, bob.id, "1.00")
@@ -179,7 +179,7 @@ def test_suspended_account_is_inactive(ledger: Ledger, book: LedgerRecord) -> No
     assert deposit_error.value.details == {"account_id": bob.id}
     assert ledger.get_balance(alice.id).available == 1000
     # AND once reactivated, Bob takes money again
-    ledger.set_account_status(bob.id, AccountStatus.ACTIVE)
+    ledger.update_account(bob.id, status=AccountStatus.ACTIVE)
     ledger.transfer(alice.id, bob.id, "1.00")
     assert ledger.get_balance(bob.id).available == 100
 

@@ -251,8 +251,8 @@ def test_closing_and_a_credit_line_whose_answers_were_lost_are_those_changes(
     network = FlakyNetwork(scene.client, lose_responses=2, forget_tokens=True)
     ledger = scene.over(network, SleepRecorder())
     # WHEN the empty account is closed and Alice is given a 50.00 credit line
-    closed = ledger.set_account_status(empty.id, "closed")
-    credited = ledger.set_overdraft(scene.alice.id, "limit", "50.00")
+    closed = ledger.update_account(empty.id, status="closed")
+    credited = ledger.update_account(scene.alice.id, overdraft="limit", credit_limit="50.00")
     # THEN each answers its own committed change, not account_inactive nor conflict
     assert network.answers == ["ok", "TransactionCanceledException"] * 2
     assert closed.status is AccountStatus.CLOSED

@@ -279,7 +279,7 @@ class JournalRequest:
             )
             for line in self.lines
         ]
-        return ledger.post_entry(
+        return ledger.create_entry(
             ledger_id,
             inputs,
             pending=self.pending,
@@ -935,7 +935,7 @@ class LedgerModel(RuleBasedStateMachine):
         else:
             amount = self._partial_amount(data, entry, action.removeprefix("confirm_"))
             text = self._format(entry, amount)
-            self._post_pending(entry, amount, lambda ledger: ledger.post_pending(entry_id, text))
+            self._post_pending(entry, amount, lambda ledger: ledger.post_entry(entry_id, text))
 
     @precondition(lambda self: bool(self.entries))
     @rule(
@@ -954,14 +954,14 @@ class LedgerModel(RuleBasedStateMachine):
         else:
             entry = data.draw(st.sampled_from(list(self.entries.values())))
         if action == "void":
-            self._void_pending(entry, lambda ledger: ledger.void_pending(entry.id))
+            self._void_pending(entry, lambda ledger: ledger.void_entry(entry.id))
             return
         if entry.created_pending:
             amount = self._partial_amount(data, entry, amount_variant)
         else:
             amount = None
         text = self._format(entry, amount)
-        self._post_pending(entry, amount, lambda ledger: ledger.post_pending(entry.id, text))
+        self._post_pending(entry, amount, lambda ledger: ledger.post_entry(entry.id, text))
 
     @rule(data=st.data(), seconds=st.integers(1, clock_jump_s_max), sweep=st.booleans())
     def expire(self, data: st.DataObject, seconds: int, sweep: bool) -> None:
@@ -1004,7 +1004,7 @@ class LedgerModel(RuleBasedStateMachine):
         """Reverse an entry: once, replayed with the same description, guarded by floors."""
         entry = data.draw(st.sampled_from(list(self.entries.values())))
         # WHEN both stores reverse it
-        outcome = self._both(lambda ledger: ledger.reverse(entry.id, description=description))
+        outcome = self._both(lambda ledger: ledger.reverse_entry(entry.id, description=description))
         # THEN both answer what the model predicts
         reversal_id = derived_entry_id(entry.id, "reversal")
         if entry.reversed_by is not None:

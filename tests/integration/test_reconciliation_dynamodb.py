@@ -10,8 +10,8 @@ import pytest
 from ledger.domain import limits
 from ledger.domain.ids import world_account_id
 from ledger.domain.money import builtin_currencies
+from ledger.domain.results import CurrencyTotals, Mismatch
 from ledger.planning.steps import Target
-from ledger.reporting.reconciliation import CurrencyTotals, Mismatch
 from ledger.service import Ledger, LineInput
 from ledger.store.dynamodb import DynamoDBStore
 from ledger.store.dynamodb.schema import item_key
@@ -44,7 +44,7 @@ def test_reconcile_walks_every_page_and_finds_an_altered_item(
     for start in range(0, len(wallets), per_entry):
         funded = wallets[start : start + per_entry]
         lines = [LineInput(wallet, "credit", "1.00") for wallet in funded]
-        ledger.post_entry(book, [LineInput(world, "debit", f"{len(funded)}.00"), *lines])
+        ledger.create_entry(book, [LineInput(world, "debit", f"{len(funded)}.00"), *lines])
     for payer, payee in zip(wallets[::2], wallets[1::2], strict=True):
         ledger.transfer(payer, payee, "0.25")
         ledger.transfer(payee, payer, "0.10")

@@ -165,11 +165,11 @@ def resolve_race(ledger: Ledger, entry_id: str, posts: list[str | None]) -> list
 
     def post(amount: str | None) -> Entry | str:
         start.wait()
-        return outcome_of(lambda: ledger.post_pending(entry_id, amount))
+        return outcome_of(lambda: ledger.post_entry(entry_id, amount))
 
     def void() -> Entry | str:
         start.wait()
-        return outcome_of(lambda: ledger.void_pending(entry_id))
+        return outcome_of(lambda: ledger.void_entry(entry_id))
 
     calls: list[Callable[[], Entry | str]] = [partial(post, amount) for amount in posts]
     calls += [void] * (resolve_threads - len(posts))

@@ -14,6 +14,10 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ledger.domain.ids import new_account_id, new_ledger_id
+from ledger.domain.model import Side
+from ledger.domain.money import Currency
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -38,8 +42,26 @@ class Received:
 
 
 def an_id(prefix: str) -> str:
-    """A random id, so that no two tests share one by accident."""
+    """A random id, so that no two tests share one by accident; ledgers and accounts get
+    well-formed ids (an account's in USD, credit-normal), which the client decodes."""
+    if prefix == "led":
+        return new_ledger_id(None, None)
+    if prefix == "acc":
+        return new_account_id(new_ledger_id(None, None), Currency("USD", 2), Side.CREDIT, None)
     return f"{prefix}_{secrets.token_hex(6)}"
+
+
+def ledger_body(ledger_id: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A ledger object of the contract."""
+    body: dict[str, Any] = {
+        "id": ledger_id or an_id("led"),
+        "name": "Books",
+        "owner_id": None,
+        "metadata": {},
+        "currencies": {},
+        "created_at": "2026-01-02T03:04:05Z",
+    }
+    return {**body, **fields}
 
 
 def entry_body(entry_id: str | None = None, amount: str = "10.00", **fields: Any) -> dict[str, Any]:
@@ -63,17 +85,25 @@ def entry_body(entry_id: str | None = None, amount: str = "10.00", **fields: Any
 
 
 def account_body(account_id: str | None = None, **fields: Any) -> dict[str, Any]:
-    """An account object of the contract, in USD, without its balance."""
+    """An account object of the contract, in USD, with its balance."""
+    identity = account_id or an_id("acc")
     body: dict[str, Any] = {
-        "id": account_id or an_id("acc"),
+        "id": identity,
         "ledger_id": an_id("led"),
         "name": "Wallet",
         "type": "liability",
+        "normal_balance": "credit",
         "currency": "USD",
         "status": "active",
-        "overdraft": {"mode": "forbid"},
+        "overdraft": {"mode": "forbid", "limit": "0.00"},
         "code": None,
+        "parent_id": None,
+        "owner_id": None,
         "metadata": {},
+        "system": False,
+        "created_at": "2026-01-02T03:04:05Z",
+        "updated_at": "2026-01-02T03:04:05Z",
+        "balance": balance_body(identity),
     }
     return {**body, **fields}
 

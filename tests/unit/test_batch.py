@@ -25,6 +25,7 @@ from ledger.domain.errors import (
     ValidationError,
 )
 from ledger.domain.ids import parse_account_id, world_account_id
+from ledger.domain.inputs import LineInput
 from ledger.domain.model import (
     AccountType,
     EntryKind,
@@ -38,7 +39,6 @@ from ledger.domain.money import Currency
 from ledger.planning.batch import BatchPlan, operation_of, plan_batch
 from ledger.planning.commands import (
     EntryOptions,
-    LineInput,
     PendingTerms,
     conversion_drafts,
     entry_command,

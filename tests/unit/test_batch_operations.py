@@ -11,6 +11,7 @@ from unit_builders import EUR, USD, a_ledger_id, an_account_id, created
 
 from ledger.domain.errors import LedgerMismatch, ValidationError
 from ledger.domain.ids import world_account_id
+from ledger.domain.inputs import LineInput
 from ledger.domain.model import Side
 from ledger.planning.batch import (
     BatchOperation,
@@ -23,7 +24,6 @@ from ledger.planning.batch import (
     Transfer,
     plan_batch,
 )
-from ledger.planning.commands import LineInput
 
 business_date = datetime(2025, 12, 31, tzinfo=UTC)
 

@@ -15,6 +15,7 @@ from client_stub import (
     balance_body,
     entry_body,
     error_reply,
+    ledger_body,
 )
 
 from ledger.cli import main
@@ -37,7 +38,9 @@ def test_accounts_list_prints_an_aligned_table(stub: StubServer) -> None:
     # GIVEN a ledger with two accounts, one of them with a balance
     ledger_id = an_id("led")
     cash = account_body(name="Cash", type="asset", code="1000")
-    wallet = account_body(name="Customer wallet", balance=balance_body("x", available="12.50"))
+    wallet = account_body(
+        name="Customer wallet", balance=balance_body(an_id("acc"), available="12.50")
+    )
     stub.script(Reply(200, {"items": [cash, wallet], "next_cursor": None}))
     # WHEN listing its accounts
     result = run(stub, "accounts", "list", ledger_id, "--type", "asset")
@@ -80,7 +83,7 @@ def test_balance_json_prints_the_raw_answer(stub: StubServer) -> None:
 
 def test_an_object_prints_as_key_value_lines(stub: StubServer) -> None:
     # GIVEN an account with a balance
-    account = account_body(balance=balance_body("x", available="85.00"))
+    account = account_body(balance=balance_body(an_id("acc"), available="85.00"))
     stub.script(Reply(200, account))
     # WHEN showing it
     result = run(stub, "accounts", "show", account["id"])
@@ -177,7 +180,7 @@ def test_ledgers_and_accounts_create_send_their_fields(stub: StubServer) -> None
     # GIVEN a service that creates a ledger and an account
     ledger_id = an_id("led")
     stub.script(
-        Reply(201, {"id": ledger_id, "name": "Books", "owner_id": "o-1", "metadata": {}}),
+        Reply(201, ledger_body(ledger_id, owner_id="o-1")),
         Reply(201, account_body()),
     )
     # WHEN creating both, with metadata and a credit line
@@ -225,7 +228,7 @@ def test_ledgers_list_and_entries_show(stub: StubServer) -> None:
     ledger_id = an_id("led")
     entry = entry_body(reference="order-7")
     stub.script(
-        Reply(200, {"items": [{"id": ledger_id, "name": "Books", "owner_id": "o-1"}]}),
+        Reply(200, {"items": [ledger_body(ledger_id, owner_id="o-1")], "next_cursor": None}),
         Reply(200, entry),
     )
     # WHEN listing the owner's ledgers and showing the entry

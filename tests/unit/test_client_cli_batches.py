@@ -152,7 +152,8 @@ def test_a_trial_balance_shows_its_lines_as_a_table(stub: StubServer) -> None:
     line = {"account_id": account_id, "name": "Cash", "code": "1000", "type": "asset",
             "system": False, "debit": "10.00", "credit": "0.00"}  # fmt: skip
     report = {"ledger_id": ledger_id, "currency": "USD", "lines": [line],
-              "total_debits": "10.00", "total_credits": "10.00", "balanced": True}  # fmt: skip
+              "total_debits": "10.00", "total_credits": "10.00", "balanced": True,
+              "as_of": "2026-01-02T03:04:05Z"}  # fmt: skip
     stub.script(Reply(200, report))
     # WHEN showing it
     result = run(stub, "trial-balance", ledger_id, "USD")

@@ -40,7 +40,8 @@ def test_each_one_account_operation_sends_its_route_with_every_option(
     stub: StubServer, command: str, route: str
 ) -> None:
     # GIVEN a service that accepts the operation
-    stub.script(Reply(201, entry_body(kind=command)))
+    kind = {"withdraw": "withdrawal"}.get(command, command)
+    stub.script(Reply(201, entry_body(kind=kind)))
     account_id, counterparty_id = an_id("acc"), an_id("acc")
     # WHEN running it with every option the client's method takes
     result = run(
@@ -155,7 +156,10 @@ def test_a_replay_is_marked_on_stderr(stub: StubServer) -> None:
 def test_a_lowercase_currency_is_sent_upper_case(stub: StubServer) -> None:
     # GIVEN a service that opens accounts, registers currencies and reports
     ledger_id = an_id("led")
-    report = {"ledger_id": ledger_id, "currency": "EUR", "lines": [], "balanced": True}
+    report = {
+        "ledger_id": ledger_id, "currency": "EUR", "lines": [], "total_debits": "0.00",
+        "total_credits": "0.00", "balanced": True, "as_of": "2026-01-02T03:04:05Z",
+    }  # fmt: skip
     stub.script(
         Reply(201, account_body(currency="EUR")),
         Reply(201, {"code": "POINTS", "scale": 0, "builtin": False}),

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from client_stub import Reply, StubServer, an_id, entry_body, error_reply
 
-from ledger.client import LedgerClient
+from ledger.client import LedgerClient, decode
 from ledger.domain.errors import (
     InsufficientFunds,
     InternalError,
@@ -129,8 +129,8 @@ def test_a_replay_is_visible_on_the_last_response(stub: StubServer, client: Ledg
     stub.script(Reply(201, entry, headers))
     # WHEN depositing with the earlier key
     result = client.deposit(an_id("acc"), "10.00", idempotency_key=an_id("key"))
-    # THEN the result is the entry, and the last response says it was replayed
-    assert result == entry
+    # THEN the result is the entry, marked replayed, and so is the last response
+    assert result == decode.entry(entry, replayed=True)
     assert client.last_response is not None
     assert client.last_response.status == 201
     assert client.last_response.replayed is True

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from client_stub import Reply, StubServer, an_id, entry_body
+from client_stub import (
+    Reply,
+    StubServer,
+    account_body,
+    an_id,
+    balance_body,
+    entry_body,
+    ledger_body,
+)
 
+from ledger import LineInput
 from ledger.client import LedgerClient
+from ledger.domain.model import Side
+from ledger.domain.money import Currency
 
 A, B, L, E, K = an_id("acc"), an_id("acc"), an_id("led"), an_id("ent"), an_id("key")
 lines: list[Any] = [
@@ -240,6 +252,41 @@ def client(stub: StubServer) -> LedgerClient:
     return LedgerClient(stub.url, "lk_secret", attempts_max=1)
 
 
+def answer_of(method: str, path: str) -> Any:
+    """An answer of the contract for a route: what the client decodes it into is tested
+    elsewhere; here only the request counts."""
+    resource = path.split("/")[2]
+    if method == "POST" and path.endswith("/currencies"):
+        return {"code": "POINTS", "scale": 0, "builtin": False}
+    if path.endswith(("/currencies", "/trial-balance", "/balance-sheet", "/reconciliations")):
+        return report_bodies[path.rsplit("/", 1)[1]]
+    if path.endswith("/balance"):
+        return balance_body(A)
+    if method == "GET" and path in ("/v1/ledgers", "/v1/accounts", "/v1/entries"):
+        return {"items": [], "next_cursor": None}
+    bodies = {"ledgers": ledger_body(), "accounts": account_body(A), "batches": batch_body}
+    return bodies.get(resource, entry_body())
+
+
+batch_body = {"entries": [], "items_saved": 0}
+report_bodies: dict[str, Any] = {
+    "currencies": {"items": [{"code": "POINTS", "scale": 0, "builtin": False}]},
+    "trial-balance": {
+        "ledger_id": L, "currency": "USD", "lines": [], "total_debits": "0.00",
+        "total_credits": "0.00", "balanced": True, "as_of": "2026-01-02T03:04:05Z",
+    },
+    "balance-sheet": {
+        "ledger_id": L, "currency": "USD", "accounts": {}, "assets": "0.00",
+        "liabilities": "0.00", "equity": "0.00", "revenue": "0.00", "expenses": "0.00",
+        "net_income": "0.00", "balanced": True, "as_of": "2026-01-02T03:04:05Z",
+    },
+    "reconciliations": {
+        "ledger_id": L, "ok": True, "accounts_checked": 0, "entries_checked": 0,
+        "mismatches": [], "totals": {}, "as_of": "2026-01-02T03:04:05Z",
+    },
+}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("call", "method", "path", "query", "body", "keyed"),
     [pytest.param(*route[1:], id=route[0]) for route in routes],
@@ -255,8 +302,8 @@ def test_each_method_sends_its_route_of_the_contract(
     body: Any,
     keyed: bool,
 ) -> None:
-    # GIVEN a service that accepts anything
-    stub.script(Reply(200, {"ok": True}))
+    # GIVEN a service that accepts anything, answering with an object of the route's kind
+    stub.script(Reply(200, answer_of(method, path)))
     # WHEN calling the method
     call(client)
     # THEN one request went out with the contract's method, path, query and body,
@@ -294,6 +341,7 @@ floats: list[tuple[str, Call]] = [
     ("convert", lambda c: c.convert(A, B, "1.00", 0.92)),  # type: ignore[arg-type]
     ("credit limit", lambda c: c.create_account(L, "x", "asset", "USD", credit_limit=5.0)),  # type: ignore[arg-type]
     ("entry line", lambda c: c.create_entry(L, [float_line, lines[1]])),
+    ("line input", lambda c: c.create_entry(L, [LineInput(A, "debit", 10.5), lines[1]])),  # type: ignore[arg-type]
     ("batch", lambda c: c.batch([{"type": "deposit", "account_id": A, "amount": 0.1}])),
     (
         "batch line",
@@ -323,25 +371,53 @@ def test_a_decimal_is_sent_in_plain_notation(stub: StubServer, client: LedgerCli
     assert stub.requests[0].body["amount"] == "100"
 
 
-def test_amounts_come_back_as_strings(stub: StubServer, client: LedgerClient) -> None:
-    # GIVEN a service that answers with a balance
-    stub.script(Reply(200, {"account_id": A, "available": "85.00", "version": 4}))
+def test_amounts_come_back_in_minor_units(stub: StubServer, client: LedgerClient) -> None:
+    # GIVEN a service that answers with a balance of 85.00 USD
+    stub.script(Reply(200, balance_body(A, available="85.00")))
     # WHEN reading the balance
     balance = client.get_balance(A)
-    # THEN amounts are the service's strings, untouched
-    assert balance["available"] == "85.00"
-    assert balance["version"] == 4
+    # THEN it is the library's Balance: integer minor units in the account's currency
+    assert (balance.available, balance.currency, balance.version) == (
+        8500,
+        Currency("USD", 2),
+        4,
+    )
 
 
 def test_a_number_in_an_answer_never_becomes_a_float(
     stub: StubServer, client: LedgerClient
 ) -> None:
     # GIVEN a service that (against the contract) sends an amount as a JSON number
-    stub.script(Reply(200, raw=b'{"available": 0.1}'))
+    body = json.dumps(balance_body(A)).replace('"available": "85.00"', '"available": 0.1')
+    stub.script(Reply(200, raw=body.encode()))
     # WHEN reading the balance
-    balance: Any = client.get_balance(A)
-    # THEN it is a Decimal, exact
-    assert balance["available"] == Decimal("0.1")
+    balance = client.get_balance(A)
+    # THEN it is exact, 10 cents
+    assert balance.available == 10
+
+
+def test_an_amount_finer_than_its_currency_is_refused(
+    stub: StubServer, client: LedgerClient
+) -> None:
+    # GIVEN a service that (against the contract) sends a third decimal for USD
+    stub.script(Reply(200, balance_body(A, available="0.001")))
+    # WHEN reading the balance
+    # THEN it is refused rather than rounded
+    with pytest.raises(ValueError, match="more digits than USD"):
+        client.get_balance(A)
+
+
+def test_the_library_line_inputs_are_sent_as_lines(stub: StubServer, client: LedgerClient) -> None:
+    # GIVEN the lines of a journal entry as the library takes them
+    inputs = [
+        LineInput(A, Side.DEBIT, Decimal("10.50")),
+        LineInput(B, "credit", "10.50", currency="USD"),
+    ]
+    stub.script(Reply(201, entry_body()))
+    # WHEN creating the entry with them
+    client.create_entry(L, inputs)
+    # THEN they travel as the contract's lines, the same as mappings do
+    assert stub.requests[0].body["lines"] == sent_lines
 
 
 def test_a_naive_effective_at_is_refused(stub: StubServer, client: LedgerClient) -> None:
@@ -401,7 +477,7 @@ def test_expires_in_without_pending_is_refused(stub: StubServer, client: LedgerC
 
 def test_ids_are_escaped_into_one_path_segment(stub: StubServer, client: LedgerClient) -> None:
     # GIVEN an id with a slash and a question mark
-    stub.script(Reply(200, {}))
+    stub.script(Reply(200, entry_body()))
     # WHEN reading the entry of that id
     client.get_entry("a/b?c")
     # THEN the id stays one segment of the path
@@ -432,7 +508,7 @@ def test_from_env_reads_the_url_and_key(stub: StubServer, monkeypatch: pytest.Mo
     # GIVEN LEDGER_URL and LEDGER_API_KEY in the environment
     monkeypatch.setenv("LEDGER_URL", stub.url)
     monkeypatch.setenv("LEDGER_API_KEY", "lk_from_env")
-    stub.script(Reply(200, {"id": L}))
+    stub.script(Reply(200, ledger_body(L)))
     # WHEN a client from the environment reads a ledger
     LedgerClient.from_env().get_ledger(L)
     # THEN it went to that URL with that key
@@ -457,12 +533,12 @@ def test_iter_accounts_follows_cursors_to_the_end(stub: StubServer, client: Ledg
     # GIVEN three pages of accounts, linked by cursors
     ids = [an_id("acc") for _ in range(5)]
     stub.script(
-        page([{"id": ids[0]}, {"id": ids[1]}], "c-1"),
-        page([{"id": ids[2]}, {"id": ids[3]}], "c-2"),
-        page([{"id": ids[4]}], None),
+        page([account_body(ids[0]), account_body(ids[1])], "c-1"),
+        page([account_body(ids[2]), account_body(ids[3])], "c-2"),
+        page([account_body(ids[4])], None),
     )
     # WHEN iterating over the ledger's accounts two at a time
-    found = [account["id"] for account in client.iter_accounts(L, type="asset", page_size=2)]
+    found = [account.id for account in client.iter_accounts(L, type="asset", page_size=2)]
     # THEN every account comes once, in order, each page asked with the previous cursor
     assert found == ids
     assert [request.query.get("cursor") for request in stub.requests] == [None, "c-1", "c-2"]
@@ -482,12 +558,12 @@ def test_iteration_stops_at_pages_max(stub: StubServer, client: LedgerClient) ->
 
 def test_iter_ledgers_reads_nothing_until_iterated(stub: StubServer, client: LedgerClient) -> None:
     # GIVEN one page of ledgers
-    stub.script(page([{"id": L}], None))
+    stub.script(page([ledger_body(L)], None))
     # WHEN asking for the iterator but not iterating
     ledgers = client.iter_ledgers(owner_id="o-1")
     # THEN no request was made; iterating makes it
     assert stub.requests == []
-    assert [ledger["id"] for ledger in ledgers] == [L]
+    assert [ledger.id for ledger in ledgers] == [L]
     assert stub.requests[0].query == {"owner_id": "o-1", "limit": "100"}
 
 

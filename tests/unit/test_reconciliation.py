@@ -29,7 +29,8 @@ from ledger.domain.model import (
     Side,
     Totals,
 )
-from ledger.reporting.reconciliation import CurrencyTotals, Journal, Mismatch, reconciliation
+from ledger.domain.results import CurrencyTotals, Mismatch
+from ledger.reporting.reconciliation import Journal, reconciliation
 
 
 def _entry(

@@ -16,7 +16,8 @@ from unit_builders import (
 )
 
 from ledger.domain.model import Account, AccountType, Totals
-from ledger.reporting.statements import BalanceSheetNode, balance_sheet, chart_order, trial_balance
+from ledger.domain.results import BalanceSheetNode
+from ledger.reporting.statements import balance_sheet, chart_order, trial_balance
 
 
 def _ids(nodes: tuple[BalanceSheetNode, ...]) -> list[str]:

@@ -102,7 +102,7 @@ def test_void_refused_without_an_unknown_outcome_is_already_resolved() -> None:
     client = FakeClient([refused_with(voided, 3)], items=items_of(pending))
     # WHEN it is voided
     with pytest.raises(AlreadyResolved):
-        Ledger(store_with(client, SleepRecorder())).void_pending(pending.id)
+        Ledger(store_with(client, SleepRecorder())).void_entry(pending.id)
     # THEN it is the refusal it is: no attempt of this call can have voided it
     assert len(client.tokens) == 1
 
@@ -117,7 +117,7 @@ def test_void_after_an_unknown_outcome_that_finds_another_resolution_is_refused(
     client = FakeClient([unknown, refused_with(expired, 3)], items=items_of(pending))
     # WHEN it is voided
     with pytest.raises(AlreadyResolved) as raised:
-        Ledger(store_with(client, SleepRecorder())).void_pending(pending.id)
+        Ledger(store_with(client, SleepRecorder())).void_entry(pending.id)
     # THEN the state is not what this void leaves behind, so it is no success of ours
     assert raised.value.details == {"entry_id": pending.id}
 
@@ -129,7 +129,7 @@ def test_closing_whose_lost_attempt_committed_is_that_success(unknown: Exception
     closed = a_wallet(status=AccountStatus.CLOSED)
     client = FakeClient([unknown, refused_with(closed, 1)], items=items_of(closed))
     # WHEN it is closed
-    account = Ledger(store_with(client, SleepRecorder())).set_account_status(closed.id, "closed")
+    account = Ledger(store_with(client, SleepRecorder())).update_account(closed.id, status="closed")
     # THEN the answer is the closed account, not account_inactive
     assert account.status is AccountStatus.CLOSED
     assert len(set(client.tokens)) == 1
@@ -142,7 +142,7 @@ def test_closing_a_closed_account_without_an_unknown_outcome_is_refused() -> Non
     # WHEN it is closed
     # THEN account_inactive, as before
     with pytest.raises(AccountInactive):
-        Ledger(store_with(client, SleepRecorder())).set_account_status(closed.id, "closed")
+        Ledger(store_with(client, SleepRecorder())).update_account(closed.id, status="closed")
 
 
 @unknown_outcomes
@@ -153,7 +153,9 @@ def test_overdraft_change_whose_lost_attempt_committed_is_that_success(unknown: 
     changed = replace(wallet, overdraft=Overdraft(OverdraftMode.LIMIT, 10_000), headroom=10_000)
     client = FakeClient([unknown, refused_with(changed, 1)], items=items_of(wallet))
     # WHEN the credit line is set
-    Ledger(store_with(client, SleepRecorder())).set_overdraft(wallet.id, "limit", "100.00")
+    Ledger(store_with(client, SleepRecorder())).update_account(
+        wallet.id, overdraft="limit", credit_limit="100.00"
+    )
     # THEN it is that success, not conflict: two attempts, one token, and one read each
     # before (the policy to replace) and after (the answer)
     assert len(client.tokens) == 2
@@ -169,7 +171,9 @@ def test_overdraft_change_that_finds_another_policy_is_refused(unknown: Exceptio
     client = FakeClient([unknown, refused_with(other, 1)], items=items_of(wallet))
     # WHEN the credit line is set
     with pytest.raises(Conflict) as raised:
-        Ledger(store_with(client, SleepRecorder())).set_overdraft(wallet.id, "limit", "100.00")
+        Ledger(store_with(client, SleepRecorder())).update_account(
+            wallet.id, overdraft="limit", credit_limit="100.00"
+        )
     # THEN the policy changed meanwhile, by someone else: refused, as before
     assert raised.value.details == {"outcome": "not_applied"}
 
@@ -191,4 +195,4 @@ def test_status_change_that_finds_another_status_is_refused(
     # WHEN the status is changed
     # THEN the refusal stands: the account shows no trace of this change
     with pytest.raises(refusal):
-        Ledger(store_with(client, SleepRecorder())).set_account_status(found.id, target)
+        Ledger(store_with(client, SleepRecorder())).update_account(found.id, status=target)

@@ -19,9 +19,9 @@ from ledger.api.bodies import (
     TransferBody,
 )
 from ledger.domain import limits
+from ledger.domain.inputs import LineInput
 from ledger.planning.batch import BatchOperation, OperationType
 from ledger.planning.batch.operations import operation_classes
-from ledger.planning.commands import LineInput
 
 
 class DepositOperation(OneAccountMove):

@@ -7,8 +7,7 @@ from typing import Any
 from ledger.api.views import View, moment
 from ledger.domain.ids import parse_account_id
 from ledger.domain.money import Currency, format_amount
-from ledger.reporting.reconciliation import Reconciliation
-from ledger.reporting.statements import BalanceSheet, BalanceSheetNode, TrialBalance
+from ledger.domain.results import BalanceSheet, BalanceSheetNode, Reconciliation, TrialBalance
 
 
 class TrialBalanceLineView(View):

@@ -19,8 +19,10 @@ __all__ = ["LedgerClient", "Response", "ServiceUnreachable"]
 
 
 class LedgerClient(BooksClient, MovementsClient, TwoPhaseClient, ReportsClient, ApiKeysClient):
-    """Typed methods for every route of the HTTP API; amounts go in as `Decimal` or decimal
-    strings (a float or int raises TypeError before any request) and come back as strings.
+    """Typed methods for every route of the HTTP API, named and typed as the library's
+    `Ledger` is (ADR 0021): amounts go in as `Decimal` or decimal strings (a float or int
+    raises TypeError before any request), journal lines as `LineInput`s or mappings, and
+    answers come back as the domain's types, amounts in integer minor units.
 
     `timeout_s` bounds each connect and each read of one attempt. A non-2xx answer raises
     the library's exception for its `error.code` (InternalError for an unknown code), with

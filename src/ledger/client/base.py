@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from ledger.client import decode
 from ledger.client.transport import Call, Response, Transport, path
-from ledger.client.types import Page
+from ledger.domain.model import Entry, Page
 
 T = TypeVar("T")
 
@@ -26,6 +27,14 @@ class ClientBase:
         response = self._transport.send(call)
         self.last_response = response
         return response.body
+
+    def _replayed(self) -> bool:
+        """Whether the last answer replayed an earlier result."""
+        return self.last_response is not None and self.last_response.replayed
+
+    def _entry(self, body: Any) -> Entry:
+        """The entry an answer carries, replayed if the answer says so."""
+        return decode.entry(body, self._replayed())
 
     def _create(self, body: dict[str, Any], idempotency_key: str | None, *segments: str) -> Any:
         key = str(uuid.uuid4()) if idempotency_key is None else idempotency_key
@@ -62,7 +71,7 @@ def follow(fetch: Callable[[str | None], Page[T]], pages_max: int) -> Iterator[T
     cursor: str | None = None
     for _ in range(pages_max):
         page = fetch(cursor)
-        yield from page["items"]
-        cursor = page["next_cursor"]
+        yield from page.items
+        cursor = page.next_cursor
         if cursor is None:
             return

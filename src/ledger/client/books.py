@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import cast
 
+from ledger.client import decode
 from ledger.client.base import ClientBase, amount_text, follow, pages_max_default, present
 from ledger.client.transport import Call, path
-from ledger.client.types import Account, Amount, Balance, Currency, Ledger, Page
 from ledger.domain import limits
+from ledger.domain.inputs import Amount
+from ledger.domain.model import (
+    Account,
+    AccountStatus,
+    AccountType,
+    Balance,
+    LedgerRecord,
+    OverdraftMode,
+    Page,
+)
+from ledger.domain.money import Currency
 
 
 class BooksClient(ClientBase):
@@ -21,21 +31,23 @@ class BooksClient(ClientBase):
         owner_id: str | None = None,
         metadata: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
-    ) -> Ledger:
+    ) -> LedgerRecord:
         """Create a ledger: a namespace of accounts and entries."""
         body = present(name=name, owner_id=owner_id, metadata=metadata)
-        return cast("Ledger", self._create(body, idempotency_key, "ledgers"))
+        return decode.ledger_record(
+            self._create(body, idempotency_key, "ledgers"), self._replayed()
+        )
 
-    def get_ledger(self, ledger_id: str) -> Ledger:
+    def get_ledger(self, ledger_id: str) -> LedgerRecord:
         """A ledger by id."""
-        return cast("Ledger", self._send(Call("GET", path("ledgers", ledger_id))))
+        return decode.ledger_record(self._send(Call("GET", path("ledgers", ledger_id))))
 
     def list_ledgers(
         self, *, owner_id: str | None = None, limit: int | None = None, cursor: str | None = None
-    ) -> Page[Ledger]:
+    ) -> Page[LedgerRecord]:
         """One page of the ledgers in the key's scope; with `owner_id`, that owner's."""
         query = {"owner_id": owner_id, "limit": limit, "cursor": cursor}
-        return cast("Page[Ledger]", self._send(Call("GET", path("ledgers"), query)))
+        return decode.page(self._send(Call("GET", path("ledgers"), query)), decode.ledger_record)
 
     def iter_ledgers(
         self,
@@ -43,7 +55,7 @@ class BooksClient(ClientBase):
         owner_id: str | None = None,
         page_size: int = limits.page_size_max,
         pages_max: int = pages_max_default,
-    ) -> Iterator[Ledger]:
+    ) -> Iterator[LedgerRecord]:
         """The ledgers in the key's scope (with `owner_id`, that owner's), following cursors
         for at most `pages_max` pages."""
         return follow(
@@ -56,12 +68,13 @@ class BooksClient(ClientBase):
         call = Call(
             "POST", path("ledgers", ledger_id, "currencies"), body={"code": code, "scale": scale}
         )
-        return cast("Currency", self._send(call))
+        registered = self._send(call)
+        return Currency(registered["code"], registered["scale"])
 
-    def list_currencies(self, ledger_id: str) -> Page[Currency]:
-        """Every currency a ledger knows, built in or registered, in one page."""
+    def list_currencies(self, ledger_id: str) -> list[tuple[Currency, bool]]:
+        """Every currency a ledger knows, by code, each with whether it is built in."""
         call = Call("GET", path("ledgers", ledger_id, "currencies"))
-        return cast("Page[Currency]", self._send(call))
+        return decode.currencies(self._send(call))
 
     # Accounts
 
@@ -69,13 +82,13 @@ class BooksClient(ClientBase):
         self,
         ledger_id: str,
         name: str,
-        type: str,
+        type: AccountType | str,
         currency: str,
         *,
         code: str | None = None,
         parent_id: str | None = None,
         owner_id: str | None = None,
-        overdraft: str | None = None,
+        overdraft: OverdraftMode | str | None = None,
         credit_limit: Amount | None = None,
         metadata: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
@@ -93,17 +106,17 @@ class BooksClient(ClientBase):
             overdraft=_overdraft(overdraft, credit_limit),
             metadata=metadata,
         )
-        return cast("Account", self._create(body, idempotency_key, "accounts"))
+        return decode.account(self._create(body, idempotency_key, "accounts"), self._replayed())
 
     def get_account(self, account_id: str) -> Account:
         """An account with its balance."""
-        return cast("Account", self._send(Call("GET", path("accounts", account_id))))
+        return decode.account(self._send(Call("GET", path("accounts", account_id))))
 
     def list_accounts(
         self,
         ledger_id: str,
         *,
-        type: str | None = None,
+        type: AccountType | str | None = None,
         owner_id: str | None = None,
         parent_id: str | None = None,
         limit: int | None = None,
@@ -118,13 +131,13 @@ class BooksClient(ClientBase):
             "limit": limit,
             "cursor": cursor,
         }
-        return cast("Page[Account]", self._send(Call("GET", path("accounts"), query)))
+        return decode.page(self._send(Call("GET", path("accounts"), query)), decode.account)
 
     def iter_accounts(
         self,
         ledger_id: str,
         *,
-        type: str | None = None,
+        type: AccountType | str | None = None,
         owner_id: str | None = None,
         parent_id: str | None = None,
         page_size: int = limits.page_size_max,
@@ -148,8 +161,8 @@ class BooksClient(ClientBase):
         account_id: str,
         *,
         name: str | None = None,
-        status: str | None = None,
-        overdraft: str | None = None,
+        status: AccountStatus | str | None = None,
+        overdraft: OverdraftMode | str | None = None,
         credit_limit: Amount | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> Account:
@@ -161,17 +174,20 @@ class BooksClient(ClientBase):
             overdraft=_overdraft(overdraft, credit_limit),
             metadata=metadata,
         )
-        return cast("Account", self._send(Call("PATCH", path("accounts", account_id), body=body)))
+        call = Call("PATCH", path("accounts", account_id), body=body)
+        return decode.account(self._send(call))
 
     def get_balance(self, account_id: str) -> Balance:
         """An account's balance now (strongly consistent)."""
-        return cast("Balance", self._send(Call("GET", path("accounts", account_id, "balance"))))
+        return decode.balance(self._send(Call("GET", path("accounts", account_id, "balance"))))
 
 
-def _overdraft(mode: str | None, credit_limit: Amount | None) -> dict[str, str] | None:
+def _overdraft(
+    mode: OverdraftMode | str | None, credit_limit: Amount | None
+) -> dict[str, str] | None:
     if mode is None and credit_limit is None:
         return None
-    policy = {"mode": "limit" if mode is None else mode}
+    policy = {"mode": "limit" if mode is None else str(mode)}
     if credit_limit is not None:
         policy["limit"] = amount_text(credit_limit, "credit_limit")
     return policy

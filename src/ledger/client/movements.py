@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
+from ledger.client import decode
 from ledger.client.base import (
     ClientBase,
     amount_text,
@@ -15,8 +16,14 @@ from ledger.client.base import (
     present,
 )
 from ledger.client.transport import Call, path
-from ledger.client.types import Amount, BatchResult, Entry, LineInput, Page
+from ledger.client.types import OneAccount
 from ledger.domain import limits
+from ledger.domain.inputs import Amount, LineInput
+from ledger.domain.model import Entry, Page
+from ledger.domain.results import BatchResult
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 _amount_fields = ("amount", "from_amount", "to_amount")
 
@@ -27,7 +34,7 @@ class MovementsClient(ClientBase):
     def create_entry(
         self,
         ledger_id: str,
-        lines: Sequence[LineInput],
+        lines: Sequence[LineInput | Mapping[str, Any]],
         *,
         pending: bool = False,
         expires_in: int | None = None,
@@ -50,11 +57,11 @@ class MovementsClient(ClientBase):
             metadata=metadata,
             pending=present(expires_in=expires_in) if pending else None,
         )
-        return cast("Entry", self._create(body, idempotency_key, "entries"))
+        return self._entry(self._create(body, idempotency_key, "entries"))
 
     def get_entry(self, entry_id: str) -> Entry:
         """An entry by id."""
-        return cast("Entry", self._send(Call("GET", path("entries", entry_id))))
+        return decode.entry(self._send(Call("GET", path("entries", entry_id))))
 
     def list_entries(
         self,
@@ -73,7 +80,7 @@ class MovementsClient(ClientBase):
             "limit": limit,
             "cursor": cursor,
         }
-        return cast("Page[Entry]", self._send(Call("GET", path("entries"), query)))
+        return decode.page(self._send(Call("GET", path("entries"), query)), decode.entry)
 
     def iter_entries(
         self,
@@ -99,101 +106,36 @@ class MovementsClient(ClientBase):
 
     # Operations: each creates one entry
 
-    def deposit(
-        self,
-        account_id: str,
-        amount: Amount,
-        *,
-        counterparty_account_id: str | None = None,
-        reference: str | None = None,
-        description: str | None = None,
-        effective_at: datetime | str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        idempotency_key: str | None = None,
-    ) -> Entry:
+    def deposit(self, account_id: str, amount: Amount, **options: Unpack[OneAccount]) -> Entry:
         """Money comes into the account from the counterparty (default: the ledger's world)."""
-        body = present(
-            account_id=account_id,
-            amount=amount_text(amount),
-            counterparty_account_id=counterparty_account_id,
-            reference=reference,
-            description=description,
-            effective_at=moment_text(effective_at),
-            metadata=metadata,
-        )
-        return cast("Entry", self._create(body, idempotency_key, "deposits"))
+        return self._one_account("deposits", account_id, amount, options)
 
-    def withdraw(
-        self,
-        account_id: str,
-        amount: Amount,
-        *,
-        counterparty_account_id: str | None = None,
-        reference: str | None = None,
-        description: str | None = None,
-        effective_at: datetime | str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        idempotency_key: str | None = None,
-    ) -> Entry:
+    def withdraw(self, account_id: str, amount: Amount, **options: Unpack[OneAccount]) -> Entry:
         """Money leaves the account to the counterparty (default: world), within its floor."""
-        body = present(
-            account_id=account_id,
-            amount=amount_text(amount),
-            counterparty_account_id=counterparty_account_id,
-            reference=reference,
-            description=description,
-            effective_at=moment_text(effective_at),
-            metadata=metadata,
-        )
-        return cast("Entry", self._create(body, idempotency_key, "withdrawals"))
+        return self._one_account("withdrawals", account_id, amount, options)
 
-    def spend(
-        self,
-        account_id: str,
-        amount: Amount,
-        *,
-        counterparty_account_id: str | None = None,
-        reference: str | None = None,
-        description: str | None = None,
-        effective_at: datetime | str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        idempotency_key: str | None = None,
-    ) -> Entry:
+    def spend(self, account_id: str, amount: Amount, **options: Unpack[OneAccount]) -> Entry:
         """The account pays the counterparty (default: world), within its floor."""
-        body = present(
-            account_id=account_id,
-            amount=amount_text(amount),
-            counterparty_account_id=counterparty_account_id,
-            reference=reference,
-            description=description,
-            effective_at=moment_text(effective_at),
-            metadata=metadata,
-        )
-        return cast("Entry", self._create(body, idempotency_key, "spends"))
+        return self._one_account("spends", account_id, amount, options)
 
-    def refund(
-        self,
-        account_id: str,
-        amount: Amount,
-        *,
-        counterparty_account_id: str | None = None,
-        reference: str | None = None,
-        description: str | None = None,
-        effective_at: datetime | str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        idempotency_key: str | None = None,
-    ) -> Entry:
+    def refund(self, account_id: str, amount: Amount, **options: Unpack[OneAccount]) -> Entry:
         """Money goes back into the account from the counterparty (default: world)."""
+        return self._one_account("refunds", account_id, amount, options)
+
+    def _one_account(
+        self, resource: str, account_id: str, amount: Amount, options: OneAccount
+    ) -> Entry:
+        """The four one-account presets differ only in their route, as their routes do."""
         body = present(
             account_id=account_id,
             amount=amount_text(amount),
-            counterparty_account_id=counterparty_account_id,
-            reference=reference,
-            description=description,
-            effective_at=moment_text(effective_at),
-            metadata=metadata,
+            counterparty_account_id=options.get("counterparty_account_id"),
+            reference=options.get("reference"),
+            description=options.get("description"),
+            effective_at=moment_text(options.get("effective_at")),
+            metadata=options.get("metadata"),
         )
-        return cast("Entry", self._create(body, idempotency_key, "refunds"))
+        return self._entry(self._create(body, options.get("idempotency_key"), resource))
 
     def transfer(
         self,
@@ -217,7 +159,7 @@ class MovementsClient(ClientBase):
             effective_at=moment_text(effective_at),
             metadata=metadata,
         )
-        return cast("Entry", self._create(body, idempotency_key, "transfers"))
+        return self._entry(self._create(body, idempotency_key, "transfers"))
 
     def convert(
         self,
@@ -243,7 +185,7 @@ class MovementsClient(ClientBase):
             effective_at=moment_text(effective_at),
             metadata=metadata,
         )
-        return cast("Entry", self._create(body, idempotency_key, "conversions"))
+        return self._entry(self._create(body, idempotency_key, "conversions"))
 
     def batch(
         self,
@@ -263,10 +205,15 @@ class MovementsClient(ClientBase):
         }
         if net:
             body["net"] = True
-        return cast("BatchResult", self._create(body, idempotency_key, "batches"))
+        result = self._create(body, idempotency_key, "batches")
+        return decode.batch_result(result, self._replayed())
 
 
-def _line(line: Mapping[str, Any], name: str) -> dict[str, Any]:
+def _line(line: LineInput | Mapping[str, Any], name: str) -> dict[str, Any]:
+    """A line as the API takes it, from the library's `LineInput` or a mapping."""
+    if isinstance(line, LineInput):
+        fields = present(account_id=line.account_id, side=str(line.side), currency=line.currency)
+        return {**fields, "amount": amount_text(line.amount, f"{name}.amount")}
     return {**line, "amount": amount_text(line.get("amount"), f"{name}.amount")}
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import cast
 
 from ledger.client.base import ClientBase, amount_text, moment_text, present
 from ledger.client.transport import Call, path
-from ledger.client.types import Amount, Entry
+from ledger.domain.inputs import Amount
+from ledger.domain.model import Entry
 
 
 class TwoPhaseClient(ClientBase):
@@ -31,7 +31,7 @@ class TwoPhaseClient(ClientBase):
     ) -> Entry:
         """Post the mirror of an entry; an entry is reversed at most once."""
         body = present(description=description)
-        return cast("Entry", self._create(body, idempotency_key, "entries", entry_id, "reverse"))
+        return self._entry(self._create(body, idempotency_key, "entries", entry_id, "reverse"))
 
     def hold(
         self,
@@ -58,7 +58,7 @@ class TwoPhaseClient(ClientBase):
             effective_at=moment_text(effective_at),
             metadata=metadata,
         )
-        return cast("Entry", self._create(body, idempotency_key, "holds"))
+        return self._entry(self._create(body, idempotency_key, "holds"))
 
     def confirm_hold(self, hold_id: str, amount: Amount | None = None) -> Entry:
         """Settle a hold, fully or for less (the rest is released)."""
@@ -92,7 +92,7 @@ class TwoPhaseClient(ClientBase):
             effective_at=moment_text(effective_at),
             metadata=metadata,
         )
-        return cast("Entry", self._create(body, idempotency_key, "escrows"))
+        return self._entry(self._create(body, idempotency_key, "escrows"))
 
     def release_escrow(self, escrow_id: str) -> Entry:
         """Pay the escrowed amount to the seller."""
@@ -114,4 +114,4 @@ class TwoPhaseClient(ClientBase):
     ) -> Entry:
         body = None if amount is None else {"amount": amount_text(amount)}
         call = Call("POST", path(resource, entry_id, action), body=body, repeatable=repeatable)
-        return cast("Entry", self._send(call))
+        return self._entry(self._send(call))

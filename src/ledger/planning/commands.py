@@ -5,26 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import TypedDict
 
 from ledger.domain import limits, validate
 from ledger.domain.errors import CurrencyMismatch, ValidationError
 from ledger.domain.ids import AccountRef, parse_account_id, world_account_id
+from ledger.domain.inputs import Amount, LineInput
 from ledger.domain.model import AccountType, EntryKind, Metadata, Overdraft, OverdraftMode, Side
 from ledger.domain.money import Currency, parse_amount
-
-Amount = str | Decimal
-
-
-@dataclass(frozen=True)
-class LineInput:
-    """One line of a journal entry as a caller gives it."""
-
-    account_id: str
-    side: Side | str
-    amount: Amount
-    currency: str | None = None
 
 
 class EntryOptions(TypedDict, total=False):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from ledger.domain.model import (
@@ -18,6 +18,7 @@ from ledger.domain.model import (
     totals_fields,
 )
 from ledger.domain.money import Currency
+from ledger.domain.results import CurrencyTotals, Mismatch, Reconciliation
 from ledger.reporting.statements import chart_order
 
 # The account item attributes reconciliation recomputes from the journal: all six totals.
@@ -70,62 +71,6 @@ class Journal:
     def account_ids(self) -> set[str]:
         """Every account some entry line names."""
         return set(self._accounts)
-
-
-@dataclass(frozen=True)
-class Mismatch:
-    """An account item attribute that differs from what the journal says it must be."""
-
-    account_id: str
-    field: str
-    expected: int
-    actual: int
-
-
-@dataclass(frozen=True)
-class CurrencyTotals:
-    """One currency's four totals summed over every account item of the ledger."""
-
-    currency: Currency
-    posted_debits: int = 0
-    posted_credits: int = 0
-    pending_debits: int = 0
-    pending_credits: int = 0
-
-    @classmethod
-    def of(cls, currency: Currency, totals: Totals) -> CurrencyTotals:
-        """The four totals of `totals` (a sum over one currency's accounts)."""
-        return cls(
-            currency,
-            totals.posted_debits,
-            totals.posted_credits,
-            totals.pending_debits,
-            totals.pending_credits,
-        )
-
-    @property
-    def balanced(self) -> bool:
-        """Conservation: debits equal credits, posted and pending alike."""
-        return (
-            self.posted_debits == self.posted_credits
-            and self.pending_debits == self.pending_credits
-        )
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    """The outcome of checking a ledger's account items against its journal.
-
-    `ok` when nothing mismatches and every currency in `totals` is balanced.
-    """
-
-    ledger_id: str
-    ok: bool
-    accounts_checked: int
-    entries_checked: int
-    mismatches: tuple[Mismatch, ...]
-    totals: dict[str, CurrencyTotals]
-    as_of: datetime
 
 
 def reconciliation(

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from ledger.domain.model import Account, AccountType
 from ledger.domain.money import Currency
+from ledger.domain.results import BalanceSheet, BalanceSheetNode, TrialBalance, TrialBalanceLine
 
 # Conventional order of a chart of accounts, which is not the enum's alphabetical one.
 type_order = (
@@ -37,32 +37,6 @@ def _in_currency(accounts: Iterable[Account], currency: Currency) -> list[Accoun
         (account for account in accounts if account.currency.code == currency.code),
         key=chart_order,
     )
-
-
-@dataclass(frozen=True)
-class TrialBalanceLine:
-    """One account's posted balance, in the debit column or the credit column."""
-
-    account_id: str
-    name: str
-    code: str | None
-    type: AccountType
-    system: bool
-    debit: int
-    credit: int
-
-
-@dataclass(frozen=True)
-class TrialBalance:
-    """Every account of one currency with its posted balance; the columns must agree."""
-
-    ledger_id: str
-    currency: Currency
-    lines: tuple[TrialBalanceLine, ...]
-    total_debits: int
-    total_credits: int
-    balanced: bool
-    as_of: datetime
 
 
 def trial_balance(
@@ -95,42 +69,6 @@ def trial_balance(
         balanced=total_debits == total_credits,
         as_of=as_of,
     )
-
-
-@dataclass(frozen=True)
-class BalanceSheetNode:
-    """An account in the chart-of-accounts tree: its own posted balance (normal-side
-    orientation) and `total`, that balance plus its descendants'."""
-
-    account_id: str
-    name: str
-    code: str | None
-    type: AccountType
-    system: bool
-    balance: int
-    total: int
-    children: tuple[BalanceSheetNode, ...]
-
-
-@dataclass(frozen=True)
-class BalanceSheet:
-    """The accounts of one currency as trees per type, and the accounting equation.
-
-    `equity` holds the equity accounts (the `world` accounts among them) plus
-    `net_income` = `revenue` - `expenses`; `balanced` is assets == liabilities + equity.
-    """
-
-    ledger_id: str
-    currency: Currency
-    accounts: dict[AccountType, tuple[BalanceSheetNode, ...]]
-    assets: int
-    liabilities: int
-    equity: int
-    revenue: int
-    expenses: int
-    net_income: int
-    balanced: bool
-    as_of: datetime
 
 
 def balance_sheet(

@@ -1,6 +1,6 @@
 """The public library facade: validate, plan, hand the plan to a store, settle replays."""
 
-from ledger.planning.commands import LineInput
+from ledger.domain.inputs import LineInput
 from ledger.service.base import utc_now
 from ledger.service.books import Books
 from ledger.service.movements import Movements

@@ -18,6 +18,7 @@ from ledger.domain.ids import (
     ledger_token,
     new_entry_id,
 )
+from ledger.domain.inputs import Amount
 from ledger.domain.model import (
     Account,
     Entry,
@@ -25,7 +26,6 @@ from ledger.domain.model import (
     LedgerRecord,
 )
 from ledger.planning.commands import (
-    Amount,
     EntryOptions,
     LineDraft,
     PendingTerms,

@@ -17,6 +17,7 @@ from ledger.domain.ids import (
     new_ledger_id,
     parse_account_id,
 )
+from ledger.domain.inputs import Amount
 from ledger.domain.model import (
     Account,
     AccountStatus,
@@ -28,13 +29,7 @@ from ledger.domain.model import (
 )
 from ledger.domain.money import Currency, builtin_currencies
 from ledger.planning.accounts import plan_account, plan_ledger, plan_overdraft_change
-from ledger.planning.commands import (
-    Amount,
-    NewAccount,
-    listing_caller,
-    overdraft_policy,
-    page_size,
-)
+from ledger.planning.commands import NewAccount, listing_caller, overdraft_policy, page_size
 from ledger.planning.steps import RegisterCurrency, SetDetails, SetStatus, Target, WritePlan
 from ledger.service.base import LedgerBase
 from ledger.store.listings import AccountsOf, LedgersOf
@@ -191,39 +186,44 @@ class Books(LedgerBase):
         account_id: str,
         *,
         name: str | None = None,
+        status: AccountStatus | str | None = None,
+        overdraft: OverdraftMode | str | None = None,
+        credit_limit: Amount | None = None,
         metadata: dict[str, str] | None = None,
     ) -> Account:
-        """Rename an account and/or replace its metadata; balances and version stay as they
-        are. A system account keeps its name."""
-        if name is None and metadata is None:
-            raise ValidationError("name", "give a new name, new metadata, or both")
+        """Rename an account, replace its metadata, and suspend, reactivate or close it or
+        change its overdraft policy (a `credit_limit` alone means mode `limit`).
+
+        All or nothing: status and overdraft are guarded writes (closing needs zero
+        balances, a limit below what is drawn is refused), so a call changes at most one of
+        them and it goes first; name and metadata, checked beforehand, follow it. Balances
+        and version stay as they are; a system account keeps its name and status."""
+        policy_given = overdraft is not None or credit_limit is not None
+        if status is not None and policy_given:
+            raise ValidationError(
+                "overdraft",
+                "change status and overdraft in separate requests: each is its own guarded write",
+            )
+        if name is None and metadata is None and status is None and not policy_given:
+            raise ValidationError("name", "give a name, status, overdraft or metadata to change")
         new_name = validate.optional_text("name", name, limits.name_length_max)
         new_metadata = None if metadata is None else validate.metadata(metadata)
-        if parse_account_id(account_id).is_world and new_name is not None:
+        is_world = parse_account_id(account_id).is_world
+        if is_world and new_name is not None:
             raise ValidationError("name", "a system account cannot be renamed")
-        change = SetDetails(account_id, new_name, new_metadata, self._clock())
-        self._store.execute(WritePlan((change,)))
-        return self.get_account(account_id)
-
-    def set_account_status(self, account_id: str, status: AccountStatus | str) -> Account:
-        """Suspend, reactivate or close an account; closing needs zero balances."""
-        target = validate.choice("status", AccountStatus, status)
-        if parse_account_id(account_id).is_world:
-            raise ValidationError("status", "a system account's status cannot change")
-        self._store.execute(WritePlan((SetStatus(account_id, target, self._clock()),)))
-        return self.get_account(account_id)
-
-    def set_overdraft(
-        self,
-        account_id: str,
-        overdraft: OverdraftMode | str,
-        credit_limit: Amount | None = None,
-    ) -> Account:
-        """Change an account's overdraft policy or credit limit; a limit below what is drawn
-        is refused."""
-        account = self.get_account(account_id)
-        policy = overdraft_policy(account.currency, overdraft, credit_limit)
-        self._store.execute(plan_overdraft_change(account, policy, self._clock()))
+        if status is not None:
+            target = validate.choice("status", AccountStatus, status)
+            if is_world:
+                raise ValidationError("status", "a system account's status cannot change")
+            self._store.execute(WritePlan((SetStatus(account_id, target, self._clock()),)))
+        if policy_given:
+            account = self.get_account(account_id)
+            mode = OverdraftMode.LIMIT if overdraft is None else overdraft
+            policy = overdraft_policy(account.currency, mode, credit_limit)
+            self._store.execute(plan_overdraft_change(account, policy, self._clock()))
+        if new_name is not None or new_metadata is not None:
+            change = SetDetails(account_id, new_name, new_metadata, self._clock())
+            self._store.execute(WritePlan((change,)))
         return self.get_account(account_id)
 
 

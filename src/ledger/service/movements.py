@@ -16,17 +16,17 @@ from ledger.domain.ids import (
     ledger_token,
     parse_account_id,
 )
+from ledger.domain.inputs import Amount, LineInput
 from ledger.domain.model import (
     Account,
     Entry,
     EntryKind,
     Page,
 )
-from ledger.planning.batch import BatchOperation, BatchResult, operation_of, plan_batch
+from ledger.domain.results import BatchResult
+from ledger.planning.batch import BatchOperation, operation_of, plan_batch
 from ledger.planning.commands import (
-    Amount,
     EntryOptions,
-    LineInput,
     PendingTerms,
     conversion_drafts,
     line_drafts,
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 class Movements(LedgerBase):
     """Entries that move money at once, alone or in an atomic batch."""
 
-    def post_entry(
+    def create_entry(
         self,
         ledger_id: str,
         lines: Sequence[LineInput],

@@ -8,8 +8,9 @@ from ledger.domain import limits, validate
 from ledger.domain.errors import ReportTooLarge, ValidationError
 from ledger.domain.model import Account, Entry
 from ledger.domain.money import Currency, builtin_currencies
-from ledger.reporting.reconciliation import Journal, Reconciliation, reconciliation
-from ledger.reporting.statements import BalanceSheet, TrialBalance, balance_sheet, trial_balance
+from ledger.domain.results import BalanceSheet, Reconciliation, TrialBalance
+from ledger.reporting.reconciliation import Journal, reconciliation
+from ledger.reporting.statements import balance_sheet, trial_balance
 from ledger.service.base import LedgerBase
 from ledger.store import R
 from ledger.store.listings import AccountsOf, EntriesOf, Listing

@@ -17,17 +17,14 @@ from ledger.domain.ids import (
     derived_entry_id,
     parse_account_id,
 )
+from ledger.domain.inputs import Amount
 from ledger.domain.model import (
     Entry,
     EntryKind,
     EntryStatus,
 )
 from ledger.domain.money import parse_amount
-from ledger.planning.commands import (
-    Amount,
-    EntryOptions,
-    PendingTerms,
-)
+from ledger.planning.commands import EntryOptions, PendingTerms
 from ledger.planning.entries import plan_reversal
 from ledger.planning.hashing import posting_request_hash, reversal_request_hash
 from ledger.planning.pending import plan_post, plan_void
@@ -98,12 +95,12 @@ class TwoPhase(LedgerBase):
         """Return the escrowed amount to the buyer."""
         return self._void_pending(self._pending_of(escrow_id, EntryKind.ESCROW))
 
-    def post_pending(self, entry_id: str, amount: Amount | None = None) -> Entry:
+    def post_entry(self, entry_id: str, amount: Amount | None = None) -> Entry:
         """Post a pending entry: one consistent read, then one guarded write. Returns the
         pending entry, now posted, with `posting_entry_id`."""
         return self._post_pending(self.get_entry(entry_id), amount)
 
-    def void_pending(self, entry_id: str) -> Entry:
+    def void_entry(self, entry_id: str) -> Entry:
         """Release a pending entry: one consistent read, then one write. Returns it voided."""
         return self._void_pending(self.get_entry(entry_id))
 
@@ -165,7 +162,7 @@ class TwoPhase(LedgerBase):
         derived = self._store.get(Target("entry", derived_id), Entry)
         return derived is not None and derived.request_hash == expected_hash
 
-    def reverse(self, entry_id: str, *, description: str | None = None) -> Entry:
+    def reverse_entry(self, entry_id: str, *, description: str | None = None) -> Entry:
         """Post the mirror of an entry, linked both ways; an entry is reversed at most once."""
         text = validate.description(description)
         original = self.get_entry(entry_id)

@@ -22,7 +22,7 @@ from ledger.auth.api_keys import Role
 from ledger.domain import limits
 from ledger.domain.errors import ValidationError
 from ledger.domain.ids import entry_ledger_id, ledger_token, parse_account_id
-from ledger.planning.commands import LineInput
+from ledger.domain.inputs import LineInput
 
 router = Router()
 
@@ -41,7 +41,7 @@ def create_entry(body: NewEntry, idempotency_key: IdempotencyKey = None) -> Resp
         ledger_ids=[body.ledger_id],
         account_ids=[line.account_id for line in body.lines],
     )
-    entry = router.runtime().ledger.post_entry(
+    entry = router.runtime().ledger.create_entry(
         body.ledger_id,
         [LineInput(line.account_id, line.side, line.amount, line.currency) for line in body.lines],
         pending=body.pending is not None,
@@ -117,7 +117,7 @@ def post_entry(entry_id: str, body: AmountOptional | None = None) -> Response[En
     Idempotent without a key: the posting's id derives from the pending entry's."""
     router.require_write(Role.OPERATOR, entry_ids=[entry_id])
     amount = None if body is None else body.amount
-    return entry_reply(200, router.runtime().ledger.post_pending(entry_id, amount))
+    return entry_reply(200, router.runtime().ledger.post_entry(entry_id, amount))
 
 
 @router.post(
@@ -129,7 +129,7 @@ def post_entry(entry_id: str, body: AmountOptional | None = None) -> Response[En
 def void_entry(entry_id: str) -> Response[EntryView]:
     """Release a pending entry entirely."""
     router.require_write(Role.OPERATOR, entry_ids=[entry_id])
-    return entry_reply(200, router.runtime().ledger.void_pending(entry_id))
+    return entry_reply(200, router.runtime().ledger.void_entry(entry_id))
 
 
 @router.post(
@@ -144,4 +144,6 @@ def reverse_entry(entry_id: str, body: ReversalBody | None = None) -> Response[E
     Idempotent without a key: the reversal's id derives from the original's."""
     router.require_write(Role.ADMIN, entry_ids=[entry_id])
     description = None if body is None else body.description
-    return entry_reply(201, router.runtime().ledger.reverse(entry_id, description=description))
+    return entry_reply(
+        201, router.runtime().ledger.reverse_entry(entry_id, description=description)
+    )

@@ -7,7 +7,13 @@ from typing import Any, BinaryIO
 
 import click
 
-from ledger.cli.commands.common import api_options, connected, idempotency_option, quiet_option
+from ledger.cli.commands.common import (
+    answer,
+    api_options,
+    connected,
+    idempotency_option,
+    quiet_option,
+)
 from ledger.cli.commands.entries import entry_columns
 from ledger.cli.commands.output import echo_json, echo_page
 from ledger.domain import limits
@@ -67,13 +73,11 @@ def batch(
     operations, net_in_file = batch_body(file)
     with connected(url, api_key) as client:
         try:
-            result = client.batch(
-                operations, net=net or net_in_file, idempotency_key=idempotency_key
-            )
+            client.batch(operations, net=net or net_in_file, idempotency_key=idempotency_key)
         except TypeError as error:
             # The client refuses a JSON number as an amount, as the service would.
             raise click.BadParameter(str(error), param_hint="FILE") from None
     if as_json:
-        echo_json(result)
+        echo_json(answer(client))
         return
-    echo_page({"items": result["entries"]}, entry_columns, as_json, quiet)
+    echo_page({"items": answer(client)["entries"]}, entry_columns, as_json, quiet)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ledger.cli.commands.common import (
+    answer,
     api_options,
     connected,
     idempotency_option,
@@ -57,10 +58,10 @@ def create_ledger(
 ) -> None:
     """Create a ledger named NAME."""
     with connected(url, api_key) as client:
-        created = client.create_ledger(
+        client.create_ledger(
             name, owner_id=owner_id, metadata=metadata, idempotency_key=idempotency_key
         )
-    echo_object(created, as_json, quiet)
+    echo_object(answer(client), as_json, quiet)
 
 
 @ledgers.command("list")
@@ -80,8 +81,8 @@ def list_ledgers(
 ) -> None:
     """List the ledgers the key reaches (or one owner's), one page at a time."""
     with connected(url, api_key) as client:
-        page = client.list_ledgers(owner_id=owner_id, limit=limit, cursor=cursor)
-    echo_page(page, ledger_columns, as_json, quiet)
+        client.list_ledgers(owner_id=owner_id, limit=limit, cursor=cursor)
+    echo_page(answer(client), ledger_columns, as_json, quiet)
 
 
 @ledgers.command("show")
@@ -90,8 +91,8 @@ def list_ledgers(
 def show_ledger(ledger_id: str, url: str | None, api_key: str | None, as_json: bool) -> None:
     """Show the ledger LEDGER_ID."""
     with connected(url, api_key) as client:
-        found = client.get_ledger(ledger_id)
-    echo_object(found, as_json)
+        client.get_ledger(ledger_id)
+    echo_object(answer(client), as_json)
 
 
 @ledgers.command("register-currency")
@@ -105,8 +106,8 @@ def register_currency(
     """Register the currency CODE in the ledger LEDGER_ID with SCALE decimals in its minor
     unit, 0 for whole units (admin key)."""
     with connected(url, api_key) as client:
-        registered = client.register_currency(ledger_id, code, scale)
-    echo_object(registered, as_json)
+        client.register_currency(ledger_id, code, scale)
+    echo_object(answer(client), as_json)
 
 
 @ledgers.command("currencies")
@@ -115,8 +116,8 @@ def register_currency(
 def list_currencies(ledger_id: str, url: str | None, api_key: str | None, as_json: bool) -> None:
     """List the currencies the ledger LEDGER_ID knows, built in or registered."""
     with connected(url, api_key) as client:
-        page = client.list_currencies(ledger_id)
-    echo_page(page, currency_columns, as_json)
+        client.list_currencies(ledger_id)
+    echo_page(answer(client), currency_columns, as_json)
 
 
 @click.group()
@@ -158,7 +159,7 @@ def create_account(
 ) -> None:
     """Open an account NAME of TYPE in CURRENCY (e.g. USD) in the ledger LEDGER_ID."""
     with connected(url, api_key) as client:
-        created = client.create_account(
+        client.create_account(
             ledger_id,
             name,
             account_type,
@@ -171,7 +172,7 @@ def create_account(
             metadata=metadata,
             idempotency_key=idempotency_key,
         )
-    echo_object(created, as_json, quiet)
+    echo_object(answer(client), as_json, quiet)
 
 
 @accounts.command("list")
@@ -197,7 +198,7 @@ def list_accounts(
 ) -> None:
     """List the accounts of the ledger LEDGER_ID, one page at a time."""
     with connected(url, api_key) as client:
-        page = client.list_accounts(
+        client.list_accounts(
             ledger_id,
             type=account_type,
             owner_id=owner_id,
@@ -205,7 +206,7 @@ def list_accounts(
             limit=limit,
             cursor=cursor,
         )
-    echo_page(page, account_columns, as_json, quiet)
+    echo_page(answer(client), account_columns, as_json, quiet)
 
 
 @accounts.command("show")
@@ -214,8 +215,8 @@ def list_accounts(
 def show_account(account_id: str, url: str | None, api_key: str | None, as_json: bool) -> None:
     """Show the account ACCOUNT_ID with its balance."""
     with connected(url, api_key) as client:
-        found = client.get_account(account_id)
-    echo_object(found, as_json)
+        client.get_account(account_id)
+    echo_object(answer(client), as_json)
 
 
 @click.command()
@@ -224,5 +225,5 @@ def show_account(account_id: str, url: str | None, api_key: str | None, as_json:
 def balance(account_id: str, url: str | None, api_key: str | None, as_json: bool) -> None:
     """Show the balance of the account ACCOUNT_ID."""
     with connected(url, api_key) as client:
-        found = client.get_balance(account_id)
-    echo_object(found, as_json)
+        client.get_balance(account_id)
+    echo_object(answer(client), as_json)

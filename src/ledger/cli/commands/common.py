@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import NoReturn, TypedDict, TypeVar
+from typing import Any, NoReturn, TypedDict, TypeVar
 
 import click
 
@@ -177,6 +177,12 @@ def reporting(error_types: tuple[type[Exception], ...] = ()) -> Iterator[None]:
         fail("unreachable", error.message)
     except error_types as error:
         fail(type(error).__name__, str(error))
+
+
+def answer(client: LedgerClient) -> Any:
+    """The JSON of the client's last answer, which a command prints as the API sent it."""
+    response = client.last_response
+    return None if response is None else response.body
 
 
 @contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ledger.cli.commands.common import (
+    answer,
     api_options,
     connected,
     idempotency_option,
@@ -51,10 +52,10 @@ def list_entries(
     if ledger_id is None and account_id is None and reference is None:
         raise click.UsageError("name a --ledger-id, an --account-id or a --reference")
     with connected(url, api_key) as client:
-        page = client.list_entries(
+        client.list_entries(
             ledger_id, reference=reference, account_id=account_id, limit=limit, cursor=cursor
         )
-    echo_page(page, entry_columns, as_json, quiet)
+    echo_page(answer(client), entry_columns, as_json, quiet)
 
 
 @entries.command("show")
@@ -63,8 +64,8 @@ def list_entries(
 def show_entry(entry_id: str, url: str | None, api_key: str | None, as_json: bool) -> None:
     """Show the entry ENTRY_ID with its lines."""
     with connected(url, api_key) as client:
-        found = client.get_entry(entry_id)
-    echo_object(found, as_json)
+        client.get_entry(entry_id)
+    echo_object(answer(client), as_json)
 
 
 @click.command()
@@ -85,7 +86,5 @@ def reverse(
 ) -> None:
     """Post the mirror of the entry ENTRY_ID (at most once per entry)."""
     with connected(url, api_key) as client:
-        reversal = client.reverse_entry(
-            entry_id, description=description, idempotency_key=idempotency_key
-        )
-    echo_object(reversal, as_json, quiet)
+        client.reverse_entry(entry_id, description=description, idempotency_key=idempotency_key)
+    echo_object(answer(client), as_json, quiet)

@@ -10,6 +10,7 @@ import click
 from ledger.cli.commands.common import (
     AmountCommand,
     EntryKeywords,
+    answer,
     api_options,
     connected,
     entry_options,
@@ -19,7 +20,7 @@ from ledger.cli.commands.common import (
 from ledger.cli.commands.movements import expires_in_option
 from ledger.cli.commands.output import echo_object
 from ledger.client import LedgerClient
-from ledger.client.types import Entry
+from ledger.domain.model import Entry
 
 
 @click.command(cls=AmountCommand)
@@ -46,14 +47,14 @@ def escrow(
 
     Prints the pending entry: its id is the escrow id."""
     with connected(url, api_key) as client:
-        entry = client.escrow(
+        client.escrow(
             buyer_account_id,
             seller_account_id,
             amount,
             expires_in=expires_in,
             **options,
         )
-    echo_object(entry, as_json, quiet)
+    echo_object(answer(client), as_json, quiet)
 
 
 def resolution_command(name: str, resolve: Callable[..., Entry], summary: str) -> click.Command:
@@ -67,8 +68,8 @@ def resolution_command(name: str, resolve: Callable[..., Entry], summary: str) -
         *, escrow_id: str, quiet: bool, url: str | None, api_key: str | None, as_json: bool
     ) -> None:
         with connected(url, api_key) as client:
-            entry = resolve(client, escrow_id)
-        echo_object(entry, as_json, quiet)
+            resolve(client, escrow_id)
+        echo_object(answer(client), as_json, quiet)
 
     return command
 

@@ -11,6 +11,7 @@ import click
 from ledger.cli.commands.common import (
     AmountCommand,
     EntryKeywords,
+    answer,
     api_options,
     connected,
     entry_options,
@@ -19,8 +20,8 @@ from ledger.cli.commands.common import (
 )
 from ledger.cli.commands.output import echo_object
 from ledger.client import LedgerClient
-from ledger.client.types import Entry
 from ledger.domain import limits
+from ledger.domain.model import Entry
 
 counterparty_option = click.option(
     "--counterparty-account-id", help="The other side (default: the ledger's world account)."
@@ -54,14 +55,14 @@ def one_account_command(name: str, create: Callable[..., Entry], summary: str) -
         **options: Unpack[EntryKeywords],
     ) -> None:
         with connected(url, api_key) as client:
-            entry = create(
+            create(
                 client,
                 account_id,
                 amount,
                 counterparty_account_id=counterparty_account_id,
                 **options,
             )
-        echo_object(entry, as_json, quiet)
+        echo_object(answer(client), as_json, quiet)
 
     return command
 
@@ -108,13 +109,13 @@ def transfer(
 ) -> None:
     """Move AMOUNT from the account FROM to the account TO."""
     with connected(url, api_key) as client:
-        entry = client.transfer(
+        client.transfer(
             from_account_id,
             to_account_id,
             amount,
             **options,
         )
-    echo_object(entry, as_json, quiet)
+    echo_object(answer(client), as_json, quiet)
 
 
 @click.command(cls=AmountCommand)
@@ -139,14 +140,14 @@ def hold(
 ) -> None:
     """Hold AMOUNT of the account ACCOUNT_ID; prints the pending entry (the hold id)."""
     with connected(url, api_key) as client:
-        entry = client.hold(
+        client.hold(
             account_id,
             amount,
             counterparty_account_id=counterparty_account_id,
             expires_in=expires_in,
             **options,
         )
-    echo_object(entry, as_json, quiet)
+    echo_object(answer(client), as_json, quiet)
 
 
 @click.command()
@@ -167,8 +168,8 @@ def confirm(
 ) -> None:
     """Confirm the hold HOLD_ID: the held amount is spent."""
     with connected(url, api_key) as client:
-        entry = client.confirm_hold(hold_id, amount)
-    echo_object(entry, as_json, quiet)
+        client.confirm_hold(hold_id, amount)
+    echo_object(answer(client), as_json, quiet)
 
 
 @click.command()
@@ -178,5 +179,5 @@ def confirm(
 def release(hold_id: str, quiet: bool, url: str | None, api_key: str | None, as_json: bool) -> None:
     """Release the hold HOLD_ID: the held amount is available again."""
     with connected(url, api_key) as client:
-        entry = client.release_hold(hold_id)
-    echo_object(entry, as_json, quiet)
+        client.release_hold(hold_id)
+    echo_object(answer(client), as_json, quiet)

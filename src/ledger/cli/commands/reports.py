@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ledger.cli.commands.common import api_options, connected, fail, parse_currency
+from ledger.cli.commands.common import answer, api_options, connected, fail, parse_currency
 from ledger.cli.commands.output import echo_json, echo_object
 
 
@@ -22,8 +22,8 @@ def trial_balance(
 
     Every account of the ledger LEDGER_ID in CURRENCY, with its debit or credit balance."""
     with connected(url, api_key) as client:
-        report = client.trial_balance(ledger_id, currency)
-    echo_object(report, as_json)
+        client.trial_balance(ledger_id, currency)
+    echo_object(answer(client), as_json)
 
 
 def chart_rows(nodes: Sequence[Mapping[str, Any]], depth: int = 0) -> list[dict[str, Any]]:
@@ -55,12 +55,13 @@ def balance_sheet(
     The accounts of the ledger LEDGER_ID per type, children under their parent, with
     rolled-up totals."""
     with connected(url, api_key) as client:
-        report = client.balance_sheet(ledger_id, currency)
+        client.balance_sheet(ledger_id, currency)
     if as_json:
-        echo_json(report)
+        echo_json(answer(client))
         return
-    charts = {name: chart_rows(nodes) for name, nodes in report["accounts"].items()}
-    echo_object({**report, "accounts": charts}, as_json)
+    shown = answer(client)
+    charts = {name: chart_rows(nodes) for name, nodes in shown["accounts"].items()}
+    echo_object({**shown, "accounts": charts}, as_json)
 
 
 @click.command()
@@ -73,7 +74,7 @@ def reconcile(ledger_id: str, url: str | None, api_key: str | None, as_json: boo
     account from the journal; exits with status 1 when something does not add up."""
     with connected(url, api_key) as client:
         report = client.reconcile(ledger_id)
-    echo_object(report, as_json)
-    if not report["ok"]:
-        mismatches = len(report["mismatches"])
+    echo_object(answer(client), as_json)
+    if not report.ok:
+        mismatches = len(report.mismatches)
         fail("unreconciled", f"the ledger does not reconcile ({mismatches} mismatch(es))")

@@ -12,12 +12,11 @@ from ledger.planning.batch.operations import (
     RawEntry,
     Transfer,
 )
-from ledger.planning.batch.plan import BatchPlan, BatchResult, operation_of, plan_batch
+from ledger.planning.batch.plan import BatchPlan, operation_of, plan_batch
 
 __all__ = [
     "BatchOperation",
     "BatchPlan",
-    "BatchResult",
     "Conversion",
     "Escrow",
     "Hold",

@@ -9,11 +9,10 @@ from enum import StrEnum
 from typing import ClassVar, cast
 
 from ledger.domain.errors import LedgerMismatch, ValidationError
+from ledger.domain.inputs import Amount, LineInput
 from ledger.planning.commands import (
-    Amount,
     EntryOptions,
     LineDraft,
-    LineInput,
     PendingTerms,
     conversion_drafts,
     line_drafts,

@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 
 from ledger.domain import limits, validate
 from ledger.domain.errors import LedgerError, ValidationError
+from ledger.domain.inputs import Amount, LineInput
 from ledger.domain.model import EntryKind
 from ledger.planning.batch.operations import (
     BatchOperation,
@@ -23,7 +24,7 @@ from ledger.planning.batch.operations import (
     operation_classes,
     option_fields,
 )
-from ledger.planning.commands import Amount, EntryOptions, LineDraft, LineInput, PendingTerms
+from ledger.planning.commands import EntryOptions, LineDraft, PendingTerms
 
 T = TypeVar("T")
 

@@ -21,15 +21,6 @@ from ledger.planning.steps import ApplyDelta, DeltaShare, PutNew, WritePlan
 
 
 @dataclass(frozen=True)
-class BatchResult:
-    """The entries a batch wrote, in operation order, and what netting saved."""
-
-    entries: list[Entry]
-    items_saved: int
-    replayed: bool = False
-
-
-@dataclass(frozen=True)
 class BatchPlan:
     """A batch's entries and its one plan; `owners` maps accounts to the first operation
     that moves them, so a refusal names its operation."""

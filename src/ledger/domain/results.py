@@ -1,0 +1,140 @@
+"""What whole-ledger reads and batches answer: trial balance, balance sheet, reconciliation
+and a batch's entries, as plain values. Amounts are integer minor units; callers render them.
+
+They live in the domain, not beside the code that computes them, so that the HTTP client
+can return the same types the library does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ledger.domain.model import AccountType, Entry, Totals
+from ledger.domain.money import Currency
+
+
+@dataclass(frozen=True)
+class TrialBalanceLine:
+    """One account's posted balance, in the debit column or the credit column."""
+
+    account_id: str
+    name: str
+    code: str | None
+    type: AccountType
+    system: bool
+    debit: int
+    credit: int
+
+
+@dataclass(frozen=True)
+class TrialBalance:
+    """Every account of one currency with its posted balance; the columns must agree."""
+
+    ledger_id: str
+    currency: Currency
+    lines: tuple[TrialBalanceLine, ...]
+    total_debits: int
+    total_credits: int
+    balanced: bool
+    as_of: datetime
+
+
+@dataclass(frozen=True)
+class BalanceSheetNode:
+    """An account in the chart-of-accounts tree: its own posted balance (normal-side
+    orientation) and `total`, that balance plus its descendants'."""
+
+    account_id: str
+    name: str
+    code: str | None
+    type: AccountType
+    system: bool
+    balance: int
+    total: int
+    children: tuple[BalanceSheetNode, ...]
+
+
+@dataclass(frozen=True)
+class BalanceSheet:
+    """The accounts of one currency as trees per type, and the accounting equation.
+
+    `equity` holds the equity accounts (the `world` accounts among them) plus
+    `net_income` = `revenue` - `expenses`; `balanced` is assets == liabilities + equity.
+    """
+
+    ledger_id: str
+    currency: Currency
+    accounts: dict[AccountType, tuple[BalanceSheetNode, ...]]
+    assets: int
+    liabilities: int
+    equity: int
+    revenue: int
+    expenses: int
+    net_income: int
+    balanced: bool
+    as_of: datetime
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """An account item attribute that differs from what the journal says it must be."""
+
+    account_id: str
+    field: str
+    expected: int
+    actual: int
+
+
+@dataclass(frozen=True)
+class CurrencyTotals:
+    """One currency's four totals summed over every account item of the ledger."""
+
+    currency: Currency
+    posted_debits: int = 0
+    posted_credits: int = 0
+    pending_debits: int = 0
+    pending_credits: int = 0
+
+    @classmethod
+    def of(cls, currency: Currency, totals: Totals) -> CurrencyTotals:
+        """The four totals of `totals` (a sum over one currency's accounts)."""
+        return cls(
+            currency,
+            totals.posted_debits,
+            totals.posted_credits,
+            totals.pending_debits,
+            totals.pending_credits,
+        )
+
+    @property
+    def balanced(self) -> bool:
+        """Conservation: debits equal credits, posted and pending alike."""
+        return (
+            self.posted_debits == self.posted_credits
+            and self.pending_debits == self.pending_credits
+        )
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """The outcome of checking a ledger's account items against its journal.
+
+    `ok` when nothing mismatches and every currency in `totals` is balanced.
+    """
+
+    ledger_id: str
+    ok: bool
+    accounts_checked: int
+    entries_checked: int
+    mismatches: tuple[Mismatch, ...]
+    totals: dict[str, CurrencyTotals]
+    as_of: datetime
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """The entries a batch wrote, in operation order, and what netting saved."""
+
+    entries: list[Entry]
+    items_saved: int
+    replayed: bool = False
