@@ -122,9 +122,9 @@ def test_money_moves_through_deposit_transfer_hold_confirm_and_release(
     # WHEN 30 goes to Bob, a hold of 20 is confirmed for 15, and a hold of 5 is released
     transferred = run_json(runner, "transfer", wallet, books.bob, "30")
     confirmed_hold = run_json(runner, "hold", wallet, "20", "--expires-in", "600")["id"]
-    confirmed = run_json(runner, "confirm", confirmed_hold, "--amount", "15")
+    confirmed = run_json(runner, "confirm-hold", confirmed_hold, "--amount", "15")
     released_hold = run_json(runner, "hold", wallet, "5")["id"]
-    released = run_json(runner, "release", released_hold)
+    released = run_json(runner, "release-hold", released_hold)
     text = run(runner, "balance", wallet).stdout
     final = run_json(runner, "balance", wallet)
 

@@ -164,8 +164,8 @@ def test_hold_confirm_and_release_take_their_routes(stub: StubServer) -> None:
     # WHEN holding with an expiry, confirming for less, and releasing
     results = [
         run(stub, "hold", account_id, "5.00", "--expires-in", "60"),
-        run(stub, "confirm", hold_id, "--amount", "4.00"),
-        run(stub, "release", hold_id),
+        run(stub, "confirm-hold", hold_id, "--amount", "4.00"),
+        run(stub, "release-hold", hold_id),
     ]
     # THEN each went to its route with its body
     assert [result.exit_code for result in results] == [0, 0, 0]

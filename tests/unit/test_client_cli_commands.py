@@ -73,7 +73,7 @@ def test_each_one_account_operation_sends_its_route_with_every_option(
         ("transfer", "acc_1", "acc_2", "-.5"),
         ("deposit", "acc_1", "--", "-5"),
         ("spend", "acc_1", "5,00"),
-        ("confirm", "ent_1", "--amount", "-5"),
+        ("confirm-hold", "ent_1", "--amount", "-5"),
     ],
 )
 def test_an_amount_that_is_not_a_positive_decimal_is_a_usage_error(
@@ -235,7 +235,7 @@ def test_reverse_posts_the_mirror_with_a_key(stub: StubServer) -> None:
     reversal = entry_body(kind="reversal", reverses=entry_id)
     stub.script(Reply(201, reversal))
     # WHEN reversing it quietly with a description
-    result = run(stub, "reverse", entry_id, "--description", "typo", "-q")
+    result = run(stub, "reverse-entry", entry_id, "--description", "typo", "-q")
     # THEN the reversal's id is printed, and the request carried a key
     assert (result.exit_code, result.stdout) == (0, f"{reversal['id']}\n")
     [request] = stub.requests

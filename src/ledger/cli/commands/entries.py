@@ -68,7 +68,7 @@ def show_entry(entry_id: str, url: str | None, api_key: str | None, as_json: boo
     echo_object(answer(client), as_json)
 
 
-@click.command()
+@click.command("reverse-entry")
 @click.argument("entry_id")
 @click.option("--description", help="What the reversal is for.")
 @idempotency_option

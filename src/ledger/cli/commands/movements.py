@@ -150,7 +150,7 @@ def hold(
     echo_object(answer(client), as_json, quiet)
 
 
-@click.command()
+@click.command("confirm-hold")
 @click.argument("hold_id")
 @click.option(
     "--amount", callback=parse_amount, help="Settle for less than held; the rest is released."
@@ -172,7 +172,7 @@ def confirm(
     echo_object(answer(client), as_json, quiet)
 
 
-@click.command()
+@click.command("release-hold")
 @click.argument("hold_id")
 @quiet_option
 @api_options
