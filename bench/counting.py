@@ -10,6 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from bench.item_size import updated_attributes
+from ledger.store.dynamodb.table import partition_key, sort_key
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
@@ -42,6 +45,65 @@ def is_consistent_read(operation: str, params: Mapping[str, Any]) -> bool:
     return operation in ("GetItem", "Query") and params.get("ConsistentRead") is True
 
 
+@dataclass(frozen=True)
+class Written:
+    """One item a successful call wrote: where, its key, and whether in a transaction."""
+
+    table_name: str
+    key: dict[str, Any]
+    transactional: bool
+    deleted: bool = False
+    # For an Update, the attributes its expression names; None for a Put or a Delete.
+    updated: frozenset[str] | None = None
+
+
+def _key_of(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: item[name] for name in (partition_key, sort_key) if name in item}
+
+
+def _updated(kind: str, action: Mapping[str, Any]) -> frozenset[str] | None:
+    if kind not in ("Update", "UpdateItem"):
+        return None
+    return updated_attributes(
+        action.get("UpdateExpression", ""), action.get("ExpressionAttributeNames")
+    )
+
+
+def targets_of(operation: str, params: Mapping[str, Any]) -> list[Written]:
+    """The items a call writes if it succeeds, by key."""
+    if operation == "TransactWriteItems":
+        return [
+            Written(
+                action[kind]["TableName"],
+                _key_of(action[kind]["Item"] if kind == "Put" else action[kind]["Key"]),
+                transactional=True,
+                deleted=kind == "Delete",
+                updated=_updated(kind, action[kind]),
+            )
+            for action in params.get("TransactItems", [])
+            for kind in transact_write_kinds
+            if kind in action
+        ]
+    if operation in single_item_writes:
+        key = _key_of(params["Item"] if operation == "PutItem" else params["Key"])
+        deleted = operation == "DeleteItem"
+        return [Written(params["TableName"], key, False, deleted, _updated(operation, params))]
+    if operation == "BatchWriteItem":
+        return [
+            Written(
+                table,
+                _key_of(request["PutRequest"]["Item"])
+                if "PutRequest" in request
+                else _key_of(request["DeleteRequest"]["Key"]),
+                transactional=False,
+                deleted="DeleteRequest" in request,
+            )
+            for table, requests in params.get("RequestItems", {}).items()
+            for request in requests
+        ]
+    return []
+
+
 def items_written_by(operation: str, params: Mapping[str, Any]) -> int:
     """How many items a call writes if it succeeds."""
     if operation == "TransactWriteItems":
@@ -68,6 +130,8 @@ class Sample:
     items_attempted: int
     cpu_ns: int
     consistent_reads: int = 0
+    # Not a count: the keys of the items written, to size them afterwards.
+    written: tuple[Written, ...] = ()
 
     @property
     def reads(self) -> int:
@@ -94,9 +158,11 @@ class CallCounter:
         self._items_written = 0
         self._items_attempted = 0
         self._consistent_reads = 0
+        self._written: list[Written] = []
         # Keyed by the id of botocore's per-call context dict, which every event of a call shares.
         self._parameters: dict[int, Mapping[str, Any]] = {}
         self._in_flight: dict[int, int] = {}
+        self._targets: dict[int, list[Written]] = {}
 
     def reset(self) -> None:
         """Forget everything counted so far."""
@@ -105,8 +171,10 @@ class CallCounter:
         self._items_written = 0
         self._items_attempted = 0
         self._consistent_reads = 0
+        self._written.clear()
         self._parameters.clear()
         self._in_flight.clear()
+        self._targets.clear()
 
     def sample(self, cpu_ns: int) -> Sample:
         """The tallies since the last reset, with the CPU time measured around them."""
@@ -117,6 +185,7 @@ class CallCounter:
             items_attempted=self._items_attempted,
             cpu_ns=cpu_ns,
             consistent_reads=self._consistent_reads,
+            written=tuple(self._written),
         )
 
     def on_parameters(self, params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -132,6 +201,7 @@ class CallCounter:
         items = items_written_by(name, params)
         self._items_attempted += items
         self._in_flight[id(context)] = items
+        self._targets[id(context)] = targets_of(name, params)
 
     def on_send(self, **_: Any) -> None:
         """Count one HTTP attempt."""
@@ -140,8 +210,10 @@ class CallCounter:
     def on_answer(self, http_response: Any, context: dict[str, Any], **_: Any) -> None:
         """Credit the items only if the call succeeded: a cancelled transaction writes none."""
         items = self._in_flight.pop(id(context), 0)
+        targets = self._targets.pop(id(context), [])
         if http_response.status_code < http_status_error_min:
             self._items_written += items
+            self._written += targets
 
     @contextmanager
     def attached(self, client: DynamoDBClient) -> Iterator[CallCounter]:
@@ -182,6 +254,10 @@ class OperationResult:
     cpu_ms_median: float
     repetitions: int
     consistent_reads: int = 0
+    # Sizes of the items written (as DynamoDB sizes them), and their write units.
+    item_bytes: tuple[int, ...] = ()
+    write_units: int = 0
+    write_units_floor: int = 0
 
     @property
     def reads(self) -> int:
@@ -199,6 +275,9 @@ class OperationResult:
             "http_requests": self.http_requests,
             "items_attempted": self.items_attempted,
             "repetitions": self.repetitions,
+            "item_bytes": list(self.item_bytes),
+            "write_units": self.write_units,
+            "write_units_floor": self.write_units_floor,
         }
 
 

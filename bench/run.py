@@ -15,12 +15,21 @@ import json
 import secrets
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.api import measure_api_cpu, requests_default
 from bench.cold_start import ColdStart, ColdStartFailed, measure_cold_start, runs_default
-from bench.counting import CallCounter, InconsistentCounts, OperationResult, measure, summarize
+from bench.counting import (
+    CallCounter,
+    InconsistentCounts,
+    OperationResult,
+    Sample,
+    measure,
+    summarize,
+)
+from bench.item_size import item_size, kilobyte, write_units, write_units_floor
 from bench.scenarios import ScenarioFailed, repetitions_max, scenarios
 from bench.targets import Check, authorizer_cold_start_check, check_targets, cold_start_check
 from ledger.local.dynamodb_local import DynamoDBLocal, make_client
@@ -34,6 +43,33 @@ repetitions_default = 200
 results_path_default = Path(__file__).resolve().parent / "results.json"
 exit_target_failed = 1
 exit_measurement_invalid = 2
+
+
+def written_cost(client: DynamoDBClient, sample: Sample) -> tuple[tuple[int, ...], int, int]:
+    """Sizes of the items a sample wrote, read back whole, with their write units and floor.
+
+    Runs after the measured call, so its reads are not counted; a deleted item is sized as
+    empty (its units are then the 1 KB minimum).
+    """
+    sizes: list[int] = []
+    units = floor = 0
+    for written in sample.written:
+        item: dict[str, Any] = {}
+        if not written.deleted:
+            answer = client.get_item(
+                TableName=written.table_name, Key=written.key, ConsistentRead=True
+            )
+            item = dict(answer.get("Item", {}))
+        sizes.append(item_size(item))
+        units += write_units(item, written.transactional, written.updated)
+        floor += write_units_floor(item, written.transactional, written.updated)
+    return tuple(sizes), units, floor
+
+
+def _costlier(
+    first: tuple[tuple[int, ...], int, int], second: tuple[tuple[int, ...], int, int]
+) -> tuple[tuple[int, ...], int, int]:
+    return max(first, second, key=lambda cost: (cost[1], sum(cost[0])))
 
 
 def run_benchmark(
@@ -50,25 +86,47 @@ def run_benchmark(
         prepared = scenario.prepare(ledger, ledger_id, repetitions)
         outcomes: list[object] = []
         samples = []
+        # The first and the last repetition are sized: numbers (versions, balances) grow.
+        sized: list[tuple[tuple[int, ...], int, int]] = []
         with counter.attached(client):
-            for call in prepared.calls:
+            for index, call in enumerate(prepared.calls):
                 outcome, sample = measure(counter, call)
                 outcomes.append(outcome)
                 samples.append(sample)
+                if index in (0, len(prepared.calls) - 1):
+                    sized.append(written_cost(client, sample))
         prepared.verify(outcomes)
-        results[scenario.name] = summarize(scenario.name, samples)
+        item_bytes, units, floor = _costlier(sized[0], sized[-1])
+        results[scenario.name] = replace(
+            summarize(scenario.name, samples),
+            item_bytes=item_bytes,
+            write_units=units,
+            write_units_floor=floor,
+        )
     return results
 
 
 def format_table(results: dict[str, OperationResult]) -> str:
     """A fixed-width table: one row per operation."""
-    header = ("operation", "calls", "reads", "items_written", "cpu_ms_median")
+    header = (
+        "operation",
+        "calls",
+        "reads",
+        "items_written",
+        "max_item_bytes",
+        "write_units",
+        "floor",
+        "cpu_ms_median",
+    )
     rows = [
         (
             name,
             " + ".join(f"{count} {call}" for call, count in sorted(result.calls.items())),
             str(result.reads),
             str(result.items_written),
+            str(max(result.item_bytes, default=0)),
+            str(result.write_units),
+            str(result.write_units_floor),
             f"{result.cpu_ms_median:.3f}",
         )
         for name, result in results.items()
@@ -83,6 +141,18 @@ def format_table(results: dict[str, OperationResult]) -> str:
 
     rule = "  ".join("-" * width for width in widths)
     return "\n".join([line(header), rule, *(line(row) for row in rows)])
+
+
+def format_item_sizes(results: dict[str, OperationResult]) -> str:
+    """Whether a transfer's items fit in 1 KB each, where a write costs the least."""
+    sizes = results["transfer"].item_bytes if "transfer" in results else ()
+    over = [size for size in sizes if size > kilobyte]
+    if over:
+        return (
+            f"transfer: {len(over)} of {len(sizes)} items exceed 1 KB "
+            f"({', '.join(map(str, sizes))} bytes); each costs more than the floor"
+        )
+    return f"transfer: every item fits in 1 KB ({', '.join(map(str, sizes))} bytes)"
 
 
 def format_api_cpu(api_cpu: dict[str, float], requests: int) -> str:
@@ -128,6 +198,16 @@ def results_document(
             "items_written": "Put/Update/Delete actions of calls that succeeded",
             "items_attempted": "the same, counting calls that were refused (a replay) too",
             "consistent_reads": "GetItem and Query calls with ConsistentRead",
+            "item_bytes": (
+                "size of each item written, as DynamoDB sizes it (attribute names and values), "
+                "read back after the write; the larger of the first and last repetition"
+            ),
+            "write_units": (
+                "write request units: 2 per started KB of each item written in a transaction "
+                "(1 outside one), plus 1 per started KB of each keys-only index entry a Put "
+                "stores or an Update sets or removes"
+            ),
+            "write_units_floor": "the floor: 2 per item (1 per KB minimum) + 1 per index write",
             "cpu_ms_median": "process CPU time in this process (not DynamoDB's), median",
             "api_cpu_ms_median": (
                 "CPU ms per request of the API handler (transfer, balance) and of the "
@@ -218,6 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     print(f"{arguments.repetitions} repetitions per operation, DynamoDBStore on DynamoDB Local")
     print(format_table(results))
+    print(format_item_sizes(results))
     print()
     print(format_api_cpu(api_cpu, arguments.api_requests))
     print(format_cold_start(cold_start))

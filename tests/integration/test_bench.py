@@ -123,6 +123,17 @@ def test_bench_meets_every_round_trip_target(
     # AND a replay is refused by its entry's condition, so it writes nothing
     assert measured["replay"]["items_written"] == 0
     assert measured["replay"]["items_attempted"] == 3
+    # AND every operation reports the size of each item it wrote and its write units, at least
+    # the floor: 2 per item in a transaction and 1 per index write
+    for name in operations:
+        sizes, units = measured[name]["item_bytes"], measured[name]["write_units"]
+        assert len(sizes) == measured[name]["items_written"], name
+        assert all(size > 0 for size in sizes), name
+        assert units >= measured[name]["write_units_floor"] >= 2 * len(sizes), name
+    # AND a transfer's three items each fit in 1 KB, so it costs its floor: 2 per item and
+    # one index write for its entry
+    assert all(size <= 1024 for size in measured["transfer"]["item_bytes"])
+    assert measured["transfer"]["write_units"] == 7
     for name in operations:
         assert measured[name]["repetitions"] == repetitions
         assert measured[name]["http_requests"] == sum(measured[name]["calls"].values()), name
@@ -186,6 +197,7 @@ def test_bench_meets_every_round_trip_target(
     assert len(target_lines) == count_targets + len(timed)
     assert all(name in printed for name in (*operations, *api_timings))
     assert "Cold start, median of 1 fresh interpreters" in printed
+    assert "transfer: every item fits in 1 KB" in printed
 
 
 def test_bench_exits_non_zero_when_a_target_fails(
