@@ -7,10 +7,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from bench.item_size import updated_attributes
 from ledger.store.dynamodb.table import partition_key, sort_key
 
 if TYPE_CHECKING:
@@ -53,20 +52,12 @@ class Written:
     key: dict[str, Any]
     transactional: bool
     deleted: bool = False
-    # For an Update, the attributes its expression names; None for a Put or a Delete.
-    updated: frozenset[str] | None = None
+    # The whole item before the call, when the counter was asked to keep it (None: absent).
+    before: dict[str, Any] | None = None
 
 
 def _key_of(item: Mapping[str, Any]) -> dict[str, Any]:
     return {name: item[name] for name in (partition_key, sort_key) if name in item}
-
-
-def _updated(kind: str, action: Mapping[str, Any]) -> frozenset[str] | None:
-    if kind not in ("Update", "UpdateItem"):
-        return None
-    return updated_attributes(
-        action.get("UpdateExpression", ""), action.get("ExpressionAttributeNames")
-    )
 
 
 def targets_of(operation: str, params: Mapping[str, Any]) -> list[Written]:
@@ -78,7 +69,6 @@ def targets_of(operation: str, params: Mapping[str, Any]) -> list[Written]:
                 _key_of(action[kind]["Item"] if kind == "Put" else action[kind]["Key"]),
                 transactional=True,
                 deleted=kind == "Delete",
-                updated=_updated(kind, action[kind]),
             )
             for action in params.get("TransactItems", [])
             for kind in transact_write_kinds
@@ -86,8 +76,7 @@ def targets_of(operation: str, params: Mapping[str, Any]) -> list[Written]:
         ]
     if operation in single_item_writes:
         key = _key_of(params["Item"] if operation == "PutItem" else params["Key"])
-        deleted = operation == "DeleteItem"
-        return [Written(params["TableName"], key, False, deleted, _updated(operation, params))]
+        return [Written(params["TableName"], key, False, deleted=operation == "DeleteItem")]
     if operation == "BatchWriteItem":
         return [
             Written(
@@ -152,7 +141,12 @@ class Sample:
 class CallCounter:
     """Hooks a client's events and tallies DynamoDB calls since the last reset."""
 
-    def __init__(self) -> None:
+    def __init__(self, reader: DynamoDBClient | None = None) -> None:
+        # Another client (its calls are not counted) that reads each item before it is written,
+        # while `keep_before` is set; its CPU time is left out of the sample's.
+        self.reader = reader
+        self.keep_before = False
+        self._excluded_ns = 0
         self._calls: Counter[str] = Counter()
         self._http_requests = 0
         self._items_written = 0
@@ -172,6 +166,7 @@ class CallCounter:
         self._items_attempted = 0
         self._consistent_reads = 0
         self._written.clear()
+        self._excluded_ns = 0
         self._parameters.clear()
         self._in_flight.clear()
         self._targets.clear()
@@ -183,7 +178,7 @@ class CallCounter:
             http_requests=self._http_requests,
             items_written=self._items_written,
             items_attempted=self._items_attempted,
-            cpu_ns=cpu_ns,
+            cpu_ns=cpu_ns - self._excluded_ns,
             consistent_reads=self._consistent_reads,
             written=tuple(self._written),
         )
@@ -201,7 +196,19 @@ class CallCounter:
         items = items_written_by(name, params)
         self._items_attempted += items
         self._in_flight[id(context)] = items
-        self._targets[id(context)] = targets_of(name, params)
+        targets = targets_of(name, params)
+        if self.keep_before and self.reader is not None:
+            start_ns = time.process_time_ns()
+            targets = [replace(target, before=self._read(target)) for target in targets]
+            self._excluded_ns += time.process_time_ns() - start_ns
+        self._targets[id(context)] = targets
+
+    def _read(self, target: Written) -> dict[str, Any] | None:
+        assert self.reader is not None
+        answer = self.reader.get_item(
+            TableName=target.table_name, Key=target.key, ConsistentRead=True
+        )
+        return dict(answer["Item"]) if "Item" in answer else None
 
     def on_send(self, **_: Any) -> None:
         """Count one HTTP attempt."""

@@ -9,18 +9,17 @@ binary its raw bytes, a boolean or null 1 byte, a list or map 3 bytes plus its e
 
 Write units: 1 per 1 KB (1,024 bytes) of the item, rounded up per item; a transactional
 write costs twice that. A global secondary index costs its own write of the projected item
-(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.Writes) when a
-Put stores an item that carries the index's keys, or when an Update sets or removes one of
-its projected attributes; an Update that leaves them alone costs the index nothing. The
-ledger's indexes are keys-only, so the projection is the table's key and the index's key,
-and only an Update naming an index key attribute writes to the index.
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.Writes), 1 per
+KB and never transactional: a put when the item enters the index, a delete when it leaves,
+both when its index key changes, nothing when the projected attributes stay the same. The
+ledger's indexes are keys-only (the table's key and the index's key), so an update that
+leaves an item's index keys alone costs its indexes nothing.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ledger.store.dynamodb.schema import indexes
@@ -79,59 +78,45 @@ def units_of(size: int, factor: int = 1) -> int:
     return factor * max(1, math.ceil(size / kilobyte))
 
 
-# An attribute path's names in an update expression: `#alias` or a bare name, not `:value`.
-_expression_name = re.compile(r"(?<![:\w#])#?[A-Za-z_]\w*")
-_expression_keywords = frozenset({"SET", "REMOVE", "ADD", "DELETE", "if_not_exists", "list_append"})
+Item = Mapping[str, Mapping[str, Any]]
 
 
-def updated_attributes(expression: str, names: Mapping[str, str] | None = None) -> frozenset[str]:
-    """The attribute names an UpdateExpression sets, removes, adds or reads."""
-    aliases = names or {}
-    return frozenset(
-        aliases.get(token, token)
-        for token in _expression_name.findall(expression)
-        if token not in _expression_keywords
-    )
+def _projection(item: Item | None, index: str) -> dict[str, Mapping[str, Any]] | None:
+    """The keys-only entry the index holds for the item, or None if the item is not in it."""
+    keys = (f"{index}pk", f"{index}sk")
+    if item is None or not all(key in item for key in keys):
+        return None
+    return {name: item[name] for name in (partition_key, sort_key, *keys) if name in item}
 
 
 def index_writes(
-    item: Mapping[str, Mapping[str, Any]],
-    updated: Collection[str] | None = None,
-    names: Iterable[str] = indexes,
+    before: Item | None, after: Item | None, names: Iterable[str] = indexes
 ) -> list[int]:
-    """Bytes of each index write: every index of a Put's item, or of an Update the indexes
-    whose keys it names (a removal deletes the entry, sized as empty)."""
+    """Bytes of each index write a write makes, from the item before and after it (None: no
+    item): entering an index is a put, leaving it a delete, changing its keys both; keeping
+    them (the projection is keys only) writes nothing."""
     sizes = []
     for index in names:
-        keys = (f"{index}pk", f"{index}sk")
-        if updated is not None and not any(key in updated for key in keys):
+        old, new = _projection(before, index), _projection(after, index)
+        if old == new:
             continue
-        if all(key in item for key in keys):
-            projected = (partition_key, sort_key, *keys)
-            sizes.append(item_size({name: item[name] for name in projected if name in item}))
-        elif updated is not None:
-            sizes.append(0)
+        if old is not None:
+            sizes.append(item_size(old))
+        if new is not None:
+            sizes.append(item_size(new))
     return sizes
 
 
-def write_units(
-    item: Mapping[str, Mapping[str, Any]],
-    transactional: bool,
-    updated: Collection[str] | None = None,
-) -> int:
-    """Units to write the item (after the write) and its index entries; `updated` is None
-    for a Put, else the attributes the Update names."""
+def write_units(before: Item | None, after: Item | None, transactional: bool) -> int:
+    """Units of one item's write: the item (after it, or before it for a delete) and its index
+    writes."""
     factor = transactional_factor if transactional else 1
-    table = units_of(item_size(item), factor)
-    return table + sum(units_of(size) for size in index_writes(item, updated))
+    table = units_of(item_size(after if after is not None else before or {}), factor)
+    return table + sum(units_of(size) for size in index_writes(before, after))
 
 
-def write_units_floor(
-    item: Mapping[str, Mapping[str, Any]],
-    transactional: bool,
-    updated: Collection[str] | None = None,
-) -> int:
+def write_units_floor(before: Item | None, after: Item | None, transactional: bool) -> int:
     """What the write would cost if every item fit in 1 KB: 2 (1 outside a transaction),
     +1 per index write."""
     factor = transactional_factor if transactional else 1
-    return factor + len(index_writes(item, updated))
+    return factor + len(index_writes(before, after))

@@ -48,21 +48,21 @@ exit_measurement_invalid = 2
 def written_cost(client: DynamoDBClient, sample: Sample) -> tuple[tuple[int, ...], int, int]:
     """Sizes of the items a sample wrote, read back whole, with their write units and floor.
 
-    Runs after the measured call, so its reads are not counted; a deleted item is sized as
-    empty (its units are then the 1 KB minimum).
+    Runs after the measured call, so its reads are not counted; the images before the write
+    were kept by the counter. A deleted item is sized as it was.
     """
     sizes: list[int] = []
     units = floor = 0
     for written in sample.written:
-        item: dict[str, Any] = {}
+        after: dict[str, Any] | None = None
         if not written.deleted:
             answer = client.get_item(
                 TableName=written.table_name, Key=written.key, ConsistentRead=True
             )
-            item = dict(answer.get("Item", {}))
-        sizes.append(item_size(item))
-        units += write_units(item, written.transactional, written.updated)
-        floor += write_units_floor(item, written.transactional, written.updated)
+            after = dict(answer["Item"]) if "Item" in answer else None
+        sizes.append(item_size(after if after is not None else written.before or {}))
+        units += write_units(written.before, after, written.transactional)
+        floor += write_units_floor(written.before, after, written.transactional)
     return tuple(sizes), units, floor
 
 
@@ -80,7 +80,7 @@ def run_benchmark(
         raise ValueError(f"repetitions must be from 1 to {repetitions_max}")
     ledger = Ledger(DynamoDBStore(table_name, client=client))
     ledger_id = ledger.create_ledger(f"bench-{secrets.token_hex(4)}").id
-    counter = CallCounter()
+    counter = CallCounter(reader=make_client(client.meta.endpoint_url))
     results: dict[str, OperationResult] = {}
     for scenario in scenarios:
         prepared = scenario.prepare(ledger, ledger_id, repetitions)
@@ -90,10 +90,11 @@ def run_benchmark(
         sized: list[tuple[tuple[int, ...], int, int]] = []
         with counter.attached(client):
             for index, call in enumerate(prepared.calls):
+                counter.keep_before = index in (0, len(prepared.calls) - 1)
                 outcome, sample = measure(counter, call)
                 outcomes.append(outcome)
                 samples.append(sample)
-                if index in (0, len(prepared.calls) - 1):
+                if counter.keep_before:
                     sized.append(written_cost(client, sample))
         prepared.verify(outcomes)
         item_bytes, units, floor = _costlier(sized[0], sized[-1])
@@ -204,8 +205,8 @@ def results_document(
             ),
             "write_units": (
                 "write request units: 2 per started KB of each item written in a transaction "
-                "(1 outside one), plus 1 per started KB of each keys-only index entry a Put "
-                "stores or an Update sets or removes"
+                "(1 outside one), plus 1 per started KB of each keys-only index entry put or "
+                "deleted (an item entering or leaving an index, or changing its keys there)"
             ),
             "write_units_floor": "the floor: 2 per item (1 per KB minimum) + 1 per index write",
             "cpu_ms_median": "process CPU time in this process (not DynamoDB's), median",

@@ -12,7 +12,6 @@ from bench.item_size import (
     item_size,
     number_size,
     units_of,
-    updated_attributes,
     value_size,
     write_units,
     write_units_floor,
@@ -88,27 +87,33 @@ entry: dict[str, Any] = {
 }
 
 
-def test_a_put_writes_every_index_whose_keys_the_item_carries() -> None:
-    # the projected gsi1 entry: pk, sk, gsi1pk, gsi1sk
-    assert index_writes(entry) == [10 + 7 + 15 + 8]
-    # 2 KB in a transaction: 4, plus the index entry: 1; the floor counts 2 + 1
-    assert write_units(entry, transactional=True) == 5
-    assert write_units(entry, transactional=False) == 3
-    assert write_units_floor(entry, transactional=True) == 3
+# the projected gsi1 entry: pk 2 + 8, sk 2 + 5, gsi1pk 6 + 9, gsi1sk 6 + 2
+gsi1_entry = 40
 
 
-def test_an_update_writes_only_the_indexes_whose_keys_it_names() -> None:
-    assert write_units(entry, True, updated=frozenset({"memo"})) == 4
-    assert write_units(entry, True, updated=frozenset({"gsi1sk"})) == 5
-    # removing gsi2's keys deletes its entry: one more write, sized as empty
-    assert index_writes(entry, frozenset({"gsi2pk", "gsi2sk"})) == [0]
-    assert write_units_floor(entry, True, updated=frozenset({"gsi2pk"})) == 3
+def test_a_new_item_enters_every_index_whose_keys_it_carries() -> None:
+    assert index_writes(None, entry) == [gsi1_entry]
+    # 2 KB in a transaction: 4, plus the index put: 1; the floor counts 2 + 1
+    assert write_units(None, entry, transactional=True) == 5
+    assert write_units(None, entry, transactional=False) == 3
+    assert write_units_floor(None, entry, transactional=True) == 3
 
 
-def test_an_update_expression_names_its_attributes_through_aliases() -> None:
-    names = {"#status": "status", "#gsi4pk": "gsi4pk", "#version": "version"}
-    expression = "SET #status = :target, other = :x REMOVE #gsi4pk ADD #version :one"
-    assert updated_attributes(expression, names) == {"status", "other", "gsi4pk", "version"}
+def test_an_update_that_keeps_the_index_keys_writes_no_index() -> None:
+    changed = {**entry, "memo": {"S": "short"}}
+    assert index_writes(entry, changed) == []
+    assert write_units(entry, changed, transactional=True) == 2
+    assert write_units_floor(entry, changed, transactional=True) == 2
+
+
+def test_leaving_an_index_deletes_and_changing_its_keys_deletes_and_puts() -> None:
+    left = {name: value for name, value in entry.items() if not name.startswith("gsi1")}
+    assert index_writes(entry, left) == [gsi1_entry]
+    moved = {**entry, "gsi1sk": {"S": "e22"}}
+    assert index_writes(entry, moved) == [gsi1_entry, gsi1_entry + 1]
+    assert write_units_floor(entry, moved, transactional=True) == 4
+    # a deleted item costs its size before the delete, and leaves its indexes
+    assert write_units(entry, None, transactional=True) == 5
 
 
 def test_the_targets_of_each_write_call_are_keyed_items() -> None:
@@ -123,7 +128,7 @@ def test_the_targets_of_each_write_call_are_keyed_items() -> None:
     }
     assert targets_of("TransactWriteItems", transaction) == [
         Written("t", key, True),
-        Written("t", key, True, updated=frozenset({"y"})),
+        Written("t", key, True),
         Written("t", key, True, deleted=True),
     ]
     assert targets_of("PutItem", {"TableName": "t", "Item": key}) == [Written("t", key, False)]
