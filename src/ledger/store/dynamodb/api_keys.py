@@ -5,14 +5,12 @@ and contention is retried with the store's bounded backoff."""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from ledger.domain import limits
 from ledger.domain.api_keys import ApiKey, KeyStatus
 from ledger.domain.model import Page
 from ledger.domain.timestamps import timestamp
@@ -35,12 +33,8 @@ from ledger.store.dynamodb.retries import (
     Outcome,
     condition_failed,
     contention_reasons,
-    gave_up,
-    network_errors,
-    not_sent_errors,
-    outcome_unknown_codes,
     read,
-    retry_codes,
+    transact,
 )
 from ledger.store.dynamodb.schema import Key
 from ledger.store.dynamodb.secret import TableSeal
@@ -91,33 +85,7 @@ class DynamoDBApiKeyStore:
                 }
             },
         ]
-        budget = self._budget()
-        token = str(uuid.uuid4())
-        outcome = Outcome.NOT_APPLIED
-        for attempt in range(limits.transaction_attempts_max):
-            if not budget.ready(attempt):
-                break
-            if attempt > 0 and outcome is Outcome.NOT_APPLIED:
-                # Once an attempt may have been applied, every later one keeps its token,
-                # so DynamoDB answers that attempt's outcome instead of a failed condition.
-                token = str(uuid.uuid4())
-            try:
-                self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token)
-            except not_sent_errors:
-                continue
-            except network_errors:
-                outcome = Outcome.UNKNOWN
-            except ClientError as error:
-                code = error.response["Error"]["Code"]
-                if code == "TransactionCanceledException":
-                    _explain(error)
-                elif code in outcome_unknown_codes:
-                    outcome = Outcome.UNKNOWN
-                elif code not in retry_codes:
-                    raise
-            else:
-                return
-        raise gave_up(outcome)
+        transact(self.client, actions, self._budget(), _settle)
 
     def find(self, key_digest: str) -> ApiKey | None:
         """The key with this digest: one consistent GetItem."""
@@ -213,8 +181,9 @@ def _pair(item_key: dict[str, Any]) -> tuple[str, str]:
     return item_key["pk"]["S"], item_key["sk"]["S"]
 
 
-def _explain(error: ClientError) -> None:
-    """Raise what a cancelled creation means; return only if it met contention alone."""
+def _settle(error: ClientError, outcome: Outcome) -> bool:
+    """Raise what a cancelled creation means; False (try again) if it met contention alone.
+    A creation never shows its own commit: a repeated one finds its items taken."""
     reasons = [
         reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])
     ]
@@ -227,3 +196,4 @@ def _explain(error: ClientError) -> None:
         reason in contention_reasons or reason == "None" for reason in reasons
     ):
         raise error
+    return False

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import (
     ClientError,
@@ -19,6 +20,9 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from ledger.domain import limits
 from ledger.domain.errors import Conflict
 from ledger.store.deadline import Deadline
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
 
 T = TypeVar("T")
 
@@ -121,3 +125,41 @@ def read(budget: Budget, call: Callable[[], T], outcome: Outcome = Outcome.NOT_A
         "the read did not complete in time; nothing was written; retry",
         {"outcome": Outcome.NOT_APPLIED.value},
     )
+
+
+# Reads a cancelled transaction: raises the refusal it shows, True if it shows that an
+# earlier attempt committed, False if trying again may pass.
+Settle = Callable[[ClientError, Outcome], bool]
+
+
+def transact(client: DynamoDBClient, actions: Any, budget: Budget, settle: Settle) -> None:
+    """One TransactWriteItems, tried again after contention, throttling and lost answers
+    within `budget`; out of attempts or time, 503 saying whether an attempt may have landed."""
+    token = str(uuid.uuid4())
+    outcome = Outcome.NOT_APPLIED
+    for attempt in range(limits.transaction_attempts_max):
+        if not budget.ready(attempt):
+            break
+        try:
+            client.transact_write_items(TransactItems=actions, ClientRequestToken=token)
+        except not_sent_errors:
+            continue
+        except network_errors:
+            outcome = Outcome.UNKNOWN
+            continue
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code == "TransactionCanceledException":
+                if settle(error, outcome):
+                    return
+            elif code not in retry_codes:
+                raise
+            elif code in outcome_unknown_codes:
+                outcome = Outcome.UNKNOWN
+            # Once an attempt may have committed, every later one carries its token, so
+            # DynamoDB answers with that commit instead of applying the write again.
+            if outcome is Outcome.NOT_APPLIED:
+                token = str(uuid.uuid4())
+        else:
+            return
+    raise gave_up(outcome)

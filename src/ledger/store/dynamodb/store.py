@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -24,13 +23,9 @@ from ledger.store.dynamodb.retries import (
     Budget,
     Outcome,
     condition_failed,
-    gave_up,
     known_reasons,
-    network_errors,
-    not_sent_errors,
-    outcome_unknown_codes,
     read,
-    retry_codes,
+    transact,
 )
 from ledger.store.dynamodb.schema import IndexQuery, index_query, item_key, paged
 from ledger.store.dynamodb.secret import TableSeal
@@ -75,34 +70,11 @@ class DynamoDBStore:
         check_balanced(plan)
         actions = [render(step, self.table_name) for step in plan.steps]
         budget = self._budget()
-        token = str(uuid.uuid4())
-        outcome = Outcome.NOT_APPLIED
-        for attempt in range(limits.transaction_attempts_max):
-            if not budget.ready(attempt):
-                break
-            try:
-                self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token)
-            except not_sent_errors:
-                continue
-            except network_errors:
-                outcome = Outcome.UNKNOWN
-                continue
-            except ClientError as error:
-                code = error.response["Error"]["Code"]
-                if code == "TransactionCanceledException":
-                    if self._settled(plan, error, budget, outcome):
-                        return
-                elif code not in retry_codes:
-                    raise
-                elif code in outcome_unknown_codes:
-                    outcome = Outcome.UNKNOWN
-                # Once an attempt may have committed, every later one carries its token, so
-                # DynamoDB answers with that commit instead of applying the plan again.
-                if outcome is Outcome.NOT_APPLIED:
-                    token = str(uuid.uuid4())
-            else:
-                return
-        raise gave_up(outcome)
+
+        def settle(error: ClientError, outcome: Outcome) -> bool:
+            return self._settled(plan, error, budget, outcome)
+
+        transact(self.client, actions, budget, settle)
 
     def _settled(
         self, plan: WritePlan, error: ClientError, budget: Budget, outcome: Outcome
