@@ -27,6 +27,7 @@ def account_body(reply_body: dict[str, Any], **expected: Any) -> dict[str, Any]:
         "overdraft": {"mode": "forbid", "limit": "0" if currency == "JPY" else "0.00"},
         "metadata": {},
         "system": False,
+        "shards": 1,
         "created_at": reply_body["created_at"],
         "updated_at": reply_body["updated_at"],
         "balance": balance_body(reply_body["id"], currency, reply_body["balance"]["as_of"]),

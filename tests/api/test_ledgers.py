@@ -25,9 +25,11 @@ def test_creating_a_ledger_answers_201_with_the_ledger(api: Api) -> None:
         "owner_id": owner,
         "metadata": {"env": "test"},
         "currencies": {},
+        "world_shards": 8,
         "created_at": reply.json["created_at"],
     }
     assert reply.json["id"].startswith("ldg_")
+    assert reply.json["id"].endswith("-w8")
     assert is_moment(reply.json["created_at"])
 
 

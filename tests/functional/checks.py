@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 
 from ledger.domain.errors import LedgerError
-from ledger.domain.model import Account, Entry, EntryKind, EntryStatus, OverdraftMode, Side
+from ledger.domain.model import (
+    Account,
+    AccountShard,
+    Entry,
+    EntryKind,
+    EntryStatus,
+    OverdraftMode,
+    Side,
+)
 from ledger.store.dynamodb.codec import decode
 from ledger.store.dynamodb.secret import secret_item_key
 
@@ -42,8 +50,10 @@ class _Recomputed:
 
 
 def stored_records(backend: Backend, ledger_id: str) -> tuple[list[Account], list[Entry]]:
-    """Every account and entry of a ledger the store holds, decoded where it holds items."""
+    """Every account and entry of a ledger the store holds, decoded where it holds items;
+    a sharded account is its items summed, as the stores read it."""
     accounts: list[Account] = []
+    shards: dict[str, list[AccountShard]] = defaultdict(list)
     entries: list[Entry] = []
     for item in backend.state().values():
         if isinstance(item, dict) and item["pk"]["S"] == secret_item_key["pk"]["S"]:
@@ -51,9 +61,11 @@ def stored_records(backend: Backend, ledger_id: str) -> tuple[list[Account], lis
         record: Any = decode(item) if isinstance(item, dict) else item
         if isinstance(record, Account) and record.ledger_id == ledger_id:
             accounts.append(record)
+        elif isinstance(record, AccountShard) and record.ledger_id == ledger_id:
+            shards[record.account_id].append(record)
         elif isinstance(record, Entry) and record.ledger_id == ledger_id:
             entries.append(record)
-    return accounts, entries
+    return [account.with_shards(shards[account.id]) for account in accounts], entries
 
 
 def _from_journal(entries: list[Entry]) -> dict[str, _Recomputed]:

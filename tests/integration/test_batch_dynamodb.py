@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ledger.local.dynamodb_local import DynamoDBLocal
 
 usd = builtin_currencies["USD"]
+eur = builtin_currencies["EUR"]
 # Generous for 2 busy shared cores; an idle machine finishes the race in about a second.
 race_deadline_s = 60.0
 barrier_wait_s = 30.0
@@ -173,9 +174,21 @@ def test_a_batch_is_one_transact_write_items_with_no_read(
         result = ledger.batch(operations)
     # THEN it was one TransactWriteItems and nothing else
     assert calls.names == ["TransactWriteItems"]
-    # AND it put every entry and updated each of the five accounts once
+    # AND it put every entry and updated each of the three wallets once
     (actions,) = calls.transactions
-    assert _item_kinds(actions) == {("Put", "ENTRY"): 7, ("Update", "ACCOUNT"): 5}
+    kinds = _item_kinds(actions)
+    assert kinds[("Put", "ENTRY")] == 7
+    # AND each world account (of USD, of EUR) once per shard its entries moved, every item
+    # updated at most once
+    updated = [action["Update"]["Key"] for action in actions if "Update" in action]
+    assert len({(key["pk"]["S"], key["sk"]["S"]) for key in updated}) == len(updated)
+    worlds = {world_account_id(book, currency) for currency in (usd, eur)}
+    assert {key["pk"]["S"].removeprefix("ACCOUNT#") for key in updated} == {
+        alice.id,
+        bob.id,
+        euros.id,
+        *worlds,
+    }
     assert len(result.entries) == 7
     # WHEN a batch is refused on Alice's guard
     with counted(client) as calls, pytest.raises(InsufficientFunds) as caught:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from ledger.domain.ids import derived_entry_id, new_account_id, new_entry_id, new_ledger_id
 from ledger.domain.model import (
     Account,
+    AccountShard,
     AccountStatus,
     AccountType,
     Entry,
@@ -129,6 +130,29 @@ def an_account(draw: Draw, account_id: str, ledger_id: str, currency: Currency) 
     )
 
 
+def a_shard(draw: Draw, account_id: str, index: int, ledger_id: str) -> AccountShard:
+    """A shard item of `account_id` in a random state, sometimes of another ledger or
+    currency than the operation expects."""
+    return AccountShard(
+        account_id=account_id,
+        index=index,
+        ledger_id=ledger_id if draw(mostly) else fresh_ledger_id(),
+        currency="USD" if draw(mostly) else "EUR",
+        status=AccountStatus.ACTIVE if draw(mostly) else draw(st.sampled_from(AccountStatus)),
+        updated_at=now,
+        totals=Totals(posted_debits=draw(amounts), pending_credits=draw(amounts)),
+        headroom=draw(headrooms),
+        version=draw(st.integers(min_value=0, max_value=3)),
+    )
+
+
+def an_item(draw: Draw, account_id: str, shard: int, ledger_id: str) -> Account | AccountShard:
+    """The item of one shard of an account: the account's own for shard 0."""
+    if shard == 0:
+        return an_account(draw, account_id, ledger_id, usd)
+    return a_shard(draw, account_id, shard, ledger_id)
+
+
 def an_entry(draw: Draw, entry_id: str, ledger_id: str) -> Entry:
     """An entry item at `entry_id` in a random state of its life."""
     account_id = fresh_account_id(ledger_id)
@@ -174,7 +198,8 @@ def put_new(draw: Draw) -> Case:
     ledger_id = fresh_ledger_id()
     entry = an_entry(draw, new_entry_id(ledger_id, None), ledger_id)
     ledger = a_ledger(draw, ledger_id, "XAU")
-    record = draw(st.sampled_from([entry, ledger, world_account(ledger_id, usd, now)]))
+    shard = a_shard(draw, fresh_account_id(ledger_id), 3, ledger_id)
+    record = draw(st.sampled_from([entry, ledger, world_account(ledger_id, usd, now), shard]))
     return PutNew(record), maybe(draw, record if draw(st.booleans()) else None)
 
 
@@ -213,6 +238,9 @@ def require_parent(draw: Draw) -> Case:
 def apply_delta(draw: Draw) -> Case:
     ledger_id = fresh_ledger_id()
     account_id = fresh_account_id(ledger_id)
+    # Mostly one item; else a shard of a sharded account, a `world` shard opened on its write.
+    shards = 1 if draw(mostly) else draw(st.sampled_from([2, 8]))
+    shard = draw(st.integers(min_value=0, max_value=shards - 1))
     operation = ApplyDelta(
         account_id=account_id,
         ledger_id=ledger_id,
@@ -223,11 +251,14 @@ def apply_delta(draw: Draw) -> Case:
         headroom=draw(headrooms),
         outflow=draw(outflows),
         require_active=draw(st.booleans()),
+        shard=shard,
+        shards=shards,
+        opens_shard=shard > 0 and draw(st.booleans()),
     )
-    account = an_account(draw, account_id, ledger_id, usd)
+    item = an_item(draw, account_id, shard, ledger_id)
     if draw(mostly):
-        account = replace(account, headroom=operation.outflow + draw(near))
-    return operation, maybe(draw, account)
+        item = replace(item, headroom=operation.outflow + draw(near))
+    return operation, maybe(draw, item)
 
 
 @st.composite
@@ -235,15 +266,20 @@ def set_status(draw: Draw) -> Case:
     ledger_id = fresh_ledger_id()
     account_id = fresh_account_id(ledger_id)
     target = draw(st.sampled_from([AccountStatus.CLOSED, *AccountStatus]))
-    account = an_account(draw, account_id, ledger_id, usd)
+    # A shard of a sharded account, sometimes closed at the version it was read at.
+    shard = 0 if draw(mostly) else draw(st.sampled_from([0, 1, 5]))
+    item = an_item(draw, account_id, shard, ledger_id)
     if draw(mostly):
         # Empty, or one unit away from it on one of the four totals.
         nearly = draw(st.sampled_from([1, 2, 0, 3, 4]))
         totals = [7, 7, 0, 0]
         if nearly:
             totals[nearly - 1] += 1
-        account = replace(account, totals=Totals(*totals))
-    return SetStatus(account_id, target, now), maybe(draw, account)
+        item = replace(item, totals=Totals(*totals))
+    version = None
+    if shard or not draw(mostly):
+        version = item.version + draw(st.sampled_from([0, 0, 1]))
+    return SetStatus(account_id, target, now, shard, version), maybe(draw, item)
 
 
 @st.composite

@@ -62,6 +62,9 @@ PlannedLine = tuple[str, Side, int]
 currency_codes = ("USD", "JPY")
 drawn_amount_minor_max = 50_000
 drawn_credit_limit_minor_max = 20_000
+# Sharded accounts of a few shards, and ledgers whose world is one item, two or the default eight.
+drawn_shards_max = 4
+model_world_shards = (1, 2, 8)
 page_size = 8
 lines_per_entry_min = 3
 lines_per_entry_max = 4
@@ -182,6 +185,7 @@ class AccountRequest:
     currency: str
     overdraft: OverdraftMode
     credit_limit: int
+    shards: int = 1
 
     def send(self, ledger: Ledger, ledger_id: str) -> Account:
         """Make the call."""
@@ -195,6 +199,7 @@ class AccountRequest:
             overdraft=self.overdraft,
             credit_limit=format_amount(self.credit_limit, currency) if limited else None,
             idempotency_key=self.key,
+            shards=self.shards,
         )
 
 
@@ -354,11 +359,14 @@ class LedgerModel(RuleBasedStateMachine):
         self.clock = SteppingClock()
         self.memory = Ledger(MemoryStore(), clock=self.clock)
         self.dynamo = Ledger(DynamoDBStore(self.table_name, client=self.client), clock=self.clock)
-        # A fresh ledger per example: random, but the same id on both stores.
+        # A fresh ledger per example: random, but the same id on both stores, its `world`
+        # accounts of one item or sharded.
         key = f"model-{secrets.token_hex(8)}"
-        self.ledger_id = new_ledger_id(None, key)
+        world_shards = secrets.choice(model_world_shards)
+        self.ledger_id = new_ledger_id(None, key, world_shards)
         for ledger in (self.memory, self.dynamo):
-            assert ledger.create_ledger("model", idempotency_key=key).id == self.ledger_id
+            created = ledger.create_ledger("model", idempotency_key=key, world_shards=world_shards)
+            assert (created.id, created.world_shards) == (self.ledger_id, world_shards)
         self.accounts: dict[str, ModelAccount] = {}
         self.account_requests: list[AccountRequest] = []
         self.account_keys: dict[str, AccountRequest] = {}
@@ -420,10 +428,11 @@ class LedgerModel(RuleBasedStateMachine):
         assert (outcome.id, outcome.replayed) == (expected_id, known is not None)
         limit = request.credit_limit if request.overdraft is OverdraftMode.LIMIT else 0
         overdraft = (outcome.overdraft.mode, outcome.overdraft.credit_limit)
-        assert (outcome.type, outcome.currency, overdraft) == (
+        assert (outcome.type, outcome.currency, overdraft, outcome.shards) == (
             request.type,
             currency,
             (request.overdraft, limit),
+            request.shards,
         )
         if known is not None:
             return
@@ -441,11 +450,15 @@ class LedgerModel(RuleBasedStateMachine):
     def _account_id(self, request: AccountRequest) -> str:
         """The id the ledger derives from the request's key, currency and normal side."""
         currency = builtin_currencies[request.currency]
-        return new_account_id(self.ledger_id, currency, request.type.normal_balance, request.key)
+        return new_account_id(
+            self.ledger_id, currency, request.type.normal_balance, request.key, request.shards
+        )
 
     def _account_request(self, data: st.DataObject) -> AccountRequest:
-        overdraft = data.draw(st.sampled_from([OverdraftMode.FORBID, OverdraftMode.LIMIT]))
+        overdraft = data.draw(st.sampled_from(OverdraftMode))
         limited = overdraft is OverdraftMode.LIMIT
+        # Only an account without a floor may be sharded.
+        allowed = overdraft is OverdraftMode.ALLOW
         return AccountRequest(
             key=self._next_key("account"),
             name=f"account {self.requests_sent}",
@@ -453,6 +466,7 @@ class LedgerModel(RuleBasedStateMachine):
             currency=data.draw(st.sampled_from(currency_codes)),
             overdraft=overdraft,
             credit_limit=data.draw(st.integers(1, drawn_credit_limit_minor_max)) if limited else 0,
+            shards=data.draw(st.integers(1, drawn_shards_max)) if allowed else 1,
         )
 
     @initialize(data=st.data(), count=st.integers(2, 4))

@@ -91,6 +91,7 @@ Metadata = Annotated[
     Field(max_length=limits.metadata_keys_max),
 ]
 ExpiresIn = Annotated[int, Field(ge=1, le=limits.expires_in_s_max)]
+Shards = Annotated[int, Field(ge=1, le=limits.shards_max)]
 Moment = Annotated[AwareDatetime, Field(strict=False)]
 # Enum members arrive as their JSON strings, which strict mode would refuse.
 RoleName = Annotated[Role, Field(strict=False)]
@@ -113,6 +114,7 @@ class NewLedger(Body):
     name: Name
     owner_id: OwnerId | None = None
     metadata: Metadata | None = None
+    world_shards: Shards = limits.world_shards_default
 
 
 class OverdraftBody(Body):
@@ -133,6 +135,7 @@ class NewAccount(Body):
     parent_id: Id | None = None
     owner_id: OwnerId | None = None
     overdraft: OverdraftBody | None = None
+    shards: Shards = 1
     metadata: Metadata | None = None
 
 

@@ -31,6 +31,7 @@ class LedgerView(View):
     owner_id: str | None
     metadata: dict[str, str]
     currencies: dict[str, int]
+    world_shards: int
     created_at: str
 
 
@@ -77,6 +78,7 @@ class AccountView(View):
     overdraft: OverdraftView
     metadata: dict[str, str]
     system: bool
+    shards: int
     created_at: str
     updated_at: str
     balance: BalanceView
@@ -199,6 +201,7 @@ def ledger_view(record: LedgerRecord) -> dict[str, Any]:
         "owner_id": record.owner_id,
         "metadata": dict(record.metadata),
         "currencies": dict(record.currencies),
+        "world_shards": record.world_shards,
         "created_at": moment(record.created_at),
     }
 
@@ -244,6 +247,7 @@ def account_view(account: Account) -> dict[str, Any]:
         },
         "metadata": dict(account.metadata),
         "system": account.system,
+        "shards": account.shards,
         "created_at": moment(account.created_at),
         "updated_at": moment(account.updated_at),
         "balance": balance_view(account.balance()),

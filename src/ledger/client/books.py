@@ -31,9 +31,11 @@ class BooksClient(ClientBase):
         owner_id: str | None = None,
         metadata: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
+        world_shards: int | None = None,
     ) -> LedgerRecord:
-        """Create a ledger: a namespace of accounts and entries."""
-        body = present(name=name, owner_id=owner_id, metadata=metadata)
+        """Create a ledger: a namespace of accounts and entries; its `world` accounts have
+        `world_shards` shards (the server's default, 8, when not given)."""
+        body = present(name=name, owner_id=owner_id, metadata=metadata, world_shards=world_shards)
         return decode.ledger_record(
             self._create(body, idempotency_key, "ledgers"), self._replayed()
         )
@@ -92,9 +94,10 @@ class BooksClient(ClientBase):
         credit_limit: Amount | None = None,
         metadata: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
+        shards: int | None = None,
     ) -> Account:
         """Open an account; `overdraft` is forbid (default), limit (with `credit_limit`)
-        or allow."""
+        or allow; an account that allows may have `shards` (1 to 64)."""
         body = present(
             ledger_id=ledger_id,
             name=name,
@@ -104,6 +107,7 @@ class BooksClient(ClientBase):
             parent_id=parent_id,
             owner_id=owner_id,
             overdraft=_overdraft(overdraft, credit_limit),
+            shards=shards,
             metadata=metadata,
         )
         return decode.account(self._create(body, idempotency_key, "accounts"), self._replayed())

@@ -86,6 +86,7 @@ def ledger_record(body: Json, replayed: bool = False) -> LedgerRecord:
         currencies=dict(body.get("currencies") or {}),
         created_at=moment(body["created_at"]),
         request_hash="",
+        world_shards=int(body.get("world_shards", 1)),
         replayed=replayed,
     )
 
@@ -136,6 +137,7 @@ def account(body: Json, replayed: bool = False) -> Account:
         owner_id=body.get("owner_id"),
         metadata=dict(body.get("metadata") or {}),
         system=bool(body.get("system", False)),
+        shards=int(body.get("shards", 1)),
         totals=Totals(
             posted_debits=debits[0],
             posted_credits=credits[0],

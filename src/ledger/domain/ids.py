@@ -1,8 +1,13 @@
 """Identifiers: random, or derived from an idempotency key; account ids carry their facts.
 
-An account id names its ledger, currency, scale and normal side. Those facts never change,
-so a write can be planned from the ids alone, with no read; the write's conditions still
-check them against the stored account (a forged id names no stored item).
+An account id names its ledger, currency, scale, normal side and shard count, and a ledger
+id the shard count of its `world` accounts. Those facts never change, so a write can be
+planned from the ids alone, with no read; the write's conditions still check them against
+the stored account (a forged id names no stored item).
+
+A count of one shard is written as nothing, so ids made before accounts had shards keep
+their form and their meaning: `ldg_<token>` has a one-item world, `ldg_<token>-w8` one of
+eight shards; `acc_..._<token>` is one item, `acc_..._<token>-s8` eight.
 """
 
 from __future__ import annotations
@@ -22,14 +27,18 @@ _token_length = 16
 _entry_token_length = 26
 _world_token = "world"
 _token_alphabet = "[a-z2-7]"
+# A shard count of 2 to 64, without leading zeros: one count, one spelling.
+_shard_count = "(?:[2-9]|[1-5][0-9]|6[0-4])"
+_ledger_token = rf"{_token_alphabet}{{{_token_length}}}(?:-w(?P<world_shards>{_shard_count}))?"
 _account_id = re.compile(
-    rf"^acc_(?P<ledger>{_token_alphabet}{{{_token_length}}})"
+    rf"^acc_(?P<ledger>{_ledger_token})"
     r"_(?P<currency>[A-Z][A-Z0-9]{1,11})-(?P<scale>[0-9]{1,2})-(?P<side>[cd])"
-    rf"_(?P<token>{_token_alphabet}{{{_token_length}}}|{_world_token})$"
+    rf"_(?:(?P<token>{_token_alphabet}{{{_token_length}}})(?:-s(?P<shards>{_shard_count}))?"
+    rf"|(?P<world>{_world_token}))$"
 )
-_ledger_id = re.compile(rf"^ldg_(?P<token>{_token_alphabet}{{{_token_length}}})$")
+_ledger_id = re.compile(rf"^ldg_(?P<token>{_ledger_token})$")
 _entry_id = re.compile(
-    rf"^ent_(?P<ledger>{_token_alphabet}{{{_token_length}}})_{_token_alphabet}{{{_entry_token_length}}}$"
+    rf"^ent_(?P<ledger>{_ledger_token})_{_token_alphabet}{{{_entry_token_length}}}$"
 )
 
 
@@ -48,28 +57,60 @@ class AccountRef:
     currency: Currency
     normal_balance: Side
     is_world: bool
+    # How many items hold its balances: its own count, or its ledger's for a `world`.
+    shards: int = 1
 
 
-def new_ledger_id(owner_id: str | None, idempotency_key: str | None) -> str:
-    """A ledger id; the same owner and key always give the same id."""
+def _count_suffix(marker: str, shards: int) -> str:
+    return "" if shards == 1 else f"-{marker}{shards}"
+
+
+def _count(value: str | None) -> int:
+    return 1 if value is None else int(value)
+
+
+def new_ledger_id(owner_id: str | None, idempotency_key: str | None, world_shards: int = 1) -> str:
+    """A ledger id whose `world` accounts have `world_shards` shards (1 to 64); the same
+    owner and key always give the same token, whatever the count."""
     seed = None if idempotency_key is None else f"ledger\0{owner_id or ''}\0{idempotency_key}"
-    return f"ldg_{_token(_token_length, seed)}"
+    return f"{bare_ledger_id(_token(_token_length, seed))}{_count_suffix('w', world_shards)}"
+
+
+def bare_ledger_id(token: str) -> str:
+    """The ledger id of a token alone, without a shard count: what one idempotency key
+    names whatever count its ledger was given."""
+    return f"ldg_{token[:_token_length]}"
 
 
 def ledger_token(ledger_id: str) -> str:
-    """The token part of a well-formed ledger id; NotFound for anything else."""
+    """The token part of a well-formed ledger id (its shard count included); NotFound for
+    anything else."""
     match = _ledger_id.fullmatch(ledger_id)
     if match is None:
         raise NotFound("ledger", ledger_id)
     return match.group("token")
 
 
+def world_shards_of(ledger_id: str) -> int:
+    """How many shards the `world` accounts of a well-formed ledger id have."""
+    match = _ledger_id.fullmatch(ledger_id)
+    if match is None:
+        raise NotFound("ledger", ledger_id)
+    return _count(match.group("world_shards"))
+
+
 def new_account_id(
-    ledger_id: str, currency: Currency, normal_balance: Side, idempotency_key: str | None
+    ledger_id: str,
+    currency: Currency,
+    normal_balance: Side,
+    idempotency_key: str | None,
+    shards: int = 1,
 ) -> str:
-    """An account id in `ledger_id`; the same ledger and key always give the same id."""
+    """An account id in `ledger_id` of `shards` shards (1 to 64); the same ledger and key
+    always give the same token, whatever the count."""
     seed = None if idempotency_key is None else f"account\0{ledger_id}\0{idempotency_key}"
-    return _account_id_of(ledger_id, currency, normal_balance, _token(_token_length, seed))
+    token = _token(_token_length, seed) + _count_suffix("s", shards)
+    return _account_id_of(ledger_id, currency, normal_balance, token)
 
 
 def world_account_id(ledger_id: str, currency: Currency) -> str:
@@ -87,13 +128,23 @@ def parse_account_id(account_id: str) -> AccountRef:
     match = _account_id.fullmatch(account_id)
     if match is None or int(match.group("scale")) > currency_scale_max:
         raise NotFound("account", account_id)
+    is_world = match.group("world") is not None
+    shards = match.group("world_shards") if is_world else match.group("shards")
     return AccountRef(
         id=account_id,
         ledger_id=f"ldg_{match.group('ledger')}",
         currency=Currency(match.group("currency"), int(match.group("scale"))),
         normal_balance=Side.CREDIT if match.group("side") == "c" else Side.DEBIT,
-        is_world=match.group("token") == _world_token,
+        is_world=is_world,
+        shards=_count(shards),
     )
+
+
+def shard_of(entry_id: str, shards: int) -> int:
+    """The shard (0 to `shards` - 1) an entry moves: a digest of its id, so a retry or a
+    replay moves the same one and concurrent entries spread over all of them."""
+    digest = hashlib.sha256(entry_id.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % shards
 
 
 def new_entry_id(ledger_id: str, idempotency_key: str | None) -> str:

@@ -15,6 +15,12 @@ lines_per_entry_max = 98
 transaction_items_max = 100
 batch_operations_max = 50
 
+# A hot account without a floor may split its balances over this many items (its shards),
+# and a ledger's `world` accounts over the ledger's `world_shards`. Creating an account of
+# 64 shards, with its checks and claims, stays well inside one transaction.
+shards_max = 64
+world_shards_default = 8
+
 name_length_max = 200
 description_length_max = 1000
 reference_length_max = 200

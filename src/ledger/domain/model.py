@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
@@ -101,6 +102,8 @@ class LedgerRecord:
     currencies: dict[str, int]
     created_at: datetime
     request_hash: str
+    # How many items each of its `world` accounts spreads its balances over.
+    world_shards: int = 1
     replayed: bool = False
 
 
@@ -114,6 +117,15 @@ class Totals:
     pending_credits: int = 0
     held: int = 0
     escrowed: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing posted on balance and nothing pending: what closing an account needs."""
+        return (
+            self.posted_debits == self.posted_credits
+            and self.pending_debits == 0
+            and self.pending_credits == 0
+        )
 
     def __add__(self, other: Totals) -> Totals:
         """Both totals summed field by field: an account moved by a change, or merged changes."""
@@ -154,6 +166,12 @@ class Account:
     headroom: int = 0
     version: int = 0
     last_entry_id: str | None = None
+    # A hot account without a floor spreads its balances over `shards` items: this one
+    # (shard 0, with every detail) and `AccountShard`s 1 to shards - 1.
+    shards: int = 1
+    # As read with its shards: the version of each item, shard 0 first. Closing a sharded
+    # account is conditional on every one of them.
+    shard_versions: tuple[int, ...] = ()
     replayed: bool = False
 
     @property
@@ -164,6 +182,55 @@ class Account:
     def balance(self) -> Balance:
         """The balance object of the HTTP contract, in normal-balance orientation."""
         return Balance.of(self)
+
+    def with_shards(self, shards: Sequence[AccountShard]) -> Account:
+        """The one account its items make: totals, headroom and versions summed (so the
+        version still only grows), the latest change's time and entry. A shard not yet
+        written (a `world` shard comes into being with its first write) counts as zero. An
+        account of one item is itself."""
+        if self.shards == 1:
+            return self
+        by_index = {shard.index: shard for shard in shards}
+        versions = [self.version]
+        totals, headroom = self.totals, self.headroom
+        latest: Account | AccountShard = self
+        for index in range(1, self.shards):
+            shard = by_index.get(index)
+            if shard is None:
+                versions.append(0)
+                continue
+            versions.append(shard.version)
+            totals += shard.totals
+            headroom += shard.headroom
+            if shard.updated_at > latest.updated_at:
+                latest = shard
+        return replace(
+            self,
+            totals=totals,
+            headroom=headroom,
+            version=sum(versions),
+            updated_at=latest.updated_at,
+            last_entry_id=latest.last_entry_id,
+            shard_versions=tuple(versions),
+        )
+
+
+@dataclass(frozen=True)
+class AccountShard:
+    """One more item of a sharded account's balances, beyond the account's own item: it
+    carries what the guards of a write to it check (ledger, currency, status) and its part
+    of the totals. The account's details live on its own item only."""
+
+    account_id: str
+    index: int
+    ledger_id: str
+    currency: str
+    status: AccountStatus
+    updated_at: datetime
+    totals: Totals = field(default_factory=Totals)
+    headroom: int = 0
+    version: int = 0
+    last_entry_id: str | None = None
 
 
 @dataclass(frozen=True)

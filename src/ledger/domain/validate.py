@@ -146,3 +146,12 @@ def moment(field: str, value: object) -> datetime | None:
         return value.astimezone(UTC)
     except OverflowError:
         raise ValidationError(field, f"{field} is outside the years 1 to 9999 in UTC") from None
+
+
+def shard_count(field: str, value: object) -> int:
+    """A number of shards: a whole number from 1 to `limits.shards_max`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(field, f"{field} must be a whole number")
+    if not 1 <= value <= limits.shards_max:
+        raise ValidationError(field, f"{field} must be from 1 to {limits.shards_max}")
+    return value

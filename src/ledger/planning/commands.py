@@ -48,6 +48,7 @@ class NewAccount:
     overdraft: Overdraft
     metadata: Metadata
     key_digest: str | None
+    shards: int = 1
 
 
 @dataclass(frozen=True)

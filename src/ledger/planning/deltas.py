@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ledger.domain.ids import AccountRef
+from ledger.domain.ids import AccountRef, shard_of
 from ledger.domain.model import Entry, EntryKind, Side, Totals
 from ledger.planning.steps import ApplyDelta
 
@@ -32,10 +32,16 @@ def line_delta(
     *,
     purpose: EntryKind | None = None,
     require_active: bool = True,
+    shard_key: str | None = None,
 ) -> ApplyDelta:
     """Posted amounts raise headroom on the account's normal side and lower it on the other;
     pending amounts lower it only on the other (pending inflows never count). Whatever lowers
-    headroom must be covered by it."""
+    headroom must be covered by it.
+
+    A sharded account is moved on the shard `shard_key` (default: the entry's id) picks;
+    resolving a pending entry passes the pending entry's id, so what it releases comes off
+    the shard that holds it."""
+    shard = shard_of(shard_key or entry.id, account.shards)
     is_inflow = side is account.normal_balance
     headroom = movement.posted if is_inflow else -(movement.posted + movement.pending)
     is_debit = side is Side.DEBIT
@@ -57,4 +63,7 @@ def line_delta(
         headroom=headroom,
         outflow=max(0, -headroom),
         require_active=require_active,
+        shard=shard,
+        shards=account.shards,
+        opens_shard=account.is_world and shard > 0,
     )

@@ -64,7 +64,17 @@ def plan_post(
         reserved = -held.amount if index == 0 and pending.kind in reserving_kinds else 0
         movement = Movement(posted=posted.amount, pending=-held.amount, reserved=reserved)
         account = parse_account_id(held.account_id)
-        deltas.append(line_delta(account, held.side, movement, posting, now, purpose=pending.kind))
+        deltas.append(
+            line_delta(
+                account,
+                held.side,
+                movement,
+                posting,
+                now,
+                purpose=pending.kind,
+                shard_key=pending.id,
+            )
+        )
     return posting, resolved, WritePlan((PutNew(posting), resolve, *deltas))
 
 

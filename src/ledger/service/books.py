@@ -28,9 +28,15 @@ from ledger.domain.model import (
     Page,
 )
 from ledger.domain.money import Currency, builtin_currencies
-from ledger.planning.accounts import plan_account, plan_ledger, plan_overdraft_change
+from ledger.planning.accounts import (
+    plan_account,
+    plan_ledger,
+    plan_overdraft_change,
+    plan_sharded_close,
+    plan_status_change,
+)
 from ledger.planning.commands import NewAccount, listing_caller, overdraft_policy, page_size
-from ledger.planning.steps import RegisterCurrency, SetDetails, SetStatus, Target, WritePlan
+from ledger.planning.steps import RegisterCurrency, SetDetails, Target, WritePlan
 from ledger.service.base import LedgerBase
 from ledger.store.listings import AccountsOf, LedgersOf
 
@@ -45,16 +51,19 @@ class Books(LedgerBase):
         owner_id: str | None = None,
         metadata: dict[str, str] | None = None,
         idempotency_key: str | None = None,
+        world_shards: int = limits.world_shards_default,
     ) -> LedgerRecord:
-        """Create a ledger: a namespace of accounts and entries."""
+        """Create a ledger: a namespace of accounts and entries. Its `world` accounts, which
+        every deposit, withdrawal, spend and refund moves, spread over `world_shards` items."""
         owner = validate.optional_text("owner_id", owner_id, limits.owner_id_length_max)
         key = validate.idempotency_key(idempotency_key)
         record, plan = plan_ledger(
-            ledger_id=new_ledger_id(owner, key),
+            ledger_id=new_ledger_id(owner, key, validate.shard_count("world_shards", world_shards)),
             name=validate.text("name", name, limits.name_length_max),
             owner_id=owner,
             metadata=validate.metadata(metadata),
             now=self._clock(),
+            keyed=key is not None,
         )
         return self._write(record, plan, key)
 
@@ -110,15 +119,25 @@ class Books(LedgerBase):
         credit_limit: Amount | None = None,
         metadata: dict[str, str] | None = None,
         idempotency_key: str | None = None,
+        shards: int = 1,
     ) -> Account:
-        """Open an account; its currency's `world` account comes into being with it."""
+        """Open an account; its currency's `world` account comes into being with it. A hot
+        account without a floor (overdraft `allow`: a platform's revenue or fee account) may
+        spread its balances over `shards` items, so writes to it do not queue on one."""
         ledger_token(ledger_id)
         account_type = validate.choice("type", AccountType, type)
         resolved, registered = self._currency_of(ledger_id, currency)
         policy = overdraft_policy(resolved, overdraft, credit_limit)
+        count = validate.shard_count("shards", shards)
+        if count > 1 and policy.mode is not OverdraftMode.ALLOW:
+            raise ValidationError(
+                "shards",
+                "only an account without a floor (overdraft mode allow) can have shards: "
+                "a floor is guarded on one balance",
+            )
         key = validate.idempotency_key(idempotency_key)
         command = NewAccount(
-            account_id=new_account_id(ledger_id, resolved, account_type.normal_balance, key),
+            account_id=new_account_id(ledger_id, resolved, account_type.normal_balance, key, count),
             ledger_id=ledger_id,
             name=validate.text("name", name, limits.name_length_max),
             type=account_type,
@@ -130,6 +149,7 @@ class Books(LedgerBase):
             overdraft=policy,
             metadata=validate.metadata(metadata),
             key_digest=None if key is None else hashlib.sha256(key.encode()).hexdigest(),
+            shards=count,
         )
         account, plan = plan_account(command, self._clock())
         return self._write(account, plan, key)
@@ -208,14 +228,18 @@ class Books(LedgerBase):
             raise ValidationError("name", "give a name, status, overdraft or metadata to change")
         new_name = validate.optional_text("name", name, limits.name_length_max)
         new_metadata = None if metadata is None else validate.metadata(metadata)
-        is_world = parse_account_id(account_id).is_world
-        if is_world and new_name is not None:
+        ref = parse_account_id(account_id)
+        if ref.is_world and new_name is not None:
             raise ValidationError("name", "a system account cannot be renamed")
         if status is not None:
             target = validate.choice("status", AccountStatus, status)
-            if is_world:
+            if ref.is_world:
                 raise ValidationError("status", "a system account's status cannot change")
-            self._store.execute(WritePlan((SetStatus(account_id, target, self._clock()),)))
+            if target is AccountStatus.CLOSED and ref.shards > 1:
+                plan = plan_sharded_close(self.get_account(account_id), self._clock())
+            else:
+                plan = plan_status_change(ref, target, self._clock())
+            self._store.execute(plan)
         if policy_given:
             account = self.get_account(account_id)
             mode = OverdraftMode.LIMIT if overdraft is None else overdraft

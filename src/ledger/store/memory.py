@@ -6,7 +6,7 @@ import threading
 from dataclasses import replace
 from typing import cast
 
-from ledger.domain.model import Account, Entry, LedgerRecord, Page
+from ledger.domain.model import Account, AccountShard, AccountStatus, Entry, LedgerRecord, Page
 from ledger.planning.invariants import check_balanced, checked
 from ledger.planning.steps import (
     ApplyDelta,
@@ -25,6 +25,7 @@ from ledger.planning.steps import (
     Stored,
     Target,
     WritePlan,
+    account_target,
 )
 from ledger.store import R
 from ledger.store.cursors import new_secret
@@ -61,10 +62,17 @@ class MemoryStore:
         return _item_key(step.target)
 
     def get(self, target: Target, kind: type[R]) -> R | None:
-        """The record at `target`, or None."""
+        """The record at `target`, or None; an account with its shards summed."""
         with self._lock:
             item = self._items.get(_item_key(target))
+            if isinstance(item, Account):
+                item = self._with_shards(item)
         return checked(item) if isinstance(item, kind) else None
+
+    def _with_shards(self, account: Account) -> Account:
+        keys = (_item_key(account_target(account.id, index)) for index in range(1, account.shards))
+        shards = [item for item in map(self._items.get, keys) if isinstance(item, AccountShard)]
+        return account.with_shards(shards)
 
     def page(self, listing: Listing, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
         """Mimic the keys-only index query of the table's schema for the listing: sort-key
@@ -72,8 +80,11 @@ class MemoryStore:
         query = index_query(listing)
         after = None if cursor is None else self._cursors.open(cursor, query)
         with self._lock:
-            rows = query.rows(list(self._items.items()), kind)
-        items, last = paged(rows, query, limit, after)
+            records = [
+                (key, self._with_shards(item) if isinstance(item, Account) else item)
+                for key, item in self._items.items()
+            ]
+        items, last = paged(query.rows(records, kind), query, limit, after)
         next_cursor = None if last is None else self._cursors.seal(query, last)
         return Page([checked(item) for item in items], next_cursor)
 
@@ -89,15 +100,17 @@ def _applied(step: Step, current: Stored) -> Stored:
     match step:
         case PutNew(record=record):
             return record
+        case ApplyDelta() if current is None:
+            return _moved(_opened(step), step)
         case ClaimUnique(claim=claim):
             return claim
         case EnsureWorld(account=world):
             return current or world
         case ApplyDelta():
-            return _moved(cast(Account, current), step)
+            return _moved(cast(Account | AccountShard, current), step)
         case SetStatus(status=status, at=at):
-            account = cast(Account, current)
-            return replace(account, status=status, version=account.version + 1, updated_at=at)
+            item = cast(Account | AccountShard, current)
+            return replace(item, status=status, version=item.version + 1, updated_at=at)
         case SetDetails(name=name, metadata=metadata, at=at):
             account = cast(Account, current)
             # No version step: it numbers the changes that bear on balances, which history keys on.
@@ -133,7 +146,19 @@ def _applied(step: Step, current: Stored) -> Stored:
             return current
 
 
-def _moved(account: Account, delta: ApplyDelta) -> Account:
+def _opened(delta: ApplyDelta) -> AccountShard:
+    """A `world` shard as its first write finds it: at zero, with the facts of its id."""
+    return AccountShard(
+        account_id=delta.account_id,
+        index=delta.shard,
+        ledger_id=delta.ledger_id,
+        currency=delta.currency,
+        status=AccountStatus.ACTIVE,
+        updated_at=delta.at,
+    )
+
+
+def _moved(account: Account | AccountShard, delta: ApplyDelta) -> Account | AccountShard:
     return replace(
         account,
         totals=account.totals + delta.totals,

@@ -65,6 +65,7 @@ def create_account(
             idempotency_key=idempotency_key,
             overdraft=overdraft.mode,
             credit_limit=overdraft.limit,
+            shards=body.shards,
         )
     except ValidationError as error:
         raise _renamed(error) from None

@@ -51,7 +51,11 @@ def create_ledger(body: NewLedger, idempotency_key: IdempotencyKey = None) -> Re
             )
         owner_id = caller.owner_id
     record = router.runtime().ledger.create_ledger(
-        body.name, owner_id=owner_id, metadata=body.metadata, idempotency_key=idempotency_key
+        body.name,
+        owner_id=owner_id,
+        metadata=body.metadata,
+        idempotency_key=idempotency_key,
+        world_shards=body.world_shards,
     )
     return reply(201, ledger_view(record), replayed=record.replayed)
 

@@ -17,7 +17,7 @@ from ledger.planning.batch.parse import Drafted, attributed, draft_operation
 from ledger.planning.commands import NewEntry, entry_command
 from ledger.planning.entries import plan_entry
 from ledger.planning.hashing import request_hash
-from ledger.planning.steps import ApplyDelta, DeltaShare, PutNew, WritePlan
+from ledger.planning.steps import ApplyDelta, DeltaShare, PutNew, Target, WritePlan
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def plan_batch(
     net: bool,
     now: datetime,
 ) -> BatchPlan:
-    """All operations as one plan: every entry, and one merged update per account. Each
+    """All operations as one plan: every entry, and one merged update per item. Each
     operation is a typed command, or a mapping that is parsed into one."""
     if not 1 <= len(operations) <= limits.batch_operations_max:
         raise ValidationError(
@@ -114,17 +114,18 @@ def _fingerprint(drafted: list[Drafted], net: bool) -> str:
 
 
 def _merge(deltas: list[tuple[int, ApplyDelta]]) -> list[ApplyDelta]:
-    """One update per account: the sum of its changes, guarded by its total outflow, with
-    each operation's share kept so a refusal can name the operation to blame."""
-    merged: dict[str, ApplyDelta] = {}
+    """One update per item: the sum of an account's changes (of a sharded account's, per
+    shard), guarded by its total outflow, with each operation's share kept so a refusal can
+    name the operation to blame."""
+    merged: dict[Target, ApplyDelta] = {}
     for index, delta in deltas:
         share = DeltaShare(index, delta.headroom)
-        before = merged.get(delta.account_id)
+        before = merged.get(delta.target)
         if before is None:
-            merged[delta.account_id] = replace(delta, shares=(share,))
+            merged[delta.target] = replace(delta, shares=(share,))
             continue
         headroom = before.headroom + delta.headroom
-        merged[delta.account_id] = replace(
+        merged[delta.target] = replace(
             delta,
             totals=before.totals + delta.totals,
             headroom=headroom,

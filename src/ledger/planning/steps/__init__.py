@@ -23,7 +23,9 @@ from ledger.planning.steps.targets import (
     ItemKind,
     Stored,
     Target,
+    account_target,
     claim_id,
+    ledger_claim,
     ledger_mismatch,
 )
 
@@ -49,7 +51,9 @@ __all__ = [
     "Stored",
     "Target",
     "WritePlan",
+    "account_target",
     "claim_id",
+    "ledger_claim",
     "ledger_mismatch",
     "shows_applied",
 ]

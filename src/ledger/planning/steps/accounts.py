@@ -5,40 +5,52 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ledger.domain.errors import AccountInactive, AccountNotEmpty, NotFound, ValidationError
-from ledger.domain.model import Account, AccountStatus, LedgerRecord, Metadata
+from ledger.domain.errors import (
+    AccountInactive,
+    AccountNotEmpty,
+    Conflict,
+    NotFound,
+    ValidationError,
+)
+from ledger.domain.model import Account, AccountShard, AccountStatus, LedgerRecord, Metadata
 from ledger.domain.money import Currency
-from ledger.planning.steps.targets import Stored, Target
+from ledger.planning.steps.targets import Stored, Target, account_target
 
 
 @dataclass(frozen=True)
 class SetStatus:
-    """Change an account's status; closed is final and needs zero balances."""
+    """Change the status of an account's item (its own, or one `shard`'s); closed is final
+    and needs zero balances. A sharded account's balances are the sum of its items, which
+    no one item's condition can check: a close of one is planned from its balances as read
+    and is conditional on each item still being at the `version` it was read at."""
 
     account_id: str
     status: AccountStatus
     at: datetime
+    shard: int = 0
+    version: int | None = None
 
     @property
     def target(self) -> Target:
         """The item updated."""
-        return Target("account", self.account_id)
+        return account_target(self.account_id, self.shard)
 
     def violation(self, current: Stored) -> Exception | None:
         """Why the status cannot change, if it cannot."""
-        if not isinstance(current, Account):
+        if not isinstance(current, Account | AccountShard):
             return NotFound("account", self.account_id)
         if current.status is AccountStatus.CLOSED:
             return AccountInactive(
                 f"account {self.account_id} is closed", {"account_id": self.account_id}
             )
-        totals = current.totals
-        is_empty = (
-            totals.posted_debits == totals.posted_credits
-            and totals.pending_debits == 0
-            and totals.pending_credits == 0
-        )
-        if self.status is AccountStatus.CLOSED and not is_empty:
+        if self.version is not None:
+            if current.version != self.version:
+                return Conflict(
+                    f"account {self.account_id} moved while it was being closed; try again",
+                    {"outcome": "not_applied"},
+                )
+            return None
+        if self.status is AccountStatus.CLOSED and not current.totals.is_empty:
             return AccountNotEmpty(
                 f"account {self.account_id} has a balance or pending entries",
                 {"account_id": self.account_id},

@@ -13,9 +13,16 @@ from ledger.domain.errors import (
     InsufficientFunds,
     NotFound,
 )
-from ledger.domain.model import Account, AccountStatus, Overdraft, OverdraftMode, Totals
+from ledger.domain.model import (
+    Account,
+    AccountShard,
+    AccountStatus,
+    Overdraft,
+    OverdraftMode,
+    Totals,
+)
 from ledger.domain.money import format_amount
-from ledger.planning.steps.targets import Stored, Target, ledger_mismatch
+from ledger.planning.steps.targets import Stored, Target, account_target, ledger_mismatch
 
 
 @dataclass(frozen=True)
@@ -29,7 +36,13 @@ class DeltaShare:
 @dataclass(frozen=True)
 class ApplyDelta:
     """Move one account's totals by an entry; `outflow` is what its headroom must cover.
-    A batch's merged delta lists its operations' `shares`, in operation order."""
+    A batch's merged delta lists its operations' `shares`, in operation order.
+
+    A sharded account (`shards` > 1, never with a floor) is moved on one `shard` only. A
+    `world` shard beyond the first comes into being with its first write (`opens_shard`):
+    the world's ledger and currency are those of its id, it is never suspended, and the
+    entry that moves it also moves an account of that ledger and currency, whose guarded
+    existence implies the world's."""
 
     account_id: str
     ledger_id: str
@@ -42,31 +55,44 @@ class ApplyDelta:
     # Releasing a pending amount only ever gives money back, so it works on any account.
     require_active: bool = True
     shares: tuple[DeltaShare, ...] = ()
+    shard: int = 0
+    shards: int = 1
+    opens_shard: bool = False
 
     @property
     def target(self) -> Target:
-        """The item updated."""
-        return Target("account", self.account_id)
+        """The item updated: the account's own, or the shard's."""
+        return account_target(self.account_id, self.shard)
 
     def violation(self, current: Stored) -> Exception | None:
         """Why the account cannot take this delta, if it cannot."""
-        if not isinstance(current, Account):
+        if current is None and self.opens_shard:
+            return None
+        if not isinstance(current, Account | AccountShard):
             return NotFound("account", self.account_id)
         if self.require_active and current.status is not AccountStatus.ACTIVE:
             return AccountInactive(
                 f"account {self.account_id} is {current.status}", {"account_id": self.account_id}
             )
-        if current.currency.code != self.currency:
+        currency = current.currency if isinstance(current, AccountShard) else current.currency.code
+        if currency != self.currency:
             return CurrencyMismatch(
-                f"account {self.account_id} holds {current.currency.code}, not {self.currency}",
+                f"account {self.account_id} holds {currency}, not {self.currency}",
                 {"account_id": self.account_id},
             )
         if current.ledger_id != self.ledger_id:
             return ledger_mismatch(self.account_id, current.ledger_id, self.ledger_id, None)
-        is_floored = current.overdraft.mode is not OverdraftMode.ALLOW
-        if self.outflow > 0 and is_floored and current.headroom < self.outflow:
-            return self._insufficient(current)
+        if self.is_guarded_by_headroom and isinstance(current, Account):
+            is_floored = current.overdraft.mode is not OverdraftMode.ALLOW
+            if is_floored and current.headroom < self.outflow:
+                return self._insufficient(current)
         return None
+
+    @property
+    def is_guarded_by_headroom(self) -> bool:
+        """Whether the write is conditional on the account's headroom: an outflow from an
+        account that may have a floor. A sharded account has none."""
+        return self.outflow > 0 and self.shards == 1
 
     def _insufficient(self, current: Account) -> InsufficientFunds:
         currency = current.currency

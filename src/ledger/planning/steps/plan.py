@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ledger.domain.model import Account, Entry
+from ledger.domain.model import Account, AccountShard, Entry
 from ledger.planning.steps.accounts import RegisterCurrency, SetDetails, SetStatus
 from ledger.planning.steps.balances import ApplyDelta, ChangeOverdraft
 from ledger.planning.steps.entries import MarkReversed, ResolvePending
@@ -52,7 +52,7 @@ def shows_applied(step: Step, current: Stored) -> bool:
                 and current.posting_entry_id == posting_entry_id
             )
         case SetStatus(status=status):
-            return isinstance(current, Account) and current.status is status
+            return isinstance(current, Account | AccountShard) and current.status is status
         case ChangeOverdraft(overdraft=overdraft):
             return isinstance(current, Account) and current.overdraft == overdraft
         case _:

@@ -11,23 +11,26 @@ from ledger.domain.errors import (
     TypeMismatch,
     ValidationError,
 )
-from ledger.domain.model import Account, AccountType, Entry, LedgerRecord
+from ledger.domain.model import Account, AccountShard, AccountType, Entry, LedgerRecord
 from ledger.domain.money import Currency
 from ledger.planning.steps.targets import (
     Claim,
     Duplicate,
     Stored,
     Target,
+    account_target,
     claim_id,
+    ledger_claim,
     ledger_mismatch,
 )
 
 
 @dataclass(frozen=True)
 class PutNew:
-    """Create a ledger, account or entry; exists already -> the same idempotency key came back."""
+    """Create a ledger, account (or one of its shards) or entry; exists already -> the same
+    idempotency key came back."""
 
-    record: LedgerRecord | Account | Entry
+    record: LedgerRecord | Account | AccountShard | Entry
 
     @property
     def target(self) -> Target:
@@ -37,6 +40,8 @@ class PutNew:
             return Target("ledger", record.id)
         if isinstance(record, Account):
             return Target("account", record.id)
+        if isinstance(record, AccountShard):
+            return account_target(record.account_id, record.index)
         return Target("entry", record.id)
 
     def violation(self, current: Stored) -> Exception | None:
@@ -60,8 +65,9 @@ class ClaimUnique:
         if current is None:
             return None
         if self.claim.kind == "key":
+            opened = "ledger" if self.claim.value == ledger_claim else "account"
             return IdempotencyKeyReused(
-                "this idempotency key was already used to open another account"
+                f"this idempotency key was already used to open another {opened}"
             )
         return CodeTaken(
             f"code {self.claim.value!r} is taken in ledger {self.claim.ledger_id}",

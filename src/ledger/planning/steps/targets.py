@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ledger.domain.errors import LedgerMismatch
-from ledger.domain.model import Account, Entry, LedgerRecord
+from ledger.domain.model import Account, AccountShard, Entry, LedgerRecord
 
 ClaimKind = Literal["code", "key"]
-ItemKind = Literal["ledger", "account", "entry", "code", "key"]
+ItemKind = Literal["ledger", "account", "shard", "entry", "code", "key"]
+# The value of the key claim a ledger created with an idempotency key takes, under its id
+# without a shard count: the same key with another `world_shards` names another id.
+ledger_claim = "ledger"
 
 
 @dataclass(frozen=True)
@@ -23,13 +26,13 @@ class Claim:
     account_id: str
 
 
-Stored = LedgerRecord | Account | Entry | Claim | None
+Stored = LedgerRecord | Account | AccountShard | Entry | Claim | None
 
 
 class Duplicate(Exception):
     """The item a plan creates exists already: the same idempotency key came back."""
 
-    def __init__(self, existing: LedgerRecord | Account | Entry | Claim) -> None:
+    def __init__(self, existing: LedgerRecord | Account | AccountShard | Entry | Claim) -> None:
         super().__init__(f"{type(existing).__name__} exists already")
         self.existing = existing
 
@@ -40,6 +43,13 @@ class Target:
 
     kind: ItemKind
     id: str
+
+
+def account_target(account_id: str, shard: int) -> Target:
+    """The item of one shard of an account: shard 0 is the account's own item."""
+    if shard == 0:
+        return Target("account", account_id)
+    return Target("shard", f"{account_id}#{shard}")
 
 
 def claim_id(ledger_id: str, value: str) -> str:

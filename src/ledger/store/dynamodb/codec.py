@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.domain.model import (
     Account,
+    AccountShard,
     AccountStatus,
     AccountType,
     Entry,
@@ -21,14 +22,14 @@ from ledger.domain.model import (
     totals_fields,
 )
 from ledger.domain.money import Currency
-from ledger.planning.steps import Claim, ClaimKind, Target, claim_id
+from ledger.planning.steps import Claim, ClaimKind, Target, account_target, claim_id
 from ledger.store.dynamodb.schema import index_keys, item_key, timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 Item = dict[str, "AttributeValueTypeDef"]
-Record = LedgerRecord | Account | Entry | Claim
+Record = LedgerRecord | Account | AccountShard | Entry | Claim
 
 claim_kinds: dict[str, ClaimKind] = {"code": "code", "key": "key"}
 entry_links = ("pending_id", "posting_entry_id", "reverses", "reversed_by")
@@ -76,6 +77,9 @@ def encode(record: Record) -> Item:
     elif isinstance(record, Account):
         key = item_key(Target("account", record.id))
         body = _account_body(record)
+    elif isinstance(record, AccountShard):
+        key = item_key(account_target(record.account_id, record.index))
+        body = shard_body(record)
     else:
         key = item_key(Target("entry", record.id))
         body = _entry_body(record)
@@ -96,7 +100,15 @@ def _ledger_body(record: LedgerRecord) -> Item:
         "request_hash": string(record.request_hash),
     }
     _optional(item, "owner_id", record.owner_id)
+    _count(item, "world_shards", record.world_shards)
     return item
+
+
+def _count(item: Item, name: str, shards: int) -> None:
+    """A shard count is stored only when it is not 1, as its id writes it: an item written
+    before accounts had shards reads as one."""
+    if shards != 1:
+        item[name] = number(shards)
 
 
 def _account_body(account: Account) -> Item:
@@ -125,6 +137,26 @@ def _account_body(account: Account) -> Item:
     _optional(item, "parent_id", account.parent_id)
     _optional(item, "owner_id", account.owner_id)
     _optional(item, "last_entry_id", account.last_entry_id)
+    _count(item, "shards", account.shards)
+    return item
+
+
+def shard_body(shard: AccountShard) -> Item:
+    """The attributes of an account's shard item: what its guards check, and its totals."""
+    item: Item = {
+        "entity": string("shard"),
+        "account_id": string(shard.account_id),
+        "shard": number(shard.index),
+        "ledger_id": string(shard.ledger_id),
+        "currency": string(shard.currency),
+        "status": string(shard.status),
+        "headroom": number(shard.headroom),
+        "version": number(shard.version),
+        "updated_at": string(timestamp(shard.updated_at)),
+    }
+    for name in totals_fields:
+        item[name] = number(getattr(shard.totals, name))
+    _optional(item, "last_entry_id", shard.last_entry_id)
     return item
 
 
@@ -186,9 +218,12 @@ def decode(item: dict[str, Any]) -> Record:
             currencies={code: int(value["N"]) for code, value in item["currencies"]["M"].items()},
             created_at=_moment(values.string("created_at")),
             request_hash=values.string("request_hash"),
+            world_shards=values.optional_number("world_shards") or 1,
         )
     if entity == "account":
         return _decode_account(values)
+    if entity == "shard":
+        return _decode_shard(values)
     if entity == "entry":
         return _decode_entry(values, item)
     raise ValueError(f"item of unknown entity {entity!r}")
@@ -213,6 +248,22 @@ def _decode_account(values: _Values) -> Account:
         owner_id=values.optional("owner_id"),
         metadata=values.string_map("metadata"),
         system=values.item["system"]["BOOL"],
+        totals=Totals(**{name: values.number(name) for name in totals_fields}),
+        headroom=values.number("headroom"),
+        version=values.number("version"),
+        last_entry_id=values.optional("last_entry_id"),
+        shards=values.optional_number("shards") or 1,
+    )
+
+
+def _decode_shard(values: _Values) -> AccountShard:
+    return AccountShard(
+        account_id=values.string("account_id"),
+        index=values.number("shard"),
+        ledger_id=values.string("ledger_id"),
+        currency=values.string("currency"),
+        status=AccountStatus(values.string("status")),
+        updated_at=_moment(values.string("updated_at")),
         totals=Totals(**{name: values.number(name) for name in totals_fields}),
         headroom=values.number("headroom"),
         version=values.number("version"),

@@ -10,7 +10,14 @@ from datetime import datetime
 from typing import TypeVar
 
 from ledger.domain import limits
-from ledger.domain.model import Account, AccountType, Entry, EntryStatus, LedgerRecord
+from ledger.domain.model import (
+    Account,
+    AccountShard,
+    AccountType,
+    Entry,
+    EntryStatus,
+    LedgerRecord,
+)
 from ledger.domain.timestamps import timestamp as timestamp  # noqa: PLC0414
 from ledger.planning.steps import Claim, Target
 from ledger.store.cursors import CursorSeal
@@ -27,9 +34,22 @@ every_ledger_partition = "LEDGERS"
 indexes = ("gsi1", "gsi2", "gsi3", "gsi4")
 
 
+# An account's items share its partition: its own item, sort key `ACCOUNT`, and its shards,
+# `ACCOUNT#SHARD#01` on; one Query on the sort key prefix reads them all.
+account_sort = "ACCOUNT"
+
+
+def shard_sort(index: int) -> str:
+    """The sort key of a sharded account's item beyond its own."""
+    return f"{account_sort}#SHARD#{index:02d}"
+
+
 def item_key(target: Target) -> Key:
     """The primary key of the item a step targets."""
     prefix = target.kind.upper()
+    if target.kind == "shard":
+        account_id, index = target.id.rsplit("#", 1)
+        return {"pk": f"ACCOUNT#{account_id}", "sk": shard_sort(int(index))}
     if target.kind in ("code", "key"):
         ledger_id, value = target.id.split("#", 1)
         return {"pk": f"LEDGER#{ledger_id}#{prefix}#{value}", "sk": prefix}
@@ -44,8 +64,9 @@ def _entry_sort(entry: Entry) -> str:
     return f"ENTRY#{timestamp(entry.created_at)}#{entry.id}"
 
 
-def index_keys(record: LedgerRecord | Account | Entry | Claim) -> Key:
-    """The index key attributes an item carries; absent ones keep it out of that index."""
+def index_keys(record: LedgerRecord | Account | AccountShard | Entry | Claim) -> Key:
+    """The index key attributes an item carries; absent ones keep it out of that index (a
+    shard is in none: its account is listed once, by its own item)."""
     keys: Key = {}
     if isinstance(record, LedgerRecord):
         sort = f"LEDGER#{timestamp(record.created_at)}#{record.id}"

@@ -11,9 +11,9 @@ from botocore.exceptions import ClientError
 
 from ledger.domain import limits
 from ledger.domain.errors import GuardMismatch
-from ledger.domain.model import Page
+from ledger.domain.model import Account, AccountShard, Page
 from ledger.planning.invariants import check_balanced, checked
-from ledger.planning.steps import Step, Target, WritePlan, shows_applied
+from ledger.planning.steps import Step, Target, WritePlan, account_target, shows_applied
 from ledger.store import R
 from ledger.store.deadline import Clock, current_deadline
 from ledger.store.dynamodb.client import default_client as default_client  # noqa: PLC0414
@@ -27,7 +27,13 @@ from ledger.store.dynamodb.retries import (
     read,
     transact,
 )
-from ledger.store.dynamodb.schema import IndexQuery, index_query, item_key, paged
+from ledger.store.dynamodb.schema import (
+    IndexQuery,
+    account_sort,
+    index_query,
+    item_key,
+    paged,
+)
 from ledger.store.dynamodb.secret import TableSeal
 from ledger.store.dynamodb.transact import render
 from ledger.store.listings import Listing
@@ -129,9 +135,37 @@ class DynamoDBStore:
         return checked(decode(response["Item"])) if "Item" in response else None
 
     def get(self, target: Target, kind: type[R]) -> R | None:
-        """The record at `target`: one strongly consistent GetItem."""
-        record = self._get_record(target, self._budget())
+        """The record at `target`: one strongly consistent GetItem, or for an account one
+        strongly consistent Query of its partition, which reads its shards with it."""
+        budget = self._budget()
+        if target.kind == "account":
+            record: Record | None = self._get_account(target, budget)
+        else:
+            record = self._get_record(target, budget)
         return record if isinstance(record, kind) else None
+
+    def _get_account(self, target: Target, budget: Budget) -> Account | None:
+        """An account's items in one Query: at most 64 small items, far below a page's
+        1 MB, so one answer holds them all."""
+        key = item_key(target)
+        arguments: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :account)",
+            "ExpressionAttributeValues": {
+                ":pk": string(key["pk"]),
+                ":account": string(account_sort),
+            },
+            "ConsistentRead": True,
+            "Limit": limits.shards_max,
+        }
+        response = read(budget, lambda: self.client.query(**arguments))
+        records = [checked(decode(item)) for item in response["Items"]]
+        accounts = [record for record in records if isinstance(record, Account)]
+        if not accounts:
+            return None
+        return accounts[0].with_shards(
+            [record for record in records if isinstance(record, AccountShard)]
+        )
 
     def page(self, listing: Listing, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
         """Query the listing's keys from its index, then read the items themselves, strongly
@@ -156,6 +190,7 @@ class DynamoDBStore:
             keys = self._query_keys(query, size + 1, start, budget)
             batch = keys[:size]
             records = self._batch_get([{"pk": key["pk"], "sk": key["sk"]} for key in batch], budget)
+            records = self._with_shards(records, budget)
             consumed = 0
             for key in batch:
                 consumed += 1
@@ -210,6 +245,34 @@ class DynamoDBStore:
         if start is not None:
             arguments["ExclusiveStartKey"] = {name: string(value) for name, value in start.items()}
         return query_keys(self.client, arguments, count, budget)
+
+    def _with_shards(
+        self, records: dict[tuple[str, str], Record], budget: Budget
+    ) -> dict[tuple[str, str], Record]:
+        """The records with every sharded account's shards summed in: one more BatchGetItem
+        of their keys (a page's accounts may hold up to 64 shards each), only where any is
+        sharded."""
+        sharded = [
+            record
+            for record in records.values()
+            if isinstance(record, Account) and record.shards > 1
+        ]
+        keys = [
+            item_key(account_target(account.id, index))
+            for account in sharded
+            for index in range(1, account.shards)
+        ]
+        shards: dict[str, list[AccountShard]] = {}
+        for first in range(0, len(keys), limits.batch_get_keys_max):
+            found = self._batch_get(keys[first : first + limits.batch_get_keys_max], budget)
+            for shard in found.values():
+                if isinstance(shard, AccountShard):
+                    shards.setdefault(shard.account_id, []).append(shard)
+        merged = dict(records)
+        for pair, record in records.items():
+            if isinstance(record, Account) and record.shards > 1:
+                merged[pair] = record.with_shards(shards.get(record.id, []))
+        return merged
 
     def _batch_get(
         self, keys: list[dict[str, str]], budget: Budget

@@ -144,18 +144,21 @@ def _delta(delta: ApplyDelta) -> dict[str, Any]:
     expression.name("currency", "ledger_id", "version", "last_entry_id", "updated_at")
     expression.value("currency", string(delta.currency))
     expression.value("ledger_id", string(delta.ledger_id))
-    conditions = [clauses.item_exists, clauses.currency_matches, clauses.ledger_matches]
+    conditions = [clauses.currency_matches, clauses.ledger_matches]
     if delta.require_active:
         expression.name("status")
         expression.value("active", string(AccountStatus.ACTIVE))
-        conditions.insert(1, clauses.account_is_active)
-    if delta.outflow > 0:
+        conditions.insert(0, clauses.account_is_active)
+    if delta.is_guarded_by_headroom:
         expression.name("overdraft_mode", "headroom")
         expression.value("allow", string(OverdraftMode.ALLOW))
         expression.value("outflow", number(delta.outflow))
         conditions.append(clauses.headroom_covers_outflow)
     additions = ["#version :one"]
     expression.value("one", number(1))
+    expression.value("entry_id", string(delta.entry_id))
+    expression.value("now", string(timestamp(delta.at)))
+    assignments = ["#last_entry_id = :entry_id", "#updated_at = :now"]
     changes = {name: getattr(delta.totals, name) for name in totals_fields}
     changes["headroom"] = delta.headroom
     for name, amount in changes.items():
@@ -163,14 +166,38 @@ def _delta(delta: ApplyDelta) -> dict[str, Any]:
             expression.name(name)
             expression.value(name, number(amount))
             additions.append(f"#{name} :{name}")
-    expression.value("entry_id", string(delta.entry_id))
-    expression.value("now", string(timestamp(delta.at)))
+        elif delta.opens_shard:
+            expression.name(name)
+            expression.value("zero", number(0))
+            assignments.append(f"#{name} = if_not_exists(#{name}, :zero)")
+    if delta.opens_shard:
+        assignments += _shard_facts(delta, expression)
+        condition = f"({clauses.item_is_new} OR ({all_of(*conditions)}))"
+    else:
+        condition = all_of(clauses.item_exists, *conditions)
     return {
-        "ConditionExpression": all_of(*conditions),
-        "UpdateExpression": "SET #last_entry_id = :entry_id, #updated_at = :now "
-        "ADD " + ", ".join(additions),
+        "ConditionExpression": condition,
+        "UpdateExpression": f"SET {', '.join(assignments)} ADD {', '.join(additions)}",
         **expression.arguments(),
     }
+
+
+def _shard_facts(delta: ApplyDelta, expression: _Expression) -> list[str]:
+    """A `world` shard's first write gives it the facts its guards check, from its id."""
+    facts = {
+        "entity": string("shard"),
+        "account_id": string(delta.account_id),
+        "shard": number(delta.shard),
+        "ledger_id": string(delta.ledger_id),
+        "currency": string(delta.currency),
+        "status": string(AccountStatus.ACTIVE),
+    }
+    assignments = []
+    for name, value in facts.items():
+        expression.name(name)
+        expression.value(f"fact_{name}", value)
+        assignments.append(f"#{name} = if_not_exists(#{name}, :fact_{name})")
+    return assignments
 
 
 def _status(change: SetStatus) -> dict[str, Any]:
@@ -181,7 +208,10 @@ def _status(change: SetStatus) -> dict[str, Any]:
     expression.value("now", string(timestamp(change.at)))
     expression.value("one", number(1))
     conditions = [clauses.item_exists, clauses.account_is_not_closed]
-    if change.status is AccountStatus.CLOSED:
+    if change.version is not None:
+        expression.value("read_version", number(change.version))
+        conditions.append(clauses.version_is_unchanged)
+    elif change.status is AccountStatus.CLOSED:
         expression.name("posted_debits", "posted_credits", "pending_debits", "pending_credits")
         expression.value("zero", number(0))
         conditions += [clauses.posted_is_zero, clauses.nothing_pending]
