@@ -137,9 +137,7 @@ def test_pending_amounts_resolve_on_the_shard_that_holds_them(
     # GIVEN a sharded payout account that makes holds towards a wallet
     payouts = open_account(ledger, book, "asset", overdraft="allow", shards=8)
     wallet = open_account(ledger, book, "asset")
-    holds = [
-        ledger.hold(payouts.id, "3.00", counterparty_account_id=wallet.id) for _ in range(6)
-    ]
+    holds = [ledger.hold(payouts.id, "3.00", counterparty_account_id=wallet.id) for _ in range(6)]
     # WHEN half are confirmed (one for less) and the rest released
     ledger.confirm_hold(holds[0].id)
     ledger.confirm_hold(holds[1].id, "1.00")
