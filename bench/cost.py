@@ -43,8 +43,8 @@ eventually_consistent_factor = Decimal("0.5")
 megabytes_per_gigabyte = 1024
 milliseconds_per_second = 1000
 # Measured CPU times carry 3 decimals; rounding their sums there keeps float noise
-# (2.0000000000000004) from billing one more millisecond.
-duration_ms_decimals = 3
+# (2.0000000000000004) out of the results and from billing one more millisecond.
+ms_decimals = 3
 billed_duration_ms_min = 1
 # The authorizer reads a key's record item; with the most ledger ids a key may name (100) and
 # the longest owner id it is 2,533 bytes, so one strongly consistent read is 1 unit.
@@ -112,7 +112,7 @@ def read_units(consistent_reads: int, eventual_reads: int, item_bytes: int) -> D
 
 def billed_ms(cpu_ms: float) -> int:
     """Lambda's billed duration: rounded up to the next 1 ms."""
-    return max(billed_duration_ms_min, math.ceil(round(cpu_ms, duration_ms_decimals)))
+    return max(billed_duration_ms_min, math.ceil(round(cpu_ms, ms_decimals)))
 
 
 def lambda_usd(cpu_ms: float, memory_mb: int, prices: Prices) -> Decimal:
@@ -221,9 +221,12 @@ def usage_of(
             Decimal(0),
         ),
         api_cpu_ms=tuple(
-            operations[name].cpu_ms_median + api_cpu_ms[route_of[name]] for name in names
+            round(operations[name].cpu_ms_median + api_cpu_ms[route_of[name]], ms_decimals)
+            for name in names
         ),
-        authorizer_cpu_ms=tuple(api_cpu_ms[authorizer_route] + key_read_ms for _ in names),
+        authorizer_cpu_ms=tuple(
+            round(api_cpu_ms[authorizer_route] + key_read_ms, ms_decimals) for _ in names
+        ),
     )
 
 

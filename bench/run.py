@@ -2,7 +2,8 @@
 
 Runs every operation N times against the DynamoDBStore on DynamoDB Local, then times the
 API handler's CPU per request with DynamoDB stubbed and its cold start against a bare
-boto3 client (the authorizer's against a bare botocore client). Prints a table and
+boto3 client (the authorizer's against a bare botocore client), and prices a million of
+four operations on AWS from those measurements (bench/cost.py). Prints tables and
 PASS/FAIL lines for the targets, writes bench/results.json, and exits non-zero if a
 round-trip target fails or a measurement is invalid (repetitions that counted differently,
 a request answered wrongly, a failed child).
