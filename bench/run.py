@@ -2,7 +2,8 @@
 
 Runs every operation N times against the DynamoDBStore on DynamoDB Local, then times the
 API handler's CPU per request with DynamoDB stubbed and its cold start against a bare
-boto3 client (the authorizer's against a bare botocore client). Prints a table and
+boto3 client (the authorizer's against a bare botocore client), and prices a million of
+four operations on AWS from those measurements (bench/cost.py). Prints tables and
 PASS/FAIL lines for the targets, writes bench/results.json, and exits non-zero if a
 round-trip target fails or a measurement is invalid (repetitions that counted differently,
 a request answered wrongly, a failed child).
@@ -14,13 +15,14 @@ import argparse
 import json
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.api import measure_api_cpu, requests_default
 from bench.cold_start import ColdStart, ColdStartFailed, measure_cold_start, runs_default
+from bench.cost import Usage, billed_ms, cost_per_million, prices_as_of, prices_region, usages
 from bench.counting import (
     CallCounter,
     InconsistentCounts,
@@ -177,6 +179,44 @@ def format_cold_start(cold_start: ColdStart) -> str:
     )
 
 
+def format_cost(usage: Mapping[str, Usage], cost: Mapping[str, Mapping[str, float]]) -> str:
+    """What a million of each priced operation costs, with the units and milliseconds billed."""
+    header = (
+        *("per million", "requests", "WRU", "RRU", "billed ms"),
+        *("dynamodb", "lambda", "api_gateway", "total"),
+    )
+    rows = [
+        (
+            name,
+            str(used.requests),
+            str(used.write_units),
+            f"{used.read_units.normalize():f}",
+            " + ".join(
+                f"{billed_ms(api)}/{billed_ms(authorizer)}"
+                for api, authorizer in zip(used.api_cpu_ms, used.authorizer_cpu_ms, strict=True)
+            ),
+            *(f"{cost[name][part]:.2f}" for part in ("dynamodb", "lambda", "api_gateway", "total")),
+        )
+        for name, used in usage.items()
+    ]
+    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        first, *rest = cells
+        parts = [first.ljust(widths[0])]
+        parts += [cell.rjust(width) for cell, width in zip(rest, widths[1:], strict=True)]
+        return "  ".join(parts)
+
+    title = (
+        f"USD per million on AWS, {prices_region} list prices as of {prices_as_of} "
+        "(docs/cost.md). The authorizer runs on every request: billed ms are the API "
+        "function's/the authorizer's per request; RRU are the operation's, and its key read "
+        "adds 1 per request"
+    )
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([title, line(header), rule, *(line(row) for row in rows)])
+
+
 def results_document(
     results: dict[str, OperationResult],
     checks: Sequence[Check],
@@ -190,6 +230,7 @@ def results_document(
         "repetitions": repetitions,
         "api_cpu_ms_median": api_cpu,
         "cold_start": cold_start.as_json(),
+        "cost_per_million": cost_per_million(results, api_cpu),
         "targets": [
             {"name": check.name, "passed": check.passed, "enforced": check.enforced}
             for check in checks
@@ -220,6 +261,14 @@ def results_document(
                 "Lambda's environment and compiled bytecode; ratio = handler_s / floor_s; "
                 "authorizer_s: ledger.auth.authorizer, against botocore_floor_s (a bare "
                 "botocore session and DynamoDB client); authorizer_ratio = their quotient"
+            ),
+            "cost_per_million": (
+                f"USD per million of each operation on AWS, {prices_region} list prices as of "
+                f"{prices_as_of} (bench/cost.py, docs/cost.md): DynamoDB on-demand request "
+                "units, Lambda arm64 (API function 1024 MB, authorizer 256 MB, each billed its "
+                "measured CPU rounded up to 1 ms, plus per request; the authorizer runs on "
+                "every request, uncached) and API Gateway HTTP API requests; hold_confirm is a "
+                "hold and its confirm; each part rounded to cents, total their sum"
             ),
             "targets": "enforced targets set the exit status; timed ones are only reported",
         },
@@ -303,6 +352,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(format_api_cpu(api_cpu, arguments.api_requests))
     print(format_cold_start(cold_start))
+    print()
+    print(format_cost(usages(results, api_cpu), cost_per_million(results, api_cpu)))
     print()
     for check in checks:
         print(check.line())

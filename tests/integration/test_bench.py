@@ -190,6 +190,14 @@ def test_bench_meets_every_round_trip_target(
         "cold start: authorizer import <= 1.2x a bare botocore client",
     ]
     assert all(isinstance(check["passed"], bool) for check in timed)
+    # AND a million of each priced operation costs its parts in USD, the total their sum
+    cost = document["cost_per_million"]
+    assert list(cost) == ["transfer", "deposit", "hold_confirm", "balance"]
+    for name, parts in cost.items():
+        assert list(parts) == ["dynamodb", "lambda", "api_gateway", "total"], name
+        assert all(usd > 0 for usd in parts.values()), name
+        assert parts["total"] == pytest.approx(sum(list(parts.values())[:-1])), name
+    assert cost["hold_confirm"]["api_gateway"] == 2 * cost["transfer"]["api_gateway"]
     # AND the report says PASS for every enforced target and names each operation and timing
     printed = capsys.readouterr().out
     target_lines = [line for line in printed.splitlines() if line.startswith(("PASS", "FAIL"))]
@@ -200,6 +208,7 @@ def test_bench_meets_every_round_trip_target(
     assert all(name in printed for name in (*operations, *api_timings))
     assert "Cold start, median of 1 fresh interpreters" in printed
     assert "transfer: every item fits in 1 KB" in printed
+    assert "USD per million on AWS" in printed
 
 
 def test_bench_exits_non_zero_when_a_target_fails(
