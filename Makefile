@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed
 LINT_DIRS := $(wildcard src tests bench functions infra)
 FORMAT_DIRS := $(wildcard src tests bench)
 
-.PHONY: all setup dynamodb-local dev test lint bench clean
+.PHONY: all setup dynamodb-local dev test lint bench bench-load clean
 
 all: lint test
 
@@ -52,6 +52,11 @@ lint: $(STAMP)
 
 bench: dynamodb-local
 	$(PYTHON) -m bench.run
+
+# HTTP load on a `ledger dev` of its own on 127.0.0.1, bounded per level by count and time;
+# not part of `make test`. Writes bench/load-results.json.
+bench-load: dynamodb-local
+	$(PYTHON) -m bench.load
 
 # Leaves .venv, the .ledger dev data and the DynamoDB Local cache (outside the repo) alone.
 clean:
