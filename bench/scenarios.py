@@ -17,6 +17,8 @@ currency = "USD"
 funding_amount = Decimal("1000000000.00")
 step_amount = Decimal("1.00")
 repetitions_max = 100_000
+# The shards of the hot revenue account the sharded scenarios write and read.
+bench_shards = 8
 
 
 class ScenarioFailed(RuntimeError):
@@ -133,6 +135,38 @@ def prepare_transfer(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
     return Prepared([lambda: ledger.transfer(payer.id, payee.id, step_amount)] * count, verify)
 
 
+def prepare_transfer_to_sharded(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
+    """Transfer into a revenue account of `bench_shards` shards: each moves one shard."""
+    payer = _funded_wallet(ledger, ledger_id, "payer")
+    payee = _sharded(ledger, ledger_id, "revenue")
+
+    def verify(results: Sequence[object]) -> None:
+        _entries(results)
+        _require(_posted(ledger, payee.id) == step_amount * count, "transfers not all posted")
+
+    return Prepared([lambda: ledger.transfer(payer.id, payee.id, step_amount)] * count, verify)
+
+
+def _funded_wallet(ledger: Ledger, ledger_id: str, name: str) -> Account:
+    """A customer's wallet (a liability, like the revenue account it pays: credit-normal)."""
+    wallet = ledger.create_account(
+        ledger_id, f"{name}-{secrets.token_hex(4)}", "liability", currency
+    )
+    ledger.deposit(wallet.id, funding_amount)
+    return wallet
+
+
+def _sharded(ledger: Ledger, ledger_id: str, name: str) -> Account:
+    return ledger.create_account(
+        ledger_id,
+        f"{name}-{secrets.token_hex(4)}",
+        "revenue",
+        currency,
+        overdraft="allow",
+        shards=bench_shards,
+    )
+
+
 def prepare_entry_4_lines(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
     """A balanced entry over four accounts: two funded ones pay, two others receive."""
     first_payer = _funded(ledger, ledger_id, "payer-1")
@@ -181,6 +215,24 @@ def prepare_balance(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
         _require(len(balances) == count, "get_balance did not return Balances")
         _require(all(balance.posted == balances[0].posted for balance in balances), "drifted")
         _require(_major(balances[0]) == funding_amount, "wrong balance read")
+
+    return Prepared([lambda: ledger.get_balance(account.id)] * count, verify)
+
+
+def prepare_balance_sharded(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
+    """Read the balance of a revenue account paid on every one of its shards."""
+    account = _sharded(ledger, ledger_id, "balance")
+    payer = _funded_wallet(ledger, ledger_id, "payer")
+    payments = 0
+    while payments < 4 * bench_shards or min(ledger.get_account(account.id).shard_versions) == 0:
+        ledger.transfer(payer.id, account.id, step_amount)
+        payments += 1
+
+    def verify(results: Sequence[object]) -> None:
+        balances = [result for result in results if isinstance(result, Balance)]
+        _require(len(balances) == count, "get_balance did not return Balances")
+        _require(all(balance == balances[0] for balance in balances), "drifted")
+        _require(_major(balances[0]) == step_amount * payments, "wrong balance read")
 
     return Prepared([lambda: ledger.get_balance(account.id)] * count, verify)
 
@@ -315,9 +367,11 @@ scenarios: tuple[Scenario, ...] = (
     Scenario("deposit", prepare_deposit),
     Scenario("spend", prepare_spend),
     Scenario("transfer", prepare_transfer),
+    Scenario("transfer_to_sharded", prepare_transfer_to_sharded),
     Scenario("entry_4_lines", prepare_entry_4_lines),
     Scenario("replay", prepare_replay),
     Scenario("balance", prepare_balance),
+    Scenario("balance_sharded", prepare_balance_sharded),
     Scenario("hold", prepare_hold),
     Scenario("confirm", prepare_confirm),
     Scenario("release", prepare_release),

@@ -17,6 +17,7 @@ mutations = (
     "deposit",
     "spend",
     "transfer",
+    "transfer_to_sharded",
     "entry_4_lines",
     "hold",
     "escrow",
@@ -80,15 +81,17 @@ def check_targets(results: Mapping[str, OperationResult]) -> list[Check]:
         )
         for operation in mutations
     ]
-    transfer = results.get("transfer")
-    checks.append(
-        Check(
-            f"transfer: writes {transfer_items_written} items",
-            passed=transfer is not None and transfer.items_written == transfer_items_written,
-            actual="not measured" if transfer is None else f"{transfer.items_written} items",
+    for operation in ("transfer", "transfer_to_sharded"):
+        transfer = results.get(operation)
+        checks.append(
+            Check(
+                f"{operation}: writes {transfer_items_written} items",
+                passed=transfer is not None and transfer.items_written == transfer_items_written,
+                actual="not measured" if transfer is None else f"{transfer.items_written} items",
+            )
         )
-    )
-    checks.append(_calls_are(results, "balance", one_account_read, "balance: 1 Query"))
+    for operation in ("balance", "balance_sharded"):
+        checks.append(_calls_are(results, operation, one_account_read, f"{operation}: 1 Query"))
     checks.append(
         _calls_are(results, "replay", one_write_call, "replay: 1 TransactWriteItems and 0 reads")
     )

@@ -20,7 +20,7 @@ import pytest
 from botocore.config import Config
 
 from ledger.domain.errors import Conflict, InsufficientFunds, LedgerError
-from ledger.domain.ids import world_account_id
+from ledger.domain.ids import shard_of, world_account_id
 from ledger.domain.model import Account, Entry, EntryKind, LedgerRecord, Side
 from ledger.domain.money import builtin_currencies
 from ledger.local.dynamodb_local import credentials_dummy, region
@@ -277,3 +277,111 @@ def test_transfer_ring_keeps_every_invariant(ledger: Ledger, book: LedgerRecord)
         assert from_lines[account.id][Side.DEBIT] == account.totals.posted_debits
         assert from_lines[account.id][Side.CREDIT] == account.totals.posted_credits
         assert touches[account.id] == account.version
+
+
+# Races into sharded accounts: a hot revenue account and a hot `world` take concurrent
+# entries on their shards, and every amount is counted exactly once.
+sharded_race_threads = 16
+transfers_count = 200
+deposits_count = 200
+race_shards = 8
+# Each payer starts with enough for every transfer it may make.
+payers_count = sharded_race_threads
+funding_cents = 10_000
+
+
+def _cents(amount: int) -> str:
+    return f"{amount // 100}.{amount % 100:02d}"
+
+
+def _sent(call: Callable[[], Entry]) -> Callable[[], Entry | None]:
+    """The entry, or None when the call gave up on contention (and, as the store reports
+    it, wrote nothing or may have: it is re-sent under its key afterwards)."""
+
+    def run() -> Entry | None:
+        try:
+            return call()
+        except Conflict:
+            return None
+
+    return run
+
+
+def test_a_sharded_revenue_account_and_world_take_a_race_exactly(
+    ledger: Ledger, book: LedgerRecord
+) -> None:
+    # GIVEN a ledger whose world has 8 shards, 16 funded payers, wallets to deposit into,
+    # and a revenue account of 8 shards
+    assert book.world_shards == race_shards
+    payers = [ledger.create_account(book.id, f"Payer {n}", "liability", "USD") for n in range(16)]
+    for payer in payers:
+        ledger.deposit(payer.id, _cents(funding_cents))
+    wallets = [ledger.create_account(book.id, f"Wallet {n}", "liability", "USD") for n in range(8)]
+    revenue = ledger.create_account(
+        book.id, "Revenue", "revenue", "USD", overdraft="allow", shards=race_shards
+    )
+    # WHEN 16 threads race 200 transfers into the revenue account and 200 deposits through
+    # the world, each under its own idempotency key
+    transfers = {
+        f"sale-{n}": partial(
+            ledger.transfer,
+            payers[n % payers_count].id,
+            revenue.id,
+            _cents(1 + n % 37),
+            idempotency_key=f"sale-{n}",
+        )
+        for n in range(transfers_count)
+    }
+    deposits = {
+        f"topup-{n}": partial(
+            ledger.deposit,
+            wallets[n % len(wallets)].id,
+            _cents(100 + n % 53),
+            idempotency_key=f"topup-{n}",
+        )
+        for n in range(deposits_count)
+    }
+    calls = {**transfers, **deposits}
+    keys = sorted(calls, key=lambda key: (int(key.split("-")[1]), key))
+    outcomes = dict(
+        zip(keys, race([_sent(calls[key]) for key in keys], sharded_race_threads), strict=True)
+    )
+    # AND whatever gave up on contention is sent again under its key
+    given_up = [key for key, entry in outcomes.items() if entry is None]
+    for key in given_up:
+        outcomes[key] = calls[key]()
+
+    # THEN every call has one entry, and the ledger holds each exactly once
+    entries = {key: entry for key, entry in outcomes.items() if entry is not None}
+    assert len(entries) == len(calls)
+    stored = all_entries(ledger, book.id)
+    raced = [entry for entry in stored if entry.id in {e.id for e in entries.values()}]
+    assert len(raced) == len({entry.id for entry in raced}) == len(calls)
+    assert Counter(entry.kind for entry in stored) == {
+        EntryKind.DEPOSIT: payers_count + deposits_count,
+        EntryKind.TRANSFER: transfers_count,
+    }
+    # AND the revenue account holds every sale once, spread over several of its shards
+    sold = sum(1 + n % 37 for n in range(transfers_count))
+    revenue_now = ledger.get_account(revenue.id)
+    assert revenue_now.balance().posted == sold
+    assert revenue_now.version == transfers_count
+    assert len({shard_of(entries[key].id, race_shards) for key in transfers}) > 1
+    # AND each payer paid exactly its sales, each wallet got exactly its deposits
+    for index, payer in enumerate(payers):
+        paid = sum(1 + n % 37 for n in range(index, transfers_count, payers_count))
+        assert ledger.get_balance(payer.id).posted == funding_cents - paid
+    for index, wallet in enumerate(wallets):
+        got = sum(100 + n % 53 for n in range(index, deposits_count, len(wallets)))
+        assert ledger.get_balance(wallet.id).posted == got
+    # AND the world gave out every deposit once, over several of its shards
+    deposited = funding_cents * payers_count + sum(100 + n % 53 for n in range(deposits_count))
+    world = ledger.get_account(world_account_id(book.id, usd))
+    assert world.balance().posted == -deposited
+    assert world.version == payers_count + deposits_count
+    assert sum(1 for version in world.shard_versions if version) > 1
+    # AND money is conserved, and reconciliation finds every account as its journal says
+    assert imbalance(all_accounts(ledger, book.id)) == {"USD": 0}
+    report = ledger.reconcile(book.id)
+    assert report.ok, report.mismatches
+    assert report.entries_checked == len(stored)
