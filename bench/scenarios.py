@@ -126,20 +126,16 @@ def prepare_spend(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
 def prepare_transfer(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
     """Transfer between two accounts: the payer is funded, the payee starts at zero."""
     payer = _funded(ledger, ledger_id, "payer")
-    payee = _account(ledger, ledger_id, "payee")
-
-    def verify(results: Sequence[object]) -> None:
-        _entries(results)
-        _require(_posted(ledger, payee.id) == step_amount * count, "transfers not all posted")
-
-    return Prepared([lambda: ledger.transfer(payer.id, payee.id, step_amount)] * count, verify)
+    return _transfers(ledger, payer, _account(ledger, ledger_id, "payee"), count)
 
 
 def prepare_transfer_to_sharded(ledger: Ledger, ledger_id: str, count: int) -> Prepared:
     """Transfer into a revenue account of `bench_shards` shards: each moves one shard."""
     payer = _funded_wallet(ledger, ledger_id, "payer")
-    payee = _sharded(ledger, ledger_id, "revenue")
+    return _transfers(ledger, payer, _sharded(ledger, ledger_id, "revenue"), count)
 
+
+def _transfers(ledger: Ledger, payer: Account, payee: Account, count: int) -> Prepared:
     def verify(results: Sequence[object]) -> None:
         _entries(results)
         _require(_posted(ledger, payee.id) == step_amount * count, "transfers not all posted")

@@ -356,3 +356,68 @@ def test_a_balance_asked_at_a_past_time_is_never_todays_balance(api: Api, axis: 
     # THEN it is refused, naming the parameter, rather than answered with today's 5.00
     assert reply.error()[:2] == (400, "validation_error")
     assert reply.json["error"]["details"] == {"field": axis}
+
+
+def test_a_sharded_revenue_account_answers_as_one_account(api: Api) -> None:
+    # GIVEN a ledger whose world has 4 shards, and a funded wallet
+    ledger_id = new_ledger(api, world_shards=4)
+    wallet = new_account(api, ledger_id)
+    deposit(api, wallet, "20.00")
+    # WHEN an admin opens a revenue account of 8 shards and the wallet pays it three times
+    reply = api.call(
+        "POST",
+        "/v1/accounts",
+        {
+            "ledger_id": ledger_id,
+            "name": "Fees",
+            "type": "revenue",
+            "currency": "USD",
+            "overdraft": {"mode": "allow"},
+            "shards": 8,
+        },
+    )
+    assert (reply.status, reply.json["shards"]) == (201, 8)
+    fees = reply.json["id"]
+    for _ in range(3):
+        paid = api.call(
+            "POST",
+            "/v1/transfers",
+            {"from_account_id": wallet, "to_account_id": fees, "amount": "1.50"},
+        )
+        assert paid.status == 201, paid.json
+    # THEN its balance is every payment once, its version counts them
+    shown = balance(api, fees)
+    assert (shown["posted"], shown["version"]) == ("4.50", 3)
+    # AND the ledger and its world say how many shards the world has
+    assert api.call("GET", f"/v1/ledgers/{ledger_id}").json["world_shards"] == 4
+    assert api.call("GET", f"/v1/accounts/{world_of(wallet)}").json["shards"] == 4
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"shards": 2},
+        {"shards": 2, "overdraft": {"mode": "limit", "limit": "5.00"}},
+        {"shards": 65, "overdraft": {"mode": "allow"}},
+        {"shards": 0, "overdraft": {"mode": "allow"}},
+        {"shards": "8", "overdraft": {"mode": "allow"}},
+    ],
+)
+def test_shards_outside_the_rules_are_a_400_naming_shards(api: Api, fields: dict[str, Any]) -> None:
+    # GIVEN a ledger
+    ledger_id = new_ledger(api)
+    # WHEN an account is opened with shards it may not have
+    body = {"ledger_id": ledger_id, "name": "Hot", "type": "revenue", "currency": "USD", **fields}
+    with api.nothing_written():
+        reply = api.call("POST", "/v1/accounts", body)
+    # THEN it is refused naming `shards`
+    assert reply.error() == (400, "validation_error", {"field": "shards"})
+
+
+@pytest.mark.parametrize("world_shards", [0, 65, "8", True])
+def test_world_shards_outside_1_to_64_is_a_400(api: Api, world_shards: Any) -> None:
+    # WHEN a ledger is created with a world shard count no ledger can have
+    with api.nothing_written():
+        reply = api.call("POST", "/v1/ledgers", {"name": "Books", "world_shards": world_shards})
+    # THEN it is refused naming `world_shards`
+    assert reply.error() == (400, "validation_error", {"field": "world_shards"})

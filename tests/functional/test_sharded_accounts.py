@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -330,3 +331,23 @@ def test_one_key_with_another_shard_count_is_refused(
         "Books", owner_id=owner, idempotency_key="books", world_shards=4
     )
     assert (replayed.replayed, replayed.world_shards) == (True, 4)
+
+
+def test_replaying_a_sharded_account_answers_it_as_it_is_now(ledger: Ledger, book: str) -> None:
+    # GIVEN a sharded account opened under a key, then paid on several shards
+    wallet = open_account(ledger, book)
+    ledger.deposit(wallet.id, "10.00")
+    def open_fees() -> Account:
+        return ledger.create_account(
+            book, "Fees", "revenue", "USD", overdraft="allow", shards=4, idempotency_key="fees"
+        )
+
+    revenue = open_fees()
+    for _ in range(6):
+        ledger.transfer(wallet.id, revenue.id, "1.00")
+    # WHEN the opening is sent again
+    again = open_fees()
+    # THEN it replays the account with all its shards summed, as a read shows it
+    assert again.replayed
+    assert again == replace(ledger.get_account(revenue.id), replayed=True)
+    assert again.balance().posted == 600

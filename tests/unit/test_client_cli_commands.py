@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner, Result
-from client_stub import Reply, StubServer, account_body, an_id, entry_body
+from client_stub import Reply, StubServer, account_body, an_id, entry_body, ledger_body
 
 from ledger.cli import main
 
@@ -244,3 +244,36 @@ def test_reverse_posts_the_mirror_with_a_key(stub: StubServer) -> None:
         {"description": "typo"},
     )
     assert request.headers["idempotency-key"]
+
+
+def test_shard_counts_are_sent_and_bounded(stub: StubServer) -> None:
+    # GIVEN a service that creates a ledger and an account
+    stub.script(Reply(201, ledger_body()), Reply(201, account_body()))
+    # WHEN a ledger is created with 16 world shards and a revenue account with 8 shards
+    created = run(stub, "ledgers", "create", "Market", "--world-shards", "16", "-q")
+    opened = run(
+        stub,
+        "accounts",
+        "create",
+        an_id("led"),
+        "Fees",
+        "revenue",
+        "USD",
+        "--overdraft",
+        "allow",
+        "--shards",
+        "8",
+        "-q",
+    )
+    # THEN both counts went into the bodies
+    assert (created.exit_code, opened.exit_code) == (0, 0)
+    assert stub.requests[0].body["world_shards"] == 16
+    assert (stub.requests[1].body["shards"], stub.requests[1].body["overdraft"]) == (
+        8,
+        {"mode": "allow"},
+    )
+    # AND a count past 64 is a usage error that sends nothing
+    refused = run(stub, "ledgers", "create", "Market", "--world-shards", "65")
+    assert refused.exit_code == 2
+    assert "--world-shards" in refused.stderr
+    assert len(stub.requests) == 2

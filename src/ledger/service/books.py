@@ -152,7 +152,11 @@ class Books(LedgerBase):
             shards=count,
         )
         account, plan = plan_account(command, self._clock())
-        return self._write(account, plan, key)
+        written = self._write(account, plan, key)
+        if written.replayed and written.shards > 1:
+            # A replay answers with the item that refused the put: read it with its shards.
+            return replace(self.get_account(written.id), replayed=True)
+        return written
 
     def _currency_of(self, ledger_id: str, code: str) -> tuple[Currency, bool]:
         """A built-in currency, or one the ledger registered (which costs one read)."""

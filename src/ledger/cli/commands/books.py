@@ -41,6 +41,11 @@ def ledgers() -> None:
 @ledgers.command("create")
 @click.argument("name")
 @click.option("--owner-id", help="Who owns the ledger.")
+@click.option(
+    "--world-shards",
+    type=click.IntRange(1, limits.shards_max),
+    help="Items each world account spreads over (default 8).",
+)
 @metadata_option
 @idempotency_option
 @quiet_option
@@ -49,6 +54,7 @@ def create_ledger(
     *,
     name: str,
     owner_id: str | None,
+    world_shards: int | None,
     metadata: dict[str, str] | None,
     idempotency_key: str | None,
     quiet: bool,
@@ -59,7 +65,11 @@ def create_ledger(
     """Create a ledger named NAME."""
     with connected(url, api_key) as client:
         client.create_ledger(
-            name, owner_id=owner_id, metadata=metadata, idempotency_key=idempotency_key
+            name,
+            owner_id=owner_id,
+            metadata=metadata,
+            idempotency_key=idempotency_key,
+            world_shards=world_shards,
         )
     echo_object(answer(client), as_json, quiet)
 
@@ -135,6 +145,11 @@ def accounts() -> None:
 @click.option("--owner-id", help="The account holder.")
 @click.option("--overdraft", type=click.Choice(overdraft_modes), help="Default: forbid.")
 @click.option("--credit-limit", help="The credit line, with --overdraft limit.")
+@click.option(
+    "--shards",
+    type=click.IntRange(1, limits.shards_max),
+    help="Items a hot account spreads over, with --overdraft allow (default 1).",
+)
 @metadata_option
 @idempotency_option
 @quiet_option
@@ -150,6 +165,7 @@ def create_account(
     owner_id: str | None,
     overdraft: str | None,
     credit_limit: str | None,
+    shards: int | None,
     metadata: dict[str, str] | None,
     idempotency_key: str | None,
     quiet: bool,
@@ -171,6 +187,7 @@ def create_account(
             credit_limit=credit_limit,
             metadata=metadata,
             idempotency_key=idempotency_key,
+            shards=shards,
         )
     echo_object(answer(client), as_json, quiet)
 
