@@ -118,7 +118,8 @@ def test_bench_meets_every_round_trip_target(
         assert measured[name]["calls"] == one_read_one_write, name
         assert (measured[name]["reads"], measured[name]["consistent_reads"]) == (1, 1), name
     # AND a balance is one consistent read; each mutation writes its accounts and entries
-    assert measured["balance"]["calls"] == {"Query": 1}
+    assert measured["balance"]["calls"] == {"GetItem": 1}
+    assert measured["balance_sharded"]["calls"] == {"BatchGetItem": 1}
     assert measured["balance"]["consistent_reads"] == 1
     assert measured["balance"]["items_written"] == 0
     for name, count in items_written.items():
@@ -399,8 +400,8 @@ def result(calls: dict[str, int], items: int, consistent_reads: int = 0) -> Oper
 def passing_results() -> dict[str, OperationResult]:
     """Measurements that meet every target."""
     results = {name: result(one_write_call, 3) for name in operations}
-    for name in ("balance", "balance_sharded"):
-        results[name] = result({"Query": 1}, 0, consistent_reads=1)
+    results["balance"] = result({"GetItem": 1}, 0, consistent_reads=1)
+    results["balance_sharded"] = result({"BatchGetItem": 1}, 0)
     for name in targets.resolutions:
         results[name] = result(one_read_one_write, 4, consistent_reads=1)
     return results
@@ -474,7 +475,7 @@ def test_targets_fail_on_a_read_a_missing_operation_or_an_extra_item() -> None:
     # THEN exactly those targets fail, each saying what was measured
     failed = sorted(name for name, check in checks.items() if not check.passed)
     assert failed == [
-        "balance: 1 Query",
+        "balance: 1 GetItem",
         "confirm: 1 consistent GetItem + 1 TransactWriteItems",
         "hold: 1 TransactWriteItems and 0 reads",
         "release: 1 consistent GetItem + 1 TransactWriteItems",
@@ -486,7 +487,7 @@ def test_targets_fail_on_a_read_a_missing_operation_or_an_extra_item() -> None:
     assert confirm_line.endswith("(got 2 GetItem, 1 TransactWriteItems; 2 consistent)")
     release_line = checks["release: 1 consistent GetItem + 1 TransactWriteItems"].line()
     assert release_line.endswith("(got 1 GetItem, 1 TransactWriteItems; 0 consistent)")
-    assert checks["balance: 1 Query"].line() == "FAIL balance: 1 Query (got not measured)"
+    assert checks["balance: 1 GetItem"].line() == "FAIL balance: 1 GetItem (got not measured)"
     transfer_line = checks["transfer: 1 TransactWriteItems and 0 reads"].line()
     assert transfer_line.endswith("(got 1 GetItem, 1 TransactWriteItems)")
     assert checks["deposit: 1 TransactWriteItems and 0 reads"].line().startswith("PASS")

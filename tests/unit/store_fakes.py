@@ -77,14 +77,6 @@ class FakeClient:
         return {} if item is None else {"Item": item}
 
     def query(self, **kwargs: Any) -> dict[str, Any]:
-        """An index Query from `query_items`; the Query of an account's own partition from
-        the items by pk, through `get_item`, so a scripted read answers both."""
-        if "IndexName" not in kwargs:
-            pk = kwargs["ExpressionAttributeValues"][":pk"]
-            answer = self.get_item(
-                TableName=kwargs["TableName"], Key={"pk": pk}, ConsistentRead=True
-            )
-            return {"Items": [answer["Item"]] if "Item" in answer else []}
         return {"Items": self._query_items[: kwargs["Limit"]]}
 
     def batch_get_item(self, **kwargs: Any) -> dict[str, Any]:

@@ -34,14 +34,11 @@ every_ledger_partition = "LEDGERS"
 indexes = ("gsi1", "gsi2", "gsi3", "gsi4")
 
 
-# An account's items share its partition: its own item, sort key `ACCOUNT`, and its shards,
-# `ACCOUNT#SHARD#01` on; one Query on the sort key prefix reads them all.
-account_sort = "ACCOUNT"
-
-
-def shard_sort(index: int) -> str:
-    """The sort key of a sharded account's item beyond its own."""
-    return f"{account_sort}#SHARD#{index:02d}"
+def shard_key(account_id: str, index: int) -> Key:
+    """The key of a sharded account's item beyond its own. Each shard is its own partition
+    key, so DynamoDB gives each its own partition's write capacity (items sharing a
+    partition key share one partition's 1,000 write units a second)."""
+    return {"pk": f"ACCOUNT#{account_id}#SHARD#{index:02d}", "sk": "SHARD"}
 
 
 def item_key(target: Target) -> Key:
@@ -49,7 +46,7 @@ def item_key(target: Target) -> Key:
     prefix = target.kind.upper()
     if target.kind == "shard":
         account_id, index = target.id.rsplit("#", 1)
-        return {"pk": f"ACCOUNT#{account_id}", "sk": shard_sort(int(index))}
+        return shard_key(account_id, int(index))
     if target.kind in ("code", "key"):
         ledger_id, value = target.id.split("#", 1)
         return {"pk": f"LEDGER#{ledger_id}#{prefix}#{value}", "sk": prefix}

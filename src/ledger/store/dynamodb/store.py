@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from ledger.domain import limits
 from ledger.domain.errors import GuardMismatch
+from ledger.domain.ids import parse_account_id
 from ledger.domain.model import Account, AccountShard, Page
 from ledger.planning.invariants import check_balanced, checked
 from ledger.planning.steps import Step, Target, WritePlan, account_target, shows_applied
@@ -27,13 +28,7 @@ from ledger.store.dynamodb.retries import (
     read,
     transact,
 )
-from ledger.store.dynamodb.schema import (
-    IndexQuery,
-    account_sort,
-    index_query,
-    item_key,
-    paged,
-)
+from ledger.store.dynamodb.schema import IndexQuery, index_query, item_key, paged
 from ledger.store.dynamodb.secret import TableSeal
 from ledger.store.dynamodb.transact import render
 from ledger.store.listings import Listing
@@ -135,37 +130,17 @@ class DynamoDBStore:
         return checked(decode(response["Item"])) if "Item" in response else None
 
     def get(self, target: Target, kind: type[R]) -> R | None:
-        """The record at `target`: one strongly consistent GetItem, or for an account one
-        strongly consistent Query of its partition, which reads its shards with it."""
+        """The record at `target`: one strongly consistent GetItem, or for a sharded account
+        (its id says so) one strongly consistent BatchGetItem of all its items, summed."""
         budget = self._budget()
-        if target.kind == "account":
-            record: Record | None = self._get_account(target, budget)
-        else:
+        shards = parse_account_id(target.id).shards if target.kind == "account" else 1
+        if shards == 1:
             record = self._get_record(target, budget)
+        else:
+            keys = [item_key(account_target(target.id, index)) for index in range(shards)]
+            merged = _summed(self._batch_get(keys, budget))
+            record = merged.get((keys[0]["pk"], keys[0]["sk"]))
         return record if isinstance(record, kind) else None
-
-    def _get_account(self, target: Target, budget: Budget) -> Account | None:
-        """An account's items in one Query: at most 64 small items, far below a page's
-        1 MB, so one answer holds them all."""
-        key = item_key(target)
-        arguments: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :account)",
-            "ExpressionAttributeValues": {
-                ":pk": string(key["pk"]),
-                ":account": string(account_sort),
-            },
-            "ConsistentRead": True,
-            "Limit": limits.shards_max,
-        }
-        response = read(budget, lambda: self.client.query(**arguments))
-        records = [checked(decode(item)) for item in response["Items"]]
-        accounts = [record for record in records if isinstance(record, Account)]
-        if not accounts:
-            return None
-        return accounts[0].with_shards(
-            [record for record in records if isinstance(record, AccountShard)]
-        )
 
     def page(self, listing: Listing, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
         """Query the listing's keys from its index, then read the items themselves, strongly
@@ -252,27 +227,20 @@ class DynamoDBStore:
         """The records with every sharded account's shards summed in: one more BatchGetItem
         of their keys (a page's accounts may hold up to 64 shards each), only where any is
         sharded."""
-        sharded = [
-            record
-            for record in records.values()
-            if isinstance(record, Account) and record.shards > 1
-        ]
         keys = [
-            item_key(account_target(account.id, index))
-            for account in sharded
-            for index in range(1, account.shards)
+            item_key(account_target(record.id, index))
+            for record in records.values()
+            if isinstance(record, Account)
+            for index in range(1, record.shards)
         ]
-        shards: dict[str, list[AccountShard]] = {}
+        shards: dict[tuple[str, str], Record] = {}
         for first in range(0, len(keys), limits.batch_get_keys_max):
-            found = self._batch_get(keys[first : first + limits.batch_get_keys_max], budget)
-            for shard in found.values():
-                if isinstance(shard, AccountShard):
-                    shards.setdefault(shard.account_id, []).append(shard)
-        merged = dict(records)
-        for pair, record in records.items():
-            if isinstance(record, Account) and record.shards > 1:
-                merged[pair] = record.with_shards(shards.get(record.id, []))
-        return merged
+            shards.update(self._batch_get(keys[first : first + limits.batch_get_keys_max], budget))
+        return {
+            pair: record
+            for pair, record in _summed({**records, **shards}).items()
+            if pair in records
+        }
 
     def _batch_get(
         self, keys: list[dict[str, str]], budget: Budget
@@ -280,3 +248,17 @@ class DynamoDBStore:
         pairs = [(key["pk"], key["sk"]) for key in keys]
         items = batch_get(self.client, self.table_name, pairs, budget)
         return {pair: checked(decode(item)) for pair, item in items.items()}
+
+
+def _summed(records: dict[tuple[str, str], Record]) -> dict[tuple[str, str], Record]:
+    """The records with each sharded account's shards among them summed into it."""
+    shards: dict[str, list[AccountShard]] = {}
+    for record in records.values():
+        if isinstance(record, AccountShard):
+            shards.setdefault(record.account_id, []).append(record)
+    return {
+        pair: record.with_shards(shards.get(record.id, []))
+        if isinstance(record, Account)
+        else record
+        for pair, record in records.items()
+    }
