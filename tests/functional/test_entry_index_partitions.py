@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from ledger.domain import limits
 from ledger.domain.errors import ValidationError
 from ledger.domain.ids import shard_of
-from ledger.domain.model import Account, Entry
+from ledger.domain.model import Account, Entry, Page
 from ledger.service import Ledger
 from ledger.store.dynamodb.schema import index_keys
 
@@ -162,10 +163,11 @@ def test_a_cursor_of_one_sharded_ledger_is_refused_by_another(ledger: Ledger) ->
     cursor = ledger.list_entries(first, limit=2).next_cursor
     assert cursor is not None
     # WHEN it is given to the second ledger's listing, or to the first's by account
-    for refusing in (
+    refusing_listings: list[Callable[[], Page[Entry]]] = [
         lambda: ledger.list_entries(second, limit=2, cursor=cursor),
         lambda: ledger.list_entries(first, account_id=alice.id, limit=2, cursor=cursor),
-    ):
+    ]
+    for refusing in refusing_listings:
         with pytest.raises(ValidationError) as caught:
             refusing()
         # THEN it is refused
