@@ -257,9 +257,8 @@ class DynamoDBStore:
     def _query_spread_keys(
         self, query: IndexQuery, partition: str, count: int, after: str | None, budget: Budget
     ) -> list[dict[str, str]]:
-        """Keys of one partition of a spread listing after a sort key: the cursor's item
-        lives in one of them, so the others resume by sort key, and so does this one (its
-        partitions hold nothing but the listing's items)."""
+        """Keys of one partition of a spread listing after a sort key: a position good in
+        every partition, as they hold nothing but the listing's items."""
         if after is None:
             sort_condition, bound = "begins_with(#sort, :bound)", query.sort_prefix
         else:
