@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from ledger.domain import limits
+from ledger.domain.ids import shard_of, world_shards_of
 from ledger.domain.model import (
     Account,
     AccountShard,
@@ -82,7 +83,7 @@ def index_keys(record: LedgerRecord | Account | AccountShard | Entry | Claim) ->
             keys["gsi3sk"] = sort
     elif isinstance(record, Entry):
         sort = _entry_sort(record)
-        keys["gsi1pk"], keys["gsi1sk"] = f"LEDGER#{record.ledger_id}", sort
+        keys["gsi1pk"], keys["gsi1sk"] = entry_partition(record.ledger_id, record.id), sort
         if record.reference is not None:
             keys["gsi3pk"] = f"LEDGER#{record.ledger_id}#REF#{record.reference}"
             keys["gsi3sk"] = sort
@@ -90,6 +91,23 @@ def index_keys(record: LedgerRecord | Account | AccountShard | Entry | Claim) ->
             keys["gsi4pk"] = expiry_partition(record.id)
             keys["gsi4sk"] = f"{timestamp(record.expires_at)}#{record.id}"
     return keys
+
+
+def entry_partitions(ledger_id: str) -> tuple[str, ...]:
+    """The gsi1 partitions holding a ledger's entries, one per `world` shard: one index
+    partition takes about 1,000 writes a second, so a ledger of N shards posts up to N
+    times that. A ledger of one shard keeps its entries with its accounts, `LEDGER#<id>`,
+    as every ledger made before shards did; the others' hold only entries."""
+    shards = world_shards_of(ledger_id)
+    if shards == 1:
+        return (f"LEDGER#{ledger_id}",)
+    return tuple(f"LEDGER#{ledger_id}#ENTRIES#{shard}" for shard in range(shards))
+
+
+def entry_partition(ledger_id: str, entry_id: str) -> str:
+    """The gsi1 partition of one entry: its ledger's, spread by a digest of its id."""
+    partitions = entry_partitions(ledger_id)
+    return partitions[shard_of(entry_id, len(partitions))]
 
 
 def expiry_partition(entry_id: str) -> str:
@@ -102,6 +120,10 @@ def expiry_partition(entry_id: str) -> str:
 class IndexQuery:
     """One partition of one index, items whose sort key starts with a prefix; with
     `account_id`, only the entries that have a line on that account.
+
+    With `spread`, the listing is of those partitions instead (a sharded ledger's
+    entries), merged by sort key as if they were one; `partition` still names it. Sort
+    keys are unique across them, so a position is its sort key, good in every one.
 
     Every store pages the same way: it examines index items in order after the cursor, at
     most `limits.index_items_examined_per_page_max`, and stops right after the `limit`-th
@@ -123,6 +145,12 @@ class IndexQuery:
     account_id: str | None = None
     named_ledgers: frozenset[str] | None = None
     caller: str | None = None
+    spread: tuple[str, ...] = ()
+
+    @property
+    def partitions(self) -> tuple[str, ...]:
+        """The index partitions the listing reads."""
+        return self.spread or (self.partition,)
 
     def matches(self, sort_key: str) -> bool:
         """Whether an item with this sort key (in this partition) belongs to the listing."""
@@ -151,20 +179,25 @@ class IndexQuery:
             named,
             self.caller,
         ]
+        # A listing of one partition keeps the binding it had before spreads existed, so
+        # its cursors given since still open.
+        if self.spread:
+            parameters.append(list(self.spread))
         return json.dumps(parameters, separators=(",", ":")).encode()
 
     def rows(
         self, items: Iterable[tuple[tuple[str, str], object]], kind: type[Listed]
     ) -> list[tuple[Key, Listed]]:
-        """The items (by primary key) this query's index partition holds, with their
+        """The items (by primary key) this query's index partitions hold, with their
         index keys, in no particular order."""
         partition, sort = f"{self.index}pk", f"{self.index}sk"
+        partitions = self.partitions
         rows: list[tuple[Key, Listed]] = []
         for (pk, sk), item in items:
             if not isinstance(item, kind) or not self._names(item):
                 continue
             keys = index_keys(item)
-            if keys.get(partition) == self.partition and self.matches(keys[sort]):
+            if keys.get(partition) in partitions and self.matches(keys[sort]):
                 rows.append(
                     ({"pk": pk, "sk": sk, partition: keys[partition], sort: keys[sort]}, item)
                 )
@@ -180,7 +213,8 @@ def paged(
     rows: list[tuple[Key, Listed]], query: IndexQuery, limit: int, after: Key | None
 ) -> tuple[list[Listed], Key | None]:
     """One page of rows held in memory, examined as `IndexQuery` says: the items kept and
-    the position to resume after, if any row follows it."""
+    the position to resume after, if any row follows it. Rows of every partition of the
+    query are merged by sort key."""
     sort = f"{query.index}sk"
     ordered = sorted(rows, key=lambda row: row[0][sort], reverse=query.descending)
     if after is not None:
@@ -249,10 +283,18 @@ def _entries_of(
     ledger_id: str, reference: str | None, account_id: str | None, caller: str | None
 ) -> IndexQuery:
     if reference is not None:
-        partition, index = f"LEDGER#{ledger_id}#REF#{reference}", "gsi3"
-    else:
-        partition, index = f"LEDGER#{ledger_id}", "gsi1"
-    return IndexQuery(index, partition, "ENTRY#", True, account_id=account_id, caller=caller)
+        partition = f"LEDGER#{ledger_id}#REF#{reference}"
+        return IndexQuery("gsi3", partition, "ENTRY#", True, account_id=account_id, caller=caller)
+    partitions = entry_partitions(ledger_id)
+    return IndexQuery(
+        "gsi1",
+        f"LEDGER#{ledger_id}",
+        "ENTRY#",
+        True,
+        account_id=account_id,
+        caller=caller,
+        spread=partitions if len(partitions) > 1 else (),
+    )
 
 
 def _expired_by(shard: int, now: datetime) -> IndexQuery:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import time
 from collections.abc import Callable
 from enum import Enum
@@ -147,7 +149,8 @@ class DynamoDBStore:
         consistent, in index order: one Query for one key more than needed (to know whether
         more exist) and one BatchGetItem. A page the items leave short (a filter kept few)
         repeats that with doubling batches until it is full or has examined its bound of
-        index items."""
+        index items. A listing spread over N partitions makes its N Queries one after
+        another, each for as many keys, and merges them."""
         query = index_query(listing)
         if query.named_ledgers is not None:
             return self._page_of_named(query, limit, cursor, kind)
@@ -162,7 +165,7 @@ class DynamoDBStore:
                 limits.batch_get_keys_max,
                 limits.index_items_examined_per_page_max - examined,
             )
-            keys = self._query_keys(query, size + 1, start, budget)
+            keys = self._keys_after(query, size + 1, start, budget)
             batch = keys[:size]
             records = self._batch_get([{"pk": key["pk"], "sk": key["sk"]} for key in batch], budget)
             records = self._with_shards(records, budget)
@@ -198,28 +201,64 @@ class DynamoDBStore:
         items, last = paged(query.rows(records.items(), kind), query, limit, after)
         return Page(items, None if last is None else self._cursors.seal(query, last))
 
+    def _keys_after(
+        self, query: IndexQuery, count: int, start: dict[str, str] | None, budget: Budget
+    ) -> list[dict[str, str]]:
+        """The listing's first `count` index keys after `start`, in listing order."""
+        if not query.spread:
+            return self._query_keys(query, count, start, budget)
+        sort = f"{query.index}sk"
+        bound = None if start is None else start[sort]
+        # The first `count` of the merge are among the first `count` of each partition.
+        runs = [
+            self._query_spread_keys(query, partition, count, bound, budget)
+            for partition in query.spread
+        ]
+        merged = heapq.merge(*runs, key=lambda key: key[sort], reverse=query.descending)
+        return list(itertools.islice(merged, count))
+
     def _query_keys(
         self, query: IndexQuery, count: int, start: dict[str, str] | None, budget: Budget
     ) -> list[dict[str, str]]:
-        partition, sort = f"{query.index}pk", f"{query.index}sk"
         if query.sort_before is None:
             sort_condition, bound = "begins_with(#sort, :bound)", query.sort_prefix
         else:
             sort_condition, bound = "#sort < :bound", query.sort_before
-        arguments: dict[str, Any] = {
+        arguments = self._index_query(query, query.partition, sort_condition, bound)
+        if start is not None:
+            arguments["ExclusiveStartKey"] = {name: string(value) for name, value in start.items()}
+        return query_keys(self.client, arguments, count, budget)
+
+    def _query_spread_keys(
+        self, query: IndexQuery, partition: str, count: int, after: str | None, budget: Budget
+    ) -> list[dict[str, str]]:
+        """Keys of one partition of a spread listing after a sort key: a position good in
+        every partition, as they hold nothing but the listing's items."""
+        if after is None:
+            sort_condition, bound = "begins_with(#sort, :bound)", query.sort_prefix
+        else:
+            sort_condition = "#sort < :bound" if query.descending else "#sort > :bound"
+            bound = after
+        arguments = self._index_query(query, partition, sort_condition, bound)
+        return query_keys(self.client, arguments, count, budget)
+
+    def _index_query(
+        self, query: IndexQuery, partition: str, sort_condition: str, bound: str
+    ) -> dict[str, Any]:
+        return {
             "TableName": self.table_name,
             "IndexName": query.index,
             "KeyConditionExpression": f"#partition = :partition AND {sort_condition}",
-            "ExpressionAttributeNames": {"#partition": partition, "#sort": sort},
+            "ExpressionAttributeNames": {
+                "#partition": f"{query.index}pk",
+                "#sort": f"{query.index}sk",
+            },
             "ExpressionAttributeValues": {
-                ":partition": string(query.partition),
+                ":partition": string(partition),
                 ":bound": string(bound),
             },
             "ScanIndexForward": not query.descending,
         }
-        if start is not None:
-            arguments["ExclusiveStartKey"] = {name: string(value) for name, value in start.items()}
-        return query_keys(self.client, arguments, count, budget)
 
     def _with_shards(
         self, records: dict[tuple[str, str], Record], budget: Budget
