@@ -337,6 +337,7 @@ def test_replaying_a_sharded_account_answers_it_as_it_is_now(ledger: Ledger, boo
     # GIVEN a sharded account opened under a key, then paid on several shards
     wallet = open_account(ledger, book)
     ledger.deposit(wallet.id, "10.00")
+
     def open_fees() -> Account:
         return ledger.create_account(
             book, "Fees", "revenue", "USD", overdraft="allow", shards=4, idempotency_key="fees"
