@@ -240,19 +240,17 @@ def simulate(
     window_s = max(window_s_min, judged_operations_min / offered_per_s)
     window_end_s = warm_up_s + window_s
     duration_s = window_end_s + retry_span_s(service)
-    if any(
-        units > service.bucket_units
-        for operation in (operations(random.Random(seed), 0),)
-        for _, units in operation.demand
-    ):
-        raise ValueError("an operation needs more units than a partition holds")
     rng = random.Random(seed)
     arrivals: list[float] = []
     moment_s = rng.expovariate(offered_per_s)
-    while moment_s < duration_s and len(arrivals) < operations_max:
+    while moment_s < duration_s:
+        if len(arrivals) == operations_max:
+            raise ValueError(f"{offered_per_s}/s needs more than {operations_max} operations")
         arrivals.append(moment_s)
         moment_s += rng.expovariate(offered_per_s)
     planned = [operations(rng, number) for number in range(len(arrivals))]
+    if any(units > service.bucket_units for operation in planned for _, units in operation.demand):
+        raise ValueError("an operation needs more units than a partition holds")
     # (start, operation number, attempt): the number breaks ties, so runs are deterministic.
     events = [(arrived_s, number, 0) for number, arrived_s in enumerate(arrivals)]
     heapq.heapify(events)
