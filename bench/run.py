@@ -3,10 +3,11 @@
 Runs every operation N times against the DynamoDBStore on DynamoDB Local, then times the
 API handler's CPU per request with DynamoDB stubbed and its cold start against a bare
 boto3 client (the authorizer's against a bare botocore client), and prices a million of
-four operations on AWS from those measurements (bench/cost.py). Prints tables and
+four operations on AWS from those measurements (bench/cost.py), and models how many
+operations a second hot accounts take (bench/hot_accounts.py). Prints tables and
 PASS/FAIL lines for the targets, writes bench/results.json, and exits non-zero if a
-round-trip target fails or a measurement is invalid (repetitions that counted differently,
-a request answered wrongly, a failed child).
+round-trip or hot-account target fails or a measurement is invalid (repetitions that
+counted differently, a request answered wrongly, a failed child).
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ from bench.counting import (
     Sample,
     measure,
     summarize,
+)
+from bench.hot_accounts import (
+    conflict_window_s_default,
+    hot_accounts_checks,
+    hot_accounts_report,
+    round_trip_s_default,
 )
 from bench.item_size import item_size, kilobyte, write_units, write_units_floor
 from bench.scenarios import ScenarioFailed, repetitions_max, scenarios
@@ -179,6 +186,21 @@ def format_cold_start(cold_start: ColdStart) -> str:
     )
 
 
+def format_hot_accounts(report: Mapping[str, Any]) -> str:
+    """The hot-account model's sustainable operations a second, one line per workload."""
+    world = ", ".join(f"{shards}: {rate}" for shards, rate in report["world_deposits"].items())
+    fee = ", ".join(f"{name}: {rate}" for name, rate in report["fee_account"].items())
+    return "\n".join(
+        [
+            f"Hot accounts, modelled (docs/scaling.md): sustainable ops/s with a "
+            f"{conflict_window_s_default * 1000:g} ms conflict window",
+            f"  transfers between distinct accounts  {report['distinct_transfers']}",
+            f"  deposits through world, by world_shards  {world}",
+            f"  sales paying one fee account  {fee}",
+        ]
+    )
+
+
 def format_cost(usage: Mapping[str, Usage], cost: Mapping[str, Mapping[str, float]]) -> str:
     """What a million of each priced operation costs, with the units and milliseconds billed."""
     header = (
@@ -221,8 +243,10 @@ def results_document(
     results: dict[str, OperationResult],
     checks: Sequence[Check],
     repetitions: int,
+    *,
     api_cpu: dict[str, float],
     cold_start: ColdStart,
+    hot_accounts: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The results.json content."""
     return {
@@ -231,6 +255,7 @@ def results_document(
         "api_cpu_ms_median": api_cpu,
         "cold_start": cold_start.as_json(),
         "cost_per_million": cost_per_million(results, api_cpu),
+        "hot_accounts": hot_accounts,
         "targets": [
             {"name": check.name, "passed": check.passed, "enforced": check.enforced}
             for check in checks
@@ -269,6 +294,15 @@ def results_document(
                 "measured CPU rounded up to 1 ms, plus per request; the authorizer runs on "
                 "every request, uncached) and API Gateway HTTP API requests; hold_confirm is a "
                 "hold and its confirm; each part rounded to cents, total their sum"
+            ),
+            "hot_accounts": (
+                "operations/s the model in bench/hot_accounts.py sustains (docs/scaling.md): "
+                "committed operations a second of closed-loop clients retrying as the store "
+                "does, with at most 1% giving up; items held "
+                f"{conflict_window_s_default * 1000:g} ms inside a transaction (an assumption), "
+                f"a {round_trip_s_default * 1000:g} ms round trip, 1,000 write units a second "
+                "per item and per index partition; transfers between distinct accounts, "
+                "deposits through world by world_shards, sales paying one fee account"
             ),
             "targets": "enforced targets set the exit status; timed ones are only reported",
         },
@@ -341,8 +375,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InconsistentCounts, ScenarioFailed, ColdStartFailed) as error:
         print(f"bench: measurement invalid: {error}", file=sys.stderr)
         return exit_measurement_invalid
+    hot_accounts = hot_accounts_report()
     checks = [
         *check_targets(results),
+        *hot_accounts_checks(hot_accounts),
         cold_start_check(cold_start),
         authorizer_cold_start_check(cold_start),
     ]
@@ -355,10 +391,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(format_cost(usages(results, api_cpu), cost_per_million(results, api_cpu)))
     print()
+    print(format_hot_accounts(hot_accounts))
+    print()
     for check in checks:
         print(check.line())
     document = results_document(
-        results, checks, arguments.repetitions, api_cpu=api_cpu, cold_start=cold_start
+        results,
+        checks,
+        arguments.repetitions,
+        api_cpu=api_cpu,
+        cold_start=cold_start,
+        hot_accounts=hot_accounts,
     )
     arguments.output.write_text(json.dumps(document, indent=2) + "\n")
     print(f"\nwrote {arguments.output}")
