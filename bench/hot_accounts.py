@@ -106,7 +106,7 @@ def workload(recording: Recording, pool_size: int = account_pool_size) -> Worklo
     distinct within an operation."""
 
     def role(touch: Touch) -> str:
-        if touch.index or touch.item[0] == recording.hot_pk:
+        if touch.index or touch.item in recording.hot_items:
             return "shared"
         return "created" if touch.created else "pooled"
 

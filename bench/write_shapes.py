@@ -17,8 +17,8 @@ from typing import Any
 
 from bench.item_size import index_writes, item_size, transactional_factor, units_of
 from ledger import Ledger, LineInput, MemoryStore
-from ledger.domain.model import Entry, Side
-from ledger.planning.steps import PutNew, Target, WritePlan
+from ledger.domain.model import Account, Entry, Side
+from ledger.planning.steps import PutNew, Target, WritePlan, account_target
 from ledger.store.dynamodb.codec import encode
 from ledger.store.dynamodb.schema import indexes, item_key
 
@@ -65,11 +65,11 @@ class Shape:
 
 @dataclass(frozen=True)
 class Recording:
-    """Real shapes of one workload, and the partition key of the hot account whose items
-    (its own and its shards) every operation shares; None where no account is hot."""
+    """Real shapes of one workload, and the keys of the hot account's items (its own and
+    its shards') that every operation shares; empty where no account is hot."""
 
     shapes: tuple[Shape, ...]
-    hot_pk: str | None
+    hot_items: frozenset[ItemKey]
 
 
 @dataclass(frozen=True)
@@ -147,35 +147,50 @@ def shape_of(plan: WritePlan, before: list[Image | None], after: list[Image | No
     return Shape(entry_ids[0] if entry_ids else "", tuple(touches))
 
 
-def account_pk(account_id: str) -> str:
-    """The partition key of an account's items: its own and its shards'."""
-    return item_key(Target("account", account_id))["pk"]
+def account_items(account: Account) -> frozenset[ItemKey]:
+    """The keys of an account's items: its own and its shards'."""
+    keys = (item_key(account_target(account.id, index)) for index in range(account.shards))
+    return frozenset((key["pk"], key["sk"]) for key in keys)
 
 
 def _recorded(
-    store: RecordingStore, post: Callable[[int], object], hot_pk: str | None, hot_items: int
+    store: RecordingStore,
+    post: Callable[[int], object],
+    hot_items: frozenset[ItemKey],
+    groups: int | None = None,
 ) -> Recording:
     """Post operations, each under its own idempotency key (so the same code records the same
-    entry ids, and so the same shards), until every item of the hot account has
-    `operations_per_hot_item` of them (all `hot_items` of them); keep that many of each."""
+    entry ids, and so the same shards), until each group has `operations_per_hot_item` of
+    them; keep that many of each. A group is an item of the hot account (all `hot_items`),
+    or with no hot account the entries index partition an entry lands in (`groups` of them):
+    entry ids are random, so in the long run each takes an even share."""
+    expected = groups or len(hot_items)
     kept: dict[ItemKey, list[Shape]] = {}
     for number in range(operations_recorded_max):
         post(number)
         shape = store.shapes[-1]
-        hot = tuple(sorted(touch.item for touch in shape.touches if touch.item[0] == hot_pk))
-        if len(hot) > 1:
-            raise ValueError(f"{shape.entry_id} moves {len(hot)} items of one account")
-        kept.setdefault(hot[0] if hot else ("", ""), []).append(shape)
-        if len(kept) == hot_items and all(
+        kept.setdefault(_group(shape, hot_items), []).append(shape)
+        if len(kept) == expected and all(
             len(shapes) >= operations_per_hot_item for shapes in kept.values()
         ):
             return Recording(
                 tuple(
                     shape for shapes in kept.values() for shape in shapes[:operations_per_hot_item]
                 ),
-                hot_pk,
+                hot_items,
             )
-    raise ValueError(f"{operations_recorded_max} operations left a hot item short")
+    raise ValueError(f"{operations_recorded_max} operations left a group short")
+
+
+def _group(shape: Shape, hot_items: frozenset[ItemKey]) -> ItemKey:
+    """The hot account's item an operation moves, or else its entries index partition."""
+    if hot_items:
+        hot = [touch.item for touch in shape.touches if touch.item in hot_items]
+        if len(hot) != 1:
+            raise ValueError(f"{shape.entry_id} moves {len(hot)} items of the hot account")
+        return hot[0]
+    (partition,) = [touch.item for touch in shape.touches if touch.item[0].startswith("gsi1:")]
+    return partition
 
 
 def record_world_deposits(store: RecordingStore, world_shards: int) -> Recording:
@@ -195,8 +210,7 @@ def record_world_deposits(store: RecordingStore, world_shards: int) -> Recording
     return _recorded(
         store,
         lambda number: ledger.deposit(customer.id, sale_price, idempotency_key=f"deposit-{number}"),
-        account_pk(world.id),
-        world.shards,
+        account_items(world),
     )
 
 
@@ -229,8 +243,7 @@ def record_fee_sales(store: RecordingStore, fee_shards: int) -> Recording:
     return _recorded(
         store,
         lambda number: ledger.create_entry(book.id, lines, idempotency_key=f"sale-{number}"),
-        account_pk(fees.id),
-        fees.shards,
+        account_items(fees),
     )
 
 
@@ -246,8 +259,8 @@ def record_transfers(store: RecordingStore) -> Recording:
         lambda number: ledger.transfer(
             payer.id, payee.id, sale_price, idempotency_key=f"transfer-{number}"
         ),
-        None,
-        1,
+        frozenset(),
+        book.world_shards,
     )
 
 
