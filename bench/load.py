@@ -2,8 +2,8 @@
 
 Two scenarios at each level of concurrency: `distinct`, every client transferring between a
 pair of accounts of its own, and `hot`, every client paying into one shared account (a
-revenue account with overdraft "allow", split into `--hot-shards` shards when the API takes
-`shards`). Each level stops at its request count or its time cap, whichever comes first.
+revenue account with overdraft "allow", split into `--hot-shards` shards). Each level stops
+at its request count or its time cap, whichever comes first.
 Afterwards every account's posted balance must be exactly what was sent, and the ledger's
 reconciliation and trial balance must be clean. Prints a table, writes
 bench/load-results.json, and exits non-zero on any failed request or wrong balance.
@@ -92,23 +92,17 @@ class Books:
         body = {"ledger_id": ledger_id, "name": name, "type": kind, "currency": currency.code}
         return self.created("/v1/accounts", body)
 
-    def hot_account(self, ledger_id: str, name: str, shards: int) -> tuple[str, int]:
-        """A revenue account without a floor, sharded if the API takes `shards`: its id and
-        the shard count it has."""
+    def hot_account(self, ledger_id: str, name: str, shards: int) -> str:
+        """A revenue account without a floor, of `shards` shards."""
         body: dict[str, Any] = {
             "ledger_id": ledger_id,
             "name": name,
             "type": "revenue",
             "currency": currency.code,
             "overdraft": {"mode": "allow"},
+            "shards": shards,
         }
-        if shards > 1:
-            status, answer = self.post("/v1/accounts", {**body, "shards": shards})
-            if status == 201:
-                return str(answer["id"]), shards
-            if not (status == 400 and names_shards(answer)):
-                raise SetupFailed(f"POST /v1/accounts answered {status}: {answer}")
-        return self.created("/v1/accounts", body), 1
+        return self.created("/v1/accounts", body)
 
     def funded(self, ledger_id: str, name: str, funding_minor: int) -> str:
         """A customer wallet holding `funding_minor`."""
@@ -122,19 +116,10 @@ class Books:
         return str(self.read("GET", f"/v1/accounts/{account_id}/balance")["posted"])
 
 
-def names_shards(answer: Any) -> bool:
-    """Whether a 400's body is a validation error about the `shards` field."""
-    error = answer.get("error") if isinstance(answer, dict) else None
-    details = error.get("details") if isinstance(error, dict) else None
-    field = details.get("field") if isinstance(details, dict) else None
-    return isinstance(field, str) and field.split(".")[0] == "shards"
-
-
 def plan_level(
     books: Books, ledger_id: str, scenario: str, clients: int, *, requests: int, hot_shards: int
-) -> tuple[Plan, int]:
-    """Accounts for one level, sources funded for every request the level may send; with the
-    shard count of the hot account (1 for `distinct`)."""
+) -> Plan:
+    """Accounts for one level, sources funded for every request the level may send."""
     funding_minor = requests * amount_minor
     prefix = f"{scenario}-{clients}"
     sources = [
@@ -144,9 +129,9 @@ def plan_level(
         targets = [
             books.account(ledger_id, f"{prefix}-target-{i}", "liability") for i in range(clients)
         ]
-        return Plan([Pair(s, t) for s, t in zip(sources, targets, strict=True)], funding_minor), 1
-    hot_id, shards = books.hot_account(ledger_id, f"{prefix}-revenue", hot_shards)
-    return Plan([Pair(source, hot_id) for source in sources], funding_minor), shards
+        return Plan([Pair(s, t) for s, t in zip(sources, targets, strict=True)], funding_minor)
+    hot_id = books.hot_account(ledger_id, f"{prefix}-revenue", hot_shards)
+    return Plan([Pair(source, hot_id) for source in sources], funding_minor)
 
 
 def check_balances(
@@ -183,14 +168,13 @@ def run(arguments: argparse.Namespace) -> tuple[dict[str, Any], list[LevelResult
     levels: list[LevelResult] = []
     mismatches: list[Mismatch] = []
     balances_checked = 0
-    hot_shards_used = arguments.hot_shards
     with DevServer(arguments.workers) as server:
         connection = JsonConnection(server.host, server.port, server.admin_key)
         books = Books(connection)
         ledger_id = books.created("/v1/ledgers", {"name": f"load-{secrets.token_hex(4)}"})
         for scenario in scenarios:
             for clients in arguments.clients:
-                plan, shards = plan_level(
+                plan = plan_level(
                     books,
                     ledger_id,
                     scenario,
@@ -198,8 +182,6 @@ def run(arguments: argparse.Namespace) -> tuple[dict[str, Any], list[LevelResult
                     requests=arguments.requests,
                     hot_shards=arguments.hot_shards,
                 )
-                if scenario == "hot":
-                    hot_shards_used = min(hot_shards_used, shards)
                 runs, duration_s = run_level(
                     server.host,
                     server.port,
@@ -232,7 +214,7 @@ def run(arguments: argparse.Namespace) -> tuple[dict[str, Any], list[LevelResult
     }
     report = assemble(
         settings=settings,
-        hot_shards=hot_shards_used,
+        hot_shards=arguments.hot_shards,
         levels=levels,
         balances_checked=balances_checked,
         mismatches=mismatches,
@@ -302,7 +284,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--hot-shards",
         type=_bounded(1, hot_shards_max, int),
         default=hot_shards_default,
-        help=f"shards of the hot account (default {hot_shards_default}; 1 if the API has none)",
+        help=f"shards of the hot account (default {hot_shards_default})",
     )
     parser.add_argument(
         "--workers",

@@ -168,7 +168,7 @@ table_columns = ("scenario", "clients", "requests", "errors", "req/s", "p50 ms",
 
 
 def table(levels: Sequence[LevelResult]) -> str:
-    """The levels as a Markdown table, as docs/load.md shows them."""
+    """The levels as a Markdown table, as docs/scaling.md shows them."""
     rows = [
         (
             level.scenario,

@@ -7,7 +7,7 @@ import secrets
 
 import pytest
 
-from bench.load import names_shards, summary
+from bench.load import summary
 from bench.load_driver import Budget
 from bench.load_report import (
     ClientRun,
@@ -173,16 +173,6 @@ def test_the_table_has_a_header_and_one_row_per_level() -> None:
     assert lines[0].split("|")[1].strip() == "scenario"
     cells = [cell.strip() for cell in lines[3].split("|")[1:-1]]
     assert cells == ["hot", "8", "200", "2", "50.0", "12.5", "30.0", "41.2"]
-
-
-def test_a_validation_error_on_shards_is_told_from_any_other_refusal() -> None:
-    def refusal(field: str) -> dict[str, object]:
-        details = {"field": field}
-        return {"error": {"code": "validation_error", "message": "no", "details": details}}
-
-    assert names_shards(refusal("shards"))
-    assert not names_shards(refusal("overdraft"))
-    assert not names_shards({"message": "Bad Request"})
 
 
 def test_the_budget_hands_out_its_count_and_nothing_after() -> None:
