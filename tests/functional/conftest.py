@@ -78,6 +78,33 @@ class MotoBackend:
         return items
 
 
+class LocalBackend:
+    """The DynamoDB store on a fresh DynamoDB Local table, whose items are its whole state."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self.client = client
+        self.table_name = table_name
+        self.store = DynamoDBStore(table_name, client=client)
+
+    def state(self) -> State:
+        """Every item of the table by (pk, sk), read with consistent Scans."""
+        items: dict[tuple[str, str], object] = {}
+        for page in self.client.get_paginator("scan").paginate(
+            TableName=self.table_name, ConsistentRead=True
+        ):
+            for item in page["Items"]:
+                items[(item["pk"]["S"], item["sk"]["S"])] = dict(item)
+        return items
+
+
+# The stores a module may also run on DynamoDB Local, which (unlike moto) applies
+# conditional transactions as DynamoDB does.
+store_kinds_with_local = (
+    *store_kinds,
+    pytest.param("dynamodb_local", marks=pytest.mark.dynamodb_local),
+)
+
+
 @pytest.fixture(scope="session")
 def moto_client() -> DynamoDBClient:
     """One client for the session: building a boto3 client costs far more than a test.
@@ -131,6 +158,19 @@ def _nothing_written(backend: Backend) -> NothingWritten:
     return unchanged
 
 
+@contextmanager
+def started_backend(
+    request: pytest.FixtureRequest, environment: pytest.MonkeyPatch, moto_client: DynamoDBClient
+) -> Iterator[Backend]:
+    """The store `request.param` names, fresh: memory, moto, or a DynamoDB Local table."""
+    if request.param == "dynamodb_local":
+        client: DynamoDBClient = request.getfixturevalue("dynamodb_client")
+        yield LocalBackend(client, request.getfixturevalue("local_table"))
+        return
+    with _started(request.param, environment, moto_client) as started:
+        yield started
+
+
 @pytest.fixture(params=store_kinds)
 def backend(
     request: pytest.FixtureRequest,
@@ -138,7 +178,7 @@ def backend(
     moto_client: DynamoDBClient,
 ) -> Iterator[Backend]:
     """Each store in turn, fresh for every test: memory, then DynamoDB on a moto table."""
-    with _started(request.param, monkeypatch, moto_client) as started:
+    with started_backend(request, monkeypatch, moto_client) as started:
         yield started
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -21,9 +22,22 @@ from ledger.service import Ledger
 from ledger.store.dynamodb.codec import decode
 
 from .checks import assert_invariants, refused
+from .conftest import started_backend, store_kinds_with_local
 from .helpers import Backend, NothingWritten, State, open_account, random_owner
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
 usd = builtin_currencies["USD"]
+
+
+@pytest.fixture(params=store_kinds_with_local)
+def backend(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, moto_client: DynamoDBClient
+) -> Iterator[Backend]:
+    """Each store in turn, DynamoDB Local too: sharded items under its real conditions."""
+    with started_backend(request, monkeypatch, moto_client) as started:
+        yield started
 
 
 def _items_of(state: State, account_id: str) -> dict[int, Account | AccountShard]:
