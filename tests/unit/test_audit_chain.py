@@ -3,6 +3,7 @@ agree; any rewritten or missing record is found at its version."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -15,12 +16,14 @@ from hypothesis import strategies as st
 
 from ledger.domain.audit import (
     AuditRecord,
+    ChainHead,
     canonical,
+    canonical_fields,
     chained,
     first_break,
     genesis_hash,
+    ledger_digest,
 )
-from ledger.domain.model import Totals
 
 root = Path(__file__).resolve().parents[2]
 _verifier_block = re.compile(
@@ -34,34 +37,37 @@ def _doc_verifier() -> Callable[[list[dict[str, Any]]], int | None]:
     assert match is not None, "docs/audit.md lost its verifier"
     namespace: dict[str, Any] = {"__name__": "audit_doc"}
     exec(compile(match.group("code"), "docs/audit.md", "exec"), namespace)
+    assert namespace["FIELDS"] == canonical_fields, "the doc hashes other fields"
     verify: Callable[[list[dict[str, Any]]], int | None] = namespace["verify"]
     return verify
 
 
-def _record(version: int, before: Totals, after: Totals) -> AuditRecord:
+def _amounts(posted: int) -> dict[str, str]:
+    return {"posted": f"{posted // 100}.{posted % 100:02d}", "pending_out": "0.00"}
+
+
+def _record(version: int, before: int, after: int) -> AuditRecord:
     return AuditRecord(
         account_id="acc_example",
         shard=0,
         version=version,
-        kind="deposit",
         entry_id=f"ent_{version}",
-        created_at=f"2026-12-02T10:00:{version:02d}.000000Z",
-        effective_at="2026-12-01T00:00:00.000000Z",
-        before=before,
-        after=after,
+        kind="deposit",
+        before=_amounts(before),
+        after=_amounts(after),
+        recorded_at=f"2026-12-02T10:00:{version:02d}.000000Z",
         actor={"key_id": "key_1", "role": "operator", "request_id": f"r{version}"},
     )
 
 
 def _chain(amounts: list[int]) -> list[tuple[AuditRecord, str]]:
     links = []
-    totals, previous = Totals(), genesis_hash
+    posted, previous = 0, genesis_hash
     for version, amount in enumerate(amounts, start=1):
-        after = replace(totals, posted_credits=totals.posted_credits + amount)
-        record = _record(version, totals, after)
+        record = _record(version, posted, posted + amount)
         previous = chained(previous, record)
         links.append((record, previous))
-        totals = after
+        posted += amount
     return links
 
 
@@ -90,9 +96,9 @@ def test_a_rewritten_record_is_found_at_its_version(values: list[int], data: st.
     forged = data.draw(
         st.sampled_from(
             [
-                replace(record, after=replace(record.after, posted_credits=0)),
+                replace(record, after=_amounts(0)),
                 replace(record, actor={"key_id": "key_other"}),
-                replace(record, created_at="2026-12-03T00:00:00.000000Z"),
+                replace(record, recorded_at="2026-12-03T00:00:00.000000Z"),
                 replace(record, entry_id=None),
             ]
         )
@@ -129,13 +135,30 @@ def test_a_cut_off_tail_leaves_a_chain_whose_head_is_behind_the_item() -> None:
 
 def test_the_canonical_form_is_sorted_compact_ascii_with_amounts_as_strings() -> None:
     # GIVEN a record with an amount past 2^53 and a non-ASCII user agent
-    record = replace(
-        _record(1, Totals(), Totals(posted_credits=10**30)),
-        actor={"user_agent": "caf\u00e9"},
-    )
+    record = replace(_record(1, 0, 10**30), actor={"user_agent": "caf\u00e9"})
     text = canonical(record).decode("ascii")
     # THEN keys come sorted, with no whitespace, amounts as strings, non-ASCII escaped
     assert text.startswith('{"account_id":"acc_example","actor":{"user_agent":"caf\\u00e9"}')
-    assert '"posted_credits":"1000000000000000000000000000000"' in text
+    assert '"posted":"10000000000000000000000000000.00"' in text
     assert " " not in text
     assert '"version":"1"' in text
+    # AND it covers exactly the fields the doc's verifier reads
+    assert sorted(record.document()) == sorted(canonical_fields)
+
+
+def test_a_ledger_digest_covers_every_head_in_account_order() -> None:
+    # GIVEN the chain heads of three items of a ledger
+    heads = [
+        ChainHead("acc_b", 0, 3, "b" * 64),
+        ChainHead("acc_a", 1, 2, "c" * 64),
+        ChainHead("acc_a", 0, 7, "a" * 64),
+    ]
+    digest = ledger_digest(heads)
+    # THEN the order they come in does not matter, and it is the documented sha256
+    assert ledger_digest(reversed(heads)) == digest
+    lines = f"acc_a 0 7 {'a' * 64}\nacc_a 1 2 {'c' * 64}\nacc_b 0 3 {'b' * 64}\n"
+    assert digest == hashlib.sha256(lines.encode()).hexdigest()
+    # AND any head moved on, rewritten or missing gives another digest
+    assert ledger_digest([replace(heads[0], version=4), *heads[1:]]) != digest
+    assert ledger_digest([replace(heads[1], hash="d" * 64), heads[0], heads[2]]) != digest
+    assert ledger_digest(heads[1:]) != digest

@@ -2,11 +2,11 @@
 with the hash before it, so rewriting any record breaks every hash after it.
 
 `hash_v = sha256(bytes.fromhex(hash_{v-1}) || canonical(record_v))`, with the hash before
-version 1 (or an item's first recorded version) being 64 zeros. The canonical form is the
-record as JSON: keys sorted, no whitespace, ASCII only, every amount and count a decimal
-string (amounts reach 10^30, past what many JSON readers hold exactly), times RFC 3339 UTC
-with microseconds, absent values as null. docs/audit.md verifies a chain with the standard
-library alone.
+an item's first record being 64 zeros. The canonical form is the record as the audit route
+answers it, without its two hashes, as JSON: keys sorted, no whitespace, ASCII only; amounts
+are the balance object's decimal strings and counts decimal strings too (amounts reach
+10^30, past what many JSON readers hold exactly), times RFC 3339 UTC, absent values null.
+docs/audit.md verifies a chain with the standard library alone.
 """
 
 from __future__ import annotations
@@ -16,47 +16,54 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ledger.domain.model import Totals, totals_fields
-
 genesis_hash = "0" * 64
+
+
+# The fields a record's hash covers, as the audit route names them.
+canonical_fields = (
+    "account_id",
+    "shard",
+    "version",
+    "entry_id",
+    "kind",
+    "actor",
+    "before",
+    "after",
+    "recorded_at",
+    "status",
+)
 
 
 @dataclass(frozen=True)
 class AuditRecord:
     """What one version of an account's item records: the entry (or status change) that
-    made it, who asked for it, and the totals before and after."""
+    made it, who asked for it, and the item's balance amounts before and after."""
 
     account_id: str
     shard: int
     version: int
-    kind: str
     entry_id: str | None
-    created_at: str
-    effective_at: str | None
-    before: Totals
-    after: Totals
+    kind: str
+    before: Mapping[str, str]
+    after: Mapping[str, str]
+    recorded_at: str
     actor: Mapping[str, str | None] | None = None
     status: str | None = None
 
     def document(self) -> dict[str, object]:
-        """The record as the canonical form writes it."""
+        """The record as the audit route answers it, hashes aside."""
         return {
             "account_id": self.account_id,
             "shard": str(self.shard),
             "version": str(self.version),
-            "kind": self.kind,
             "entry_id": self.entry_id,
-            "created_at": self.created_at,
-            "effective_at": self.effective_at,
-            "before": _totals(self.before),
-            "after": _totals(self.after),
+            "kind": self.kind,
             "actor": None if self.actor is None else dict(self.actor),
+            "before": dict(self.before),
+            "after": dict(self.after),
+            "recorded_at": self.recorded_at,
             "status": self.status,
         }
-
-
-def _totals(totals: Totals) -> dict[str, str]:
-    return {name: str(getattr(totals, name)) for name in totals_fields}
 
 
 def canonical(record: AuditRecord) -> bytes:
@@ -93,3 +100,21 @@ def first_break(
             return ChainBreak(record.version, "the stored hash is not the record's")
         previous_hash, previous_version = stored, record.version
     return None
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The newest record of one item's chain: its version and hash."""
+
+    account_id: str
+    shard: int
+    version: int
+    hash: str
+
+
+def ledger_digest(heads: Iterable[ChainHead]) -> str:
+    """One sha256 over every chain head of a ledger, ordered by account id and shard: one
+    line `<account id> <shard> <version> <hash>` each, newline-terminated."""
+    ordered = sorted(heads, key=lambda head: (head.account_id, head.shard))
+    lines = "".join(f"{h.account_id} {h.shard} {h.version} {h.hash}\n" for h in ordered)
+    return hashlib.sha256(lines.encode("ascii")).hexdigest()
