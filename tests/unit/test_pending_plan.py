@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from unit_builders import (
@@ -118,9 +118,9 @@ def _three_line_pending() -> Entry:
 
 
 def _delta(
+    kind: str,
     account: AccountRef,
     entry_id: str,
-    ledger_id: str,
     totals: Totals,
     headroom: int,
     *,
@@ -128,7 +128,7 @@ def _delta(
 ) -> ApplyDelta:
     return ApplyDelta(
         account_id=account.id,
-        ledger_id=ledger_id,
+        ledger_id=account.ledger_id,
         currency="USD",
         entry_id=entry_id,
         at=later,
@@ -136,6 +136,8 @@ def _delta(
         headroom=headroom,
         outflow=max(0, -headroom),
         require_active=require_active,
+        entry_kind=kind,
+        effective_at=later,
     )
 
 
@@ -166,8 +168,8 @@ def test_a_pending_hold_reserves_the_payers_outflow_and_gives_the_world_nothing_
     # while the world's pending inflow raises nothing
     assert plan.steps == (
         PutNew(entry),
-        _delta(wallet, entry.id, ledger_id, Totals(pending_debits=500, held=500), -500),
-        _delta(world, entry.id, ledger_id, Totals(pending_credits=500), 0),
+        _delta(EntryKind.HOLD, wallet, entry.id, Totals(pending_debits=500, held=500), -500),
+        _delta(EntryKind.HOLD, world, entry.id, Totals(pending_credits=500), 0),
     )
 
 
@@ -183,8 +185,14 @@ def test_a_pending_escrow_counts_the_buyers_outflow_as_escrowed() -> None:
     # AND the buyer's pending credit (its outflow) is escrowed, not held
     assert plan.steps == (
         PutNew(entry),
-        _delta(buyer, entry.id, ledger_id, Totals(pending_credits=250, escrowed=250), -250),
-        _delta(seller, entry.id, ledger_id, Totals(pending_debits=250), 0),
+        _delta(
+            EntryKind.ESCROW,
+            buyer,
+            entry.id,
+            Totals(pending_credits=250, escrowed=250),
+            -250,
+        ),
+        _delta(EntryKind.ESCROW, seller, entry.id, Totals(pending_debits=250), 0),
     )
 
 
@@ -208,9 +216,9 @@ def test_a_pending_raw_entry_reserves_nothing_and_pending_inflows_add_no_headroo
         return Totals(pending_credits=amount)
 
     assert plan.steps[1:] == (
-        _delta(payer, entry.id, ledger_id, outflow, -900),
-        _delta(first, entry.id, ledger_id, inflow(600), 0),
-        _delta(second, entry.id, ledger_id, inflow(300), 0),
+        _delta(EntryKind.ENTRY, payer, entry.id, outflow, -900),
+        _delta(EntryKind.ENTRY, first, entry.id, inflow(600), 0),
+        _delta(EntryKind.ENTRY, second, entry.id, inflow(300), 0),
     )
 
 
@@ -268,18 +276,23 @@ def test_posting_a_hold_in_full_moves_pending_to_posted_and_releases_the_reserva
     # AND the plan puts the posting, resolves the pending entry once, and moves both accounts:
     # the wallet's headroom was taken at creation, so posting the full amount needs none;
     # the world now gains the amount it was only promised
-    ledger_id = pending.ledger_id
     assert plan.steps == (
         PutNew(posting),
         ResolvePending(pending.id, EntryStatus.POSTED, later, posting_id, 500, 0),
         _delta(
+            EntryKind.POST,
             wallet,
             posting_id,
-            ledger_id,
             Totals(posted_debits=500, pending_debits=-500, held=-500),
             0,
         ),
-        _delta(world, posting_id, ledger_id, Totals(posted_credits=500, pending_credits=-500), 500),
+        _delta(
+            EntryKind.POST,
+            world,
+            posting_id,
+            Totals(posted_credits=500, pending_credits=-500),
+            500,
+        ),
     )
 
 
@@ -301,16 +314,21 @@ def test_posting_a_hold_for_less_releases_the_rest_to_the_payer() -> None:
     )
     # AND all 5.00 leave pending and held; 3.00 are posted; the payer gets 2.00 of headroom
     # back, the world gains 3.00
-    ledger_id = pending.ledger_id
     assert plan.steps[2:] == (
         _delta(
+            EntryKind.POST,
             payer,
             posting_id,
-            ledger_id,
             Totals(posted_debits=300, pending_debits=-500, held=-500),
             200,
         ),
-        _delta(world, posting_id, ledger_id, Totals(posted_credits=300, pending_credits=-500), 300),
+        _delta(
+            EntryKind.POST,
+            world,
+            posting_id,
+            Totals(posted_credits=300, pending_credits=-500),
+            300,
+        ),
     )
 
 
@@ -321,17 +339,20 @@ def test_releasing_an_escrow_for_less_moves_the_escrowed_part_not_the_held_one()
     # WHEN posting 1.00 of it
     _, _, plan = plan_post(pending, posting_id, 100, later)
     # THEN the buyer's escrowed drops by all 5.00 and its headroom regains the 4.00 not paid
-    ledger_id = pending.ledger_id
     assert plan.steps[2:] == (
         _delta(
+            EntryKind.POST,
             buyer,
             posting_id,
-            ledger_id,
             Totals(posted_debits=100, pending_debits=-500, escrowed=-500),
             400,
         ),
         _delta(
-            seller, posting_id, ledger_id, Totals(posted_credits=100, pending_credits=-500), 100
+            EntryKind.POST,
+            seller,
+            posting_id,
+            Totals(posted_credits=100, pending_credits=-500),
+            100,
         ),
     )
 
@@ -512,18 +533,24 @@ def test_voiding_a_hold_releases_everything_even_on_inactive_accounts() -> None:
     )
     # AND the plan resolves it once and gives the wallet its headroom and held back; the
     # release needs no active account (it only ever gives money back)
-    ledger_id = pending.ledger_id
     assert plan.steps == (
         ResolvePending(pending.id, EntryStatus.VOIDED, later, None, 0, 500),
         _delta(
+            "void",
             wallet,
             pending.id,
-            ledger_id,
             Totals(pending_debits=-500, held=-500),
             500,
             require_active=False,
         ),
-        _delta(world, pending.id, ledger_id, Totals(pending_credits=-500), 0, require_active=False),
+        _delta(
+            "void",
+            world,
+            pending.id,
+            Totals(pending_credits=-500),
+            0,
+            require_active=False,
+        ),
     )
 
 
@@ -533,17 +560,23 @@ def test_voiding_an_escrow_refunds_the_buyers_escrowed_amount() -> None:
     # WHEN voiding (refunding) it
     _, plan = plan_void(pending, later)
     # THEN the buyer's pending credit and escrowed drop, and its headroom returns
-    ledger_id = pending.ledger_id
     assert plan.steps[1:] == (
         _delta(
+            "void",
             buyer,
             pending.id,
-            ledger_id,
             Totals(pending_credits=-200, escrowed=-200),
             200,
             require_active=False,
         ),
-        _delta(seller, pending.id, ledger_id, Totals(pending_debits=-200), 0, require_active=False),
+        _delta(
+            "void",
+            seller,
+            pending.id,
+            Totals(pending_debits=-200),
+            0,
+            require_active=False,
+        ),
     )
 
 
@@ -557,7 +590,11 @@ def test_expiring_is_a_void_with_status_expired() -> None:
     assert expired.status is EntryStatus.EXPIRED
     assert plan.steps[0] == ResolvePending(pending.id, EntryStatus.EXPIRED, later, None, 0, 500)
     assert (expired.posted_amount, expired.released_amount) == (0, 500)
-    assert plan.steps[1:] == void_plan.steps[1:]
+    # but for the kind they record on the accounts
+    assert [replace(cast(ApplyDelta, step), entry_kind="void") for step in plan.steps[1:]] == list(
+        void_plan.steps[1:]
+    )
+    assert {cast(ApplyDelta, step).entry_kind for step in plan.steps[1:]} == {"expire"}
     assert voided.status is EntryStatus.VOIDED
 
 
@@ -596,21 +633,20 @@ def test_a_reversal_mirrors_the_lines_and_links_both_ways() -> None:
         reverses=original.id,
     )
     # AND the plan marks the original once and guards the account that gives money back
-    ledger_id = original.ledger_id
     assert plan.steps == (
         PutNew(reversal),
         MarkReversed(original.id, reversal_id),
         _delta(
+            EntryKind.REVERSAL,
             parse_account_id(debited.account_id),
             reversal_id,
-            ledger_id,
             Totals(posted_credits=1050),
             -1050,
         ),
         _delta(
+            EntryKind.REVERSAL,
             parse_account_id(credited.account_id),
             reversal_id,
-            ledger_id,
             Totals(posted_debits=1050),
             1050,
         ),

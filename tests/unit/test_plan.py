@@ -387,6 +387,8 @@ def test_plan_entry_puts_the_entry_and_one_delta_per_line() -> None:
             totals=Totals(posted_credits=1050),
             headroom=-1050,
             outflow=1050,
+            entry_kind=EntryKind.TRANSFER,
+            effective_at=created,
         ),
         ApplyDelta(
             account_id=liability.id,
@@ -397,6 +399,8 @@ def test_plan_entry_puts_the_entry_and_one_delta_per_line() -> None:
             totals=Totals(posted_debits=1050),
             headroom=-1050,
             outflow=1050,
+            entry_kind=EntryKind.TRANSFER,
+            effective_at=created,
         ),
     )
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any, cast
 
 import pytest
@@ -350,13 +352,36 @@ def test_a_delta_records_the_entry_and_time() -> None:
     operation = _delta(1, Totals(posted_credits=1), -1)
     # WHEN rendering it
     _, body = _render(operation)
-    # THEN it sets the last entry and the update time
+    # THEN it sets the last entry and the update time, and drops a merged batch's entry list
     assert body["UpdateExpression"].startswith(
-        "SET #last_entry_id = :entry_id, #updated_at = :now ADD "
+        "SET #last_entry_id = :entry_id, #updated_at = :now REMOVE #last_entry_ids ADD "
     )
     values = body["ExpressionAttributeValues"]
     assert values[":entry_id"] == {"S": operation.entry_id}
     assert values[":now"] == {"S": timestamp(later)}
+
+
+def test_a_delta_records_the_kind_effective_time_and_merged_entries() -> None:
+    # GIVEN a merged batch delta of two entries, backdated
+    operation = _delta(1, Totals(posted_credits=1), -1)
+    effective = later - timedelta(days=40)
+    merged = replace(
+        operation,
+        entry_kind="transfer",
+        effective_at=effective,
+        entry_ids=("ent_a", operation.entry_id),
+    )
+    # WHEN rendering it
+    _, body = _render(merged)
+    # THEN it sets the kind, the effective time and the entry list, and removes nothing
+    expression = body["UpdateExpression"]
+    assert "#last_entry_kind = :last_entry_kind" in expression
+    assert "REMOVE" not in expression
+    values = body["ExpressionAttributeValues"]
+    assert values[":last_entry_kind"] == {"S": "transfer"}
+    assert values[":last_effective_at"] == {"S": timestamp(effective)}
+    assert values[":last_entry_ids"] == {"L": [{"S": "ent_a"}, {"S": operation.entry_id}]}
+    _assert_placeholders_match(body)
 
 
 # --- status and currency changes -----------------------------------------------------------

@@ -92,3 +92,8 @@ report_page_size = page_size_max
 report_accounts_max = 10_000
 reconcile_entries_max = 100_000
 ledger_owner_cache_max = 10_000
+
+# The history consumer: the time its entry reads of one batch may take, and how many keys
+# one BatchGetItem takes.
+history_read_ms_max = 10_000
+batch_get_keys_max = 100

@@ -166,6 +166,11 @@ class Account:
     headroom: int = 0
     version: int = 0
     last_entry_id: str | None = None
+    # What the last balance change was and when it took effect; absent on older items. A
+    # merged batch update names all its entries in `last_entry_ids`.
+    last_entry_kind: str | None = None
+    last_effective_at: datetime | None = None
+    last_entry_ids: tuple[str, ...] = ()
     # A hot account without a floor spreads its balances over `shards` items: this one
     # (shard 0, with every detail) and `AccountShard`s 1 to shards - 1.
     shards: int = 1
@@ -211,6 +216,9 @@ class Account:
             version=sum(versions),
             updated_at=latest.updated_at,
             last_entry_id=latest.last_entry_id,
+            last_entry_kind=latest.last_entry_kind,
+            last_effective_at=latest.last_effective_at,
+            last_entry_ids=latest.last_entry_ids,
             shard_versions=tuple(versions),
         )
 
@@ -231,6 +239,9 @@ class AccountShard:
     headroom: int = 0
     version: int = 0
     last_entry_id: str | None = None
+    last_entry_kind: str | None = None
+    last_effective_at: datetime | None = None
+    last_entry_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

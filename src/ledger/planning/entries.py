@@ -9,11 +9,10 @@ from datetime import datetime, timedelta
 
 from ledger.domain import limits
 from ledger.domain.errors import AlreadyReversed, NotPending, UnbalancedEntry, ValidationError
-from ledger.domain.ids import parse_account_id
 from ledger.domain.model import Entry, EntryKind, EntryStatus, Line, Side
 from ledger.domain.money import Currency, format_amount
 from ledger.planning.commands import LineDraft, NewEntry
-from ledger.planning.deltas import Movement, line_delta, reserving_kinds
+from ledger.planning.deltas import entry_deltas
 from ledger.planning.hashing import request_hash, reversal_request_hash
 from ledger.planning.invariants import check_entry
 from ledger.planning.steps import MarkReversed, PutNew, WritePlan, ledger_mismatch
@@ -72,15 +71,7 @@ def plan_entry(command: NewEntry, now: datetime) -> tuple[Entry, WritePlan]:
         expires_at=None if expires_in is None else now + timedelta(seconds=expires_in),
     )
     check_entry(entry)
-    deltas = []
-    for index, line in enumerate(lines):
-        reserved = line.amount if index == 0 and command.kind in reserving_kinds else 0
-        movement = (
-            Movement(pending=line.amount, reserved=reserved)
-            if command.pending
-            else Movement(posted=line.amount)
-        )
-        deltas.append(line_delta(line.account, line.side, movement, entry, now))
+    deltas = entry_deltas(entry, now)
     return entry, WritePlan((PutNew(entry), *deltas))
 
 
@@ -114,16 +105,7 @@ def plan_reversal(
     )
     check_entry(original)
     check_entry(reversal)
-    deltas = [
-        line_delta(
-            parse_account_id(line.account_id),
-            line.side,
-            Movement(posted=line.amount),
-            reversal,
-            now,
-        )
-        for line in reversal.lines
-    ]
+    deltas = entry_deltas(reversal, now)
     return reversal, WritePlan((PutNew(reversal), MarkReversed(original.id, reversal.id), *deltas))
 
 

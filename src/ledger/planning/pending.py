@@ -12,12 +12,14 @@ from ledger.domain.errors import (
     PendingExpired,
     ValidationError,
 )
-from ledger.domain.ids import parse_account_id
 from ledger.domain.model import Entry, EntryKind, EntryStatus, Side
-from ledger.planning.deltas import Movement, line_delta, reserving_kinds
+from ledger.planning.deltas import posting_deltas, release_deltas
 from ledger.planning.hashing import posting_request_hash
 from ledger.planning.invariants import check_entry
 from ledger.planning.steps import PutNew, ResolvePending, WritePlan
+
+# The kind a release records on the items it moves: a void by a caller, or an expiry.
+release_kinds = {EntryStatus.VOIDED: "void", EntryStatus.EXPIRED: "expire"}
 
 
 def plan_post(
@@ -59,22 +61,7 @@ def plan_post(
         pending.id, EntryStatus.POSTED, now, posting.id, posted_amount, released_amount
     )
     resolved = _resolved(pending, resolve)
-    deltas = []
-    for index, (held, posted) in enumerate(zip(pending.lines, posted_lines, strict=True)):
-        reserved = -held.amount if index == 0 and pending.kind in reserving_kinds else 0
-        movement = Movement(posted=posted.amount, pending=-held.amount, reserved=reserved)
-        account = parse_account_id(held.account_id)
-        deltas.append(
-            line_delta(
-                account,
-                held.side,
-                movement,
-                posting,
-                now,
-                purpose=pending.kind,
-                shard_key=pending.id,
-            )
-        )
+    deltas = posting_deltas(pending, posting, now)
     return posting, resolved, WritePlan((PutNew(posting), resolve, *deltas))
 
 
@@ -83,12 +70,7 @@ def plan_void(
 ) -> tuple[Entry, WritePlan]:
     """Release a pending entry, voided by a caller or expired by the sweeper."""
     _check_resolvable(pending)
-    deltas = []
-    for index, line in enumerate(pending.lines):
-        reserved = -line.amount if index == 0 and pending.kind in reserving_kinds else 0
-        movement = Movement(pending=-line.amount, reserved=reserved)
-        account = parse_account_id(line.account_id)
-        deltas.append(line_delta(account, line.side, movement, pending, now, require_active=False))
+    deltas = release_deltas(pending, now, release_kinds[status])
     whole = _single_amount(pending)
     resolve = ResolvePending(pending.id, status, now, None, None if whole is None else 0, whole)
     return _resolved(pending, resolve), WritePlan((resolve, *deltas))

@@ -165,5 +165,8 @@ def _moved(account: Account | AccountShard, delta: ApplyDelta) -> Account | Acco
         headroom=account.headroom + delta.headroom,
         version=account.version + 1,
         last_entry_id=delta.entry_id,
+        last_entry_kind=delta.entry_kind,
+        last_effective_at=delta.effective_at,
+        last_entry_ids=delta.entry_ids,
         updated_at=delta.at,
     )

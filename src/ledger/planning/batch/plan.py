@@ -131,5 +131,6 @@ def _merge(deltas: list[tuple[int, ApplyDelta]]) -> list[ApplyDelta]:
             headroom=headroom,
             outflow=max(0, -headroom),
             shares=(*before.shares, share),
+            entry_ids=(*(before.entry_ids or (before.entry_id,)), delta.entry_id),
         )
     return list(merged.values())

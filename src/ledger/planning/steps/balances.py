@@ -42,7 +42,11 @@ class ApplyDelta:
     `world` shard beyond the first comes into being with its first write (`opens_shard`):
     the world's ledger and currency are those of its id, it is never suspended, and the
     entry that moves it also moves an account of that ledger and currency, whose guarded
-    existence implies the world's."""
+    existence implies the world's.
+
+    `entry_kind` and `effective_at` travel onto the item (`last_entry_kind`,
+    `last_effective_at`) so the stream's history consumer needs no read to date a change;
+    a merged batch update names all its entries in `entry_ids`, in order."""
 
     account_id: str
     ledger_id: str
@@ -58,6 +62,10 @@ class ApplyDelta:
     shard: int = 0
     shards: int = 1
     opens_shard: bool = False
+    # What moved the item: an entry kind, or `void` / `expire` for a pending release.
+    entry_kind: str | None = None
+    effective_at: datetime | None = None
+    entry_ids: tuple[str, ...] = ()
 
     @property
     def target(self) -> Target:

@@ -137,8 +137,18 @@ def _account_body(account: Account) -> Item:
     _optional(item, "parent_id", account.parent_id)
     _optional(item, "owner_id", account.owner_id)
     _optional(item, "last_entry_id", account.last_entry_id)
+    _last_change(item, account)
     _count(item, "shards", account.shards)
     return item
+
+
+def _last_change(item: Item, record: Account | AccountShard) -> None:
+    """The kind, effective time and merged entries of the item's last balance change."""
+    _optional(item, "last_entry_kind", record.last_entry_kind)
+    if record.last_effective_at is not None:
+        item["last_effective_at"] = string(timestamp(record.last_effective_at))
+    if record.last_entry_ids:
+        item["last_entry_ids"] = {"L": [string(entry_id) for entry_id in record.last_entry_ids]}
 
 
 def shard_body(shard: AccountShard) -> Item:
@@ -157,6 +167,7 @@ def shard_body(shard: AccountShard) -> Item:
     for name in totals_fields:
         item[name] = number(getattr(shard.totals, name))
     _optional(item, "last_entry_id", shard.last_entry_id)
+    _last_change(item, shard)
     return item
 
 
@@ -252,6 +263,9 @@ def _decode_account(values: _Values) -> Account:
         headroom=values.number("headroom"),
         version=values.number("version"),
         last_entry_id=values.optional("last_entry_id"),
+        last_entry_kind=values.optional("last_entry_kind"),
+        last_effective_at=values.optional_moment("last_effective_at"),
+        last_entry_ids=values.strings("last_entry_ids"),
         shards=values.optional_number("shards") or 1,
     )
 
@@ -268,6 +282,9 @@ def _decode_shard(values: _Values) -> AccountShard:
         headroom=values.number("headroom"),
         version=values.number("version"),
         last_entry_id=values.optional("last_entry_id"),
+        last_entry_kind=values.optional("last_entry_kind"),
+        last_effective_at=values.optional_moment("last_effective_at"),
+        last_entry_ids=values.strings("last_entry_ids"),
     )
 
 
@@ -321,6 +338,13 @@ class _Values:
 
     def optional_number(self, name: str) -> int | None:
         return self.number(name) if name in self.item else None
+
+    def optional_moment(self, name: str) -> datetime | None:
+        value = self.optional(name)
+        return None if value is None else _moment(value)
+
+    def strings(self, name: str) -> tuple[str, ...]:
+        return tuple(value["S"] for value in self.item.get(name, {"L": []})["L"])
 
     def string_map(self, name: str) -> dict[str, str]:
         return {key: value["S"] for key, value in self.item[name]["M"].items()}

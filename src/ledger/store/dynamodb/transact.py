@@ -158,7 +158,11 @@ def _delta(delta: ApplyDelta) -> dict[str, Any]:
     expression.value("one", number(1))
     expression.value("entry_id", string(delta.entry_id))
     expression.value("now", string(timestamp(delta.at)))
-    assignments = ["#last_entry_id = :entry_id", "#updated_at = :now"]
+    assignments = [
+        "#last_entry_id = :entry_id",
+        "#updated_at = :now",
+        *_entry_facts(delta, expression),
+    ]
     changes = {name: getattr(delta.totals, name) for name in totals_fields}
     changes["headroom"] = delta.headroom
     for name, amount in changes.items():
@@ -175,11 +179,31 @@ def _delta(delta: ApplyDelta) -> dict[str, Any]:
         condition = f"({clauses.item_is_new} OR ({all_of(*conditions)}))"
     else:
         condition = all_of(clauses.item_exists, *conditions)
+    # An update of one entry drops the list a merged batch update left.
+    removal = "" if delta.entry_ids else " REMOVE #last_entry_ids"
+    if removal:
+        expression.name("last_entry_ids")
     return {
         "ConditionExpression": condition,
-        "UpdateExpression": f"SET {', '.join(assignments)} ADD {', '.join(additions)}",
+        "UpdateExpression": f"SET {', '.join(assignments)}{removal} ADD {', '.join(additions)}",
         **expression.arguments(),
     }
+
+
+def _entry_facts(delta: ApplyDelta, expression: _Expression) -> list[str]:
+    """What the history consumer reads off the item instead of the entry: the kind of the
+    change, its effective time and, for a merged batch update, every entry merged."""
+    facts: dict[str, AttributeValueTypeDef] = {}
+    if delta.entry_kind is not None:
+        facts["last_entry_kind"] = string(delta.entry_kind)
+    if delta.effective_at is not None:
+        facts["last_effective_at"] = string(timestamp(delta.effective_at))
+    if delta.entry_ids:
+        facts["last_entry_ids"] = {"L": [string(entry_id) for entry_id in delta.entry_ids]}
+    expression.name(*facts)
+    for name, value in facts.items():
+        expression.value(name, value)
+    return [f"#{name} = :{name}" for name in facts]
 
 
 def _shard_facts(delta: ApplyDelta, expression: _Expression) -> list[str]:

@@ -1,0 +1,1 @@
+"""The history function: balance item changes from the stream into history records."""

@@ -1,0 +1,148 @@
+"""The history consumer: one history record per version of every balance item, checked
+against its entries' lines, with the effective-time aggregates in the same transaction."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from ledger.consumers.batch import process_batch
+from ledger.consumers.observability import logger, metrics
+from ledger.consumers.stream import ChangeRecord, change_of
+from ledger.domain import limits
+from ledger.domain.model import Account, AccountShard, Entry, Totals
+from ledger.environment import table_name
+from ledger.planning.history import (
+    BalanceChange,
+    history_record,
+    pending_of_postings,
+    status_kind,
+)
+from ledger.store.deadline import deadline_in
+from ledger.store.dynamodb.client import default_client
+from ledger.store.dynamodb.history import read_entries, write_history
+from ledger.store.dynamodb.retries import Budget
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+mismatch_metric = "HistoryMismatch"
+
+
+def balance_change(change: ChangeRecord) -> BalanceChange | None:
+    """The change of a balance item whose version grew; None for anything else (a details
+    change keeps the version, a REMOVE is the audit's business)."""
+    new, old = change.new, change.old
+    if change.event_name == "REMOVE" or not isinstance(new, Account | AccountShard):
+        return None
+    previous = old if isinstance(old, Account | AccountShard) else None
+    previous_version = 0 if previous is None else previous.version
+    if new.version <= previous_version:
+        return None
+    before = Totals() if previous is None else previous.totals
+    previous_entry = None if previous is None else previous.last_entry_id
+    # A version step with the totals and the last entry unchanged moved no money: a status
+    # (or overdraft) change, recorded so that versions stay contiguous.
+    moved_by_entry = new.totals != before or new.last_entry_id != previous_entry
+    entry_ids: tuple[str, ...] = ()
+    if moved_by_entry and new.last_entry_id is not None:
+        entry_ids = new.last_entry_ids or (new.last_entry_id,)
+    return BalanceChange(
+        account_id=new.id if isinstance(new, Account) else new.account_id,
+        shard=0 if isinstance(new, Account) else new.index,
+        version=new.version,
+        previous_version=previous_version,
+        before=before,
+        after=new.totals,
+        entry_ids=entry_ids,
+        entry_kind=new.last_entry_kind if entry_ids else status_kind,
+        effective_at=new.last_effective_at if entry_ids else None,
+        updated_at=new.updated_at,
+    )
+
+
+class HistoryConsumer:
+    """Writes history from stream batches: one entry read per batch, one transaction per
+    record; a redelivered record or a replayed batch writes nothing."""
+
+    def __init__(
+        self,
+        table: str,
+        client: DynamoDBClient,
+        *,
+        metrics: Metrics = metrics,
+        logger: Logger = logger,
+    ) -> None:
+        self.table = table
+        self.client = client
+        self.metrics = metrics
+        self.logger = logger
+
+    def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+        """One Lambda batch; failed records are answered in `batchItemFailures`."""
+        entries = self._entries_of(event)
+
+        def handle_change(change: ChangeRecord) -> None:
+            self.record(change, entries)
+
+        return process_batch(event, context, handle_change)
+
+    def record(self, change: ChangeRecord, entries: Mapping[str, Entry]) -> None:
+        """Write the history record of one change, if it is a balance change."""
+        balance = balance_change(change)
+        if balance is None:
+            return
+        missing = [entry_id for entry_id in balance.entry_ids if entry_id not in entries]
+        if missing:
+            raise LookupError(f"entries {missing} of {balance.account_id} were not found")
+        record = history_record(balance, entries)
+        written = write_history(self.client, self.table, record)
+        if written and record.mismatch:
+            self.logger.error(
+                "history record does not match its entries",
+                extra={
+                    "account_id": record.account_id,
+                    "shard": record.shard,
+                    "version": record.version,
+                    "entry_id": record.entry_id,
+                    "deltas": record.deltas.__dict__,
+                    "expected": None if record.expected is None else record.expected.__dict__,
+                },
+            )
+            self.metrics.add_metric(name=mismatch_metric, unit=MetricUnit.Count, value=1)
+
+    def _entries_of(self, event: Mapping[str, Any]) -> dict[str, Entry]:
+        """Every entry the batch's balance changes name, and the pending entries of the
+        postings among them: one BatchGetItem, and one more only if there are postings. A
+        record that does not decode is skipped here and fails on its own later."""
+        entry_ids: set[str] = set()
+        for raw in event.get("Records", []):
+            try:
+                balance = balance_change(change_of(raw))
+            except (KeyError, TypeError, ValueError):
+                continue
+            if balance is not None:
+                entry_ids.update(balance.entry_ids)
+        budget = Budget(deadline_in(limits.history_read_ms_max), time.sleep)
+        entries = read_entries(self.client, self.table, entry_ids, budget)
+        pending = set(pending_of_postings(entries)) - entries.keys()
+        if pending:
+            entries.update(read_entries(self.client, self.table, pending, budget))
+        return entries
+
+
+@cache
+def consumer() -> HistoryConsumer:
+    """The container's consumer, built on first use from `LEDGER_TABLE_NAME` (required)."""
+    return HistoryConsumer(table_name(), default_client())
+
+
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The history function's entry point: a DynamoDB Streams batch."""
+    return consumer().handle(event, context)
