@@ -210,7 +210,9 @@ def test_an_actor_with_control_characters_or_too_long_a_field_is_refused(
     # GIVEN a wallet; WHEN money comes in with a malformed actor
     wallet = open_account(ledger, book).id
     # THEN it is refused on that field and nothing is written
-    error = refused(nothing_written, lambda: ledger.deposit(wallet, "1", actor=actor), ValidationError)
+    error = refused(
+        nothing_written, lambda: ledger.deposit(wallet, "1", actor=actor), ValidationError
+    )
     assert error.details["field"] == field
 
 

@@ -33,9 +33,7 @@ def _entry_item(entry: Entry) -> dict[str, object]:
     return item
 
 
-@pytest.mark.parametrize(
-    "actor", [full_actor, Actor(key_id="batch-job"), Actor(), None], ids=repr
-)
+@pytest.mark.parametrize("actor", [full_actor, Actor(key_id="batch-job"), Actor(), None], ids=repr)
 def test_an_entry_item_round_trips_its_actor(actor: Actor | None) -> None:
     # GIVEN an entry with (or without) an actor
     entry = replace(an_entry(), actor=actor)
