@@ -4,6 +4,7 @@ decoding, and the request hash it stays out of."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from unit_builders import an_entry
@@ -26,9 +27,9 @@ full_actor = Actor(
 )
 
 
-def _entry_item(entry: Entry) -> dict[str, object]:
+def _entry_item(entry: Entry) -> dict[str, Any]:
     """The entry's item, as the table holds it."""
-    item = dict(encode(entry))
+    item: dict[str, Any] = dict(encode(entry))
     assert item["entity"] == {"S": "entry"}
     return item
 
