@@ -6,6 +6,8 @@ import re
 import secrets
 from typing import Any
 
+from ledger.domain.model import actor_fields
+
 from .harness import Api, random_owner
 
 _moment = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
@@ -118,8 +120,12 @@ def entry_body(reply_body: dict[str, Any], **expected: Any) -> dict[str, Any]:
         "effective_at": reply_body["effective_at"],
         "created_at": reply_body["created_at"],
         **dict.fromkeys(_entry_links),
+        # Who caused it is the request's own (tests/api/test_actor.py checks each field).
+        "actor": reply_body.get("actor"),
     }
     body.update(expected)
     assert is_moment(reply_body["created_at"]), reply_body
     assert is_moment(reply_body["effective_at"]), reply_body
+    actor = reply_body["actor"]
+    assert actor is None or set(actor) == set(actor_fields), reply_body
     return body

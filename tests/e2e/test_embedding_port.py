@@ -20,9 +20,9 @@ from .conftest import DevServer, request_timeout_s
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
-# Whatever differs between two runs of the same calls: ids, links (ids too), versions and
-# the moments they ran at.
-_varying = re.compile(r"(^|_)(id|at|of|by|version)$|^reverses$")
+# Whatever differs between two runs of the same calls: ids, links (ids too), versions, the
+# moments they ran at, and the actor (the API names its request; the library, no one).
+_varying = re.compile(r"(^|_)(id|at|of|by|version)$|^(reverses|actor)$")
 
 
 def _comparable(value: Any) -> Any:

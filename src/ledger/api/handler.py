@@ -75,6 +75,8 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request_id = event.get("requestContext", {}).get("requestId") or str(uuid.uuid4())
     logger.remove_keys(["entry_id"])
     logger.append_keys(request_id=request_id)
+    # The routes record it on the entries they create, as the id the caller is answered with.
+    app.context["request_id"] = request_id
     refusal = _refusal(event)
     if refusal is None:
         remaining = getattr(context, "get_remaining_time_in_millis", None)

@@ -14,10 +14,10 @@ from ledger.api.observability import count, logger
 from ledger.api.runtime import Runtime, runtime
 from ledger.api.views import entry_view
 from ledger.auth.access import Principal
-from ledger.domain import limits
+from ledger.domain import limits, validate
 from ledger.domain.api_keys import Role
 from ledger.domain.ids import entry_ledger_id, parse_account_id
-from ledger.domain.model import Entry
+from ledger.domain.model import Actor, Entry
 
 IdempotencyKey = Annotated[
     str | None,
@@ -51,6 +51,20 @@ class Router(APIGatewayHttpRouter):
         principal: Principal = self.context["principal"]
         return principal
 
+    def actor(self) -> Actor:
+        """Who causes the entries of this request: the caller's key and role, the request
+        id the API answers with (`X-Request-Id`), and the address and user agent API
+        Gateway saw. Never from the body: no body has an `actor` field."""
+        principal = self.caller()
+        http = self.current_event.raw_event.get("requestContext", {}).get("http", {})
+        return Actor(
+            key_id=principal.key_id,
+            role=principal.role.value,
+            request_id=self.context.get("request_id"),
+            source_ip=_fitted(http.get("sourceIp"), limits.source_ip_length_max),
+            user_agent=_fitted(http.get("userAgent"), limits.user_agent_length_max),
+        )
+
     @staticmethod
     def runtime() -> Runtime:
         """The container's runtime."""
@@ -72,6 +86,15 @@ class Router(APIGatewayHttpRouter):
             *(entry_ledger_id(entry_id) for entry_id in entry_ids),
         ]
         self.runtime().scope.write(self.caller(), role, ledgers)
+
+
+def _fitted(value: object, length_max: int) -> str | None:
+    """A request's own text as an actor field: cut to its bound and its control characters
+    made spaces, since a header that API Gateway let through is no reason to refuse."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    cut = value[:length_max]
+    return "".join(" " if validate.has_control(character) else character for character in cut)
 
 
 def reply(status: int, body: dict[str, Any], *, replayed: bool = False) -> Response[Any]:

@@ -10,7 +10,15 @@ from pydantic import BaseModel, ConfigDict
 
 from ledger.auth.api_keys import ApiKey
 from ledger.domain.ids import parse_account_id
-from ledger.domain.model import Account, Balance, Entry, LedgerRecord, Page
+from ledger.domain.model import (
+    Account,
+    Actor,
+    Balance,
+    Entry,
+    LedgerRecord,
+    Page,
+    actor_fields,
+)
 from ledger.domain.money import Currency, format_amount
 
 T = TypeVar("T")
@@ -93,6 +101,16 @@ class LineView(View):
     currency: str
 
 
+class ActorView(View):
+    """Who caused an entry; a field the ledger did not learn is null."""
+
+    key_id: str | None
+    role: str | None
+    request_id: str | None
+    source_ip: str | None
+    user_agent: str | None
+
+
 class EntryView(View):
     """A journal entry; the links are null until they exist, and what a pending entry posted
     and released is null until it resolves."""
@@ -114,6 +132,8 @@ class EntryView(View):
     reversed_by: str | None = None
     posted_amount: str | None = None
     released_amount: str | None = None
+    # Null on entries written before entries carried one, and where the caller named none.
+    actor: ActorView | None = None
 
 
 class LedgerPage(View):
@@ -284,7 +304,13 @@ def entry_view(entry: Entry) -> dict[str, Any]:
     currency = parse_account_id(entry.lines[0].account_id).currency
     view["posted_amount"] = _amount_or_none(entry.posted_amount, currency)
     view["released_amount"] = _amount_or_none(entry.released_amount, currency)
+    view["actor"] = None if entry.actor is None else actor_view(entry.actor)
     return view
+
+
+def actor_view(actor: Actor) -> dict[str, str | None]:
+    """Who caused an entry, every field present (null where unknown)."""
+    return {name: getattr(actor, name) for name in actor_fields}
 
 
 def _amount_or_none(amount: int | None, currency: Currency) -> str | None:

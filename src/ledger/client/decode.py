@@ -21,6 +21,7 @@ from ledger.domain.model import (
     Account,
     AccountStatus,
     AccountType,
+    Actor,
     Balance,
     Entry,
     EntryKind,
@@ -32,6 +33,7 @@ from ledger.domain.model import (
     Page,
     Side,
     Totals,
+    actor_fields,
 )
 from ledger.domain.money import Currency
 from ledger.domain.results import (
@@ -184,8 +186,16 @@ def entry(body: Json, replayed: bool = False) -> Entry:
         reversed_by=body.get("reversed_by"),
         posted_amount=_optional_minor(body.get("posted_amount"), currency),
         released_amount=_optional_minor(body.get("released_amount"), currency),
+        actor=_optional_actor(body.get("actor")),
         replayed=replayed,
     )
+
+
+def _optional_actor(body: Json | None) -> Actor | None:
+    """An entry's actor; null (or absent, from an older API) is none."""
+    if body is None:
+        return None
+    return Actor(**{name: body.get(name) for name in actor_fields})
 
 
 def page(body: Json, item: Callable[[Json], T]) -> Page[T]:

@@ -30,6 +30,11 @@ idempotency_key_length_max = 255
 metadata_keys_max = 50
 metadata_key_length_max = 100
 metadata_value_length_max = 1000
+# An entry's actor: ids and a role, an IPv6 address at most (45 characters), and a user
+# agent, which the API cuts to this length rather than refuse a request over its header.
+actor_id_length_max = 200
+source_ip_length_max = 45
+user_agent_length_max = 500
 
 page_size_default = 50
 page_size_max = 100

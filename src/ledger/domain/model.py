@@ -307,6 +307,22 @@ class Line:
 
 
 @dataclass(frozen=True)
+class Actor:
+    """Who caused an entry: the API key and its role, the request, and where it came from.
+    The API fills every field it knows; an embedding caller sets what it has."""
+
+    key_id: str | None = None
+    role: str | None = None
+    request_id: str | None = None
+    source_ip: str | None = None
+    user_agent: str | None = None
+
+
+# The actor's fields by name, in their order: what the item's map and the JSON object hold.
+actor_fields = tuple(each.name for each in fields(Actor))
+
+
+@dataclass(frozen=True)
 class Entry:
     """A journal entry: balanced lines per currency, immutable once posted."""
 
@@ -329,6 +345,9 @@ class Entry:
     # Once a pending entry resolves, how much of its amount was posted and how much released.
     posted_amount: int | None = None
     released_amount: int | None = None
+    # Who caused the entry; None for entries written before actors were recorded, and for
+    # those whose caller named no one.
+    actor: Actor | None = None
     replayed: bool = False
 
     @property

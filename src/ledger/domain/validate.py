@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from ledger.domain import limits
 from ledger.domain.errors import ValidationError
-from ledger.domain.model import Metadata
+from ledger.domain.model import Actor, Metadata
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -155,3 +155,24 @@ def shard_count(field: str, value: object) -> int:
     if not 1 <= value <= limits.shards_max:
         raise ValidationError(field, f"{field} must be from 1 to {limits.shards_max}")
     return value
+
+
+def actor(value: object) -> Actor | None:
+    """Who caused an entry: an `Actor` whose fields are each absent or a bounded text
+    without control characters."""
+    if value is None:
+        return None
+    if not isinstance(value, Actor):
+        raise ValidationError("actor", "actor must be an Actor")
+    for name, length_max in _actor_lengths.items():
+        optional_text(f"actor.{name}", getattr(value, name), length_max)
+    return value
+
+
+_actor_lengths = {
+    "key_id": limits.actor_id_length_max,
+    "role": limits.actor_id_length_max,
+    "request_id": limits.actor_id_length_max,
+    "source_ip": limits.source_ip_length_max,
+    "user_agent": limits.user_agent_length_max,
+}

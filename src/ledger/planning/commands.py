@@ -11,7 +11,15 @@ from ledger.domain import limits, validate
 from ledger.domain.errors import CurrencyMismatch, ValidationError
 from ledger.domain.ids import AccountRef, parse_account_id, world_account_id
 from ledger.domain.inputs import Amount, LineInput
-from ledger.domain.model import AccountType, EntryKind, Metadata, Overdraft, OverdraftMode, Side
+from ledger.domain.model import (
+    AccountType,
+    Actor,
+    EntryKind,
+    Metadata,
+    Overdraft,
+    OverdraftMode,
+    Side,
+)
 from ledger.domain.money import Currency, parse_amount
 
 
@@ -23,6 +31,8 @@ class EntryOptions(TypedDict, total=False):
     effective_at: datetime | None
     metadata: dict[str, str] | None
     idempotency_key: str | None
+    # Who causes the entry; stored on it, and no part of what makes a retry a replay.
+    actor: Actor | None
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,7 @@ class NewEntry:
     expires_in: int | None = None
     # Entries of one batch carry the batch's digest, so no entry of a changed batch replays.
     batch_hash: str | None = None
+    actor: Actor | None = None
 
 
 def check_currency(line_currency: str | None, account: AccountRef, field: str) -> None:
@@ -169,6 +180,7 @@ def entry_command(
         pending=pending is not None,
         expires_in=None if pending is None else expires_in(pending.expires_in),
         batch_hash=batch_hash,
+        actor=validate.actor(options.get("actor")),
     )
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from ledger.domain import limits
 from ledger.domain.errors import AlreadyReversed, NotPending, UnbalancedEntry, ValidationError
-from ledger.domain.model import Entry, EntryKind, EntryStatus, Line, Side
+from ledger.domain.model import Actor, Entry, EntryKind, EntryStatus, Line, Side
 from ledger.domain.money import Currency, format_amount
 from ledger.planning.commands import LineDraft, NewEntry
 from ledger.planning.deltas import entry_deltas
@@ -69,6 +69,7 @@ def plan_entry(command: NewEntry, now: datetime) -> tuple[Entry, WritePlan]:
         reference=command.reference,
         metadata=command.metadata,
         expires_at=None if expires_in is None else now + timedelta(seconds=expires_in),
+        actor=command.actor,
     )
     check_entry(entry)
     deltas = entry_deltas(entry, now)
@@ -76,9 +77,14 @@ def plan_entry(command: NewEntry, now: datetime) -> tuple[Entry, WritePlan]:
 
 
 def plan_reversal(
-    original: Entry, reversal_id: str, description: str | None, now: datetime
+    original: Entry,
+    reversal_id: str,
+    description: str | None,
+    now: datetime,
+    actor: Actor | None = None,
 ) -> tuple[Entry, WritePlan]:
-    """Mirror a posted entry's lines in a new entry, linked both ways; guards still apply."""
+    """Mirror a posted entry's lines in a new entry, linked both ways; guards still apply.
+    The reversal carries the actor of the call that reverses, not the original's."""
     if original.reversed_by is not None:
         raise AlreadyReversed(
             f"entry {original.id} was reversed by {original.reversed_by}",
@@ -102,6 +108,7 @@ def plan_reversal(
         description=description,
         reference=original.reference,
         reverses=original.id,
+        actor=actor,
     )
     check_entry(original)
     check_entry(reversal)

@@ -12,7 +12,7 @@ from ledger.domain.errors import (
     PendingExpired,
     ValidationError,
 )
-from ledger.domain.model import Entry, EntryKind, EntryStatus, Side
+from ledger.domain.model import Actor, Entry, EntryKind, EntryStatus, Side
 from ledger.planning.deltas import posting_deltas, release_deltas
 from ledger.planning.hashing import posting_request_hash
 from ledger.planning.invariants import check_entry
@@ -23,9 +23,14 @@ release_kinds = {EntryStatus.VOIDED: "void", EntryStatus.EXPIRED: "expire"}
 
 
 def plan_post(
-    pending: Entry, posting_entry_id: str, amount: int | None, now: datetime
+    pending: Entry,
+    posting_entry_id: str,
+    amount: int | None,
+    now: datetime,
+    actor: Actor | None = None,
 ) -> tuple[Entry, Entry, WritePlan]:
-    """Post a pending entry, fully or (two lines only) for less, releasing the rest."""
+    """Post a pending entry, fully or (two lines only) for less, releasing the rest. The
+    posting entry carries the actor of the call that posts; the pending entry keeps its own."""
     _check_resolvable(pending)
     if pending.expires_at is not None and pending.expires_at <= now:
         raise PendingExpired(
@@ -52,6 +57,7 @@ def plan_post(
         description=pending.description,
         reference=pending.reference,
         pending_id=pending.id,
+        actor=actor,
     )
     check_entry(posting)
     whole = _single_amount(pending)
@@ -68,7 +74,8 @@ def plan_post(
 def plan_void(
     pending: Entry, now: datetime, status: EntryStatus = EntryStatus.VOIDED
 ) -> tuple[Entry, WritePlan]:
-    """Release a pending entry, voided by a caller or expired by the sweeper."""
+    """Release a pending entry, voided by a caller or expired by the sweeper. A void creates
+    no entry: the pending entry keeps the actor that created it."""
     _check_resolvable(pending)
     deltas = release_deltas(pending, now, release_kinds[status])
     whole = _single_amount(pending)

@@ -19,6 +19,7 @@ from ledger.domain.ids import (
 from ledger.domain.inputs import Amount, LineInput
 from ledger.domain.model import (
     Account,
+    Actor,
     Entry,
     EntryKind,
     Page,
@@ -176,13 +177,15 @@ class Movements(LedgerBase):
         *,
         net: bool = False,
         idempotency_key: str | None = None,
+        actor: Actor | None = None,
     ) -> BatchResult:
         """Many operations as one transaction, all or nothing; each a mapping shaped like an
         operation of the HTTP body, or a typed command of `ledger.planning.batch`. A refusal
         names its operation in `details.operation_index`. With `net`, transfers between the
-        same two accounts are netted into one entry first."""
+        same two accounts are netted into one entry first. Every entry carries `actor`; a
+        replay answers with the entries as first written, their actor included."""
         key = validate.idempotency_key(idempotency_key)
-        planned = plan_batch(operations, key, net, self._clock())
+        planned = plan_batch(operations, key, net, self._clock(), validate.actor(actor))
         if not planned.entries:
             return BatchResult([], planned.items_saved)
         try:

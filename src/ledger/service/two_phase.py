@@ -19,6 +19,7 @@ from ledger.domain.ids import (
 )
 from ledger.domain.inputs import Amount
 from ledger.domain.model import (
+    Actor,
     Entry,
     EntryKind,
     EntryStatus,
@@ -59,9 +60,12 @@ class TwoPhase(LedgerBase):
             pending=PendingTerms(expires_in),
         )
 
-    def confirm_hold(self, hold_id: str, amount: Amount | None = None) -> Entry:
-        """Settle a hold, fully or for less (the rest is released)."""
-        return self._post_pending(self._pending_of(hold_id, EntryKind.HOLD), amount)
+    def confirm_hold(
+        self, hold_id: str, amount: Amount | None = None, *, actor: Actor | None = None
+    ) -> Entry:
+        """Settle a hold, fully or for less (the rest is released); the posting entry
+        carries `actor`."""
+        return self._post_pending(self._pending_of(hold_id, EntryKind.HOLD), amount, actor)
 
     def release_hold(self, hold_id: str) -> Entry:
         """Give a held amount back to the account."""
@@ -87,24 +91,29 @@ class TwoPhase(LedgerBase):
             pending=PendingTerms(expires_in),
         )
 
-    def release_escrow(self, escrow_id: str) -> Entry:
-        """Pay the escrowed amount to the seller."""
-        return self._post_pending(self._pending_of(escrow_id, EntryKind.ESCROW), None)
+    def release_escrow(self, escrow_id: str, *, actor: Actor | None = None) -> Entry:
+        """Pay the escrowed amount to the seller; the posting entry carries `actor`."""
+        return self._post_pending(self._pending_of(escrow_id, EntryKind.ESCROW), None, actor)
 
     def refund_escrow(self, escrow_id: str) -> Entry:
         """Return the escrowed amount to the buyer."""
         return self._void_pending(self._pending_of(escrow_id, EntryKind.ESCROW))
 
-    def post_entry(self, entry_id: str, amount: Amount | None = None) -> Entry:
+    def post_entry(
+        self, entry_id: str, amount: Amount | None = None, *, actor: Actor | None = None
+    ) -> Entry:
         """Post a pending entry: one consistent read, then one guarded write. Returns the
-        pending entry, now posted, with `posting_entry_id`."""
-        return self._post_pending(self.get_entry(entry_id), amount)
+        pending entry, now posted, with `posting_entry_id`; the posting entry carries
+        `actor`, the pending entry keeps the actor that created it."""
+        return self._post_pending(self.get_entry(entry_id), amount, actor)
 
     def void_entry(self, entry_id: str) -> Entry:
-        """Release a pending entry: one consistent read, then one write. Returns it voided."""
+        """Release a pending entry: one consistent read, then one write. Returns it voided.
+        A void creates no entry, so it takes no actor: the voided entry keeps its own."""
         return self._void_pending(self.get_entry(entry_id))
 
-    def _post_pending(self, pending: Entry, amount: Amount | None) -> Entry:
+    def _post_pending(self, pending: Entry, amount: Amount | None, actor: Actor | None) -> Entry:
+        checked_actor = validate.actor(actor)
         currency = parse_account_id(pending.lines[0].account_id).currency
         minor = None if amount is None else parse_amount(amount, currency)
         posting_id = derived_entry_id(pending.id, "posting")
@@ -112,7 +121,9 @@ class TwoPhase(LedgerBase):
             posting_id, posting_request_hash(pending.id, minor)
         ):
             return replace(pending, replayed=True)
-        posting, resolved, plan = plan_post(pending, posting_id, minor, self._clock())
+        posting, resolved, plan = plan_post(
+            pending, posting_id, minor, self._clock(), checked_actor
+        )
         refusal = AlreadyResolved(
             f"entry {pending.id} is resolved already", {"entry_id": pending.id}
         )
@@ -162,16 +173,20 @@ class TwoPhase(LedgerBase):
         derived = self._store.get(Target("entry", derived_id), Entry)
         return derived is not None and derived.request_hash == expected_hash
 
-    def reverse_entry(self, entry_id: str, *, description: str | None = None) -> Entry:
-        """Post the mirror of an entry, linked both ways; an entry is reversed at most once."""
+    def reverse_entry(
+        self, entry_id: str, *, description: str | None = None, actor: Actor | None = None
+    ) -> Entry:
+        """Post the mirror of an entry, linked both ways; an entry is reversed at most once.
+        The reversal carries `actor`."""
         text = validate.description(description)
+        checked_actor = validate.actor(actor)
         original = self.get_entry(entry_id)
         reversal_id = derived_entry_id(original.id, "reversal")
         if original.reversed_by == reversal_id and self._is_replay(
             reversal_id, reversal_request_hash(original.id, text)
         ):
             return replace(self.get_entry(reversal_id), replayed=True)
-        reversal, plan = plan_reversal(original, reversal_id, text, self._clock())
+        reversal, plan = plan_reversal(original, reversal_id, text, self._clock(), checked_actor)
         refusal = AlreadyReversed(
             f"entry {original.id} is reversed already", {"entry_id": original.id}
         )

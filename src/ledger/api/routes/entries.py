@@ -47,6 +47,7 @@ def create_entry(body: NewEntry, idempotency_key: IdempotencyKey = None) -> Resp
         pending=body.pending is not None,
         expires_in=None if body.pending is None else body.pending.expires_in,
         idempotency_key=idempotency_key,
+        actor=router.actor(),
         **body.options(),
     )
     return entry_reply(201, entry)
@@ -117,7 +118,9 @@ def post_entry(entry_id: str, body: AmountOptional | None = None) -> Response[En
     Idempotent without a key: the posting's id derives from the pending entry's."""
     router.require_write(Role.OPERATOR, entry_ids=[entry_id])
     amount = None if body is None else body.amount
-    return entry_reply(200, router.runtime().ledger.post_entry(entry_id, amount))
+    return entry_reply(
+        200, router.runtime().ledger.post_entry(entry_id, amount, actor=router.actor())
+    )
 
 
 @router.post(
@@ -144,6 +147,7 @@ def reverse_entry(entry_id: str, body: ReversalBody | None = None) -> Response[E
     Idempotent without a key: the reversal's id derives from the original's."""
     router.require_write(Role.ADMIN, entry_ids=[entry_id])
     description = None if body is None else body.description
-    return entry_reply(
-        201, router.runtime().ledger.reverse_entry(entry_id, description=description)
+    reversal = router.runtime().ledger.reverse_entry(
+        entry_id, description=description, actor=router.actor()
     )
+    return entry_reply(201, reversal)

@@ -40,6 +40,7 @@ def _one_account_move(path: str, summary: str, method: str) -> None:
             body.amount,
             counterparty_account_id=body.counterparty_account_id,
             idempotency_key=idempotency_key,
+            actor=router.actor(),
             **body.options(),
         )
         return entry_reply(201, entry)
@@ -70,6 +71,7 @@ def transfer(body: TransferBody, idempotency_key: IdempotencyKey = None) -> Resp
         body.to_account_id,
         body.amount,
         idempotency_key=idempotency_key,
+        actor=router.actor(),
         **body.options(),
     )
     return entry_reply(201, entry)
@@ -90,6 +92,7 @@ def hold(body: HoldBody, idempotency_key: IdempotencyKey = None) -> Response[Ent
         counterparty_account_id=body.counterparty_account_id,
         expires_in=body.expires_in,
         idempotency_key=idempotency_key,
+        actor=router.actor(),
         **body.options(),
     )
     return entry_reply(201, entry)
@@ -105,7 +108,9 @@ def confirm_hold(hold_id: str, body: AmountOptional | None = None) -> Response[E
     """Settle a hold, fully or for less (the rest is released); idempotent without a key."""
     router.require_write(Role.OPERATOR, entry_ids=[hold_id])
     amount = None if body is None else body.amount
-    return entry_reply(200, router.runtime().ledger.confirm_hold(hold_id, amount))
+    return entry_reply(
+        200, router.runtime().ledger.confirm_hold(hold_id, amount, actor=router.actor())
+    )
 
 
 @router.post(
@@ -135,6 +140,7 @@ def escrow(body: EscrowBody, idempotency_key: IdempotencyKey = None) -> Response
         body.amount,
         expires_in=body.expires_in,
         idempotency_key=idempotency_key,
+        actor=router.actor(),
         **body.options(),
     )
     return entry_reply(201, entry)
@@ -149,7 +155,7 @@ def escrow(body: EscrowBody, idempotency_key: IdempotencyKey = None) -> Response
 def release_escrow(escrow_id: str) -> Response[EntryView]:
     """Pay the escrowed amount to the seller."""
     router.require_write(Role.OPERATOR, entry_ids=[escrow_id])
-    return entry_reply(200, router.runtime().ledger.release_escrow(escrow_id))
+    return entry_reply(200, router.runtime().ledger.release_escrow(escrow_id, actor=router.actor()))
 
 
 @router.post(
@@ -179,6 +185,7 @@ def convert(body: ConversionBody, idempotency_key: IdempotencyKey = None) -> Res
         body.from_amount,
         body.to_amount,
         idempotency_key=idempotency_key,
+        actor=router.actor(),
         **body.options(),
     )
     return entry_reply(201, entry)
@@ -202,7 +209,9 @@ def batch(body: BatchBody, idempotency_key: IdempotencyKey = None) -> Response[B
         ],
         account_ids=[account_id for command in commands for account_id in command.account_ids()],
     )
-    result = router.runtime().ledger.batch(commands, net=body.net, idempotency_key=idempotency_key)
+    result = router.runtime().ledger.batch(
+        commands, net=body.net, idempotency_key=idempotency_key, actor=router.actor()
+    )
     view = {
         "entries": [entry_view(entry) for entry in result.entries],
         "items_saved": result.items_saved,

@@ -10,11 +10,11 @@ from typing import Any
 from ledger.domain import limits
 from ledger.domain.errors import LedgerError, ValidationError
 from ledger.domain.ids import new_entry_id
-from ledger.domain.model import Entry
+from ledger.domain.model import Actor, Entry
 from ledger.planning.batch.net import net_transfers
 from ledger.planning.batch.operations import BatchOperation
 from ledger.planning.batch.parse import Drafted, attributed, draft_operation
-from ledger.planning.commands import NewEntry, entry_command
+from ledger.planning.commands import EntryOptions, NewEntry, entry_command
 from ledger.planning.entries import plan_entry
 from ledger.planning.hashing import request_hash
 from ledger.planning.steps import ApplyDelta, DeltaShare, PutNew, Target, WritePlan
@@ -36,9 +36,11 @@ def plan_batch(
     idempotency_key: str | None,
     net: bool,
     now: datetime,
+    actor: Actor | None = None,
 ) -> BatchPlan:
     """All operations as one plan: every entry, and one merged update per item. Each
-    operation is a typed command, or a mapping that is parsed into one."""
+    operation is a typed command, or a mapping that is parsed into one. Every entry carries
+    the batch's actor, which is no part of the batch's digest."""
     if not 1 <= len(operations) <= limits.batch_operations_max:
         raise ValidationError(
             "operations", f"a batch has 1 to {limits.batch_operations_max} operations"
@@ -55,7 +57,7 @@ def plan_batch(
     owners: dict[str, int] = {}
     for position, draft in enumerate(netted):
         key = None if idempotency_key is None else f"{idempotency_key}\0{position}"
-        command = attributed(draft.index, _command, draft, ledger_id, key, batch_hash)
+        command = attributed(draft.index, _command, draft, ledger_id, key, batch_hash, actor)
         entry, plan = attributed(draft.index, plan_entry, command, now)
         entries.append(entry)
         for step in plan.steps:
@@ -82,13 +84,16 @@ def operation_of(error: LedgerError, owners: dict[str, int]) -> LedgerError:
     return error
 
 
-def _command(draft: Drafted, ledger_id: str, key: str | None, batch_hash: str) -> NewEntry:
+def _command(
+    draft: Drafted, ledger_id: str, key: str | None, batch_hash: str, actor: Actor | None
+) -> NewEntry:
+    options: EntryOptions = {**draft.options, "actor": actor}
     return entry_command(
         new_entry_id(ledger_id, key),
         ledger_id,
         draft.kind,
         draft.lines,
-        draft.options,
+        options,
         pending=draft.pending,
         batch_hash=batch_hash,
     )

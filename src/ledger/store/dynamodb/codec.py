@@ -10,6 +10,7 @@ from ledger.domain.model import (
     AccountShard,
     AccountStatus,
     AccountType,
+    Actor,
     Entry,
     EntryKind,
     EntryStatus,
@@ -19,6 +20,7 @@ from ledger.domain.model import (
     OverdraftMode,
     Side,
     Totals,
+    actor_fields,
     totals_fields,
 )
 from ledger.domain.money import Currency
@@ -206,7 +208,15 @@ def _entry_body(entry: Entry) -> Item:
         amount = getattr(entry, name)
         if amount is not None:
             item[name] = number(amount)
+    if entry.actor is not None:
+        item["actor"] = _actor_map(entry.actor)
     return item
+
+
+def _actor_map(actor: Actor) -> AttributeValueTypeDef:
+    """The actor as a map of the fields it has; a field it lacks is left out."""
+    present = {name: getattr(actor, name) for name in actor_fields}
+    return string_map({name: value for name, value in present.items() if value is not None})
 
 
 def decode(item: dict[str, Any]) -> Record:
@@ -317,7 +327,16 @@ def _decode_entry(values: _Values, item: dict[str, Any]) -> Entry:
         reversed_by=values.optional("reversed_by"),
         posted_amount=values.optional_number("posted_amount"),
         released_amount=values.optional_number("released_amount"),
+        actor=_decode_actor(values),
     )
+
+
+def _decode_actor(values: _Values) -> Actor | None:
+    """An entry's actor; None on items written before entries carried one."""
+    if "actor" not in values.item:
+        return None
+    present = values.string_map("actor")
+    return Actor(**{name: present.get(name) for name in actor_fields})
 
 
 class _Values:
