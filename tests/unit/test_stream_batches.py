@@ -46,6 +46,7 @@ def test_a_get_records_record_becomes_the_json_record_lambda_delivers() -> None:
                 "pk": {"S": "ACCOUNT#a"},
                 "digest": {"B": b"\x00\xff"},
                 "parts": {"L": [{"M": {"tag": {"BS": [b"\x01"]}}}, {"N": "5"}]},
+                "metadata": {},
             },
             "OldImage": {"pk": {"S": "ACCOUNT#a"}, "version": {"N": "1"}},
             "SequenceNumber": "000000000000000000007",
@@ -70,6 +71,7 @@ def test_a_get_records_record_becomes_the_json_record_lambda_delivers() -> None:
     assert change["NewImage"]["digest"] == {"B": base64.b64encode(b"\x00\xff").decode()}
     assert change["NewImage"]["parts"]["L"][0]["M"]["tag"] == {"BS": ["AQ=="]}
     assert change["NewImage"]["parts"]["L"][1] == {"N": "5"}
+    assert change["NewImage"]["metadata"] == {"M": {}}
     assert change["OldImage"] == {"pk": {"S": "ACCOUNT#a"}, "version": {"N": "1"}}
     assert (change["SequenceNumber"], change["SizeBytes"]) == ("000000000000000000007", 42)
     assert change["StreamViewType"] == "NEW_AND_OLD_IMAGES"

@@ -48,6 +48,9 @@ def lambda_record(record: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
 
 def _json_value(value: Mapping[str, Any]) -> dict[str, Any]:
     """One attribute value in DynamoDB JSON, its binary parts as base64 text."""
+    if not value:
+        # botocore's streams model drops the type of an empty map, and only of an empty map.
+        return {"M": {}}
     (kind, content), *_ = value.items()
     if kind == "B":
         return {"B": _base64(content)}
