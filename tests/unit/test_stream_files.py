@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -74,8 +74,11 @@ def test_each_batch_given_up_is_one_json_line(tmp_path: Path) -> None:
     path = tmp_path / "stream-failures.jsonl"
     log = FailureLog(path)
     arn = _arn()
-    first = [{"eventID": "a", "dynamodb": {"SequenceNumber": "1"}}]
-    second = [{"eventID": "b", "dynamodb": {"SequenceNumber": "5"}}, {"eventID": "c"}]
+    first: list[dict[str, Any]] = [{"eventID": "a", "dynamodb": {"SequenceNumber": "1"}}]
+    second: list[dict[str, Any]] = [
+        {"eventID": "b", "dynamodb": {"SequenceNumber": "5"}},
+        {"eventID": "c", "dynamodb": {"SequenceNumber": "6"}},
+    ]
     log.append("history", arn, "shard-1", first, "ValueError: bad")
     log.append("audit", arn, "shard-1", second, "the batch response reports 5 failed")
 
