@@ -1,7 +1,7 @@
 """The stream's consumers that `ledger dev` runs: each a Lambda function's name and handler.
 
-Every function here gets each batch of the table's stream, as an event source mapping
-on the table's stream would give it in the stack.
+Each gets every batch of the table's stream, as its event source mapping would give it
+in AWS; the stream poller invokes them by name.
 """
 
 from __future__ import annotations
