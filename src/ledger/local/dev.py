@@ -2,7 +2,8 @@
 
 DynamoDB Local holds the table (made from the stack's definition); worker processes run
 the real authorizer and API handler as Lambda would; a gateway turns HTTP requests into
-API Gateway events for them; a thread runs the expiry sweep on the stack's schedule.
+API Gateway events for them; a thread runs the expiry sweep on the stack's schedule; another
+reads the table's stream and hands its batches to the stream consumers, in their own worker.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from typing import TYPE_CHECKING
 
 from ledger.auth.api_keys import KeyStatus, KeyStore, Role, new_secret
 from ledger.local import dynamodb_local
+from ledger.local.container import Function
 from ledger.local.dynamodb_local import DynamoDBLocal
+from ledger.local.functions import stream_consumers
 from ledger.local.gateway import Gateway, default_authorizer, default_handler, functions
 from ledger.local.server import GatewayServer
+from ledger.local.streams import StreamPoller
 from ledger.local.sweeper import ExpirySweeper
 from ledger.local.workers import WorkerPool
 from ledger.service import Ledger
@@ -33,6 +37,8 @@ default_host = "127.0.0.1"
 default_port = 3000
 default_workers = 4
 default_sweep_interval_s = 60.0
+# The poller calls one consumer at a time, as a single event source mapping per consumer does.
+consumer_workers = 1
 admin_key_file_name = "admin-key"
 admin_key_variable = "LEDGER_ADMIN_KEY"
 port_variable = "LEDGER_PORT"
@@ -66,6 +72,7 @@ class DevSettings:
     sweep_interval_s: float = default_sweep_interval_s
     authorizer: str = default_authorizer
     handler: str = default_handler
+    consumers: tuple[Function, ...] = stream_consumers
 
 
 def lambda_environment(
@@ -150,6 +157,8 @@ def run_dev(settings: DevSettings, wait: Callable[[], None], say: Callable[[str]
     pool = WorkerPool(
         functions(settings.authorizer, settings.handler), environment, settings.workers
     )
+    consumers = {consumer.name: consumer for consumer in settings.consumers}
+    consumer_pool = WorkerPool(consumers, environment, consumer_workers) if consumers else None
     # Bound first: a port in use fails in a moment, not after DynamoDB Local has started.
     try:
         server = GatewayServer((settings.host, settings.port), Gateway(pool))
@@ -164,6 +173,9 @@ def run_dev(settings: DevSettings, wait: Callable[[], None], say: Callable[[str]
         # importing makes a client but sends nothing, so the endpoint need not be up yet.
         running.callback(pool.stop)
         pool.launch()
+        if consumer_pool is not None:
+            running.callback(consumer_pool.stop)
+            consumer_pool.launch()
         running.enter_context(local)
         client = local.client()
         ensure_table(client, settings.table_name)
@@ -175,6 +187,20 @@ def run_dev(settings: DevSettings, wait: Callable[[], None], say: Callable[[str]
         pool.wait_ready()
         ledger = Ledger(DynamoDBStore(settings.table_name, client))
         running.enter_context(ExpirySweeper(ledger.expire_pending, settings.sweep_interval_s))
+        if consumer_pool is not None:
+            consumer_pool.wait_ready()
+            stream_arn = client.describe_table(TableName=settings.table_name)["Table"][
+                "LatestStreamArn"
+            ]
+            running.enter_context(
+                StreamPoller(
+                    local.streams_client(),
+                    stream_arn,
+                    list(consumers),
+                    consumer_pool,
+                    settings.data_dir,
+                )
+            )
         running.enter_context(_serving(server))
         url = url_of(settings.host, server.port)
         say(banner(settings, local, admin_key, origin, url))

@@ -10,6 +10,7 @@ from ledger.local.dynamodb_local.process import (
     credentials_dummy,
     free_port,
     make_client,
+    make_streams_client,
     region,
 )
 
@@ -21,5 +22,6 @@ __all__ = [
     "ensure_installed",
     "free_port",
     "make_client",
+    "make_streams_client",
     "region",
 ]

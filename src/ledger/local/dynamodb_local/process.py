@@ -23,6 +23,7 @@ from ledger.local.lifecycle import Service
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 from ledger.local.dynamodb_local.install import (
     DynamoDBLocalError,
     ensure_installed,
@@ -95,6 +96,26 @@ def make_client(
     )
 
 
+def make_streams_client(endpoint_url: str) -> DynamoDBStreamsClient:
+    """A DynamoDB Streams client for a DynamoDB Local endpoint, with the same dummy credentials."""
+    import boto3  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415
+
+    config = Config(
+        connect_timeout=client_connect_timeout_s,
+        read_timeout=client_read_timeout_s,
+        retries={"max_attempts": client_attempts_max, "mode": "standard"},
+    )
+    return boto3.client(
+        "dynamodbstreams",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=credentials_dummy,
+        aws_secret_access_key=credentials_dummy,
+        config=config,
+    )
+
+
 class DynamoDBLocal(Service):
     """One DynamoDB Local process on 127.0.0.1, in memory or persisted to `data_dir`.
 
@@ -145,6 +166,10 @@ class DynamoDBLocal(Service):
     def client(self) -> DynamoDBClient:
         """A boto3 low-level DynamoDB client for this server."""
         return make_client(self.endpoint_url)
+
+    def streams_client(self) -> DynamoDBStreamsClient:
+        """A boto3 DynamoDB Streams client for this server."""
+        return make_streams_client(self.endpoint_url)
 
     def start(self) -> None:
         """Launch the server and wait until it answers ListTables."""

@@ -1,0 +1,11 @@
+"""The stream's consumers that `ledger dev` runs: each a Lambda function's name and handler.
+
+Each gets every batch of the table's stream, as its event source mapping would give it
+in AWS; the stream poller invokes them by name.
+"""
+
+from __future__ import annotations
+
+from ledger.local.container import Function
+
+stream_consumers: tuple[Function, ...] = ()
