@@ -15,6 +15,7 @@ from aws_lambda_powertools import Metrics
 
 from ledger.consumers.history import HistoryConsumer
 from ledger.domain.model import AccountStatus, totals_fields
+from ledger.local.stream_batches import lambda_record
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore
 
@@ -44,25 +45,12 @@ def stream_records(server: DynamoDBLocal, client: DynamoDBClient, table: str) ->
         )["ShardIterator"]
         for _ in range(20):
             page = streams.get_records(ShardIterator=iterator, Limit=1000)
-            for record in page["Records"]:
-                change = dict(record["dynamodb"])
-                for image in ("NewImage", "OldImage"):
-                    if image in change:
-                        change[image] = _empty_maps(change[image])
-                change["ApproximateCreationDateTime"] = change[
-                    "ApproximateCreationDateTime"
-                ].timestamp()
-                records.append({**record, "dynamodb": change, "eventSourceARN": arn})
+            records += [lambda_record(record, arn) for record in page["Records"]]
             iterator = page.get("NextShardIterator")
             if not page["Records"] or iterator is None:
                 break
     assert len(records) < records_max
     return records
-
-
-def _empty_maps(item: dict[str, Any]) -> dict[str, Any]:
-    """botocore parses an empty map attribute into `{}`; Lambda passes `{"M": {}}`."""
-    return {name: value or {"M": {}} for name, value in item.items()}
 
 
 def table_items(client: DynamoDBClient, table: str, prefix: str) -> list[dict[str, Any]]:

@@ -8,4 +8,6 @@ from __future__ import annotations
 
 from ledger.local.container import Function
 
-stream_consumers: tuple[Function, ...] = ()
+stream_consumers: tuple[Function, ...] = (
+    Function("ledger-history", "ledger.consumers.history:lambda_handler"),
+)
