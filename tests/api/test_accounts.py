@@ -353,7 +353,20 @@ def test_a_balance_asked_at_a_past_time_is_never_todays_balance(api: Api, axis: 
         "GET", f"/v1/accounts/{account_id}/balance", query={axis: "2020-01-01T00:00:00Z"}
     )
 
-    # THEN it is refused, naming the parameter, rather than answered with today's 5.00
+    # THEN it is zero, not today's 5.00, and carries the time asked
+    assert reply.status == 200
+    assert reply.json["posted"] == "0.00"
+    assert reply.json[axis] == "2020-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize("axis", ["at", "effective_at"])
+@pytest.mark.parametrize("text", ["yesterday", "2020-01-01T00:00:00", "2020-13-01T00:00:00Z"])
+def test_a_bad_balance_time_is_refused_naming_its_parameter(api: Api, axis: str, text: str) -> None:
+    # GIVEN an account
+    account_id = new_account(api, new_ledger(api))
+    # WHEN its balance is asked at a time that is no RFC 3339 time with an offset
+    reply = api.call("GET", f"/v1/accounts/{account_id}/balance", query={axis: text})
+    # THEN it is refused, naming the parameter
     assert reply.error()[:2] == (400, "validation_error")
     assert reply.json["error"]["details"] == {"field": axis}
 

@@ -18,11 +18,13 @@ from ledger.domain.errors import (
     ValidationError,
 )
 from ledger.domain.ids import world_account_id
-from ledger.domain.model import Balance, Entry, EntryKind, EntryStatus, Line, Page, Side
+from ledger.domain.model import Balance, Entry, EntryKind, EntryStatus, Line, Page, Side, Totals
 from ledger.domain.money import builtin_currencies
+from ledger.planning.history import HistoryRecord
 from ledger.planning.steps import Target, WritePlan
 from ledger.service import Ledger
 from ledger.store import R, Store
+from ledger.store.history import HistoryQuery
 from ledger.store.listings import Listing
 
 from .checks import assert_invariants, refused
@@ -381,6 +383,16 @@ class CountingStore:
         """Count, then delegate."""
         self.calls["page"] += 1
         return self._store.page(listing, limit, cursor, kind)
+
+    def history(self, account_id: str, shard: int, query: HistoryQuery) -> list[HistoryRecord]:
+        """Count, then delegate."""
+        self.calls["history"] += 1
+        return self._store.history(account_id, shard, query)
+
+    def aggregates(self, account_id: str, shard: int, bounds: tuple[str, str]) -> dict[str, Totals]:
+        """Count, then delegate."""
+        self.calls["aggregates"] += 1
+        return self._store.aggregates(account_id, shard, bounds)
 
 
 Measured = Callable[[Ledger], Entry]

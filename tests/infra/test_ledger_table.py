@@ -77,10 +77,9 @@ def test_global_secondary_indexes_are_the_definitions(
 ) -> None:
     # GIVEN the synthesized table WHEN its indexes are read
     indexes = table["Properties"]["GlobalSecondaryIndexes"]
-    # THEN each index has the local table's name, keys and keys-only projection, and no more
+    # THEN each index has the local table's name, keys and projection, and no more
     expected = definition["GlobalSecondaryIndexes"]
     assert by_name(indexes, "IndexName") == by_name(expected, "IndexName")
-    assert {index["Projection"]["ProjectionType"] for index in indexes} == {"KEYS_ONLY"}
 
 
 def test_stream_and_billing_are_the_definitions(

@@ -14,10 +14,24 @@ from ledger.store.dynamodb.table import ensure_table, table_active_wait_s_max, t
 class FakeClient:
     """Answers CreateTable with a scripted error and DescribeTable with scripted statuses."""
 
-    def __init__(self, create_error: str | None, statuses: list[str]) -> None:
+    def __init__(
+        self, create_error: str | None, statuses: list[str], index_names: list[str] | None = None
+    ) -> None:
         self.create_error = create_error
         self.statuses = statuses
         self.created: list[dict[str, Any]] = []
+        every = [
+            index["IndexName"] for index in table_definition("books")["GlobalSecondaryIndexes"]
+        ]
+        self.index_names = every if index_names is None else index_names
+        self.updated: list[dict[str, Any]] = []
+
+    def update_table(self, **arguments: Any) -> dict[str, Any]:
+        self.updated.append(arguments)
+        self.index_names += [
+            each["Create"]["IndexName"] for each in arguments["GlobalSecondaryIndexUpdates"]
+        ]
+        return {}
 
     def create_table(self, **arguments: Any) -> dict[str, Any]:
         self.created.append(arguments)
@@ -27,7 +41,8 @@ class FakeClient:
 
     def describe_table(self, **arguments: Any) -> dict[str, Any]:
         status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
-        return {"Table": {"TableStatus": status}}
+        indexes = [{"IndexName": name, "IndexStatus": "ACTIVE"} for name in self.index_names]
+        return {"Table": {"TableStatus": status, "GlobalSecondaryIndexes": indexes}}
 
 
 def test_existing_table_is_accepted_and_awaited(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -39,6 +54,21 @@ def test_existing_table_is_accepted_and_awaited(monkeypatch: pytest.MonkeyPatch)
     # THEN it asked to create it with the shared definition and waited until it was active
     assert client.created == [table_definition("books")]
     assert client.statuses == ["ACTIVE"]
+
+
+def test_an_existing_table_gets_the_indexes_it_lacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a table kept from a version whose indexes were the listings' four
+    monkeypatch.setattr(time, "sleep", lambda _: None)
+    client = FakeClient("ResourceInUseException", ["ACTIVE"], ["gsi1", "gsi2", "gsi3", "gsi4"])
+    # WHEN ensuring it
+    ensure_table(client, "books")  # type: ignore[arg-type]
+    # THEN each missing index is created on its own, with its key attributes defined
+    created = [update["GlobalSecondaryIndexUpdates"][0]["Create"] for update in client.updated]
+    assert [index["IndexName"] for index in created] == ["gsi5", "gsi6"]
+    assert [
+        sorted(each["AttributeName"] for each in update["AttributeDefinitions"])
+        for update in client.updated
+    ] == [["gsi5pk", "gsi5sk"], ["gsi6pk", "gsi6sk"]]
 
 
 def test_other_create_errors_are_raised() -> None:

@@ -61,6 +61,9 @@ class BalanceView(View):
     total_out: str
     version: int
     as_of: str
+    # A balance of the past also carries `at` and `effective_at` as asked; a balance of
+    # now carries neither, so they are extras rather than fields that would show null.
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
 
 class OverdraftView(View):
@@ -245,6 +248,11 @@ def balance_view(balance: Balance) -> dict[str, Any]:
         "total_out": format_amount(balance.total_out, currency),
         "version": balance.version,
         "as_of": moment(balance.as_of),
+        **{
+            name: moment(value)
+            for name, value in (("at", balance.at), ("effective_at", balance.effective_at))
+            if value is not None
+        },
     }
 
 

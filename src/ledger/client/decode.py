@@ -97,7 +97,7 @@ def ledger_record(body: Json, replayed: bool = False) -> LedgerRecord:
 _balance_amounts = tuple(
     each.name
     for each in fields(Balance)
-    if each.name not in {"account_id", "currency", "version", "as_of"}
+    if each.name not in {"account_id", "currency", "version", "as_of", "at", "effective_at"}
 )
 
 
@@ -110,6 +110,8 @@ def balance(body: Json) -> Balance:
         currency=currency,
         version=int(body["version"]),
         as_of=moment(body["as_of"]),
+        at=moment(body["at"]) if body.get("at") else None,
+        effective_at=moment(body["effective_at"]) if body.get("effective_at") else None,
         **amounts,
     )
 

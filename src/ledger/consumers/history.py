@@ -15,13 +15,13 @@ from ledger.consumers.batch import process_batch
 from ledger.consumers.observability import logger, metrics
 from ledger.consumers.stream import ChangeRecord, change_of
 from ledger.domain import limits
-from ledger.domain.model import Account, AccountShard, Entry, Totals
+from ledger.domain.model import Entry
 from ledger.environment import table_name
 from ledger.planning.history import (
     BalanceChange,
+    change_between,
     history_record,
     pending_of_postings,
-    status_kind,
 )
 from ledger.store.deadline import deadline_in
 from ledger.store.dynamodb.client import default_client
@@ -37,33 +37,9 @@ mismatch_metric = "HistoryMismatch"
 def balance_change(change: ChangeRecord) -> BalanceChange | None:
     """The change of a balance item whose version grew; None for anything else (a details
     change keeps the version, a REMOVE is the audit's business)."""
-    new, old = change.new, change.old
-    if change.event_name == "REMOVE" or not isinstance(new, Account | AccountShard):
+    if change.event_name == "REMOVE":
         return None
-    previous = old if isinstance(old, Account | AccountShard) else None
-    previous_version = 0 if previous is None else previous.version
-    if new.version <= previous_version:
-        return None
-    before = Totals() if previous is None else previous.totals
-    previous_entry = None if previous is None else previous.last_entry_id
-    # A version step with the totals and the last entry unchanged moved no money: a status
-    # (or overdraft) change, recorded so that versions stay contiguous.
-    moved_by_entry = new.totals != before or new.last_entry_id != previous_entry
-    entry_ids: tuple[str, ...] = ()
-    if moved_by_entry and new.last_entry_id is not None:
-        entry_ids = new.last_entry_ids or (new.last_entry_id,)
-    return BalanceChange(
-        account_id=new.id if isinstance(new, Account) else new.account_id,
-        shard=0 if isinstance(new, Account) else new.index,
-        version=new.version,
-        previous_version=previous_version,
-        before=before,
-        after=new.totals,
-        entry_ids=entry_ids,
-        entry_kind=new.last_entry_kind if entry_ids else status_kind,
-        effective_at=new.last_effective_at if entry_ids else None,
-        updated_at=new.updated_at,
-    )
+    return change_between(change.old, change.new)
 
 
 class HistoryConsumer:

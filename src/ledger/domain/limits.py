@@ -102,3 +102,7 @@ ledger_owner_cache_max = 10_000
 # one BatchGetItem takes.
 history_read_ms_max = 10_000
 batch_get_keys_max = 100
+
+# Balances of the past and statements read history records one by one only where no
+# aggregate answers: past this many records a balance is refused (`report_too_large`).
+history_records_per_read_max = 10_000

@@ -263,6 +263,9 @@ class Balance:
     total_out: int
     version: int
     as_of: datetime
+    # The times a balance of the past was asked for (knowledge time, business time).
+    at: datetime | None = None
+    effective_at: datetime | None = None
 
     @classmethod
     def of(cls, account: Account) -> Balance:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from ledger.domain.model import Entry, EntryKind, EntryStatus, Totals
+from ledger.domain.model import Account, AccountShard, Entry, EntryKind, EntryStatus, Totals
 from ledger.planning.deltas import entry_deltas, posting_deltas, release_deltas
 from ledger.planning.steps import ApplyDelta
 
@@ -76,6 +76,37 @@ def subtract(after: Totals, before: Totals) -> Totals:
             each.name: getattr(after, each.name) - getattr(before, each.name)
             for each in fields(Totals)
         }
+    )
+
+
+def change_between(old: object, new: object) -> BalanceChange | None:
+    """The change from one image of a balance item to the next, if its version grew; None
+    for anything else (a details change keeps the version)."""
+    if not isinstance(new, Account | AccountShard):
+        return None
+    previous = old if isinstance(old, Account | AccountShard) else None
+    previous_version = 0 if previous is None else previous.version
+    if new.version <= previous_version:
+        return None
+    before = Totals() if previous is None else previous.totals
+    previous_entry = None if previous is None else previous.last_entry_id
+    # A version step with the totals and the last entry unchanged moved no money: a status
+    # (or overdraft) change, recorded so that versions stay contiguous.
+    moved_by_entry = new.totals != before or new.last_entry_id != previous_entry
+    entry_ids: tuple[str, ...] = ()
+    if moved_by_entry and new.last_entry_id is not None:
+        entry_ids = new.last_entry_ids or (new.last_entry_id,)
+    return BalanceChange(
+        account_id=new.id if isinstance(new, Account) else new.account_id,
+        shard=0 if isinstance(new, Account) else new.index,
+        version=new.version,
+        previous_version=previous_version,
+        before=before,
+        after=new.totals,
+        entry_ids=entry_ids,
+        entry_kind=new.last_entry_kind if entry_ids else status_kind,
+        effective_at=new.last_effective_at if entry_ids else None,
+        updated_at=new.updated_at,
     )
 
 

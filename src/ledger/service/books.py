@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection
 from dataclasses import replace
+from datetime import datetime
 
 from ledger.domain import limits, validate
 from ledger.domain.errors import (
@@ -37,6 +38,7 @@ from ledger.planning.accounts import (
 )
 from ledger.planning.commands import NewAccount, listing_caller, overdraft_policy, page_size
 from ledger.planning.steps import RegisterCurrency, SetDetails, Target, WritePlan
+from ledger.service import history
 from ledger.service.base import LedgerBase
 from ledger.store.listings import AccountsOf, LedgersOf
 
@@ -177,9 +179,22 @@ class Books(LedgerBase):
             raise NotFound("account", account_id)
         return account
 
-    def get_balance(self, account_id: str) -> Balance:
-        """An account's balance now: one strongly consistent read."""
-        return self.get_account(account_id).balance()
+    def get_balance(
+        self,
+        account_id: str,
+        *,
+        at: datetime | None = None,
+        effective_at: datetime | None = None,
+    ) -> Balance:
+        """An account's balance now (one strongly consistent read), or as recorded at `at`
+        and/or counting only what is effective at or before `effective_at`, from its
+        history. A time before the account existed gives zero balances."""
+        at = validate.moment("at", at)
+        effective_at = validate.moment("effective_at", effective_at)
+        account = self.get_account(account_id)
+        if at is None and effective_at is None:
+            return account.balance()
+        return history.past(self._store, account, at=at, effective_at=effective_at)
 
     def list_accounts(
         self,

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from ledger.domain.model import Account, Entry, LedgerRecord, Page
+    from ledger.domain.model import Account, Entry, LedgerRecord, Page, Totals
+    from ledger.planning.history import HistoryRecord
     from ledger.planning.steps import Target, WritePlan
+    from ledger.store.history import HistoryQuery
     from ledger.store.listings import Listing
 
 # Named, not imported: the authorizer imports `ledger.store.dynamodb.client` through this
@@ -25,3 +27,9 @@ class Store(Protocol):
 
     def page(self, listing: Listing, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
         """A page of the records a listing names, in its order."""
+
+    def history(self, account_id: str, shard: int, query: HistoryQuery) -> list[HistoryRecord]:
+        """One balance item's history records in the query's order and range."""
+
+    def aggregates(self, account_id: str, shard: int, bounds: tuple[str, str]) -> dict[str, Totals]:
+        """One balance item's effective-time aggregates with `low <= sort key < high`."""

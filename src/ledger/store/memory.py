@@ -1,4 +1,8 @@
-"""The reference store: plans applied under one lock, for embedding and model-based tests."""
+"""The reference store: plans applied under one lock, for embedding and model-based tests.
+
+It has no stream, so it keeps the history and the effective-time aggregates itself, as
+the history consumer does on DynamoDB (ADR 0024), in the same step as the plan: reads of
+history answer here what they answer there once the consumer has caught up."""
 
 from __future__ import annotations
 
@@ -6,7 +10,21 @@ import threading
 from dataclasses import replace
 from typing import cast
 
-from ledger.domain.model import Account, AccountShard, AccountStatus, Entry, LedgerRecord, Page
+from ledger.domain.model import (
+    Account,
+    AccountShard,
+    AccountStatus,
+    Entry,
+    LedgerRecord,
+    Page,
+    Totals,
+)
+from ledger.planning.history import (
+    HistoryRecord,
+    change_between,
+    history_record,
+    pending_of_postings,
+)
 from ledger.planning.invariants import check_balanced, checked
 from ledger.planning.steps import (
     ApplyDelta,
@@ -29,11 +47,14 @@ from ledger.planning.steps import (
 )
 from ledger.store import R
 from ledger.store.cursors import new_secret
+from ledger.store.dynamodb.history import aggregate_additions
 from ledger.store.dynamodb.schema import ListingSeal, index_query, item_key, paged
+from ledger.store.history import HistoryQuery, sort_key
 from ledger.store.listings import Listing
 
 Record = LedgerRecord | Account | Entry
 ItemKey = tuple[str, str]
+BalanceItem = tuple[str, int]
 
 
 class MemoryStore:
@@ -44,6 +65,8 @@ class MemoryStore:
         self._lock = threading.Lock()
         # Its cursors are good for this store's life only, as its items are.
         self._cursors = ListingSeal(new_secret())
+        self._history: dict[BalanceItem, list[HistoryRecord]] = {}
+        self._aggregates: dict[BalanceItem, dict[str, Totals]] = {}
 
     def execute(self, plan: WritePlan) -> None:
         """Apply every step of the plan, or none; raise the first violation."""
@@ -53,9 +76,52 @@ class MemoryStore:
                 violation = step.violation(self._items.get(self._key(step)))
                 if violation is not None:
                     raise violation
+            before = {self._key(step): self._items.get(self._key(step)) for step in plan.steps}
             for step in plan.steps:
                 key = self._key(step)
                 self._items[key] = _applied(step, self._items.get(key))
+            for key, old in before.items():
+                self._record(old, self._items.get(key))
+
+    def _record(self, old: Stored, new: Stored) -> None:
+        """The history record and aggregate additions of one item's change, as the history
+        consumer writes them from the stream."""
+        change = change_between(old, new)
+        if change is None:
+            return
+        entries = self._entries(change.entry_ids)
+        entries.update(self._entries(pending_of_postings(entries)))
+        record = history_record(change, entries)
+        item = (record.account_id, record.shard)
+        self._history.setdefault(item, []).append(record)
+        aggregates = self._aggregates.setdefault(item, {})
+        for (_, position), totals in aggregate_additions(record).items():
+            aggregates[position] = aggregates.get(position, Totals()) + totals
+
+    def _entries(self, entry_ids: tuple[str, ...]) -> dict[str, Entry]:
+        found = (self._items.get(_item_key(Target("entry", entry_id))) for entry_id in entry_ids)
+        return {entry.id: entry for entry in found if isinstance(entry, Entry)}
+
+    def history(self, account_id: str, shard: int, query: HistoryQuery) -> list[HistoryRecord]:
+        """One balance item's history records in the query's order and range."""
+        with self._lock:
+            records = list(self._history.get((account_id, shard), []))
+        ordered = sorted(records, key=lambda record: sort_key(record, query.basis))
+        if query.descending:
+            ordered.reverse()
+        kept = [record for record in ordered if query.keeps(sort_key(record, query.basis))]
+        return kept[: query.limit]
+
+    def aggregates(self, account_id: str, shard: int, bounds: tuple[str, str]) -> dict[str, Totals]:
+        """One balance item's effective-time aggregates with `low <= sort key < high`."""
+        low, high = bounds
+        with self._lock:
+            aggregates = dict(self._aggregates.get((account_id, shard), {}))
+        return {
+            position: totals
+            for position, totals in sorted(aggregates.items())
+            if low <= position < high
+        }
 
     @staticmethod
     def _key(step: Step) -> ItemKey:

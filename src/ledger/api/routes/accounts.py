@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -96,15 +97,26 @@ def get_account(account_id: str) -> Response[AccountView]:
     tags=["accounts"],
 )
 def get_balance(account_id: str) -> Response[BalanceView]:
-    """An account's balance now: one strongly consistent read."""
+    """An account's balance now (one strongly consistent read), or as recorded at `at`
+    and/or effective at `effective_at` (RFC 3339 times), from its history."""
     query = router.current_event.query_string_parameters or {}
-    for axis in ("at", "effective_at"):
-        if axis in query:
-            raise ValidationError(
-                axis, f"balances at a past time are not served yet; omit `{axis}`"
-            )
+    at, effective_at = (_time(axis, query.get(axis)) for axis in ("at", "effective_at"))
     _readable(account_id)
-    return reply(200, balance_view(router.runtime().ledger.get_balance(account_id)))
+    balance = router.runtime().ledger.get_balance(account_id, at=at, effective_at=effective_at)
+    return reply(200, balance_view(balance))
+
+
+def _time(name: str, text: str | None) -> datetime | None:
+    """A query parameter's RFC 3339 time with its offset, in UTC."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(name, f"{name} must be an RFC 3339 time") from None
+    if moment.tzinfo is None:
+        raise ValidationError(name, f"{name} must carry a time zone offset, as `Z`")
+    return moment.astimezone(UTC)
 
 
 @router.get(

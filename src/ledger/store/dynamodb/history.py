@@ -6,12 +6,17 @@
   `MONTH#<yyyy-mm>`, by effective time in UTC, each totals field a signed sum of deltas.
 
 A record and its aggregate additions are one transaction, and the record's put is
-conditional on its absence: a redelivered record adds nothing twice."""
+conditional on its absence: a redelivered record adds nothing twice.
+
+History items are in two indexes of their own, partitioned as the history itself and
+projecting what a balance or a statement needs: `gsi5` sorted by when a record was
+recorded, `gsi6` by when it takes effect (`ledger.store.history`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -23,14 +28,32 @@ from ledger.planning.steps import Target
 from ledger.store.dynamodb import clauses
 from ledger.store.dynamodb.codec import decode, number, string
 from ledger.store.dynamodb.reads import batch_get
-from ledger.store.dynamodb.retries import Budget
+from ledger.store.dynamodb.retries import Budget, read
 from ledger.store.dynamodb.schema import item_key, timestamp
+from ledger.store.history import Basis, HistoryQuery, day_key, month_key, sort_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
 
 Item = dict[str, "AttributeValueTypeDef"]
+
+history_indexes: dict[Basis, str] = {"recorded": "gsi5", "effective": "gsi6"}
+# What the history indexes carry besides their keys: a record without its expected totals.
+history_projection = (
+    "entity",
+    "account_id",
+    "shard",
+    "version",
+    "kind",
+    "entry_id",
+    "entry_ids",
+    "created_at",
+    "effective_at",
+    "mismatch",
+    *totals_fields,
+    *(f"delta_{name}" for name in totals_fields),
+)
 
 
 def _partition(prefix: str, account_id: str, shard: int) -> str:
@@ -45,12 +68,8 @@ def history_key(account_id: str, shard: int, version: int) -> dict[str, str]:
 
 def effective_keys(account_id: str, shard: int, moment: datetime) -> list[dict[str, str]]:
     """The day and month aggregate keys an effective time falls in, in UTC."""
-    day = moment.astimezone(UTC)
     partition = _partition("EFFECTIVE", account_id, shard)
-    return [
-        {"pk": partition, "sk": f"DAY#{day:%Y-%m-%d}"},
-        {"pk": partition, "sk": f"MONTH#{day:%Y-%m}"},
-    ]
+    return [{"pk": partition, "sk": day_key(moment)}, {"pk": partition, "sk": month_key(moment)}]
 
 
 def history_item(record: HistoryRecord) -> Item:
@@ -69,6 +88,9 @@ def history_item(record: HistoryRecord) -> Item:
             "mismatch": {"BOOL": record.mismatch},
         }
     )
+    for basis, index in history_indexes.items():
+        item[f"{index}pk"] = string(key["pk"])
+        item[f"{index}sk"] = string(sort_key(record, basis))
     if record.entry_id is not None:
         item["entry_id"] = string(record.entry_id)
     if len(record.entry_ids) > 1:
@@ -171,3 +193,98 @@ def read_entries(
             if isinstance(entry, Entry):
                 entries[entry.id] = entry
     return entries
+
+
+def history_of(item: dict[str, Any]) -> HistoryRecord:
+    """The history record an item (or its index projection) holds; its aggregate periods
+    are not kept on it, so they come back empty."""
+    totals = {name: int(item[name]["N"]) for name in totals_fields}
+    deltas = {name: int(item[f"delta_{name}"]["N"]) for name in totals_fields}
+    if "entry_ids" in item:
+        entry_ids = tuple(each["S"] for each in item["entry_ids"]["L"])
+    elif "entry_id" in item:
+        entry_ids = (item["entry_id"]["S"],)
+    else:
+        entry_ids = ()
+    return HistoryRecord(
+        account_id=item["account_id"]["S"],
+        shard=int(item["shard"]["N"]),
+        version=int(item["version"]["N"]),
+        kind=item["kind"]["S"],
+        entry_ids=entry_ids,
+        deltas=Totals(**deltas),
+        totals=Totals(**totals),
+        created_at=datetime.fromisoformat(item["created_at"]["S"]),
+        effective_at=datetime.fromisoformat(item["effective_at"]["S"]),
+        mismatch=bool(item["mismatch"]["BOOL"]),
+        expected=None,
+        periods=(),
+    )
+
+
+def query_history(
+    client: DynamoDBClient,
+    table_name: str,
+    item: tuple[str, int],
+    query: HistoryQuery,
+    budget: Budget,
+) -> list[HistoryRecord]:
+    """One balance item's records in the query's order and range, following Query pages
+    until `limit` records are read or none are left."""
+    index = history_indexes[query.basis]
+    arguments: dict[str, Any] = {
+        "TableName": table_name,
+        "IndexName": index,
+        "KeyConditionExpression": "#partition = :partition AND #sort BETWEEN :low AND :high",
+        "ExpressionAttributeNames": {"#partition": f"{index}pk", "#sort": f"{index}sk"},
+        "ExpressionAttributeValues": {
+            ":partition": string(_partition("HISTORY", *item)),
+            ":low": string(query.low),
+            ":high": string(query.high),
+        },
+        "ScanIndexForward": not query.descending,
+    }
+    records: list[HistoryRecord] = []
+    while len(records) < query.limit:
+        response = read(
+            budget, partial(client.query, **arguments, Limit=query.limit - len(records))
+        )
+        records += [history_of(item) for item in response["Items"]]
+        if "LastEvaluatedKey" not in response:
+            break
+        arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return records
+
+
+def query_aggregates(
+    client: DynamoDBClient,
+    table_name: str,
+    item: tuple[str, int],
+    bounds: tuple[str, str],
+    budget: Budget,
+) -> dict[str, Totals]:
+    """One balance item's effective-time aggregates with `low <= sort key < high`, by sort key:
+    one strongly consistent Query (few items: one per day or month with a change)."""
+    low, high = bounds
+    arguments: dict[str, Any] = {
+        "TableName": table_name,
+        "KeyConditionExpression": "pk = :partition AND sk BETWEEN :low AND :high",
+        "ExpressionAttributeValues": {
+            ":partition": string(_partition("EFFECTIVE", *item)),
+            ":low": string(low),
+            ":high": string(high),
+        },
+        "ConsistentRead": True,
+    }
+    aggregates: dict[str, Totals] = {}
+    while True:
+        response = read(budget, partial(client.query, **arguments))
+        for found in response["Items"]:
+            position = found["sk"]["S"]
+            if position != high:
+                aggregates[position] = Totals(
+                    **{name: int(found[name]["N"]) for name in totals_fields}
+                )
+        if "LastEvaluatedKey" not in response:
+            return aggregates
+        arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]

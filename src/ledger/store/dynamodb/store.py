@@ -14,13 +14,15 @@ from botocore.exceptions import ClientError
 from ledger.domain import limits
 from ledger.domain.errors import GuardMismatch
 from ledger.domain.ids import parse_account_id
-from ledger.domain.model import Account, AccountShard, Page
+from ledger.domain.model import Account, AccountShard, Page, Totals
+from ledger.planning.history import HistoryRecord
 from ledger.planning.invariants import check_balanced, checked
 from ledger.planning.steps import Step, Target, WritePlan, account_target, shows_applied
 from ledger.store import R
 from ledger.store.deadline import Clock, current_deadline
 from ledger.store.dynamodb.client import default_client as default_client  # noqa: PLC0414
 from ledger.store.dynamodb.codec import Record, decode, string
+from ledger.store.dynamodb.history import query_aggregates, query_history
 from ledger.store.dynamodb.reads import batch_get, query_keys
 from ledger.store.dynamodb.retries import (
     Budget,
@@ -33,6 +35,7 @@ from ledger.store.dynamodb.retries import (
 from ledger.store.dynamodb.schema import IndexQuery, index_query, item_key, paged
 from ledger.store.dynamodb.secret import TableSeal
 from ledger.store.dynamodb.transact import render
+from ledger.store.history import HistoryQuery
 from ledger.store.listings import Listing
 
 if TYPE_CHECKING:
@@ -143,6 +146,20 @@ class DynamoDBStore:
             merged = _summed(self._batch_get(keys, budget))
             record = merged.get((keys[0]["pk"], keys[0]["sk"]))
         return record if isinstance(record, kind) else None
+
+    def history(self, account_id: str, shard: int, query: HistoryQuery) -> list[HistoryRecord]:
+        """One balance item's history records in the query's order and range: Query pages
+        of its history index (the index follows the table within a second or so)."""
+        return query_history(
+            self.client, self.table_name, (account_id, shard), query, self._budget()
+        )
+
+    def aggregates(self, account_id: str, shard: int, bounds: tuple[str, str]) -> dict[str, Totals]:
+        """One balance item's effective-time aggregates with `low <= sort key < high`: one
+        strongly consistent Query."""
+        return query_aggregates(
+            self.client, self.table_name, (account_id, shard), bounds, self._budget()
+        )
 
     def page(self, listing: Listing, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
         """Query the listing's keys from its index, then read the items themselves, strongly
