@@ -232,7 +232,8 @@ class Fuzzer:
             self.failures.setdefault(
                 (operation.label, f"accepted with {response.status_code}"),
                 f"a schema-breaking request was answered {response.status_code}: "
-                f"sent {shown!r:.500}, got {response.text[:500]}",
+                f"sent {shown!r:.500} with headers {dict(response.request.headers)!r:.500}, "
+                f"got {response.text[:500]}",
             )
         try:
             case.validate_response(response, checks=checks, headers=headers)
