@@ -165,8 +165,14 @@ class Seed:
     length_max: int = id_length_max
 
     def fits(self, generated: object) -> bool:
-        """Whether a generated value is valid for the field, so the seed may replace it."""
-        return isinstance(generated, str) and 1 <= len(generated) <= self.length_max
+        """Whether a generated value is valid for the field, so the seed may replace it: of
+        its length, and free of the control characters its pattern refuses. A value that
+        breaks either is the broken part of a negative case and must stay."""
+        return (
+            isinstance(generated, str)
+            and 1 <= len(generated) <= self.length_max
+            and not any(character < " " for character in generated)
+        )
 
 
 def _seeded(value: Any, fields: Mapping[str, Seed]) -> Any:
