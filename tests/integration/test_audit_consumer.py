@@ -1,0 +1,146 @@
+"""The audit consumer on DynamoDB Local's real stream: one chained record per item version,
+from version 0, idempotent under replay, and a removal recorded as a critical event."""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from aws_lambda_powertools import Metrics
+from test_history_consumer import stream_records, table_items
+
+from ledger.consumers.audit import AuditConsumer
+from ledger.domain.audit import first_break
+from ledger.domain.ids import parse_account_id
+from ledger.domain.model import AccountStatus, Actor
+from ledger.service import Ledger
+from ledger.store.dynamodb import DynamoDBStore
+from ledger.store.dynamodb.audit import link_of
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+    from ledger.local.dynamodb_local import DynamoDBLocal
+
+
+@pytest.fixture
+def ledger(dynamodb_client: DynamoDBClient, local_table: str) -> Ledger:
+    return Ledger(DynamoDBStore(local_table, client=dynamodb_client))
+
+
+@pytest.fixture
+def consumer(dynamodb_client: DynamoDBClient, local_table: str) -> AuditConsumer:
+    return AuditConsumer(local_table, dynamodb_client, metrics=Metrics(namespace="Test"))
+
+
+def audited_book(ledger: Ledger) -> dict[str, str]:
+    """Deposits, transfers, a sharded revenue account, a hold and its confirm, and a
+    suspension. Returns the account ids by name."""
+    book = ledger.create_ledger("Audit", owner_id=f"owner-{secrets.token_hex(4)}")
+    alice = ledger.create_account(book.id, "alice", "liability", "USD")
+    bob = ledger.create_account(book.id, "bob", "liability", "USD")
+    revenue = ledger.create_account(
+        book.id, "revenue", "revenue", "USD", overdraft="allow", shards=4
+    )
+    actor = Actor(key_id="key_test", role="operator", request_id="req-1")
+    ledger.deposit(alice.id, "100.00", actor=actor)
+    ledger.transfer(alice.id, bob.id, "30.00")
+    for _ in range(3):
+        ledger.transfer(alice.id, revenue.id, "1.00")
+    held = ledger.hold(alice.id, "10.00")
+    ledger.confirm_hold(held.id, "4.00")
+    ledger.update_account(bob.id, status=AccountStatus.SUSPENDED)
+    return {"alice": alice.id, "bob": bob.id, "revenue": revenue.id}
+
+
+def chains(client: DynamoDBClient, table: str) -> dict[str, list[Any]]:
+    by_item: dict[str, list[Any]] = defaultdict(list)
+    for item in table_items(client, table, "AUDIT#"):
+        if not item["pk"]["S"].startswith("AUDIT#LEDGER#"):
+            by_item[item["pk"]["S"]].append(link_of(item))
+    return by_item
+
+
+def test_every_item_version_is_one_chained_record_and_a_replay_changes_nothing(
+    dynamodb_local: DynamoDBLocal,
+    dynamodb_client: DynamoDBClient,
+    local_table: str,
+    ledger: Ledger,
+    consumer: AuditConsumer,
+) -> None:
+    # GIVEN a busy ledger's stream
+    ids = audited_book(ledger)
+    records = stream_records(dynamodb_local, dynamodb_client, local_table)
+    # WHEN the consumer takes it as one batch
+    assert consumer.handle({"Records": records}) == {"batchItemFailures": []}
+    found = chains(dynamodb_client, local_table)
+    # THEN alice's chain is versions 0..7, opened, with the deposit's actor, intact
+    alice = found[f"AUDIT#{ids['alice']}"]
+    assert [link.record.version for link in alice] == [0, 1, 2, 3, 4, 5, 6, 7]
+    assert [link.record.kind for link in alice] == [
+        "open",
+        "deposit",
+        "transfer",
+        "transfer",
+        "transfer",
+        "transfer",
+        "hold",
+        "post",
+    ]
+    assert alice[1].record.actor == {
+        "key_id": "key_test",
+        "role": "operator",
+        "request_id": "req-1",
+        "source_ip": None,
+        "user_agent": None,
+    }
+    assert alice[1].record.before["posted"] == "0.00"
+    assert alice[1].record.after["posted"] == "100.00"
+    assert alice[-1].record.after["posted"] == "63.00"
+    # AND bob's suspension is a status record without an actor
+    bob = found[f"AUDIT#{ids['bob']}"]
+    assert (bob[-1].record.kind, bob[-1].record.status, bob[-1].record.actor) == (
+        "status",
+        "suspended",
+        None,
+    )
+    # AND the sharded account has a chain per item, each from version 0
+    revenue_items = [pk for pk in found if pk.startswith(f"AUDIT#{ids['revenue']}")]
+    assert len(revenue_items) == 4
+    for links in found.values():
+        assert first_break((link.record, link.hash) for link in links) is None
+    # WHEN the batch is delivered again, and then each record alone, newest first
+    assert consumer.handle({"Records": records}) == {"batchItemFailures": []}
+    for record in reversed(records):
+        assert consumer.handle({"Records": [record]}) == {"batchItemFailures": []}
+    # THEN nothing changed and nothing was counted as a conflict
+    assert chains(dynamodb_client, local_table) == found
+    assert "AuditRecordConflict" not in consumer.metrics.metric_set
+
+
+def test_a_removed_financial_item_is_a_critical_event_of_its_ledger(
+    dynamodb_local: DynamoDBLocal,
+    dynamodb_client: DynamoDBClient,
+    local_table: str,
+    ledger: Ledger,
+    consumer: AuditConsumer,
+) -> None:
+    # GIVEN an account whose item someone deletes
+    ids = audited_book(ledger)
+    dynamodb_client.delete_item(
+        TableName=local_table,
+        Key={"pk": {"S": f"ACCOUNT#{ids['bob']}"}, "sk": {"S": "ACCOUNT"}},
+    )
+    records = stream_records(dynamodb_local, dynamodb_client, local_table)
+    # WHEN the consumer takes the stream, twice
+    assert consumer.handle({"Records": records}) == {"batchItemFailures": []}
+    assert consumer.handle({"Records": records}) == {"batchItemFailures": []}
+    # THEN one critical event of its ledger names the removed item, counted once
+    ledger_id = parse_account_id(ids["bob"]).ledger_id
+    events = table_items(dynamodb_client, local_table, "AUDIT#LEDGER#")
+    assert [
+        (item["pk"]["S"], item["removed_pk"]["S"], item["severity"]["S"]) for item in events
+    ] == [(f"AUDIT#LEDGER#{ledger_id}", f"ACCOUNT#{ids['bob']}", "critical")]
+    assert consumer.metrics.metric_set["FinancialItemRemoved"]["Value"] == [1.0]
