@@ -25,6 +25,13 @@ if TYPE_CHECKING:
     from ledger.local.dynamodb_local import DynamoDBLocal
 
 
+def fresh_metrics() -> Metrics:
+    """Metrics of one test: powertools shares a metric set between instances."""
+    metrics = Metrics(namespace="Test")
+    metrics.clear_metrics()
+    return metrics
+
+
 @pytest.fixture
 def ledger(dynamodb_client: DynamoDBClient, local_table: str) -> Ledger:
     return Ledger(DynamoDBStore(local_table, client=dynamodb_client))
@@ -32,7 +39,7 @@ def ledger(dynamodb_client: DynamoDBClient, local_table: str) -> Ledger:
 
 @pytest.fixture
 def consumer(dynamodb_client: DynamoDBClient, local_table: str) -> AuditConsumer:
-    return AuditConsumer(local_table, dynamodb_client, metrics=Metrics(namespace="Test"))
+    return AuditConsumer(local_table, dynamodb_client, metrics=fresh_metrics())
 
 
 def audited_book(ledger: Ledger) -> dict[str, str]:

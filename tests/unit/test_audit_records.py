@@ -50,8 +50,15 @@ class TableClient:
         return {"Responses": {table: []}, "UnprocessedKeys": {}}
 
 
+def fresh_metrics() -> Metrics:
+    """Metrics of one test: powertools shares a metric set between instances."""
+    metrics = Metrics(namespace="Test")
+    metrics.clear_metrics()
+    return metrics
+
+
 def consumer_on(client: TableClient) -> AuditConsumer:
-    return AuditConsumer(table, cast("DynamoDBClient", client), metrics=Metrics(namespace="Test"))
+    return AuditConsumer(table, cast("DynamoDBClient", client), metrics=fresh_metrics())
 
 
 def account_id() -> str:
