@@ -12,6 +12,7 @@ from aws_lambda_powertools import Metrics
 from test_history_consumer import stream_records, table_items
 
 from ledger.consumers.audit import AuditConsumer
+from ledger.consumers.history import HistoryConsumer
 from ledger.domain.audit import first_break
 from ledger.domain.ids import parse_account_id
 from ledger.domain.model import AccountStatus, Actor
@@ -151,3 +152,110 @@ def test_a_removed_financial_item_is_a_critical_event_of_its_ledger(
         (item["pk"]["S"], item["removed_pk"]["S"], item["severity"]["S"]) for item in events
     ] == [(f"AUDIT#LEDGER#{ledger_id}", f"ACCOUNT#{ids['bob']}", "critical")]
     assert consumer.metrics.metric_set["FinancialItemRemoved"]["Value"] == [1.0]
+
+
+def consumed(
+    server: DynamoDBLocal, client: DynamoDBClient, table: str, consumer: AuditConsumer
+) -> None:
+    """Everything on the stream so far through the consumer, as one batch."""
+    records = stream_records(server, client, table)
+    assert consumer.handle({"Records": records}) == {"batchItemFailures": []}
+
+
+def rewrite(client: DynamoDBClient, table: str, key: dict[str, str], name: str, value: Any) -> None:
+    client.update_item(
+        TableName=table,
+        Key={part: {"S": text} for part, text in key.items()},
+        UpdateExpression="SET #name = :value",
+        ExpressionAttributeNames={"#name": name},
+        ExpressionAttributeValues={":value": value},
+    )
+
+
+def test_verify_holds_then_finds_a_rewritten_record_and_a_rewritten_balance(
+    dynamodb_local: DynamoDBLocal,
+    dynamodb_client: DynamoDBClient,
+    local_table: str,
+    ledger: Ledger,
+    consumer: AuditConsumer,
+) -> None:
+    # GIVEN a busy ledger, its stream through the consumer
+    ids = audited_book(ledger)
+    consumed(dynamodb_local, dynamodb_client, local_table, consumer)
+    # THEN every account verifies, the sharded one over its four chains
+    for account_id in ids.values():
+        result = ledger.verify_audit(account_id)
+        assert (result.ok, result.first_bad_version) == (True, None), result
+    assert ledger.verify_audit(ids["alice"]).records == 8
+    # WHEN alice's version-3 audit record is rewritten to say more was left
+    amounts = {"M": {"posted": {"S": "99.00"}}}
+    rewrite(
+        dynamodb_client,
+        local_table,
+        {"pk": f"AUDIT#{ids['alice']}", "sk": f"{3:012d}"},
+        "after",
+        amounts,
+    )
+    # THEN verification finds version 3
+    broken = ledger.verify_audit(ids["alice"])
+    assert (broken.ok, broken.first_bad_version) == (False, 3)
+    # WHEN the history consumer has written bob's history and his version-2 record is
+    # rewritten
+    history = HistoryConsumer(local_table, dynamodb_client, metrics=fresh_metrics())
+    records = stream_records(dynamodb_local, dynamodb_client, local_table)
+    assert history.handle({"Records": records}) == {"batchItemFailures": []}
+    assert ledger.verify_audit(ids["bob"]).ok
+    history_key = {"pk": f"HISTORY#{ids['bob']}", "sk": f"{2:012d}"}
+    rewrite(dynamodb_client, local_table, history_key, "posted_credits", {"N": "1"})
+    # THEN verification finds version 2
+    result = ledger.verify_audit(ids["bob"])
+    assert (result.ok, result.first_bad_version) == (False, 2)
+    rewrite(dynamodb_client, local_table, history_key, "posted_credits", {"N": "3000"})
+    assert ledger.verify_audit(ids["bob"]).ok
+    # WHEN bob's balance is rewritten on his account item
+    rewrite(
+        dynamodb_client,
+        local_table,
+        {"pk": f"ACCOUNT#{ids['bob']}", "sk": "ACCOUNT"},
+        "posted_credits",
+        {"N": "999999"},
+    )
+    # THEN verification finds bob's current version, the one the chain's head records
+    bob = ledger.get_account(ids["bob"])
+    result = ledger.verify_audit(ids["bob"])
+    assert (result.ok, result.first_bad_version) == (False, bob.version)
+    assert result.reason == "the item's balance is not the chain head's"
+
+
+def test_a_digest_verifies_at_its_time_after_more_writes_and_fails_after_a_rewrite(
+    dynamodb_local: DynamoDBLocal,
+    dynamodb_client: DynamoDBClient,
+    local_table: str,
+    ledger: Ledger,
+    consumer: AuditConsumer,
+) -> None:
+    # GIVEN a ledger's digest taken once the consumer caught up
+    ids = audited_book(ledger)
+    consumed(dynamodb_local, dynamodb_client, local_table, consumer)
+    ledger_id = parse_account_id(ids["alice"]).ledger_id
+    digest = ledger.audit_digest(ledger_id)
+    # (alice, bob, revenue and the USD world)
+    assert digest.accounts == 4
+    # WHEN more entries land and are audited
+    ledger.transfer(ids["alice"], ids["revenue"], "2.00")
+    ledger.deposit(ids["alice"], "1.00")
+    consumed(dynamodb_local, dynamodb_client, local_table, consumer)
+    # THEN the digest still verifies at its time, and today's differs
+    assert ledger.verify_audit_digest(ledger_id, digest.digest, digest.at).ok
+    assert ledger.audit_digest(ledger_id).digest != digest.digest
+    # WHEN an old record of alice is rewritten
+    rewrite(
+        dynamodb_client,
+        local_table,
+        {"pk": f"AUDIT#{ids['alice']}", "sk": f"{1:012d}"},
+        "kind",
+        {"S": "transfer"},
+    )
+    # THEN the digest no longer verifies, naming alice
+    result = ledger.verify_audit_digest(ledger_id, digest.digest, digest.at)
+    assert (result.ok, result.first_bad_account_id) == (False, ids["alice"])

@@ -19,12 +19,12 @@ from ledger.domain.audit import chained, genesis_hash
 from ledger.domain.errors import NotFound
 from ledger.domain.ids import entry_ledger_id, parse_account_id
 from ledger.domain.model import Account, AccountShard, Entry
+from ledger.domain.results import AuditLink
 from ledger.domain.timestamps import timestamp
 from ledger.environment import table_name
 from ledger.planning.audit import ItemChange, audit_record
 from ledger.store.deadline import deadline_in
 from ledger.store.dynamodb.audit import (
-    AuditLink,
     PutOutcome,
     RemovalEvent,
     put_link,

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from ledger.domain.audit import AuditRecord
 from ledger.domain.model import actor_fields
+from ledger.domain.results import AuditLink
 from ledger.store.dynamodb import clauses
 from ledger.store.dynamodb.codec import number, string
 
@@ -42,15 +43,6 @@ def audit_key(account_id: str, shard: int, version: int) -> dict[str, str]:
 def event_partition(ledger_id: str) -> str:
     """The partition of a ledger's audit events."""
     return f"AUDIT#LEDGER#{ledger_id}"
-
-
-@dataclass(frozen=True)
-class AuditLink:
-    """One stored audit record with the hash before it and its own."""
-
-    record: AuditRecord
-    previous_hash: str
-    hash: str
 
 
 class PutOutcome(StrEnum):
