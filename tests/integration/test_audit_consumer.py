@@ -14,6 +14,7 @@ from test_history_consumer import stream_records, table_items
 from ledger.consumers.audit import AuditConsumer
 from ledger.consumers.history import HistoryConsumer
 from ledger.domain.audit import first_break
+from ledger.domain.errors import ValidationError
 from ledger.domain.ids import parse_account_id
 from ledger.domain.model import AccountStatus, Actor
 from ledger.service import Ledger
@@ -259,3 +260,44 @@ def test_a_digest_verifies_at_its_time_after_more_writes_and_fails_after_a_rewri
     # THEN the digest no longer verifies, naming alice
     result = ledger.verify_audit_digest(ledger_id, digest.digest, digest.at)
     assert (result.ok, result.first_bad_account_id) == (False, ids["alice"])
+
+
+def test_audit_pages_follow_each_item_oldest_first_with_sealed_cursors(
+    dynamodb_local: DynamoDBLocal,
+    dynamodb_client: DynamoDBClient,
+    local_table: str,
+    ledger: Ledger,
+    consumer: AuditConsumer,
+) -> None:
+    # GIVEN a busy ledger's stream through the consumer
+    ids = audited_book(ledger)
+    consumed(dynamodb_local, dynamodb_client, local_table, consumer)
+    for name, expected in (("alice", 8), ("revenue", None)):
+        # WHEN an account's audit is read three records a page
+        seen: list[tuple[str, str]] = []
+        cursor = None
+        for _ in range(20):
+            page = ledger.audit_records(ids[name], limit=3, cursor=cursor, caller="key_a")
+            seen += [
+                (link.record.account_id, f"{link.record.shard}/{link.record.version}")
+                for link in page.links
+            ]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        # THEN every record comes once, item by item, each oldest first
+        everything = ledger.audit_records(ids[name], limit=100)
+        assert seen == [
+            (link.record.account_id, f"{link.record.shard}/{link.record.version}")
+            for link in everything.links
+        ]
+        keys = [(link.record.shard, link.record.version) for link in everything.links]
+        assert keys == sorted(keys)
+        if expected is not None:
+            assert len(seen) == expected
+    # AND a cursor opens only for its account and caller
+    page = ledger.audit_records(ids["alice"], limit=3, caller="key_a")
+    assert page.next_cursor is not None
+    for account, caller in ((ids["alice"], "key_b"), (ids["bob"], "key_a")):
+        with pytest.raises(ValidationError):
+            ledger.audit_records(account, limit=3, cursor=page.next_cursor, caller=caller)

@@ -88,16 +88,14 @@ def audit_page_view(page: AuditPage) -> dict[str, Any]:
 
 
 def audit_verification_view(result: AuditVerification) -> dict[str, Any]:
-    """A verification: the first bad version and the reason only when one is bad."""
-    view: dict[str, Any] = {
+    """A verification: the first bad version and the reason are null when it holds."""
+    return {
         "ok": result.ok,
         "records": result.records,
         "head_hash": result.head_hash,
+        "first_bad_version": result.first_bad_version,
+        "reason": result.reason,
     }
-    if not result.ok:
-        view["first_bad_version"] = result.first_bad_version
-        view["reason"] = result.reason
-    return view
 
 
 def audit_digest_view(result: AuditDigest) -> dict[str, Any]:
@@ -111,8 +109,6 @@ def audit_digest_view(result: AuditDigest) -> dict[str, Any]:
 
 
 def digest_verification_view(result: DigestVerification) -> dict[str, Any]:
-    """A digest verification: the first bad account only when the digest does not hold."""
-    view: dict[str, Any] = {"ok": result.ok}
-    if not result.ok:
-        view["first_bad_account_id"] = result.first_bad_account_id
-    return view
+    """A digest verification: the first bad account is null when it holds, or when no one
+    account's chain shows the break."""
+    return {"ok": result.ok, "first_bad_account_id": result.first_bad_account_id}
