@@ -3,14 +3,18 @@ from version 0, idempotent under replay, and a removal recorded as a critical ev
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 from collections import defaultdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from aws_lambda_powertools import Metrics
 from test_history_consumer import stream_records, table_items
 
+from ledger.api.audit_views import audit_record_view
 from ledger.consumers.audit import AuditConsumer
 from ledger.consumers.history import HistoryConsumer
 from ledger.domain.audit import first_break
@@ -301,3 +305,30 @@ def test_audit_pages_follow_each_item_oldest_first_with_sealed_cursors(
     for account, caller in ((ids["alice"], "key_b"), (ids["bob"], "key_a")):
         with pytest.raises(ValidationError):
             ledger.audit_records(account, limit=3, cursor=page.next_cursor, caller=caller)
+
+
+def test_the_doc_s_verifier_holds_on_a_chain_the_ledger_wrote_and_finds_a_rewrite(
+    dynamodb_local: DynamoDBLocal,
+    dynamodb_client: DynamoDBClient,
+    local_table: str,
+    ledger: Ledger,
+    consumer: AuditConsumer,
+) -> None:
+    # GIVEN alice's chain as the audit route answers it, through JSON
+    ids = audited_book(ledger)
+    consumed(dynamodb_local, dynamodb_client, local_table, consumer)
+    page = ledger.audit_records(ids["alice"], limit=100)
+    answered = json.loads(json.dumps([audit_record_view(link) for link in page.links]))
+    block = re.search(
+        r"<!-- audit: verifier -->\n```python\n(?P<code>.*?)^```$",
+        (Path(__file__).parents[2] / "docs" / "audit.md").read_text(),
+        re.S | re.M,
+    )
+    assert block is not None
+    namespace: dict[str, Any] = {"__name__": "audit_verifier"}
+    exec(compile(block.group("code"), "docs/audit.md", "exec"), namespace)
+    # WHEN / THEN the standalone script finds it intact
+    assert namespace["verify"](answered) is None
+    # AND finds a record rewritten in the saved copy at its version
+    answered[4]["after"]["posted"] = "1000000.00"
+    assert namespace["verify"](answered) == 4
