@@ -5,9 +5,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import pytest
 from aws_lambda_powertools import Metrics
 
 from ledger.consumers.audit import AuditConsumer
+from ledger.domain import limits
 from ledger.domain.ids import new_ledger_id, parse_account_id
 
 from .builders import new_account, new_ledger
@@ -147,3 +149,18 @@ def test_the_audit_of_an_unknown_account_or_ledger_is_404(api: Api) -> None:
     ):
         reply = api.call(method, path, body)
         assert reply.error()[:2] == (404, "not_found"), (path, reply.json)
+
+
+def test_a_chain_longer_than_the_bound_is_refused_naming_it(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a recorded account, and a bound of no record at all
+    wallet = new_account(api, new_ledger(api))
+    audited(api, wallet)
+    monkeypatch.setattr(limits, "audit_chain_records_max", 0)
+    # WHEN it is verified
+    reply = api.call("GET", f"/v1/accounts/{wallet}/audit/verify")
+    # THEN it is refused as too large, naming the bound and the item
+    status, code, details = reply.error()
+    assert (status, code) == (422, "report_too_large")
+    assert details == {"limit": 0, "account_id": wallet, "shard": 0}

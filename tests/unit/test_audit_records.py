@@ -220,3 +220,35 @@ def test_a_removed_account_is_a_critical_event_counted_once() -> None:
         ("critical", f"ACCOUNT#{identifier}")
     ]
     assert consumer.metrics.metric_set["FinancialItemRemoved"]["Value"] == [1.0]
+
+
+def test_records_of_two_items_interleaved_and_out_of_order_settle_on_retry() -> None:
+    # GIVEN two accounts' versions, each item's newest first, interleaved in one batch
+    client = TableClient()
+    first, second = account_id(), account_id()
+    ones, twos = history(first), history(second)
+    batch = [ones[2], twos[1], ones[0], twos[0], ones[1], twos[2]]
+    consumer = consumer_on(client)
+    # WHEN the consumer takes it, then Lambda retries from the first failure as it does
+    response = consumer.handle({"Records": batch})
+    failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+    retry = [
+        record
+        for position, record in enumerate(batch)
+        if position
+        >= min(
+            index
+            for index, each in enumerate(batch)
+            if each["dynamodb"]["SequenceNumber"] in failed
+        )
+    ]
+    assert consumer.handle({"Records": retry}) == {"batchItemFailures": []}
+    # THEN the records whose previous was not written yet failed the first time (the
+    # second account's last one too, as its previous had failed), and both chains are
+    # whole and intact
+    sequences = {batch[index]["dynamodb"]["SequenceNumber"] for index in (0, 1, 5)}
+    assert failed == sequences
+    for identifier in (first, second):
+        chain = chain_of(client, identifier)
+        assert [link.record.version for link in chain] == [0, 1, 2]
+        assert first_break((link.record, link.hash) for link in chain) is None
