@@ -56,17 +56,15 @@ class Audit(Reports):
         self,
         account_id: str,
         *,
-        limit: int = limits.page_size_max,
+        limit: int = limits.page_size_default,
         cursor: str | None = None,
         caller: str | None = None,
     ) -> AuditPage:
         """A page of the account's audit records, oldest first, item by item for a sharded
         account (its own item first); `cursor` is good only for this account and caller."""
         account = self._audited_account(account_id)
-        size = page_size(limit)
-        checked_cursor = validate.optional_text("cursor", cursor, limits.name_length_max * 4)
         return self._audit().page(
-            account.id, account.shards, size, checked_cursor, listing_caller(caller)
+            account.id, account.shards, page_size(limit), cursor, listing_caller(caller)
         )
 
     def verify_audit(self, account_id: str) -> AuditVerification:
