@@ -7,16 +7,20 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
+import pytest
 from aws_lambda_powertools import Metrics
 from botocore.exceptions import ClientError
 from store_fakes import account_record, now, usd
 
 from ledger.consumers.audit import AuditConsumer
 from ledger.domain.audit import first_break, genesis_hash
+from ledger.domain.errors import AuditNotKept
 from ledger.domain.ids import new_account_id, new_ledger_id
 from ledger.domain.model import Account, AccountStatus, Side, Totals
+from ledger.service import Ledger
 from ledger.store.dynamodb.audit import link_of
 from ledger.store.dynamodb.codec import encode
+from ledger.store.memory import MemoryStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -252,3 +256,15 @@ def test_records_of_two_items_interleaved_and_out_of_order_settle_on_retry() -> 
         chain = chain_of(client, identifier)
         assert [link.record.version for link in chain] == [0, 1, 2]
         assert first_break((link.record, link.hash) for link in chain) is None
+
+
+def test_a_store_that_keeps_no_audit_says_so() -> None:
+    # GIVEN the library on the memory store, which has no stream and so no audit chain
+    ledger = Ledger(MemoryStore())
+    book = ledger.create_ledger("Books")
+    wallet = ledger.create_account(book.id, "wallet", "liability", "USD")
+    # WHEN / THEN every audit read refuses with audit_not_kept
+    with pytest.raises(AuditNotKept):
+        ledger.verify_audit(wallet.id)
+    with pytest.raises(AuditNotKept):
+        ledger.audit_digest(book.id)
