@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -221,6 +221,25 @@ routes: list[tuple[str, Call, str, str, dict[str, str], Any, bool]] = [
         lambda c: c.reconcile(L), "POST", f"/v1/ledgers/{L}/reconciliations", {}, None, False,
     ),
     (
+        "audit_records",
+        lambda c: c.audit_records(A, limit=5, cursor="c-1"),
+        "GET", f"/v1/accounts/{A}/audit", {"limit": "5", "cursor": "c-1"}, None, False,
+    ),
+    (
+        "verify_audit",
+        lambda c: c.verify_audit(A), "GET", f"/v1/accounts/{A}/audit/verify", {}, None, False,
+    ),
+    (
+        "audit_digest",
+        lambda c: c.audit_digest(L), "GET", f"/v1/ledgers/{L}/audit/digest", {}, None, False,
+    ),
+    (
+        "verify_audit_digest",
+        lambda c: c.verify_audit_digest(L, "0" * 64, datetime(2026, 1, 2, tzinfo=UTC)),
+        "POST", f"/v1/ledgers/{L}/audit/digest/verify", {},
+        {"digest": "0" * 64, "at": "2026-01-02T00:00:00Z"}, False,
+    ),
+    (
         "create_api_key",
         lambda c: c.create_api_key("operator", ledger_ids=[L], owner_id="o-1"),
         "POST", "/v1/api-keys", {}, {"role": "operator", "ledger_ids": [L], "owner_id": "o-1"},
@@ -260,6 +279,8 @@ def answer_of(method: str, path: str) -> Any:
         return {"code": "POINTS", "scale": 0, "builtin": False}
     if path.endswith(("/currencies", "/trial-balance", "/balance-sheet", "/reconciliations")):
         return report_bodies[path.rsplit("/", 1)[1]]
+    if "/audit" in path:
+        return audit_bodies[path.rsplit("/", 1)[1]]
     if path.endswith("/balance"):
         return balance_body(A)
     if method == "GET" and path in ("/v1/ledgers", "/v1/accounts", "/v1/entries"):
@@ -269,6 +290,11 @@ def answer_of(method: str, path: str) -> Any:
 
 
 batch_body = {"entries": [], "items_saved": 0}
+audit_bodies: dict[str, Any] = {
+    "audit": {"items": [], "next_cursor": None},
+    "verify": {"ok": True, "first_bad_account_id": None, "records": 0, "head_hash": "0" * 64},
+    "digest": {"ledger_id": L, "digest": "0" * 64, "accounts": 0, "at": "2026-01-02T03:04:05Z"},
+}
 report_bodies: dict[str, Any] = {
     "currencies": {"items": [{"code": "POINTS", "scale": 0, "builtin": False}]},
     "trial-balance": {

@@ -14,7 +14,16 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from ledger.api import openapi as openapi_document
 from ledger.api.observability import count, logger
 from ledger.api.problems import error_body, validation_error
-from ledger.api.routes import accounts, currencies, entries, keys, ledgers, meta, movements
+from ledger.api.routes import (
+    accounts,
+    audit,
+    currencies,
+    entries,
+    keys,
+    ledgers,
+    meta,
+    movements,
+)
 from ledger.api.routing import answers, json_type
 from ledger.domain.errors import (
     Conflict,
@@ -27,7 +36,7 @@ from ledger.domain.errors import (
 )
 
 app = APIGatewayHttpResolver(enable_validation=True)
-for module in (meta, ledgers, currencies, accounts, entries, movements, keys):
+for module in (meta, ledgers, currencies, accounts, entries, movements, keys, audit):
     app.include_router(module.router)
 
 # Worth an alarm or a dashboard line when they climb; by class, since internal errors

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
+from ledger.client.audit import AuditClient
 from ledger.client.books import BooksClient
 from ledger.client.keys import ApiKeysClient
 from ledger.client.movements import MovementsClient
@@ -18,7 +19,9 @@ from ledger.client.types import Health
 __all__ = ["LedgerClient", "Response", "ServiceUnreachable"]
 
 
-class LedgerClient(BooksClient, MovementsClient, TwoPhaseClient, ReportsClient, ApiKeysClient):
+class LedgerClient(
+    BooksClient, MovementsClient, TwoPhaseClient, ReportsClient, AuditClient, ApiKeysClient
+):
     """Typed methods for every route of the HTTP API, named and typed as the library's
     `Ledger` is (ADR 0021): amounts go in as `Decimal` or decimal strings (a float or int
     raises TypeError before any request), journal lines as `LineInput`s or mappings, and

@@ -158,6 +158,13 @@ class ReportTooLarge(LedgerError):
     status = 422
 
 
+class AuditNotKept(LedgerError):
+    """The store keeps no audit chain: only the table the audit consumer writes does."""
+
+    code = "audit_not_kept"
+    status = 501
+
+
 class Conflict(LedgerError):
     """Contention or an unknown outcome outlasted the bounded retries; retry with the same key."""
 

@@ -101,6 +101,10 @@ ledger_owner_cache_max = 10_000
 # The history consumer: the time its entry reads of one batch may take, and how many keys
 # one BatchGetItem takes.
 history_read_ms_max = 10_000
+# The audit reads whole chains: one chain of more records, or a ledger of more balance
+# items, is refused rather than read unboundedly.
+audit_chain_records_max = 10_000
+audit_items_max = 10_000
 batch_get_keys_max = 100
 
 # Balances of the past and statements read history records one by one only where no

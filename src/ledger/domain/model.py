@@ -270,8 +270,31 @@ class Balance:
     @classmethod
     def of(cls, account: Account) -> Balance:
         """Derive the displayed balance from an account's totals."""
-        totals = account.totals
-        if account.normal_balance is Side.CREDIT:
+        return cls.of_totals(
+            account.id,
+            currency=account.currency,
+            normal_balance=account.normal_balance,
+            totals=account.totals,
+            credit_limit=account.overdraft.credit_limit,
+            version=account.version,
+            as_of=account.updated_at,
+        )
+
+    @classmethod
+    def of_totals(
+        cls,
+        account_id: str,
+        *,
+        currency: Currency,
+        normal_balance: Side,
+        totals: Totals,
+        credit_limit: int,
+        version: int,
+        as_of: datetime,
+    ) -> Balance:
+        """The displayed balance of totals on the account's normal side: an account's, or
+        one of its items' (the audit records each item's)."""
+        if normal_balance is Side.CREDIT:
             total_in, total_out = totals.posted_credits, totals.posted_debits
             pending_in, pending_out = totals.pending_credits, totals.pending_debits
         else:
@@ -279,10 +302,9 @@ class Balance:
             pending_in, pending_out = totals.pending_debits, totals.pending_credits
         posted = total_in - total_out
         net = posted - pending_out
-        credit_limit = account.overdraft.credit_limit
         return cls(
-            account_id=account.id,
-            currency=account.currency,
+            account_id=account_id,
+            currency=currency,
             posted=posted,
             pending_in=pending_in,
             pending_out=pending_out,
@@ -294,8 +316,8 @@ class Balance:
             spendable=net + credit_limit,
             total_in=total_in,
             total_out=total_out,
-            version=account.version,
-            as_of=account.updated_at,
+            version=version,
+            as_of=as_of,
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ledger.domain.audit import AuditRecord
 from ledger.domain.model import AccountType, Entry, Totals
 from ledger.domain.money import Currency
 
@@ -138,3 +139,52 @@ class BatchResult:
     entries: list[Entry]
     items_saved: int
     replayed: bool = False
+
+
+@dataclass(frozen=True)
+class AuditVerification:
+    """An account's audit chains recomputed and compared with its history and its items:
+    `first_bad_version` (and `reason`) say where the first item that disagrees stops."""
+
+    account_id: str
+    ok: bool
+    records: int
+    head_hash: str
+    first_bad_version: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditDigest:
+    """One sha256 over the chain heads of a ledger's items, as of the newest head's time."""
+
+    ledger_id: str
+    digest: str
+    accounts: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DigestVerification:
+    """A digest recomputed from the chains as of its time: whether it is the one kept, and
+    the first account (by id) whose chain up to then does not hold."""
+
+    ok: bool
+    first_bad_account_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditLink:
+    """One stored audit record with the hash before it and its own."""
+
+    record: AuditRecord
+    previous_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """A page of an account's audit records, and the cursor of the next page if any."""
+
+    links: list[AuditLink]
+    next_cursor: str | None

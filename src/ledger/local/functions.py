@@ -10,4 +10,5 @@ from ledger.local.container import Function
 
 stream_consumers: tuple[Function, ...] = (
     Function("ledger-history", "ledger.consumers.history:lambda_handler"),
+    Function("ledger-audit", "ledger.consumers.audit:lambda_handler"),
 )

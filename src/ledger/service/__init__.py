@@ -1,14 +1,14 @@
 """The public library facade: validate, plan, hand the plan to a store, settle replays."""
 
 from ledger.domain.inputs import LineInput
+from ledger.service.audit import Audit
 from ledger.service.base import utc_now
 from ledger.service.books import Books
 from ledger.service.movements import Movements
-from ledger.service.reports import Reports
 from ledger.service.two_phase import TwoPhase
 
 __all__ = ["Ledger", "LineInput", "utc_now"]
 
 
-class Ledger(Books, Movements, TwoPhase, Reports):
+class Ledger(Books, Movements, TwoPhase, Audit):
     """Double-entry bookkeeping over a store: every mutation is one atomic, guarded write."""

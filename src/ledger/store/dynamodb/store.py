@@ -20,6 +20,7 @@ from ledger.planning.invariants import check_balanced, checked
 from ledger.planning.steps import Step, Target, WritePlan, account_target, shows_applied
 from ledger.store import R
 from ledger.store.deadline import Clock, current_deadline
+from ledger.store.dynamodb.audit_reads import DynamoDBAuditReads
 from ledger.store.dynamodb.client import default_client as default_client  # noqa: PLC0414
 from ledger.store.dynamodb.codec import Record, decode, string
 from ledger.store.dynamodb.history import query_aggregates, query_history
@@ -69,6 +70,11 @@ class DynamoDBStore:
 
     def _budget(self) -> Budget:
         return Budget(current_deadline(self._clock), self._sleep)
+
+    @property
+    def audit(self) -> DynamoDBAuditReads:
+        """The audit chain's reads on this table (the audit consumer writes it)."""
+        return DynamoDBAuditReads(self.client, self.table_name, self._cursors, self._budget)
 
     def execute(self, plan: WritePlan) -> None:
         """Apply the plan atomically; explain a cancellation by the failed condition; out of
