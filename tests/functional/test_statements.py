@@ -179,16 +179,17 @@ def test_a_forged_or_moved_cursor_is_refused(book: Book) -> None:
     forged = cursor[:-2] + ("AA" if cursor[-2:] != "AA" else "BB")
     # WHEN the cursor is altered, or used for another basis, account or caller
     # THEN each is refused naming the cursor
-    attempts = [
-        lambda: ledger.statement(alice, limit=2, cursor=forged),
-        lambda: ledger.statement(alice, limit=2, cursor=cursor, basis="effective"),
-        lambda: ledger.statement(bob, limit=2, cursor=cursor),
-        lambda: ledger.statement(alice, limit=2, cursor=cursor, caller="someone"),
-        lambda: ledger.statement(alice, limit=2, cursor=cursor, start=start),
+    attempts: list[dict[str, object]] = [
+        {"cursor": forged},
+        {"cursor": cursor, "basis": "effective"},
+        {"cursor": cursor, "account_id": bob},
+        {"cursor": cursor, "caller": "someone"},
+        {"cursor": cursor, "start": start},
     ]
     for attempt in attempts:
+        arguments = {"account_id": alice, "limit": 2, **attempt}
         with pytest.raises(ValidationError) as refused:
-            attempt()
+            ledger.statement(**arguments)  # type: ignore[arg-type]
         assert refused.value.field == "cursor"
 
 
