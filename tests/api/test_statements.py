@@ -14,11 +14,12 @@ def test_a_statement_has_its_shape(api: Api) -> None:
     deposit = {"account_id": account_id, "amount": "12.50"}
     assert api.call("POST", "/v1/deposits", deposit).status == 201
     # WHEN its statement is read on either basis, bounded or not
-    for query in (
+    queries: list[dict[str, str | int]] = [
         {},
         {"basis": "effective"},
         {"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00+01:00", "limit": 2},
-    ):
+    ]
+    for query in queries:
         reply = api.call("GET", f"/v1/accounts/{account_id}/statement", query=query)
         # THEN it has the contract's fields, the balances in the currency's scale
         assert reply.status == 200, reply.json
