@@ -211,3 +211,35 @@ def test_bad_parameters_are_refused_naming_them(book: Book) -> None:
         assert refused.value.field == field
     with pytest.raises(NotFound):
         ledger.statement(alice[:-6] + "aaaaaa")
+
+
+@pytest.mark.parametrize("basis", ["recorded", "effective"])
+def test_a_sharded_account_s_items_are_merged_in_time_order(basis: Basis) -> None:
+    # GIVEN a world of four shards that several deposits, one backdated, moved
+    store = MemoryStore()
+    ledger = Ledger(store, clock=SteppingClock())
+    books = ledger.create_ledger("Sharded", world_shards=4)
+    alice = ledger.create_account(books.id, "alice", "liability", "USD").id
+    for count in range(1, 9):
+        backdated = start - timedelta(days=count) if count % 3 == 0 else None
+        ledger.deposit(alice, f"{count}.00", effective_at=backdated)
+    world = next(owner for owner, shard in store._history if shard > 0)
+    records = history_of(store, world)
+    assert len({record.shard for record in records}) > 1
+    # WHEN its statement is read on one page and in pages of 2
+    whole = ledger.statement(world, basis=basis, limit=100)
+    pages = all_pages(ledger, world, 2, basis=basis)
+    # THEN the lines are in time order across shards, each balance after the sum of the
+    # records up to it, and the pages hold the same lines
+    moments = [
+        line.created_at if basis == "recorded" else line.effective_at for line in whole.lines
+    ]
+    assert moments == sorted(moments)
+    assert len(whole.lines) == len([record for record in records if record.entry_ids])
+    normal = ledger.get_account(world).normal_balance
+    posted = 0
+    for line in whole.lines:
+        posted += line.amount if line.side is normal else -line.amount
+        assert line.balance_after.posted == posted
+    assert whole.closing.posted == posted
+    assert [line for page in pages for line in page.lines] == whole.lines
