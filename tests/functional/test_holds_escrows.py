@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ledger.domain.errors import (
@@ -393,6 +393,21 @@ class CountingStore:
         """Count, then delegate."""
         self.calls["aggregates"] += 1
         return self._store.aggregates(account_id, shard, bounds)
+
+    def entries(self, entry_ids: Sequence[str]) -> dict[str, Entry]:
+        """Count, then delegate."""
+        self.calls["entries"] += 1
+        return self._store.entries(entry_ids)
+
+    def seal(self, binding: bytes, payload: bytes) -> str:
+        """Count, then delegate."""
+        self.calls["seal"] += 1
+        return self._store.seal(binding, payload)
+
+    def unseal(self, binding: bytes, cursor: str) -> bytes:
+        """Count, then delegate."""
+        self.calls["unseal"] += 1
+        return self._store.unseal(binding, cursor)
 
 
 Measured = Callable[[Ledger], Entry]

@@ -240,6 +240,15 @@ routes: list[tuple[str, Call, str, str, dict[str, str], Any, bool]] = [
         {"digest": "0" * 64, "at": "2026-01-02T00:00:00Z"}, False,
     ),
     (
+        "statement",
+        lambda c: c.statement(
+            A, start=datetime(2026, 1, 2, tzinfo=UTC), basis="effective", limit=5, cursor="c-1"
+        ),
+        "GET", f"/v1/accounts/{A}/statement",
+        {"from": "2026-01-02T00:00:00Z", "basis": "effective", "limit": "5", "cursor": "c-1"},
+        None, False,
+    ),
+    (
         "create_api_key",
         lambda c: c.create_api_key("operator", ledger_ids=[L], owner_id="o-1"),
         "POST", "/v1/api-keys", {}, {"role": "operator", "ledger_ids": [L], "owner_id": "o-1"},
@@ -283,6 +292,8 @@ def answer_of(method: str, path: str) -> Any:
         return audit_bodies[path.rsplit("/", 1)[1]]
     if path.endswith("/balance"):
         return balance_body(A)
+    if path.endswith("/statement"):
+        return statement_body
     if method == "GET" and path in ("/v1/ledgers", "/v1/accounts", "/v1/entries"):
         return {"items": [], "next_cursor": None}
     bodies = {"ledgers": ledger_body(), "accounts": account_body(A), "batches": batch_body}
@@ -290,6 +301,25 @@ def answer_of(method: str, path: str) -> Any:
 
 
 batch_body = {"entries": [], "items_saved": 0}
+statement_body: dict[str, Any] = {
+    "opening": {"posted": "1.00", "available": "1.00"},
+    "closing": {"posted": "13.50", "available": "10.50"},
+    "items": [
+        {
+            "entry_id": E,
+            "version": 2,
+            "kind": "deposit",
+            "side": "credit",
+            "amount": "12.50",
+            "description": "salary",
+            "reference": None,
+            "effective_at": "2026-01-02T03:04:05Z",
+            "created_at": "2026-01-02T03:04:06Z",
+            "balance_after": {"posted": "13.50", "available": "10.50"},
+        }
+    ],
+    "next_cursor": "c-2",
+}
 audit_bodies: dict[str, Any] = {
     "audit": {"items": [], "next_cursor": None},
     "verify": {"ok": True, "first_bad_account_id": None, "records": 0, "head_hash": "0" * 64},
@@ -408,6 +438,19 @@ def test_amounts_come_back_in_minor_units(stub: StubServer, client: LedgerClient
         Currency("USD", 2),
         4,
     )
+
+
+def test_a_statement_comes_back_in_minor_units(stub: StubServer, client: LedgerClient) -> None:
+    # GIVEN a service that answers with a statement page of one line
+    stub.script(Reply(200, statement_body))
+    # WHEN reading the statement
+    statement = client.statement(A)
+    # THEN it is the library's Statement, amounts in minor units, times aware
+    line = statement.lines[0]
+    assert (statement.opening.posted, statement.closing.available) == (100, 1050)
+    assert (line.side, line.amount, line.version, line.reference) == (Side.CREDIT, 1250, 2, None)
+    assert (line.balance_after.posted, statement.next_cursor) == (1350, "c-2")
+    assert line.created_at == datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC)
 
 
 def test_a_number_in_an_answer_never_becomes_a_float(

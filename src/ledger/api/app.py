@@ -23,6 +23,7 @@ from ledger.api.routes import (
     ledgers,
     meta,
     movements,
+    statements,
 )
 from ledger.api.routing import answers, json_type
 from ledger.domain.errors import (
@@ -36,7 +37,7 @@ from ledger.domain.errors import (
 )
 
 app = APIGatewayHttpResolver(enable_validation=True)
-for module in (meta, ledgers, currencies, accounts, entries, movements, keys, audit):
+for module in (meta, ledgers, currencies, accounts, entries, movements, keys, audit, statements):
     app.include_router(module.router)
 
 # Worth an alarm or a dashboard line when they climb; by class, since internal errors

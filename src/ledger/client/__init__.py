@@ -12,6 +12,7 @@ from ledger.client.books import BooksClient
 from ledger.client.keys import ApiKeysClient
 from ledger.client.movements import MovementsClient
 from ledger.client.reports import ReportsClient
+from ledger.client.statements import StatementsClient
 from ledger.client.transport import Call, Response, ServiceUnreachable, Transport, path
 from ledger.client.two_phase import TwoPhaseClient
 from ledger.client.types import Health
@@ -20,7 +21,13 @@ __all__ = ["LedgerClient", "Response", "ServiceUnreachable"]
 
 
 class LedgerClient(
-    BooksClient, MovementsClient, TwoPhaseClient, ReportsClient, AuditClient, ApiKeysClient
+    BooksClient,
+    MovementsClient,
+    TwoPhaseClient,
+    ReportsClient,
+    AuditClient,
+    StatementsClient,
+    ApiKeysClient,
 ):
     """Typed methods for every route of the HTTP API, named and typed as the library's
     `Ledger` is (ADR 0021): amounts go in as `Decimal` or decimal strings (a float or int

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ledger.domain.audit import AuditRecord
-from ledger.domain.model import AccountType, Entry, Totals
+from ledger.domain.model import AccountType, Entry, Side, Totals
 from ledger.domain.money import Currency
 
 
@@ -187,4 +187,41 @@ class AuditPage:
     """A page of an account's audit records, and the cursor of the next page if any."""
 
     links: list[AuditLink]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class StatementBalance:
+    """The two amounts a statement shows of a balance, in minor units."""
+
+    posted: int
+    available: int
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One change of an account on its statement: what moved it, when, and the balance
+    after it on the statement's basis."""
+
+    entry_id: str
+    version: int
+    kind: str
+    side: Side
+    amount: int
+    description: str | None
+    reference: str | None
+    effective_at: datetime
+    created_at: datetime
+    balance_after: StatementBalance
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A page of an account's statement, oldest first, between its opening and closing
+    balances (the balances just before `from` and just before `to` or now)."""
+
+    account_id: str
+    opening: StatementBalance
+    closing: StatementBalance
+    lines: list[StatementLine]
     next_cursor: str | None

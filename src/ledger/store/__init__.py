@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ledger.domain.model import Account, Entry, LedgerRecord, Page, Totals
     from ledger.planning.history import HistoryRecord
     from ledger.planning.steps import Target, WritePlan
@@ -33,3 +35,13 @@ class Store(Protocol):
 
     def aggregates(self, account_id: str, shard: int, bounds: tuple[str, str]) -> dict[str, Totals]:
         """One balance item's effective-time aggregates with `low <= sort key < high`."""
+
+    def entries(self, entry_ids: Sequence[str]) -> dict[str, Entry]:
+        """The entries of these ids that exist, by id, read together (strongly consistent)."""
+
+    def seal(self, binding: bytes, payload: bytes) -> str:
+        """An opaque cursor for `payload` that opens only for `binding`, under the store's
+        cursor secret."""
+
+    def unseal(self, binding: bytes, cursor: str) -> bytes:
+        """The payload of a cursor sealed for `binding`; `foreign_cursor()` otherwise."""

@@ -7,6 +7,7 @@ history answer here what they answer there once the consumer has caught up."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import cast
 
@@ -122,6 +123,19 @@ class MemoryStore:
             for position, totals in sorted(aggregates.items())
             if low <= position < high
         }
+
+    def entries(self, entry_ids: Sequence[str]) -> dict[str, Entry]:
+        """The entries of these ids that exist, by id."""
+        with self._lock:
+            return self._entries(tuple(entry_ids))
+
+    def seal(self, binding: bytes, payload: bytes) -> str:
+        """An opaque cursor for `payload` that opens only for `binding`."""
+        return self._cursors.seal_payload(binding, payload)
+
+    def unseal(self, binding: bytes, cursor: str) -> bytes:
+        """The payload of a cursor sealed for `binding`."""
+        return self._cursors.open_payload(binding, cursor)
 
     @staticmethod
     def _key(step: Step) -> ItemKey:

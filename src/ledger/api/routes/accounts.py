@@ -100,13 +100,13 @@ def get_balance(account_id: str) -> Response[BalanceView]:
     """An account's balance now (one strongly consistent read), or as recorded at `at`
     and/or effective at `effective_at` (RFC 3339 times), from its history."""
     query = router.current_event.query_string_parameters or {}
-    at, effective_at = (_time(axis, query.get(axis)) for axis in ("at", "effective_at"))
+    at, effective_at = (time_parameter(axis, query.get(axis)) for axis in ("at", "effective_at"))
     _readable(account_id)
     balance = router.runtime().ledger.get_balance(account_id, at=at, effective_at=effective_at)
     return reply(200, balance_view(balance))
 
 
-def _time(name: str, text: str | None) -> datetime | None:
+def time_parameter(name: str, text: str | None) -> datetime | None:
     """A query parameter's RFC 3339 time with its offset, in UTC."""
     if text is None:
         return None

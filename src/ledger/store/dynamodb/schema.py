@@ -328,3 +328,11 @@ class ListingSeal:
     def open(self, cursor: str, query: IndexQuery) -> Key:
         """The position a cursor names, if it was sealed for this listing and caller."""
         return decode_cursor(self._seal, cursor, query)
+
+    def seal_payload(self, binding: bytes, payload: bytes) -> str:
+        """A cursor for an opaque payload that opens only for `binding`."""
+        return self._seal.seal(binding, payload)
+
+    def open_payload(self, binding: bytes, cursor: str) -> bytes:
+        """The payload of a cursor sealed for `binding`."""
+        return self._seal.open(binding, cursor)

@@ -66,16 +66,30 @@ class TableSeal:
 
     def seal(self, query: IndexQuery, key: Key) -> str:
         """A cursor for the position after `key`, creating the secret on the first one."""
+        return encode_cursor(self._sealing(), query, key)
+
+    def seal_payload(self, binding: bytes, payload: bytes) -> str:
+        """A cursor for an opaque payload that opens only for `binding`."""
+        return self._sealing().seal(binding, payload)
+
+    def open_payload(self, binding: bytes, cursor: str) -> bytes:
+        """The payload of a cursor sealed for `binding`; never creates the secret."""
+        return self._opening().open(binding, cursor)
+
+    def _sealing(self) -> CursorSeal:
         if self._seal is None:
             self._seal = CursorSeal(ensure_secret(self._client, self._table_name))
-        return encode_cursor(self._seal, query, key)
+        return self._seal
 
     def open(self, cursor: str, query: IndexQuery) -> Key:
         """The position a cursor names; opening never creates the secret: without one,
         no cursor was ever sealed."""
+        return decode_cursor(self._opening(), cursor, query)
+
+    def _opening(self) -> CursorSeal:
         if self._seal is None:
             secret = read_secret(self._client, self._table_name)
             if secret is None:
                 raise foreign_cursor()
             self._seal = CursorSeal(secret)
-        return decode_cursor(self._seal, cursor, query)
+        return self._seal

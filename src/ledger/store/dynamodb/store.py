@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from ledger.domain import limits
 from ledger.domain.errors import GuardMismatch
 from ledger.domain.ids import parse_account_id
-from ledger.domain.model import Account, AccountShard, Page, Totals
+from ledger.domain.model import Account, AccountShard, Entry, Page, Totals
 from ledger.planning.history import HistoryRecord
 from ledger.planning.invariants import check_balanced, checked
 from ledger.planning.steps import Step, Target, WritePlan, account_target, shows_applied
@@ -166,6 +166,27 @@ class DynamoDBStore:
         return query_aggregates(
             self.client, self.table_name, (account_id, shard), bounds, self._budget()
         )
+
+    def entries(self, entry_ids: Sequence[str]) -> dict[str, Entry]:
+        """The entries of these ids that exist, by id: strongly consistent BatchGetItems of
+        at most the most keys one takes."""
+        budget = self._budget()
+        keys = [item_key(Target("entry", entry_id)) for entry_id in dict.fromkeys(entry_ids)]
+        found: dict[str, Entry] = {}
+        for first in range(0, len(keys), limits.batch_get_keys_max):
+            batch = self._batch_get(keys[first : first + limits.batch_get_keys_max], budget)
+            found.update(
+                {record.id: record for record in batch.values() if isinstance(record, Entry)}
+            )
+        return found
+
+    def seal(self, binding: bytes, payload: bytes) -> str:
+        """An opaque cursor for `payload` under the table's secret, for `binding` only."""
+        return self._cursors.seal_payload(binding, payload)
+
+    def unseal(self, binding: bytes, cursor: str) -> bytes:
+        """The payload of a cursor sealed for `binding`."""
+        return self._cursors.open_payload(binding, cursor)
 
     def page(self, listing: Listing, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
         """Query the listing's keys from its index, then read the items themselves, strongly
