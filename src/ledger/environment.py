@@ -21,3 +21,17 @@ def table_name() -> str:
             "table (the stack sets it; `ledger dev` too)"
         )
     return name
+
+
+projections_variable = "LEDGER_PROJECTIONS"
+deployed_projections = ("history", "audit")
+
+
+def projections() -> tuple[str, ...]:
+    """The projections the table's stream consumers write, from `LEDGER_PROJECTIONS`
+    (comma-separated): unset is what the stack deploys (history and audit), empty is none
+    (a table without its consumers, which reconciliation then does not check against)."""
+    value = os.environ.get(projections_variable)
+    if value is None:
+        return deployed_projections
+    return tuple(name.strip() for name in value.split(",") if name.strip())

@@ -44,6 +44,8 @@ def api() -> Iterator[Api]:
         for name, value in environment_variables.items():
             environment.setenv(name, value)
         environment.setenv("LEDGER_TABLE_NAME", table_name)
+        # No stream consumers run on moto: no projections to reconcile against.
+        environment.setenv("LEDGER_PROJECTIONS", "")
         # Imported here: the handler builds its runtime at import, which needs the settings.
         from ledger.api import handler
         from ledger.api.runtime import runtime

@@ -97,6 +97,9 @@ def test_a_reconciliation_reports_a_tampered_account_in_its_currency(api: Api) -
         "field": "posted_credits",
         "expected": "12.00",
         "actual": "13.00",
+        "kind": "journal",
+        "shard": 0,
+        "missing_versions": [],
     } in reply.json["mismatches"]
 
 

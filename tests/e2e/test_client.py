@@ -3,6 +3,7 @@ pagination over HTTP, and refusals raised as the library's own exceptions."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -106,8 +107,14 @@ def test_a_marketplace_day_through_the_client(client: LedgerClient) -> None:
     assert (trial.balanced, trial.total_debits, trial.total_credits) == (True, 10250, 10250)
     sheet = client.balance_sheet(ledger_id, "USD")
     assert (sheet.balanced, sheet.liabilities) == (True, 10250)
+    # (the projections follow the writes within about a second under ledger dev)
+    deadline = time.monotonic() + 10
     report = client.reconcile(ledger_id)
+    while not report.ok and time.monotonic() < deadline:
+        time.sleep(0.2)
+        report = client.reconcile(ledger_id)
     assert (report.ok, report.mismatches) == (True, ())
+    assert report.checks == ("journal", "history", "audit")
     assert {alice, bob, merchant} <= {
         account.id for account in client.iter_accounts(ledger_id, type="liability")
     }

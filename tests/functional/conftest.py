@@ -62,7 +62,10 @@ class MotoBackend:
 
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self.table_name = table_name
-        self.store = DynamoDBStore(table_name, client=client, sleep=lambda _seconds: None)
+        # No stream consumers run on moto: no projections to reconcile against.
+        self.store = DynamoDBStore(
+            table_name, client=client, sleep=lambda _seconds: None, projections=()
+        )
 
     def state(self) -> State:
         """Every item of the table by (pk, sk), in DynamoDB's attribute-value form.
@@ -84,7 +87,7 @@ class LocalBackend:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self.client = client
         self.table_name = table_name
-        self.store = DynamoDBStore(table_name, client=client)
+        self.store = DynamoDBStore(table_name, client=client, projections=())
 
     def state(self) -> State:
         """Every item of the table by (pk, sk), read with consistent Scans."""

@@ -18,7 +18,18 @@ from ledger.domain.errors import (
     ValidationError,
 )
 from ledger.domain.ids import world_account_id
-from ledger.domain.model import Balance, Entry, EntryKind, EntryStatus, Line, Page, Side, Totals
+from ledger.domain.model import (
+    Account,
+    AccountShard,
+    Balance,
+    Entry,
+    EntryKind,
+    EntryStatus,
+    Line,
+    Page,
+    Side,
+    Totals,
+)
 from ledger.domain.money import builtin_currencies
 from ledger.planning.history import HistoryRecord
 from ledger.planning.steps import Target, WritePlan
@@ -369,6 +380,11 @@ class CountingStore:
         self._store = store
         self.calls: Counter[str] = Counter()
 
+    @property
+    def projections(self) -> tuple[str, ...]:
+        """Delegate."""
+        return self._store.projections
+
     def execute(self, plan: WritePlan) -> None:
         """Count, then delegate."""
         self.calls["execute"] += 1
@@ -383,6 +399,11 @@ class CountingStore:
         """Count, then delegate."""
         self.calls["page"] += 1
         return self._store.page(listing, limit, cursor, kind)
+
+    def items(self, account_id: str, shards: int) -> list[Account | AccountShard]:
+        """Count, then delegate."""
+        self.calls["items"] += 1
+        return self._store.items(account_id, shards)
 
     def history(self, account_id: str, shard: int, query: HistoryQuery) -> list[HistoryRecord]:
         """Count, then delegate."""

@@ -32,7 +32,7 @@ def test_reconcile_walks_every_page_and_finds_an_altered_item(
     # from world, then in pairs paying each other 0.25 and 0.10 back, and one hold: more
     # accounts and more entries than a page holds
     monkeypatch.setattr(limits, "report_page_size", page_size)
-    ledger = Ledger(DynamoDBStore(local_table, client=dynamodb_client))
+    ledger = Ledger(DynamoDBStore(local_table, client=dynamodb_client, projections=()))
     book = ledger.create_ledger("Paged", owner_id=f"owner-{secrets.token_hex(4)}").id
     world = world_account_id(book, USD)
     pairs = page_size // 2 + 3

@@ -166,7 +166,7 @@ def test_a_trial_balance_shows_its_lines_as_a_table(stub: StubServer) -> None:
     ]
 
 
-def reconciliation(ledger_id: str, mismatches: list[dict[str, str]]) -> dict[str, Any]:
+def reconciliation(ledger_id: str, mismatches: list[dict[str, Any]]) -> dict[str, Any]:
     """A reconciliation answer, ok when nothing mismatches."""
     return {
         "ledger_id": ledger_id, "ok": not mismatches, "accounts_checked": 3,
@@ -190,6 +190,36 @@ def test_reconcile_exits_1_when_the_ledger_does_not_reconcile(stub: StubServer) 
     assert "ok: true" in clean.stdout.splitlines()
     assert broken.exit_code == 1
     assert mismatch["account_id"] in broken.stdout
-    assert broken.stderr == "error: unreconciled: the ledger does not reconcile (1 mismatch(es))\n"
+    assert broken.stderr.endswith(
+        "error: unreconciled: the ledger does not reconcile (1 mismatch(es))\n"
+    )
     assert stub.requests[0].method == "POST"
     assert stub.requests[0].path == f"/v1/ledgers/{ledger_id}/reconciliations"
+
+
+def test_reconcile_prints_a_table_of_projection_mismatches(stub: StubServer) -> None:
+    # GIVEN a ledger whose wallet's history lacks a version and whose world shard's audit
+    # chain head is behind its item
+    ledger_id, wallet, world = an_id("led"), an_id("acc"), an_id("acc")
+    gap = {
+        "account_id": wallet, "field": "versions", "expected": "4", "actual": "3",
+        "kind": "history", "shard": 0, "missing_versions": [2],
+    }  # fmt: skip
+    behind = {
+        "account_id": world, "field": "posted", "expected": "-5.00", "actual": "-2.50",
+        "kind": "audit", "shard": 3, "missing_versions": [],
+    }  # fmt: skip
+    answer = {**reconciliation(ledger_id, [gap, behind]), "checks": ["journal", "history", "audit"]}
+    stub.script(Reply(200, answer))
+    # WHEN reconciling it
+    result = run(stub, "reconcile", ledger_id)
+    # THEN it exits 1, says what was checked, and shows one row per mismatch under a header
+    assert result.exit_code == 1
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert ["checks:", "journal,", "history,", "audit"] in rows
+    assert ["KIND", "ACCOUNT", "SHARD", "FIELD", "EXPECTED", "ACTUAL", "MISSING"] in rows
+    assert ["history", wallet, "0", "versions", "4", "3", "2"] in rows
+    assert ["audit", world, "3", "posted", "-5.00", "-2.50", "-"] in rows
+    # AND the progress and the failure go to stderr
+    assert result.stderr.startswith(f"reconciling {ledger_id}...\n")
+    assert result.stderr.endswith("does not reconcile (2 mismatch(es))\n")

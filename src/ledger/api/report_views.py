@@ -7,7 +7,14 @@ from typing import Any
 from ledger.api.views import View, moment
 from ledger.domain.ids import parse_account_id
 from ledger.domain.money import Currency, format_amount
-from ledger.domain.results import BalanceSheet, BalanceSheetNode, Reconciliation, TrialBalance
+from ledger.domain.results import (
+    BalanceSheet,
+    BalanceSheetNode,
+    Mismatch,
+    Reconciliation,
+    TrialBalance,
+    counted_fields,
+)
 
 
 class TrialBalanceLineView(View):
@@ -64,12 +71,16 @@ class BalanceSheetView(View):
 
 
 class MismatchView(View):
-    """A stored total that differs from the journal's."""
+    """A balance item attribute that differs from the journal's (`kind` journal) or a
+    projection that differs from the item (`kind` history or audit)."""
 
     account_id: str
     field: str
     expected: str
     actual: str
+    kind: str
+    shard: int
+    missing_versions: list[int]
 
 
 class CurrencyTotalsView(View):
@@ -92,6 +103,7 @@ class ReconciliationView(View):
     mismatches: list[MismatchView]
     totals: dict[str, CurrencyTotalsView]
     as_of: str
+    checks: list[str]
 
 
 def trial_balance_view(report: TrialBalance) -> dict[str, Any]:
@@ -160,8 +172,11 @@ def reconciliation_view(report: Reconciliation) -> dict[str, Any]:
             {
                 "account_id": mismatch.account_id,
                 "field": mismatch.field,
-                "expected": _amount_of(mismatch.account_id, mismatch.expected),
-                "actual": _amount_of(mismatch.account_id, mismatch.actual),
+                "expected": _value_of(mismatch, mismatch.expected),
+                "actual": _value_of(mismatch, mismatch.actual),
+                "kind": mismatch.kind,
+                "shard": mismatch.shard,
+                "missing_versions": list(mismatch.missing_versions),
             }
             for mismatch in report.mismatches
         ],
@@ -176,7 +191,15 @@ def reconciliation_view(report: Reconciliation) -> dict[str, Any]:
             for code, totals in report.totals.items()
         },
         "as_of": moment(report.as_of),
+        "checks": list(report.checks),
     }
+
+
+def _value_of(mismatch: Mismatch, value: int) -> str:
+    """A mismatch's value: a count for the fields in `counted_fields`, else an amount."""
+    if mismatch.field in counted_fields:
+        return str(value)
+    return _amount_of(mismatch.account_id, value)
 
 
 def _amount_of(account_id: str, minor: int) -> str:

@@ -7,7 +7,7 @@ from functools import cache
 
 from ledger.auth.access import Scope
 from ledger.auth.api_keys import ApiKeys, KeyStore
-from ledger.environment import table_name
+from ledger.environment import projections, table_name
 from ledger.service import Ledger
 from ledger.store.dynamodb.client import default_client
 from ledger.store.dynamodb.store import DynamoDBStore
@@ -32,4 +32,5 @@ def runtime() -> Runtime:
     """The container's runtime, built on first use from `LEDGER_TABLE_NAME` (required)."""
     name = table_name()
     client = default_client()
-    return Runtime.over(Ledger(DynamoDBStore(name, client)), KeyStore(name, client))
+    store = DynamoDBStore(name, client, projections=projections())
+    return Runtime.over(Ledger(store), KeyStore(name, client))

@@ -45,6 +45,7 @@ from ledger.domain.results import (
     Reconciliation,
     TrialBalance,
     TrialBalanceLine,
+    counted_fields,
 )
 
 T = TypeVar("T")
@@ -279,12 +280,16 @@ def reconciliation(body: Json) -> Reconciliation:
     mismatches = []
     for each in body["mismatches"]:
         currency = parse_account_id(each["account_id"]).currency
+        counted = each["field"] in counted_fields
         mismatches.append(
             Mismatch(
                 account_id=each["account_id"],
                 field=each["field"],
-                expected=minor(each["expected"], currency),
-                actual=minor(each["actual"], currency),
+                expected=int(each["expected"]) if counted else minor(each["expected"], currency),
+                actual=int(each["actual"]) if counted else minor(each["actual"], currency),
+                kind=each.get("kind", "journal"),
+                shard=each.get("shard", 0),
+                missing_versions=tuple(each.get("missing_versions", ())),
             )
         )
     totals = {}
@@ -305,4 +310,5 @@ def reconciliation(body: Json) -> Reconciliation:
         mismatches=tuple(mismatches),
         totals=totals,
         as_of=moment(body["as_of"]),
+        checks=tuple(body.get("checks", ("journal",))),
     )

@@ -96,6 +96,9 @@ dev_request_stall_s = 10
 report_page_size = page_size_max
 report_accounts_max = 10_000
 reconcile_entries_max = 100_000
+# History records of one balance item a reconciliation reads to check that its versions
+# are contiguous; an item with more is refused (report_too_large).
+reconcile_history_versions_max = 10_000
 ledger_owner_cache_max = 10_000
 
 # The history consumer: the time its entry reads of one batch may take, and how many keys

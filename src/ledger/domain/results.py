@@ -76,14 +76,28 @@ class BalanceSheet:
     as_of: datetime
 
 
+# Mismatch fields whose values are counts (versions, records), not amounts.
+counted_fields = ("version", "versions", "record")
+
+
 @dataclass(frozen=True)
 class Mismatch:
-    """An account item attribute that differs from what the journal says it must be."""
+    """A balance item attribute that differs from what it must be.
+
+    `kind` says what it was checked against: `journal` (the item against the totals its
+    journal implies), `history` (the item's latest history record against the item, or
+    the versions missing from its history) or `audit` (the item's audit chain head against
+    the item). `expected` is the journal's value for `journal`, the item's own for the
+    others; amounts are minor units, `version` and `versions` fields are counts.
+    """
 
     account_id: str
     field: str
     expected: int
     actual: int
+    kind: str = "journal"
+    shard: int = 0
+    missing_versions: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +144,7 @@ class Reconciliation:
     mismatches: tuple[Mismatch, ...]
     totals: dict[str, CurrencyTotals]
     as_of: datetime
+    checks: tuple[str, ...] = ("journal",)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,16 @@
 """Reconciliation (pure): a ledger's account items checked against the totals its journal
-implies, and conservation per currency. Amounts are integer minor units; callers render them."""
+implies, conservation per currency, and each balance item against its projections (its
+history and its audit chain). Amounts are integer minor units; callers render them."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 
+from ledger.domain.ids import parse_account_id
 from ledger.domain.model import (
     Account,
     Entry,
@@ -74,9 +77,16 @@ class Journal:
 
 
 def reconciliation(
-    ledger_id: str, accounts: Sequence[Account], journal: Journal, as_of: datetime
+    ledger_id: str,
+    accounts: Sequence[Account],
+    journal: Journal,
+    as_of: datetime,
+    *,
+    projections: Sequence[Mismatch] = (),
+    checks: tuple[str, ...] = ("journal",),
 ) -> Reconciliation:
-    """Compare each account item with the journal, then sum the items per currency.
+    """Compare each account item with the journal, then sum the items per currency; the
+    `projections` mismatches (found by `checks` other than `journal`) follow.
 
     Besides the six totals, `headroom` (the guard the write conditions compare) must be
     what the recomputed totals and the account's credit limit make it. A line naming an
@@ -95,6 +105,7 @@ def reconciliation(
         sums[account.currency.code] += account.totals
     for missing in sorted(journal.account_ids() - {account.id for account in accounts}):
         mismatches += _differences(missing, journal.totals_of(missing), Totals())
+    mismatches += projections
     totals = {code: CurrencyTotals.of(currencies[code], sums[code]) for code in sorted(sums)}
     return Reconciliation(
         ledger_id=ledger_id,
@@ -104,7 +115,76 @@ def reconciliation(
         mismatches=tuple(mismatches),
         totals=totals,
         as_of=as_of,
+        checks=checks,
     )
+
+
+def history_mismatches(
+    account_id: str,
+    shard: int,
+    item: tuple[int, Totals],
+    latest: tuple[int, Totals] | None,
+    versions: Collection[int],
+) -> list[Mismatch]:
+    """One balance item (its version and totals) against its history: the latest record
+    (version and totals, or None) must be the item, and the recorded `versions` must run
+    from 1 (an item's first change; opening it at version 0 is not recorded) to the latest
+    without a gap. A missing record is reported as version 0."""
+    version, totals = item
+    found: list[Mismatch] = []
+    if latest is None:
+        if version != 0:
+            found.append(Mismatch(account_id, "version", version, 0, "history", shard))
+        return found
+    latest_version, latest_totals = latest
+    if latest_version != version:
+        found.append(Mismatch(account_id, "version", version, latest_version, "history", shard))
+    found += [
+        Mismatch(
+            account_id, name, getattr(totals, name), getattr(latest_totals, name), "history", shard
+        )
+        for name in reconciled_fields
+        if getattr(totals, name) != getattr(latest_totals, name)
+    ]
+    present = set(versions)
+    missing = tuple(sorted(set(range(1, max(present, default=0) + 1)) - present))
+    if missing:
+        expected = max(present)
+        found.append(
+            Mismatch(account_id, "versions", expected, len(present), "history", shard, missing)
+        )
+    return found
+
+
+def audit_mismatches(
+    account_id: str,
+    shard: int,
+    version: int,
+    amounts: Mapping[str, str],
+    head: tuple[int, Mapping[str, str]] | None,
+) -> list[Mismatch]:
+    """One balance item (its version and its balance amounts as the audit renders them)
+    against its audit chain head (version and `after` amounts). An item without any audit
+    record is reported as field `record`, 1 expected and 0 found."""
+    if head is None:
+        return [Mismatch(account_id, "record", 1, 0, "audit", shard)]
+    head_version, after = head
+    found: list[Mismatch] = []
+    if head_version != version:
+        found.append(Mismatch(account_id, "version", version, head_version, "audit", shard))
+    currency = parse_account_id(account_id).currency
+    for name, value in amounts.items():
+        recorded = after.get(name)
+        if recorded != value:
+            actual = 0 if recorded is None else _minor(recorded, currency.scale)
+            found.append(
+                Mismatch(account_id, name, _minor(value, currency.scale), actual, "audit", shard)
+            )
+    return found
+
+
+def _minor(text: str, scale: int) -> int:
+    return int(Decimal(text).scaleb(scale))
 
 
 def _differences(account_id: str, expected: Totals, actual: Totals) -> list[Mismatch]:

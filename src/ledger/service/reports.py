@@ -6,13 +6,21 @@ from collections.abc import Iterator
 
 from ledger.domain import limits, validate
 from ledger.domain.errors import ReportTooLarge, ValidationError
-from ledger.domain.model import Account, Entry
+from ledger.domain.model import Account, AccountShard, Entry
 from ledger.domain.money import Currency, builtin_currencies
-from ledger.domain.results import BalanceSheet, Reconciliation, TrialBalance
-from ledger.reporting.reconciliation import Journal, reconciliation
+from ledger.domain.results import BalanceSheet, Mismatch, Reconciliation, TrialBalance
+from ledger.planning.audit import amounts_of
+from ledger.reporting.reconciliation import (
+    Journal,
+    audit_mismatches,
+    history_mismatches,
+    reconciliation,
+)
 from ledger.reporting.statements import balance_sheet, trial_balance
 from ledger.service.base import LedgerBase
 from ledger.store import R
+from ledger.store.audit import AuditReader, KeepsAudit
+from ledger.store.history import HistoryQuery
 from ledger.store.listings import AccountsOf, EntriesOf, Listing
 
 
@@ -40,12 +48,17 @@ class Reports(LedgerBase):
         return balance_sheet(ledger_id, resolved, accounts, self._clock())
 
     def reconcile(self, ledger_id: str) -> Reconciliation:
-        """Check every account item of the ledger against its journal, and conservation
-        per currency over the account items (DESIGN §8). Reports, never corrects.
+        """Check every account item of the ledger against its journal, conservation per
+        currency over the account items (DESIGN §8), and every balance item (own item and
+        shards) against its history and its audit chain head. Reports, never corrects.
 
-        The journal is walked first, then the accounts. Comparing each account with its
-        latest history record is not part of this check yet: the history projection is
-        written by the stream consumers.
+        The journal is walked first, then the accounts, then the projections: one strongly
+        consistent read of each account's items, then per item one read of its latest
+        history record, its history versions (at most
+        `limits.reconcile_history_versions_max`, else ReportTooLarge) and one read of its
+        audit chain head. A store that keeps no audit
+        chain is not checked against one, nor one whose history nobody writes (its
+        `projections`); `checks` names what was checked.
         """
         self.get_ledger(ledger_id)
         journal = Journal()
@@ -54,7 +67,58 @@ class Reports(LedgerBase):
         ):
             journal.add(entry)
         accounts = self._accounts_of(ledger_id)
-        return reconciliation(ledger_id, accounts, journal, self._clock())
+        store = self._store
+        kept = store.projections
+        reader = store.audit if "audit" in kept and isinstance(store, KeepsAudit) else None
+        checks = ("journal", *(name for name in ("history", "audit") if name in kept))
+        projections = (
+            [
+                mismatch
+                for account in accounts
+                for item in store.items(account.id, account.shards)
+                for mismatch in self._item_projections(item, reader)
+            ]
+            if "history" in kept
+            else []
+        )
+        return reconciliation(
+            ledger_id, accounts, journal, self._clock(), projections=projections, checks=checks
+        )
+
+    def _item_projections(
+        self, item: Account | AccountShard, reader: AuditReader | None
+    ) -> list[Mismatch]:
+        """One balance item against its latest history record, its history versions and
+        (when the store keeps it) its audit chain head."""
+        account_id, shard = (
+            (item.id, 0) if isinstance(item, Account) else (item.account_id, item.index)
+        )
+        latest = self._store.history(
+            account_id, shard, HistoryQuery("recorded", limit=1, descending=True)
+        )
+        versions_max = limits.reconcile_history_versions_max
+        records = self._store.history(
+            account_id, shard, HistoryQuery("recorded", limit=versions_max + 1)
+        )
+        if len(records) > versions_max:
+            raise ReportTooLarge(
+                f"the history of {account_id} shard {shard} has more than {versions_max} "
+                "records, more than a reconciliation reads",
+                {"limit": versions_max, "account_id": account_id, "shard": shard},
+            )
+        head = (latest[0].version, latest[0].totals) if latest else None
+        found = history_mismatches(
+            account_id,
+            shard,
+            (item.version, item.totals),
+            head,
+            [record.version for record in records],
+        )
+        if reader is not None:
+            link = reader.head(account_id, shard)
+            chain_head = None if link is None else (link.record.version, link.record.after)
+            found += audit_mismatches(account_id, shard, item.version, amounts_of(item), chain_head)
+        return found
 
     def _report_currency(self, ledger_id: str, code: object) -> Currency:
         """The currency a report is asked for: built in, or registered by the ledger."""

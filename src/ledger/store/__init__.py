@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ledger.domain.model import Account, Entry, LedgerRecord, Page, Totals
+    from ledger.domain.model import Account, AccountShard, Entry, LedgerRecord, Page, Totals
     from ledger.planning.history import HistoryRecord
     from ledger.planning.steps import Target, WritePlan
     from ledger.store.history import HistoryQuery
@@ -19,7 +19,15 @@ R = TypeVar("R", "LedgerRecord", "Account", "Entry")
 
 
 class Store(Protocol):
-    """What the ledger needs from storage."""
+    """What the ledger needs from storage.
+
+    `projections` names the projections of the balance items kept where this store can read
+    them (`history`, `audit`); reconciliation checks the items against these only.
+    """
+
+    @property
+    def projections(self) -> tuple[str, ...]:
+        """The projections this store's reads find written."""
 
     def execute(self, plan: WritePlan) -> None:
         """Apply every step of the plan, or none; raise the first violation."""
@@ -29,6 +37,10 @@ class Store(Protocol):
 
     def page(self, listing: Listing, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
         """A page of the records a listing names, in its order."""
+
+    def items(self, account_id: str, shards: int) -> list[Account | AccountShard]:
+        """An account's balance items as they stand, each alone (not summed), strongly
+        consistent, own item first."""
 
     def history(self, account_id: str, shard: int, query: HistoryQuery) -> list[HistoryRecord]:
         """One balance item's history records in the query's order and range."""

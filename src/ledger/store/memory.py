@@ -69,6 +69,11 @@ class MemoryStore:
         self._history: dict[BalanceItem, list[HistoryRecord]] = {}
         self._aggregates: dict[BalanceItem, dict[str, Totals]] = {}
 
+    @property
+    def projections(self) -> tuple[str, ...]:
+        """History, written with each plan; no audit chain."""
+        return ("history",)
+
     def execute(self, plan: WritePlan) -> None:
         """Apply every step of the plan, or none; raise the first violation."""
         check_balanced(plan)
@@ -153,6 +158,13 @@ class MemoryStore:
         keys = (_item_key(account_target(account.id, index)) for index in range(1, account.shards))
         shards = [item for item in map(self._items.get, keys) if isinstance(item, AccountShard)]
         return account.with_shards(shards)
+
+    def items(self, account_id: str, shards: int) -> list[Account | AccountShard]:
+        """An account's balance items as they stand, each alone, own item first."""
+        keys = [_item_key(account_target(account_id, index)) for index in range(shards)]
+        with self._lock:
+            found = [self._items.get(key) for key in keys]
+        return [item for item in found if isinstance(item, Account | AccountShard)]
 
     def page(self, listing: Listing, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
         """Mimic the keys-only index query of the table's schema for the listing: sort-key

@@ -8,7 +8,18 @@ from typing import Any
 import click
 
 from ledger.cli.commands.common import answer, api_options, connected, fail, parse_currency
-from ledger.cli.commands.output import echo_json, echo_object
+from ledger.cli.commands.output import Column, echo_json, echo_object, field, key_values, table
+
+# The mismatch table `ledger reconcile` prints: what was checked against what, where.
+mismatch_columns: tuple[Column, ...] = (
+    field("kind"),
+    ("account", lambda item: item.get("account_id")),
+    field("shard"),
+    field("field"),
+    field("expected"),
+    field("actual"),
+    ("missing", lambda item: item.get("missing_versions")),
+)
 
 
 @click.command("trial-balance")
@@ -68,13 +79,27 @@ def balance_sheet(
 @click.argument("ledger_id")
 @api_options
 def reconcile(ledger_id: str, url: str | None, api_key: str | None, as_json: bool) -> None:
-    """Check a ledger against its journal.
+    """Check a ledger against its journal and its projections.
 
-    Checks the conservation of the ledger LEDGER_ID per currency and recomputes every
-    account from the journal; exits with status 1 when something does not add up."""
+    Checks the conservation of the ledger LEDGER_ID per currency, recomputes every account
+    from the journal, and compares every balance item with its latest history record, its
+    history versions and its audit chain head (where the service keeps them). Prints a table
+    of mismatches and exits with status 1 when something does not add up."""
+    if not as_json:
+        click.echo(f"reconciling {ledger_id}...", err=True)
     with connected(url, api_key) as client:
         report = client.reconcile(ledger_id)
-    echo_object(answer(client), as_json)
+    shown = answer(client)
+    if as_json:
+        echo_json(shown)
+    else:
+        summary = {name: value for name, value in shown.items() if name != "mismatches"}
+        for line in key_values(summary):
+            click.echo(line)
+        if shown["mismatches"]:
+            click.echo("")
+            for line in table(shown["mismatches"], mismatch_columns):
+                click.echo(line)
     if not report.ok:
         mismatches = len(report.mismatches)
         fail("unreconciled", f"the ledger does not reconcile ({mismatches} mismatch(es))")

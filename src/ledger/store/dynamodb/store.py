@@ -61,8 +61,10 @@ class DynamoDBStore:
         client: DynamoDBClient | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Clock = time.monotonic,
+        projections: tuple[str, ...] = ("history", "audit"),
     ) -> None:
         self.table_name = table_name
+        self._projections = projections
         self.client = client or default_client()
         self._sleep = sleep
         self._clock = clock
@@ -70,6 +72,12 @@ class DynamoDBStore:
 
     def _budget(self) -> Budget:
         return Budget(current_deadline(self._clock), self._sleep)
+
+    @property
+    def projections(self) -> tuple[str, ...]:
+        """What the table's stream consumers write: history and the audit chain where they
+        run (as deployed, and under `ledger dev`); none for a table without them."""
+        return self._projections
 
     @property
     def audit(self) -> DynamoDBAuditReads:
@@ -152,6 +160,11 @@ class DynamoDBStore:
             merged = _summed(self._batch_get(keys, budget))
             record = merged.get((keys[0]["pk"], keys[0]["sk"]))
         return record if isinstance(record, kind) else None
+
+    def items(self, account_id: str, shards: int) -> list[Account | AccountShard]:
+        """An account's balance items as they stand, each alone: one strongly consistent
+        BatchGetItem."""
+        return self.audit.items(account_id, shards)
 
     def history(self, account_id: str, shard: int, query: HistoryQuery) -> list[HistoryRecord]:
         """One balance item's history records in the query's order and range: Query pages
