@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,9 @@ from .builders import (
     world_of,
 )
 from .conftest import DevServer
+
+# How long the stream consumers may take to catch up with the writes before a check.
+projections_wait_s = 10
 
 # One pytest worker runs every end-to-end test, against one `ledger dev`.
 pytestmark = pytest.mark.xdist_group("e2e")
@@ -453,6 +457,11 @@ def test_the_reports_of_a_ledger_balance(dev_server: DevServer) -> None:
     balance_sheet = ok(sheet)
     assert (balance_sheet["balanced"], balance_sheet["liabilities"]) == (True, "100.00")
     reconciliation = ok(check)
+    # (the projections follow the writes within about a second under ledger dev)
+    deadline = time.monotonic() + projections_wait_s
+    while not reconciliation["ok"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+        reconciliation = ok(call(dev_server, "POST", f"/v1/ledgers/{ledger_id}/reconciliations"))
     assert (reconciliation["ok"], reconciliation["mismatches"]) == (True, [])
     assert reconciliation["accounts_checked"] >= 2
 
