@@ -64,7 +64,8 @@ def pooled_client(dynamodb_local: DynamoDBLocal) -> DynamoDBClient:
 
 @pytest.fixture
 def ledger(pooled_client: DynamoDBClient, local_table: str) -> Ledger:
-    return Ledger(DynamoDBStore(local_table, client=pooled_client))
+    # No stream consumers run here: reconciliation checks the journal only.
+    return Ledger(DynamoDBStore(local_table, client=pooled_client, projections=()))
 
 
 @pytest.fixture
