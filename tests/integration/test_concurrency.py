@@ -64,7 +64,7 @@ def pooled_client(dynamodb_local: DynamoDBLocal) -> DynamoDBClient:
 
 @pytest.fixture
 def ledger(pooled_client: DynamoDBClient, local_table: str) -> Ledger:
-    # No stream consumer runs here: reconciliation checks the accounts against the journal.
+    # No stream consumers run here: reconciliation checks the journal only.
     return Ledger(DynamoDBStore(local_table, client=pooled_client, projections=()))
 
 
