@@ -3,7 +3,6 @@ critical audit event for any financial item removed (ADR 0025)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -11,10 +10,9 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ledger.consumers.batch import process_batch
+from ledger.consumers.batch import entries_named, process_batch, read_budget
 from ledger.consumers.observability import logger, metrics
-from ledger.consumers.stream import ChangeRecord, change_of
-from ledger.domain import limits
+from ledger.consumers.stream import ChangeRecord
 from ledger.domain.audit import chained, genesis_hash
 from ledger.domain.errors import NotFound
 from ledger.domain.ids import entry_ledger_id, parse_account_id
@@ -23,7 +21,6 @@ from ledger.domain.results import AuditLink
 from ledger.domain.timestamps import timestamp
 from ledger.environment import table_name
 from ledger.planning.audit import ItemChange, audit_record
-from ledger.store.deadline import deadline_in
 from ledger.store.dynamodb.audit import (
     PutOutcome,
     RemovalEvent,
@@ -32,8 +29,6 @@ from ledger.store.dynamodb.audit import (
     read_link,
 )
 from ledger.store.dynamodb.client import default_client
-from ledger.store.dynamodb.history import read_entries
-from ledger.store.dynamodb.retries import Budget
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -170,18 +165,13 @@ class AuditConsumer:
             self.metrics.add_metric(name=removed_metric, unit=MetricUnit.Count, value=1)
 
     def _entries_of(self, event: Mapping[str, Any]) -> dict[str, Entry]:
-        """Every entry the batch's balance changes name: one BatchGetItem per 100. A record
-        that does not decode is skipped here and fails on its own later."""
-        entry_ids: set[str] = set()
-        for raw in event.get("Records", []):
-            try:
-                item = item_change(change_of(raw))
-            except (KeyError, TypeError, ValueError):
-                continue
-            if item is not None and item.entry_id is not None:
-                entry_ids.add(item.entry_id)
-        budget = Budget(deadline_in(limits.history_read_ms_max), time.sleep)
-        return read_entries(self.client, self.table, entry_ids, budget)
+        """Every entry the batch's balance changes name: one BatchGetItem per 100."""
+        return entries_named(self.client, self.table, event, _entry_ids, read_budget())
+
+
+def _entry_ids(change: ChangeRecord) -> tuple[str, ...]:
+    item = item_change(change)
+    return () if item is None or item.entry_id is None else (item.entry_id,)
 
 
 @cache

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -13,6 +14,15 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from ledger.consumers.stream import ChangeRecord, change_of
+from ledger.domain import limits
+from ledger.store.deadline import deadline_in
+from ledger.store.dynamodb.history import read_entries
+from ledger.store.dynamodb.retries import Budget
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+    from ledger.domain.model import Entry
 
 
 def process_batch(
@@ -35,3 +45,27 @@ def process_batch(
         event=dict(event), record_handler=handle_record, processor=processor, context=context
     )
     return dict(response)
+
+
+def read_budget() -> Budget:
+    """The time a consumer's reads of one batch may take, retries included."""
+    return Budget(deadline_in(limits.history_read_ms_max), time.sleep)
+
+
+def entries_named(
+    client: DynamoDBClient,
+    table: str,
+    event: Mapping[str, Any],
+    ids_of: Callable[[ChangeRecord], Iterable[str]],
+    budget: Budget,
+) -> dict[str, Entry]:
+    """The entries the batch's records name (`ids_of` each), read together: one BatchGetItem
+    per 100. A record that does not decode is skipped here and fails on its own later."""
+    entry_ids: set[str] = set()
+    for raw in event.get("Records", []):
+        try:
+            change = change_of(raw)
+        except (KeyError, TypeError, ValueError):
+            continue
+        entry_ids.update(ids_of(change))
+    return read_entries(client, table, entry_ids, budget)

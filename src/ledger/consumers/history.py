@@ -3,7 +3,6 @@ against its entries' lines, with the effective-time aggregates in the same trans
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -11,10 +10,9 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ledger.consumers.batch import process_batch
+from ledger.consumers.batch import entries_named, process_batch, read_budget
 from ledger.consumers.observability import logger, metrics
-from ledger.consumers.stream import ChangeRecord, change_of
-from ledger.domain import limits
+from ledger.consumers.stream import ChangeRecord
 from ledger.domain.model import Entry
 from ledger.environment import table_name
 from ledger.planning.history import (
@@ -23,10 +21,8 @@ from ledger.planning.history import (
     history_record,
     pending_of_postings,
 )
-from ledger.store.deadline import deadline_in
 from ledger.store.dynamodb.client import default_client
 from ledger.store.dynamodb.history import read_entries, write_history
-from ledger.store.dynamodb.retries import Budget
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -94,22 +90,18 @@ class HistoryConsumer:
 
     def _entries_of(self, event: Mapping[str, Any]) -> dict[str, Entry]:
         """Every entry the batch's balance changes name, and the pending entries of the
-        postings among them: one BatchGetItem, and one more only if there are postings. A
-        record that does not decode is skipped here and fails on its own later."""
-        entry_ids: set[str] = set()
-        for raw in event.get("Records", []):
-            try:
-                balance = balance_change(change_of(raw))
-            except (KeyError, TypeError, ValueError):
-                continue
-            if balance is not None:
-                entry_ids.update(balance.entry_ids)
-        budget = Budget(deadline_in(limits.history_read_ms_max), time.sleep)
-        entries = read_entries(self.client, self.table, entry_ids, budget)
+        postings among them: one BatchGetItem, and one more only if there are postings."""
+        budget = read_budget()
+        entries = entries_named(self.client, self.table, event, _entry_ids, budget)
         pending = set(pending_of_postings(entries)) - entries.keys()
         if pending:
             entries.update(read_entries(self.client, self.table, pending, budget))
         return entries
+
+
+def _entry_ids(change: ChangeRecord) -> tuple[str, ...]:
+    balance = balance_change(change)
+    return () if balance is None else tuple(balance.entry_ids)
 
 
 @cache
