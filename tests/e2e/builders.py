@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from urllib.parse import urlencode
 from .conftest import DevServer, request_timeout_s
 
 json_type = "application/json"
+# How long the stream consumers may take to catch up with the writes before a check.
+projections_wait_s_max = 20.0
 
 
 @dataclass(frozen=True)
@@ -167,3 +170,18 @@ def world_of(account_id: str) -> str:
     ledger_token, currency, _ = account_id.removeprefix("acc_").split("_")
     code, scale, _side = currency.split("-")
     return f"acc_{ledger_token}_{code}-{scale}-c_world"
+
+
+def reconciled_soon(server: DevServer, ledger_id: str) -> dict[str, Any]:
+    """The ledger's reconciliation once it holds, or the last one after a bounded wait.
+
+    Under `ledger dev` the history and the audit chain follow the writes from the stream
+    within about a second; a reconciliation that holds has them caught up for every item.
+    """
+    path = f"/v1/ledgers/{ledger_id}/reconciliations"
+    deadline = time.monotonic() + projections_wait_s_max
+    report: dict[str, Any] = ok(call(server, "POST", path))
+    while not report["ok"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+        report = ok(call(server, "POST", path))
+    return report
