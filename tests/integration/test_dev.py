@@ -29,6 +29,8 @@ from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore
 
 expiry_wait_s_max = 30
+# A wait that misses a signal is woken by the test after this long, and fails.
+rescue_after_s = 5
 
 
 def _call(
@@ -330,3 +332,29 @@ def test_wait_returns_on_a_stop_signal_and_restores_handlers(signal_number: int)
 
     # THEN the wait has returned and the previous handler is back in place
     assert signal.getsignal(signal_number) == before
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
+def test_wait_returns_on_a_stop_signal_another_thread_received(signal_number: int) -> None:
+    # GIVEN a thread that sends the signal to itself, as the kernel may hand a signal sent
+    # to the process to any of its threads; should the wait miss it, the thread sends it
+    # to the main thread after a bound, so a miss fails instead of hanging
+    received = threading.Event()
+    rescued: list[bool] = []
+
+    def send_to_itself() -> None:
+        signal.pthread_kill(threading.get_ident(), signal_number)
+        if not received.wait(rescue_after_s):
+            rescued.append(True)
+            signal.pthread_kill(threading.main_thread().ident or 0, signal_number)
+
+    sender = threading.Timer(0.2, send_to_itself)
+
+    # WHEN it arrives while the dev runtime waits
+    sender.start()
+    cli._wait_for_stop_signal()
+    received.set()
+    sender.join()
+
+    # THEN the wait returned on that signal, without the main thread's own
+    assert rescued == []

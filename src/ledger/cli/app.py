@@ -26,6 +26,9 @@ from ledger.local.dev import (
 )
 from ledger.local.dynamodb_local import DynamoDBLocalError
 
+# How soon the dev runtime sees a stop signal that another of its threads received.
+stop_check_interval_s = 0.2
+
 
 @click.group()
 def main() -> None:
@@ -33,12 +36,18 @@ def main() -> None:
 
 
 def _wait_for_stop_signal() -> None:
-    """Block until Ctrl-C or SIGTERM, so DynamoDB Local is stopped either way."""
+    """Block until Ctrl-C or SIGTERM, so DynamoDB Local is stopped either way.
+
+    The kernel may hand a signal to any thread of the process; its handler then runs only
+    when the main thread next wakes, so the main thread waits in short steps rather than
+    once for good, which would miss a signal another thread took.
+    """
     stop = threading.Event()
     signals = (signal.SIGINT, signal.SIGTERM)
     previous = {number: signal.signal(number, lambda *_: stop.set()) for number in signals}
     try:
-        stop.wait()
+        while not stop.wait(stop_check_interval_s):
+            pass
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
