@@ -317,7 +317,7 @@ def test_a_cursor_is_bound_to_its_caller_and_its_listing(ledger: Ledger, book: s
     assert first.next_cursor is not None
     ledger_cursor = ledger.list_entries(book, limit=1).next_cursor
     # WHEN another caller gives it, or the ledger's listing's cursor is given to this one
-    attempts = [
+    attempts: list[dict[str, Any]] = [
         {"cursor": first.next_cursor, "caller": "key-2"},
         {"cursor": first.next_cursor},
         {"cursor": ledger_cursor, "caller": "key-1"},
