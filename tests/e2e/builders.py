@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from .conftest import DevServer, request_timeout_s
 
 json_type = "application/json"
+# The projections (history, audit) follow the writes within about a second under ledger dev.
+projections_wait_s_max = 10.0
+projections_poll_s = 0.2
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -167,3 +174,14 @@ def world_of(account_id: str) -> str:
     ledger_token, currency, _ = account_id.removeprefix("acc_").split("_")
     code, scale, _side = currency.split("-")
     return f"acc_{ledger_token}_{code}-{scale}-c_world"
+
+
+def once_projected(read: Callable[[], T], ready: Callable[[T], bool]) -> T:
+    """What `read` answers once `ready` holds of it, or its last answer after a bounded wait
+    for the projections (an account's entries are read from its history)."""
+    deadline = time.monotonic() + projections_wait_s_max
+    answer = read()
+    while not ready(answer) and time.monotonic() < deadline:
+        time.sleep(projections_poll_s)
+        answer = read()
+    return answer
