@@ -8,15 +8,20 @@ import secrets
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from .conftest import DevServer, request_timeout_s
 
 json_type = "application/json"
-# How long the stream consumers may take to catch up with the writes before a check.
+# The projections (history, audit) follow the writes within about a second under ledger dev;
+# a loaded machine may take longer, so checks wait for them, bounded.
 projections_wait_s_max = 20.0
+projections_poll_s = 0.2
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,17 @@ def world_of(account_id: str) -> str:
     return f"acc_{ledger_token}_{code}-{scale}-c_world"
 
 
+def once_projected(read: Callable[[], T], ready: Callable[[T], bool]) -> T:
+    """What `read` answers once `ready` holds of it, or its last answer after a bounded wait
+    for the projections (an account's entries are read from its history)."""
+    deadline = time.monotonic() + projections_wait_s_max
+    answer = read()
+    while not ready(answer) and time.monotonic() < deadline:
+        time.sleep(projections_poll_s)
+        answer = read()
+    return answer
+
+
 def reconciled_soon(server: DevServer, ledger_id: str) -> dict[str, Any]:
     """The ledger's reconciliation once it holds, or the last one after a bounded wait.
 
@@ -179,9 +195,7 @@ def reconciled_soon(server: DevServer, ledger_id: str) -> dict[str, Any]:
     within about a second; a reconciliation that holds has them caught up for every item.
     """
     path = f"/v1/ledgers/{ledger_id}/reconciliations"
-    deadline = time.monotonic() + projections_wait_s_max
-    report: dict[str, Any] = ok(call(server, "POST", path))
-    while not report["ok"] and time.monotonic() < deadline:
-        time.sleep(0.2)
-        report = ok(call(server, "POST", path))
+    report: dict[str, Any] = once_projected(
+        lambda: ok(call(server, "POST", path)), lambda answer: bool(answer["ok"])
+    )
     return report

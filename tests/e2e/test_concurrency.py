@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .builders import once_projected
+
 # One pytest worker runs every end-to-end test, against one `ledger dev`.
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -94,6 +96,19 @@ def _race(calls: list[Callable[[], Answer]]) -> list[Answer]:
     return [future.result() for future in done]
 
 
+def _spends(dev_server: DevServer, ledger_id: str, account_id: str, count: int) -> list[Any]:
+    """The account's spends, once its history shows `count` of them (or after a bounded
+    wait): its entries are read from its history, which follows the writes."""
+    return once_projected(
+        lambda: [
+            entry
+            for entry in _account_entries(dev_server, ledger_id, account_id)
+            if entry["kind"] == "spend"
+        ],
+        lambda spends: len(spends) >= count,
+    )
+
+
 def _account_entries(dev_server: DevServer, ledger_id: str, account_id: str) -> list[Any]:
     """Every entry with a line on the account, through all pages of the listing."""
     entries: list[Any] = []
@@ -144,11 +159,7 @@ def test_parallel_spends_never_overdraw(dev_server: DevServer) -> None:
     assert (balance["total_in"], balance["total_out"]) == ("20.00", "20.00")
 
     # AND the account lists exactly the 20 spends the clients were given
-    spends = [
-        entry
-        for entry in _account_entries(dev_server, ledger_id, account_id)
-        if entry["kind"] == "spend"
-    ]
+    spends = _spends(dev_server, ledger_id, account_id, len(created))
     assert sorted(entry["id"] for entry in spends) == sorted(
         answer.body["id"] for answer in created
     )
@@ -173,9 +184,5 @@ def test_parallel_requests_with_one_key_write_one_entry(dev_server: DevServer) -
     # AND the money moved once
     balance = _balance(dev_server, account_id)
     assert (balance["posted"], balance["available"]) == ("93.00", "93.00")
-    spends = [
-        entry
-        for entry in _account_entries(dev_server, ledger_id, account_id)
-        if entry["kind"] == "spend"
-    ]
+    spends = _spends(dev_server, ledger_id, account_id, 1)
     assert [entry["id"] for entry in spends] == [answers[0].body["id"]]

@@ -17,6 +17,7 @@ from .builders import (
     new_account,
     new_ledger,
     ok,
+    once_projected,
     token,
     world_of,
 )
@@ -219,7 +220,10 @@ def test_a_journal_entry_is_posted_read_and_listed_three_ways(
         )
     )
     assert by_reference == {"items": [entry], "next_cursor": None}
-    by_account = ok(call(dev_server, "GET", "/v1/entries", query={"account_id": payee}))
+    by_account = once_projected(
+        lambda: ok(call(dev_server, "GET", "/v1/entries", query={"account_id": payee})),
+        lambda page: bool(page["items"]),
+    )
     assert by_account == {"items": [entry], "next_cursor": None}
 
 

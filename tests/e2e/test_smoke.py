@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from .builders import once_projected
 from .conftest import DevServer
 
 # One pytest worker runs every end-to-end test, against one `ledger dev`.
@@ -42,7 +43,9 @@ def test_a_ledger_its_money_and_the_admin_key_survive_a_restart(dev_server: DevS
     balance_path = f"/v1/accounts/{account['id']}/balance"
     entries_path = f"/v1/entries?account_id={account['id']}"
     _, _, balance_before = dev_server.request("GET", balance_path)
-    _, _, entries_before = dev_server.request("GET", entries_path)
+    entries_before = once_projected(
+        lambda: dev_server.request("GET", entries_path)[2], lambda page: bool(page["items"])
+    )
     assert (balance_before["posted"], entries_before["items"]) == ("42.50", [entry])
 
     # WHEN the server is stopped with Ctrl-C and started again on the same data

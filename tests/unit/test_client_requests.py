@@ -20,7 +20,7 @@ from client_stub import (
 )
 
 from ledger import LineInput
-from ledger.client import LedgerClient
+from ledger.client import LedgerClient, PagesMaxReached
 from ledger.domain.model import Side
 from ledger.domain.money import Currency
 
@@ -615,14 +615,76 @@ def test_iter_accounts_follows_cursors_to_the_end(stub: StubServer, client: Ledg
     assert all(request.query["type"] == "asset" for request in stub.requests)
 
 
-def test_iteration_stops_at_pages_max(stub: StubServer, client: LedgerClient) -> None:
+def test_iteration_goes_on_to_the_end_by_default(stub: StubServer, client: LedgerClient) -> None:
+    # GIVEN a listing of 120 pages (more than any bound a caller would guess), linked by
+    # cursors
+    pages = 120
+    cursors = [f"c-{index}" for index in range(pages - 1)]
+    stub.script(*[page([entry_body()], cursor) for cursor in [*cursors, None]])
+    # WHEN iterating over entries without a bound
+    found = list(client.iter_entries(L))
+    # THEN every page was read, each with the cursor before it, to the one without a cursor
+    assert len(found) == pages
+    assert [request.query.get("cursor") for request in stub.requests] == [None, *cursors]
+
+
+Iterate = Callable[[LedgerClient, int], Iterator[Any]]
+bounded_iterators: dict[str, tuple[Iterate, Callable[[], dict[str, Any]]]] = {
+    "entries": (
+        lambda client, bound: client.iter_entries(L, account_id="acc-1", pages_max=bound),
+        entry_body,
+    ),
+    "accounts": (
+        lambda client, bound: client.iter_accounts(L, pages_max=bound),
+        lambda: account_body(an_id("acc")),
+    ),
+    "ledgers": (
+        lambda client, bound: client.iter_ledgers(pages_max=bound),
+        lambda: ledger_body(an_id("ldg")),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(bounded_iterators))
+def test_a_page_bound_reached_before_the_end_raises(
+    stub: StubServer, client: LedgerClient, name: str
+) -> None:
     # GIVEN a listing that always has another page
-    stub.script(*[page([entry_body()], an_id("cursor")) for _ in range(5)])
-    # WHEN iterating over entries for at most 3 pages
-    found = list(client.iter_entries(L, pages_max=3))
-    # THEN exactly 3 pages were read
+    iterate, body = bounded_iterators[name]
+    cursors = [an_id("cursor") for _ in range(5)]
+    stub.script(*[page([body()], cursor) for cursor in cursors])
+    # WHEN iterating with a bound of 3 pages
+    found: list[Any] = []
+    with pytest.raises(PagesMaxReached) as caught:
+        found.extend(iterate(client, 3))
+    # THEN the 3 pages' items came, then the error, with the cursor to go on from
     assert len(found) == 3
     assert len(stub.requests) == 3
+    assert (caught.value.pages_max, caught.value.next_cursor) == (3, cursors[2])
+    assert "next_cursor" in str(caught.value)
+
+
+def test_a_page_bound_the_listing_fits_in_ends_quietly(
+    stub: StubServer, client: LedgerClient
+) -> None:
+    # GIVEN a listing of exactly 3 pages
+    stub.script(page([entry_body()], "c-1"), page([entry_body()], "c-2"), page([], None))
+    # WHEN iterating with a bound of 3 pages
+    found = list(client.iter_entries(L, pages_max=3))
+    # THEN it ends, as the listing does
+    assert len(found) == 2
+    assert len(stub.requests) == 3
+
+
+@pytest.mark.parametrize("bound", [0, -1])
+def test_a_page_bound_below_one_is_refused(
+    stub: StubServer, client: LedgerClient, bound: int
+) -> None:
+    # GIVEN a page bound that allows no page WHEN iterating
+    # THEN ValueError says what a bound is, before any request
+    with pytest.raises(ValueError, match="pages_max"):
+        list(client.iter_entries(L, pages_max=bound))
+    assert stub.requests == []
 
 
 def test_iter_ledgers_reads_nothing_until_iterated(stub: StubServer, client: LedgerClient) -> None:

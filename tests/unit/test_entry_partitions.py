@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from unit_builders import an_entry
 
 from ledger.domain.ids import new_ledger_id, shard_of
@@ -77,3 +78,16 @@ def test_rows_of_every_partition_are_paged_newest_first() -> None:
     assert first + second + third == newest_first
     assert (len(first), len(second), len(third), last) == (5, 5, 2, None)
     assert len({row[0]["gsi1pk"] for row in rows}) > 1
+
+
+def test_an_accounts_entries_of_every_reference_are_no_index_listing() -> None:
+    # GIVEN a ledger and one of its accounts
+    ledger_id = new_ledger_id(None, None)
+    account_id = an_entry(ledger_id=ledger_id).lines[0].account_id
+    # WHEN a listing of the account's entries is made without a reference
+    # THEN it is refused: those are read from the account's history
+    with pytest.raises(ValueError, match="history"):
+        EntriesOf(ledger_id, None, account_id)
+    # AND with a reference it filters that reference's index partition
+    query = index_query(EntriesOf(ledger_id, "inv-1", account_id))
+    assert (query.partitions, query.account_id) == ((f"LEDGER#{ledger_id}#REF#inv-1",), account_id)

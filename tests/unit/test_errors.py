@@ -7,8 +7,8 @@ import pytest
 from ledger.domain import errors
 from ledger.domain.errors import LedgerError, NotFound, ValidationError
 
-# The API.md errors table, plus account_not_empty, credit_limit_in_use and audit_not_kept
-# (additions); the ledger's own broken invariants are internal errors.
+# The API.md errors table, plus account_not_empty, credit_limit_in_use, audit_not_kept and
+# history_not_kept (additions); the ledger's own broken invariants are internal errors.
 contract = {
     "ValidationError": ("validation_error", 400),
     "UnbalancedEntry": ("unbalanced_entry", 400),
@@ -32,6 +32,7 @@ contract = {
     "Forbidden": ("forbidden", 403),
     "RateLimited": ("rate_limited", 429),
     "AuditNotKept": ("audit_not_kept", 501),
+    "HistoryNotKept": ("history_not_kept", 501),
     "Conflict": ("conflict", 503),
     "InternalError": ("internal_error", 500),
     "GuardMismatch": ("internal_error", 500),

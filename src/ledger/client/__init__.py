@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from ledger.client.audit import AuditClient
+from ledger.client.base import PagesMaxReached
 from ledger.client.books import BooksClient
 from ledger.client.keys import ApiKeysClient
 from ledger.client.movements import MovementsClient
@@ -17,7 +18,7 @@ from ledger.client.transport import Call, Response, ServiceUnreachable, Transpor
 from ledger.client.two_phase import TwoPhaseClient
 from ledger.client.types import Health
 
-__all__ = ["LedgerClient", "Response", "ServiceUnreachable"]
+__all__ = ["LedgerClient", "PagesMaxReached", "Response", "ServiceUnreachable"]
 
 
 class LedgerClient(
@@ -55,6 +56,10 @@ class LedgerClient(
       the request surely never arrived (connection refused) or was turned away with 429.
     When no attempt gets an answer, ServiceUnreachable carries the `idempotency_key` to send
     the same write again with.
+
+    The `iter_*` methods follow cursors to the listing's end. Given a `pages_max`, one
+    that would read a further page raises PagesMaxReached, carrying the `next_cursor` to
+    go on from: an iteration never ends early without saying so.
     """
 
     def __init__(

@@ -14,7 +14,19 @@ from ledger.domain.model import Entry, Page
 
 T = TypeVar("T")
 
-pages_max_default = 100
+
+class PagesMaxReached(Exception):
+    """An iterator read the `pages_max` pages its caller allowed and the listing goes on:
+    ending there would pass for the listing's end. `next_cursor` continues it (with the
+    `list_*` method of the same listing)."""
+
+    def __init__(self, pages_max: int, next_cursor: str) -> None:
+        super().__init__(
+            f"the listing goes on after the {pages_max} pages allowed; "
+            "continue from next_cursor, or allow more pages"
+        )
+        self.pages_max = pages_max
+        self.next_cursor = next_cursor
 
 
 class ClientBase:
@@ -66,12 +78,19 @@ def present(**fields: Any) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value is not None}
 
 
-def follow(fetch: Callable[[str | None], Page[T]], pages_max: int) -> Iterator[T]:
-    """The items of successive pages, following cursors for at most `pages_max` pages."""
+def follow(fetch: Callable[[str | None], Page[T]], pages_max: int | None) -> Iterator[T]:
+    """The items of successive pages, following cursors to the listing's end; with a
+    `pages_max`, reading a further page raises PagesMaxReached instead."""
+    if pages_max is not None and pages_max < 1:
+        raise ValueError("pages_max must be at least 1, or None for no bound")
     cursor: str | None = None
-    for _ in range(pages_max):
+    pages = 0
+    while True:
         page = fetch(cursor)
+        pages += 1
         yield from page.items
         cursor = page.next_cursor
         if cursor is None:
             return
+        if pages == pages_max:
+            raise PagesMaxReached(pages_max, cursor)

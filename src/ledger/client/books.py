@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from ledger.client import decode
-from ledger.client.base import ClientBase, amount_text, follow, pages_max_default, present
+from ledger.client.base import ClientBase, amount_text, follow, present
 from ledger.client.transport import Call, path
 from ledger.domain import limits
 from ledger.domain.inputs import Amount
@@ -56,10 +56,10 @@ class BooksClient(ClientBase):
         *,
         owner_id: str | None = None,
         page_size: int = limits.page_size_max,
-        pages_max: int = pages_max_default,
+        pages_max: int | None = None,
     ) -> Iterator[LedgerRecord]:
         """The ledgers in the key's scope (with `owner_id`, that owner's), following cursors
-        for at most `pages_max` pages."""
+        to the end; past `pages_max` pages, if given, PagesMaxReached."""
         return follow(
             lambda cursor: self.list_ledgers(owner_id=owner_id, limit=page_size, cursor=cursor),
             pages_max,
@@ -145,9 +145,10 @@ class BooksClient(ClientBase):
         owner_id: str | None = None,
         parent_id: str | None = None,
         page_size: int = limits.page_size_max,
-        pages_max: int = pages_max_default,
+        pages_max: int | None = None,
     ) -> Iterator[Account]:
-        """A ledger's accounts, following cursors for at most `pages_max` pages."""
+        """A ledger's accounts, following cursors to the end; past `pages_max` pages, if
+        given, PagesMaxReached."""
         return follow(
             lambda cursor: self.list_accounts(
                 ledger_id,

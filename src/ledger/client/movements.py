@@ -12,7 +12,6 @@ from ledger.client.base import (
     amount_text,
     follow,
     moment_text,
-    pages_max_default,
     present,
 )
 from ledger.client.transport import Call, path
@@ -89,10 +88,10 @@ class MovementsClient(ClientBase):
         reference: str | None = None,
         account_id: str | None = None,
         page_size: int = limits.page_size_max,
-        pages_max: int = pages_max_default,
+        pages_max: int | None = None,
     ) -> Iterator[Entry]:
-        """Entries as `list_entries` selects them, following cursors for at most
-        `pages_max` pages."""
+        """Entries as `list_entries` selects them, following cursors to the end; past
+        `pages_max` pages, if given, PagesMaxReached."""
         return follow(
             lambda cursor: self.list_entries(
                 ledger_id,

@@ -165,6 +165,14 @@ class AuditNotKept(LedgerError):
     status = 501
 
 
+class HistoryNotKept(LedgerError):
+    """The store's reads find no balance history: its stream consumers do not run, so what
+    is read from history (an account's entries) cannot be answered."""
+
+    code = "history_not_kept"
+    status = 501
+
+
 class Conflict(LedgerError):
     """Contention or an unknown outcome outlasted the bounded retries; retry with the same key."""
 

@@ -38,9 +38,13 @@ user_agent_length_max = 500
 
 page_size_default = 50
 page_size_max = 100
-# A listing that filters the items it reads (entries by account) examines at most this
-# many index items per page, so a sparse match costs bounded reads and returns a cursor.
+# A listing that filters the items it reads (one reference's entries by account) examines
+# at most this many index items per page, so a sparse match costs bounded reads and
+# returns a cursor.
 index_items_examined_per_page_max = 200
+# A page of one account's entries reads its history past records that list no entry
+# (status changes, releases of pending entries), at most this many records per page.
+history_records_examined_per_page_max = 1_000
 # DynamoDB's BatchGetItem takes at most 100 keys per call.
 batch_get_keys_max = 100
 

@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import heapq
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from itertools import islice
 
 from ledger.domain import limits
 from ledger.domain.errors import ReportTooLarge
@@ -19,7 +21,16 @@ from ledger.domain.model import Account, Balance, Totals
 from ledger.planning.history import HistoryRecord
 from ledger.reporting.history import deltas_of, past_balance, summed
 from ledger.store import Store
-from ledger.store.history import HistoryQuery, at_or_before, day_key, from_moment, month_key
+from ledger.store.history import (
+    HistoryQuery,
+    after,
+    at_or_before,
+    below,
+    day_key,
+    from_moment,
+    month_key,
+    sort_key,
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,40 @@ def item_at(store: Store, account_id: str, shard: int, at: datetime) -> ItemAt:
     if not found:
         return ItemAt(Totals(), 0, None)
     return ItemAt(found[0].totals, found[0].version, found[0].created_at)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A place in an account's merged history: a sort key and a shard. Reading from a mark
+    takes the record there, if any, and every record past it in the reading's order."""
+
+    key: str
+    shard: int
+
+
+def merged(
+    store: Store, account_id: str, query: HistoryQuery, start: Mark | None = None
+) -> list[tuple[int, HistoryRecord]]:
+    """The first `query.limit` records of the account's items in the query's range, from
+    `start` on, merged in (sort key, shard) order (both reversed when descending), each
+    with its shard: at most `query.limit` read from each item."""
+    per_item: list[list[tuple[str, int, HistoryRecord]]] = []
+    for shard in items_of(account_id):
+        item_query = query if start is None else _from(query, start, shard)
+        found = store.history(account_id, shard, item_query)
+        per_item.append([(sort_key(record, query.basis), shard, record) for record in found])
+    ordered = heapq.merge(*per_item, key=lambda each: (each[0], each[1]), reverse=query.descending)
+    return [(shard, record) for _, shard, record in islice(ordered, query.limit)]
+
+
+def _from(query: HistoryQuery, start: Mark, shard: int) -> HistoryQuery:
+    """One item's part of a merged reading from `start`: at its sort key on the items at or
+    before its shard in the reading's order, strictly past it on the others."""
+    if query.descending:
+        high = start.key if shard <= start.shard else below(start.key)
+        return replace(query, high=min(query.high, high))
+    low = start.key if shard >= start.shard else after(start.key)
+    return replace(query, low=max(query.low, low))
 
 
 def _too_large(count: int) -> ReportTooLarge:

@@ -35,6 +35,7 @@ from ledger.planning.commands import (
     page_size,
 )
 from ledger.planning.steps import Duplicate, Target, ledger_mismatch
+from ledger.service.account_entries import account_entries, require_history
 from ledger.service.base import LedgerBase
 from ledger.store.listings import EntriesOf
 
@@ -136,28 +137,40 @@ class Movements(LedgerBase):
         cursor: str | None = None,
         caller: str | None = None,
     ) -> Page[Entry]:
-        """A ledger's entries, newest first, optionally only those with one reference and
-        only those with a line on one account. The account filter reads past other entries,
-        a bounded number per page: its pages may hold fewer than `limit`, even none, with a
-        `next_cursor` to go on. A cursor is good only for the listing, and the `caller`, it
-        was given to."""
+        """A ledger's entries, newest first, optionally only those with one reference or
+        only those with a line on one account. A cursor is good only for the listing, and
+        the `caller`, it was given to.
+
+        One account's entries are read from its own history (`account_entries`): full
+        pages, however busy the ledger, as the history consumer has recorded them (it
+        follows writes by about a second); a store that keeps no history refuses them
+        (`history_not_kept`). One reference's entries of one account are its reference's
+        entries filtered by the account, a bounded number examined per page: such a page
+        may hold fewer than `limit`, even none, with a `next_cursor` to go on."""
         ledger_token(ledger_id)
         checked_reference = validate.optional_text(
             "reference", reference, limits.reference_length_max
         )
+        size = page_size(limit)
+        checked_caller = listing_caller(caller)
         if account_id is not None:
-            self._require_account_of(ledger_id, account_id)
-        listing = EntriesOf(ledger_id, checked_reference, account_id, listing_caller(caller))
-        return self._store.page(listing, page_size(limit), cursor, Entry)
+            account = self._account_of(ledger_id, account_id)
+            if checked_reference is None:
+                require_history(self._store)
+                return account_entries(self._store, account, size, cursor, checked_caller)
+        listing = EntriesOf(ledger_id, checked_reference, account_id, checked_caller)
+        return self._store.page(listing, size, cursor, Entry)
 
-    def _require_account_of(self, ledger_id: str, account_id: str) -> None:
-        """The account exists in the ledger. Its id names its ledger, so another ledger's
-        account is refused unread, as it is in an entry."""
+    def _account_of(self, ledger_id: str, account_id: str) -> Account:
+        """The account, which exists in the ledger. Its id names its ledger, so another
+        ledger's account is refused unread, as it is in an entry."""
         account = parse_account_id(validate.text("account_id", account_id, limits.name_length_max))
         if account.ledger_id != ledger_id:
             raise ledger_mismatch(account_id, account.ledger_id, ledger_id, "account_id")
-        if self._store.get(Target("account", account_id), Account) is None:
+        found = self._store.get(Target("account", account_id), Account)
+        if found is None:
             raise NotFound("account", account_id)
+        return found
 
     def convert(
         self,

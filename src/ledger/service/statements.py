@@ -11,7 +11,6 @@ and a cursor cannot be forged or moved to another statement."""
 
 from __future__ import annotations
 
-import heapq
 import json
 from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
@@ -26,14 +25,13 @@ from ledger.planning.commands import listing_caller, page_size
 from ledger.planning.history import HistoryRecord
 from ledger.planning.steps import Target
 from ledger.reporting.history import summed
-from ledger.service.history import effective_totals, items_of
+from ledger.service.history import Mark, effective_totals, items_of, merged
 from ledger.service.reports import Reports
 from ledger.store import Store
 from ledger.store.cursors import foreign_cursor
 from ledger.store.history import (
     Basis,
     HistoryQuery,
-    after,
     bases,
     before,
     from_moment,
@@ -91,9 +89,11 @@ class Statements(Reports):
         else:
             position = _opened(self._store.unseal(binding, cursor))
             until, running = position.end, position.running
-        records = _merged(
-            self._store, account.id, chosen, (start, until), position=position, count=size + 1
-        )
+        first = lowest if start is None else from_moment(start)
+        query = HistoryQuery(chosen, limit=size + 1, low=first, high=before(until))
+        # Past the position: from the next shard's place at its sort key.
+        mark = None if position is None else Mark(position.key, position.shard + 1)
+        records = merged(self._store, account.id, query, mark)
         page = records[:size]
         entries = self._store.entries(
             [entry_id for _, record in page for entry_id in record.entry_ids]
@@ -159,31 +159,6 @@ def _balance_before(store: Store, account_id: str, basis: Basis, moment: datetim
         found = store.history(account_id, shard, query)
         totals.append(found[0].totals if found else Totals())
     return summed(totals)
-
-
-def _merged(
-    store: Store,
-    account_id: str,
-    basis: Basis,
-    bounds: tuple[datetime | None, datetime],
-    *,
-    position: _Position | None,
-    count: int,
-) -> list[tuple[int, HistoryRecord]]:
-    """The first `count` records of the account's items within the bounds and after the
-    position, in (sort key, shard) order: at most `count` from each item, merged."""
-    start, end = bounds
-    first = lowest if start is None else from_moment(start)
-    per_item: list[list[tuple[str, int, HistoryRecord]]] = []
-    for shard in items_of(account_id):
-        low = first
-        if position is not None:
-            low = position.key if shard > position.shard else after(position.key)
-        query = HistoryQuery(basis, limit=count, low=low, high=before(end))
-        found = store.history(account_id, shard, query)
-        per_item.append([(sort_key(record, basis), shard, record) for record in found])
-    merged = heapq.merge(*per_item, key=lambda each: (each[0], each[1]))
-    return [(shard, record) for _, shard, record in list(merged)[:count]]
 
 
 def _line(

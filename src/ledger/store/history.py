@@ -35,6 +35,12 @@ def after(position: str) -> str:
     return position + " "
 
 
+def below(position: str) -> str:
+    """The highest bound below `position` and above every earlier sort key (all are of one
+    width, and a sort key ends in a digit)."""
+    return position[:-1] + chr(ord(position[-1]) - 1) + highest
+
+
 def at_or_before(moment: datetime) -> str:
     """The upper bound that takes every record at `moment` and before."""
     return timestamp(moment) + through

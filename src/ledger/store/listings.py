@@ -39,13 +39,18 @@ class AccountsOf:
 
 @dataclass(frozen=True)
 class EntriesOf:
-    """A ledger's entries, newest first, optionally only those with one reference and only
-    those with a line on one account."""
+    """A ledger's entries, newest first, optionally only those with one reference, and of
+    those only the ones with a line on one account. (One account's entries of every
+    reference are read from its history, not listed.)"""
 
     ledger_id: str
     reference: str | None = None
     account_id: str | None = None
     caller: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.account_id is not None and self.reference is None:
+            raise ValueError("an account's entries without a reference are read from its history")
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ def expiry_partition(entry_id: str) -> str:
 @dataclass(frozen=True)
 class IndexQuery:
     """One partition of one index, items whose sort key starts with a prefix; with
-    `account_id`, only the entries that have a line on that account.
+    `account_id` (a reference's entries), only the entries that have a line on that account.
 
     With `spread`, the listing is of those partitions instead (a sharded ledger's
     entries), merged by sort key as if they were one; `partition` still names it. Sort
@@ -291,7 +291,6 @@ def _entries_of(
         f"LEDGER#{ledger_id}",
         "ENTRY#",
         True,
-        account_id=account_id,
         caller=caller,
         spread=partitions if len(partitions) > 1 else (),
     )
