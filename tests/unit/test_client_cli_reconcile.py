@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import secrets
+import threading
 from dataclasses import replace
 
 import boto3
@@ -212,6 +213,30 @@ def test_phase_progress_off_a_terminal_shows_the_bar_label_alone() -> None:
     progress.close()
     # THEN only the bar's label was written
     assert stream.getvalue() == "checking history and audit\n"
+
+
+class WatchedTerminal(Terminal):
+    """A terminal that tells when the spinner has drawn its second frame."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.second_frame = threading.Event()
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        if self.getvalue().count("\r") >= 2:
+            self.second_frame.set()
+        return written
+
+
+def test_the_spinner_turns_while_the_wait_lasts() -> None:
+    # GIVEN a terminal
+    terminal = WatchedTerminal()
+    # WHEN a wait under the spinner lasts until it drew a second frame
+    with spinning("reconciling led_1", terminal):
+        assert terminal.second_frame.wait(10)
+    # THEN the frames turned
+    assert terminal.getvalue().startswith("\r| reconciling led_1\r/ reconciling led_1")
 
 
 def test_the_spinner_draws_on_a_terminal_and_clears_its_line() -> None:

@@ -41,10 +41,11 @@ def spinning(label: str, stream: TextIO | None = None) -> Iterator[None]:
         out.flush()
 
     def spin() -> None:
+        # The first frame comes at once, whatever the wait turns out to be.
+        draw()
         while not done.wait(spinner_interval_s):
             draw()
 
-    draw()
     thread = threading.Thread(target=spin, name="spinner", daemon=True)
     thread.start()
     try:
