@@ -70,6 +70,8 @@ def test_a_reconciliation_of_a_healthy_ledger_is_ok(api: Api) -> None:
         "pending_debits": "0.00",
         "pending_credits": "0.00",
         "balanced": True,
+        "escrowed": "0.00",
+        "available": "12.00",
     }
     assert (reply.json["accounts_checked"], reply.json["entries_checked"]) == (2, 1)
 

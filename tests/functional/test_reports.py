@@ -206,9 +206,12 @@ def test_reconciliation_after_business_is_ok(business: Business, shared_backend:
     # one per operation (14), the posting entries of the confirmed hold and the released
     # escrow, and the reversal
     assert (result.accounts_checked, result.entries_checked) == (10, 17)
+    # AND available sums the ledger's own accounts: the bank, alice less her 20.00 held,
+    # bob, the 10.00 fee and the 4.00 cost (carol is overdrawn, world is the outside)
+    usd_available = bank_posted + alice_posted - 2000 + bob_posted + 1000 + 400
     assert result.totals == {
-        "EUR": CurrencyTotals(EUR, 900, 900, 0, 0),
-        "USD": CurrencyTotals(USD, 25400, 25400, 2000, 2000),
+        "EUR": CurrencyTotals(EUR, 900, 900, 0, 0, available=900),
+        "USD": CurrencyTotals(USD, 25400, 25400, 2000, 2000, available=usd_available),
     }
 
 

@@ -121,10 +121,16 @@ def test_dev_accepts_a_given_admin_key_and_the_library_reaches_its_table(tmp_pat
     assert seen["created"][0] == 201
 
 
-def test_dev_sweeps_expired_holds_on_schedule(tmp_path: Path) -> None:
-    # GIVEN the runtime sweeping often, and a hold that expires in a second
+def test_dev_sweeps_and_reconciles_on_schedule_and_the_cli_reaches_its_table(
+    tmp_path: Path,
+) -> None:
+    # GIVEN the runtime sweeping and reconciling often, and a hold that expires in a second
+    # One runtime for both schedules: starting one costs most of this test's time.
     output: list[str] = []
     statuses: list[EntryStatus] = []
+    results = tmp_path / "reconciliations.jsonl"
+    found: list[dict[str, Any]] = []
+    answers: list[Any] = []
 
     def hold_and_wait() -> None:
         endpoint = _found(r"DynamoDB Local: (http://\S+),", output)
@@ -138,14 +144,36 @@ def test_dev_sweeps_expired_holds_on_schedule(tmp_path: Path) -> None:
         while time.monotonic() < deadline:
             statuses.append(ledger.get_entry(hold.id).status)
             if statuses[-1] is EntryStatus.EXPIRED:
-                return
+                break
             time.sleep(0.2)
+        # AND the consumers catch up and the reconciliation schedule comes round
+        while time.monotonic() < deadline and not found:
+            lines = results.read_text().splitlines() if results.exists() else []
+            found.extend(
+                record
+                for record in map(json.loads, lines)
+                if record["mismatches"] == 0
+                and record["balances"].get(book.id, {}).get("USD", {}).get("pending") == "0.00"
+            )
+            time.sleep(0.2)
+        # AND an operator reconciles the ledger on the table itself
+        command = ["reconcile", book.id, "--table", "ledger", "--endpoint-url", endpoint, "--json"]
+        answers.append(json.loads(CliRunner().invoke(cli.main, command).stdout))
 
-    run_dev(_settings(tmp_path, sweep_interval_s=0.2), wait=hold_and_wait, say=output.append)
+    run_dev(
+        _settings(tmp_path, sweep_interval_s=0.2, reconcile_interval_s=0.2),
+        wait=hold_and_wait,
+        say=output.append,
+    )
 
-    # THEN the sweeper expired it without anyone asking
+    # THEN the sweeper expired the hold without anyone asking
     assert statuses[0] is EntryStatus.PENDING
     assert statuses[-1] is EntryStatus.EXPIRED
+    # AND a scheduled run found the ledger whole after it, all 10.00 available again
+    assert found, "no scheduled reconciliation of the ledger within the wait"
+    assert found[0]["balances"][answers[0]["ledger_id"]]["USD"]["available"] == "10.00"
+    # AND the direct reconciliation checked the journal, history and audit, and agrees
+    assert (answers[0]["ok"], answers[0]["checks"]) == (True, ["journal", "history", "audit"])
 
 
 def test_dev_refuses_a_port_in_use_before_starting_anything(tmp_path: Path) -> None:
@@ -227,6 +255,7 @@ def test_dev_command_passes_its_options(monkeypatch: pytest.MonkeyPatch, tmp_pat
             "dev",
             *("--data-dir", str(tmp_path), "--table-name", "books", "--dynamodb-port", "8123"),
             *("--host", "0.0.0.0", "--port", "3100", "--workers", "3", "--sweep-interval", "5"),
+            *("--reconcile-interval", "0"),
         ],
         env={"LEDGER_ADMIN_KEY": admin_key},
     )
@@ -243,6 +272,7 @@ def test_dev_command_passes_its_options(monkeypatch: pytest.MonkeyPatch, tmp_pat
             admin_key=admin_key,
             workers=3,
             sweep_interval_s=5.0,
+            reconcile_interval_s=0.0,
         )
     ]
 

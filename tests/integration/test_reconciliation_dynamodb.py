@@ -63,6 +63,8 @@ def test_reconcile_walks_every_page_and_finds_an_altered_item(
             posted_credits=200 * pairs + 35 * pairs,
             pending_debits=40,
             pending_credits=40,
+            # Every wallet's 1.00, less the 0.40 held.
+            available=100 * 2 * pairs - 40,
         )
     }
     # AND the trial balance over the same pages balances: world gave what the wallets hold

@@ -148,12 +148,34 @@ def test_reconciliation_of_consistent_items_is_ok() -> None:
     # THEN all is well and the totals per currency balance
     assert (result.ok, result.mismatches) == (True, ())
     assert (result.accounts_checked, result.entries_checked) == (2, 2)
+    # AND the wallet's 100 less its 30 held is available; world, the outside, adds nothing
     assert result.totals == {
         "USD": CurrencyTotals(
-            USD, posted_debits=100, posted_credits=100, pending_debits=30, pending_credits=30
+            USD,
+            posted_debits=100,
+            posted_credits=100,
+            pending_debits=30,
+            pending_credits=30,
+            available=100 - 30,
         )
     }
     assert result.totals["USD"].balanced
+
+
+def test_reconciliation_sums_escrows_and_leaves_system_accounts_out_of_available() -> None:
+    # GIVEN a wallet with 40 escrowed of its 100, and a world account that shows 25 of
+    # its own (system accounts stand for the outside)
+    ledger_id = a_ledger_id()
+    wallet = an_account(
+        ledger_id=ledger_id,
+        account_type=AccountType.LIABILITY,
+        totals=Totals(posted_credits=100, pending_debits=40, escrowed=40),
+    )
+    world = a_world_account(ledger_id, Totals(posted_debits=75, posted_credits=100))
+    # WHEN reconciled against an empty journal
+    result = reconciliation(ledger_id, [wallet, world], Journal(), later)
+    # THEN the escrow counts once and only the wallet's 60 free is available
+    assert (result.totals["USD"].escrowed, result.totals["USD"].available) == (40, 100 - 40)
 
 
 def test_reconciliation_names_each_field_that_differs() -> None:

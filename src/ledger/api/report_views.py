@@ -5,15 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.api.views import View, moment
-from ledger.domain.ids import parse_account_id
 from ledger.domain.money import Currency, format_amount
 from ledger.domain.results import (
     BalanceSheet,
     BalanceSheetNode,
-    Mismatch,
     Reconciliation,
     TrialBalance,
-    counted_fields,
 )
 
 
@@ -91,6 +88,8 @@ class CurrencyTotalsView(View):
     pending_debits: str
     pending_credits: str
     balanced: bool
+    escrowed: str
+    available: str
 
 
 class ReconciliationView(View):
@@ -172,8 +171,8 @@ def reconciliation_view(report: Reconciliation) -> dict[str, Any]:
             {
                 "account_id": mismatch.account_id,
                 "field": mismatch.field,
-                "expected": _value_of(mismatch, mismatch.expected),
-                "actual": _value_of(mismatch, mismatch.actual),
+                "expected": mismatch.rendered(mismatch.expected),
+                "actual": mismatch.rendered(mismatch.actual),
                 "kind": mismatch.kind,
                 "shard": mismatch.shard,
                 "missing_versions": list(mismatch.missing_versions),
@@ -187,20 +186,11 @@ def reconciliation_view(report: Reconciliation) -> dict[str, Any]:
                 "pending_debits": format_amount(totals.pending_debits, totals.currency),
                 "pending_credits": format_amount(totals.pending_credits, totals.currency),
                 "balanced": totals.balanced,
+                "escrowed": format_amount(totals.escrowed, totals.currency),
+                "available": format_amount(totals.available, totals.currency),
             }
             for code, totals in report.totals.items()
         },
         "as_of": moment(report.as_of),
         "checks": list(report.checks),
     }
-
-
-def _value_of(mismatch: Mismatch, value: int) -> str:
-    """A mismatch's value: a count for the fields in `counted_fields`, else an amount."""
-    if mismatch.field in counted_fields:
-        return str(value)
-    return _amount_of(mismatch.account_id, value)
-
-
-def _amount_of(account_id: str, minor: int) -> str:
-    return format_amount(minor, parse_account_id(account_id).currency)

@@ -17,6 +17,7 @@ from ledger.local.dev import (
     default_data_dir,
     default_host,
     default_port,
+    default_reconcile_interval_s,
     default_sweep_interval_s,
     default_table_name,
     default_workers,
@@ -106,6 +107,14 @@ def _wait_for_stop_signal() -> None:
     show_default=True,
     help="Seconds between sweeps that expire pending entries past their expiry.",
 )
+@click.option(
+    "--reconcile-interval",
+    type=click.FloatRange(min=0),
+    default=default_reconcile_interval_s,
+    show_default=True,
+    help="Seconds between scheduled reconciliations of every ledger (results in "
+    "<data-dir>/reconciliations.jsonl); 0 turns them off.",
+)
 def dev(
     *,
     host: str,
@@ -116,6 +125,7 @@ def dev(
     dynamodb_port: int | None,
     workers: int,
     sweep_interval: float,
+    reconcile_interval: float,
 ) -> None:
     """Run the ledger's HTTP API locally on DynamoDB Local, with data kept on disk."""
     settings = DevSettings(
@@ -127,6 +137,7 @@ def dev(
         admin_key=admin_key,
         workers=workers,
         sweep_interval_s=sweep_interval,
+        reconcile_interval_s=reconcile_interval,
     )
     # Until the API is up, both signals interrupt (even where a launcher ignored SIGINT),
     # so a stop during startup still stops what has started.

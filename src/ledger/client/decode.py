@@ -301,6 +301,8 @@ def reconciliation(body: Json) -> Reconciliation:
             posted_credits=minor(sums["posted_credits"], currency),
             pending_debits=minor(sums["pending_debits"], currency),
             pending_credits=minor(sums["pending_credits"], currency),
+            escrowed=minor(sums["escrowed"], currency),
+            available=minor(sums["available"], currency),
         )
     return Reconciliation(
         ledger_id=body["ledger_id"],

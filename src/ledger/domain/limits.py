@@ -103,6 +103,14 @@ reconcile_entries_max = 100_000
 # History records of one balance item a reconciliation reads to check that its versions
 # are contiguous; an item with more is refused (report_too_large).
 reconcile_history_versions_max = 10_000
+
+# The scheduled reconciliation walks every ledger within one Lambda invocation (at most
+# Lambda's 15 minutes) and goes on where it stopped in the next. It starts another ledger
+# only while more than the margin remains, time for that ledger and the checkpoint; and
+# it reconciles at most so many ledgers in one run.
+reconciliation_run_timeout_ms = 900_000
+reconciliation_run_margin_ms = 60_000
+reconciliation_run_ledgers_max = 10_000
 ledger_owner_cache_max = 10_000
 
 # The history consumer: the time its entry reads of one batch may take, and how many keys

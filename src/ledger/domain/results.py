@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ledger.domain.audit import AuditRecord
+from ledger.domain.ids import parse_account_id
 from ledger.domain.model import AccountType, Entry, Side, Totals
-from ledger.domain.money import Currency
+from ledger.domain.money import Currency, format_amount
 
 
 @dataclass(frozen=True)
@@ -99,26 +100,39 @@ class Mismatch:
     shard: int = 0
     missing_versions: tuple[int, ...] = ()
 
+    def rendered(self, value: int) -> str:
+        """One of its values as the ledger shows it: a count for the fields in
+        `counted_fields`, else an amount in its account's currency."""
+        if self.field in counted_fields:
+            return str(value)
+        return format_amount(value, parse_account_id(self.account_id).currency)
+
 
 @dataclass(frozen=True)
 class CurrencyTotals:
-    """One currency's four totals summed over every account item of the ledger."""
+    """One currency's four totals summed over every account item of the ledger, with what
+    its accounts hold: `escrowed` over every account, `available` over the ledger's own
+    accounts (its system accounts, `world` among them, stand for the outside)."""
 
     currency: Currency
     posted_debits: int = 0
     posted_credits: int = 0
     pending_debits: int = 0
     pending_credits: int = 0
+    escrowed: int = 0
+    available: int = 0
 
     @classmethod
-    def of(cls, currency: Currency, totals: Totals) -> CurrencyTotals:
-        """The four totals of `totals` (a sum over one currency's accounts)."""
+    def of(cls, currency: Currency, totals: Totals, available: int = 0) -> CurrencyTotals:
+        """The totals of `totals` (a sum over one currency's accounts) and `available`."""
         return cls(
             currency,
             totals.posted_debits,
             totals.posted_credits,
             totals.pending_debits,
             totals.pending_credits,
+            totals.escrowed,
+            available,
         )
 
     @property

@@ -2,8 +2,9 @@
 
 DynamoDB Local holds the table (made from the stack's definition); worker processes run
 the real authorizer and API handler as Lambda would; a gateway turns HTTP requests into
-API Gateway events for them; a thread runs the expiry sweep on the stack's schedule; another
-reads the table's stream and hands its batches to the stream consumers, in their own worker.
+API Gateway events for them; a thread runs the expiry sweep on the stack's schedule, another
+the reconciliation job on its own; another reads the table's stream and hands its batches
+to the stream consumers, in their own worker.
 """
 
 from __future__ import annotations
@@ -16,20 +17,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger.auth.api_keys import KeyStatus, KeyStore, Role, new_secret
+from ledger.jobs.reconciliation import ReconciliationJob
 from ledger.local import dynamodb_local
 from ledger.local.container import Function
 from ledger.local.dynamodb_local import DynamoDBLocal
 from ledger.local.functions import stream_consumers
 from ledger.local.gateway import Gateway, default_authorizer, default_handler, functions
+from ledger.local.reconciler import ScheduledReconciliation
 from ledger.local.server import GatewayServer
 from ledger.local.streams import StreamPoller
 from ledger.local.sweeper import ExpirySweeper
 from ledger.local.workers import WorkerPool
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore, ensure_table
+from ledger.store.dynamodb.checkpoints import DynamoDBCheckpoints
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
+
+    from mypy_boto3_dynamodb.client import DynamoDBClient
 
 default_table_name = "ledger"
 default_data_dir = Path(".ledger")
@@ -37,6 +43,8 @@ default_host = "127.0.0.1"
 default_port = 3000
 default_workers = 4
 default_sweep_interval_s = 60.0
+# 0 turns the scheduled reconciliation off.
+default_reconcile_interval_s = 300.0
 # The poller calls one consumer at a time, as a single event source mapping per consumer does.
 consumer_workers = 1
 admin_key_file_name = "admin-key"
@@ -70,6 +78,7 @@ class DevSettings:
     admin_key: str | None = None
     workers: int = default_workers
     sweep_interval_s: float = default_sweep_interval_s
+    reconcile_interval_s: float = default_reconcile_interval_s
     authorizer: str = default_authorizer
     handler: str = default_handler
     consumers: tuple[Function, ...] = stream_consumers
@@ -187,6 +196,8 @@ def run_dev(settings: DevSettings, wait: Callable[[], None], say: Callable[[str]
         pool.wait_ready()
         ledger = Ledger(DynamoDBStore(settings.table_name, client))
         running.enter_context(ExpirySweeper(ledger.expire_pending, settings.sweep_interval_s))
+        if settings.reconcile_interval_s > 0:
+            running.enter_context(_reconciliation(settings, client))
         if consumer_pool is not None:
             consumer_pool.wait_ready()
             stream_arn = client.describe_table(TableName=settings.table_name)["Table"][
@@ -207,6 +218,14 @@ def run_dev(settings: DevSettings, wait: Callable[[], None], say: Callable[[str]
         say(f"Ledger API listening on {url}")
         wait()
     say("Stopped.")
+
+
+def _reconciliation(settings: DevSettings, client: DynamoDBClient) -> ScheduledReconciliation:
+    """The reconciliation schedule, checking the projections the consumers here write."""
+    kept = ("history", "audit") if settings.consumers else ()
+    store = DynamoDBStore(settings.table_name, client, projections=kept)
+    job = ReconciliationJob(Ledger(store), DynamoDBCheckpoints(settings.table_name, client))
+    return ScheduledReconciliation(job, settings.data_dir, settings.reconcile_interval_s)
 
 
 @contextlib.contextmanager

@@ -85,8 +85,9 @@ def reconciliation(
     projections: Sequence[Mismatch] = (),
     checks: tuple[str, ...] = ("journal",),
 ) -> Reconciliation:
-    """Compare each account item with the journal, then sum the items per currency; the
-    `projections` mismatches (found by `checks` other than `journal`) follow.
+    """Compare each account item with the journal, then sum the items per currency (and
+    the `available` of the ledger's own accounts); the `projections` mismatches (found by
+    `checks` other than `journal`) follow.
 
     Besides the six totals, `headroom` (the guard the write conditions compare) must be
     what the recomputed totals and the account's credit limit make it. A line naming an
@@ -95,6 +96,7 @@ def reconciliation(
     mismatches: list[Mismatch] = []
     currencies: dict[str, Currency] = {}
     sums: dict[str, Totals] = defaultdict(Totals)
+    available: dict[str, int] = defaultdict(int)
     for account in sorted(accounts, key=chart_order):
         expected = journal.totals_of(account.id)
         mismatches += _differences(account.id, expected, account.totals)
@@ -103,10 +105,15 @@ def reconciliation(
             mismatches.append(Mismatch(account.id, "headroom", expected_headroom, account.headroom))
         currencies[account.currency.code] = account.currency
         sums[account.currency.code] += account.totals
+        if not account.system:
+            available[account.currency.code] += account.balance().available
     for missing in sorted(journal.account_ids() - {account.id for account in accounts}):
         mismatches += _differences(missing, journal.totals_of(missing), Totals())
     mismatches += projections
-    totals = {code: CurrencyTotals.of(currencies[code], sums[code]) for code in sorted(sums)}
+    totals = {
+        code: CurrencyTotals.of(currencies[code], sums[code], available[code])
+        for code in sorted(sums)
+    }
     return Reconciliation(
         ledger_id=ledger_id,
         ok=not mismatches and all(each.balanced for each in totals.values()),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ledger.domain import limits, validate
 from ledger.domain.errors import ReportTooLarge, ValidationError
@@ -22,6 +22,13 @@ from ledger.store import R
 from ledger.store.audit import AuditReader, KeepsAudit
 from ledger.store.history import HistoryQuery
 from ledger.store.listings import AccountsOf, EntriesOf, Listing
+
+Progress = Callable[[str, int, int | None], None]
+"""How far a long read has come: the phase, the count done, the total once known."""
+
+
+def _untold(phase: str, done: int, total: int | None) -> None:
+    """Progress nobody asked to hear."""
 
 
 class Reports(LedgerBase):
@@ -47,7 +54,7 @@ class Reports(LedgerBase):
         accounts = self._accounts_of(ledger_id)
         return balance_sheet(ledger_id, resolved, accounts, self._clock())
 
-    def reconcile(self, ledger_id: str) -> Reconciliation:
+    def reconcile(self, ledger_id: str, progress: Progress | None = None) -> Reconciliation:
         """Check every account item of the ledger against its journal, conservation per
         currency over the account items (DESIGN §8), and every balance item (own item and
         shards) against its history and its audit chain head. Reports, never corrects.
@@ -59,28 +66,37 @@ class Reports(LedgerBase):
         audit chain head. A store that keeps no audit
         chain is not checked against one, nor one whose history nobody writes (its
         `projections`); `checks` names what was checked.
+
+        `progress`, if given, hears how far each phase has come: `entries` and `accounts`
+        after each page read (their total None until the phase ends, then the count), and
+        `projections` after each account's items, out of the accounts.
         """
+        told = progress or _untold
         self.get_ledger(ledger_id)
         journal = Journal()
-        for entry in self._walk(
-            EntriesOf(ledger_id), Entry, limits.reconcile_entries_max, "entries"
-        ):
+        pages = self._walk(
+            EntriesOf(ledger_id),
+            Entry,
+            limits.reconcile_entries_max,
+            "entries",
+            lambda done: told("entries", done, None),
+        )
+        for entry in pages:
             journal.add(entry)
-        accounts = self._accounts_of(ledger_id)
+        told("entries", journal.entries, journal.entries)
+        accounts = self._accounts_of(ledger_id, lambda done: told("accounts", done, None))
+        told("accounts", len(accounts), len(accounts))
         store = self._store
         kept = store.projections
         reader = store.audit if "audit" in kept and isinstance(store, KeepsAudit) else None
         checks = ("journal", *(name for name in ("history", "audit") if name in kept))
-        projections = (
-            [
-                mismatch
-                for account in accounts
-                for item in store.items(account.id, account.shards)
-                for mismatch in self._item_projections(item, reader)
-            ]
-            if "history" in kept
-            else []
-        )
+        projections: list[Mismatch] = []
+        if "history" in kept:
+            told("projections", 0, len(accounts))
+            for done, account in enumerate(accounts, start=1):
+                for item in store.items(account.id, account.shards):
+                    projections += self._item_projections(item, reader)
+                told("projections", done, len(accounts))
         return reconciliation(
             ledger_id, accounts, journal, self._clock(), projections=projections, checks=checks
         )
@@ -131,14 +147,26 @@ class Reports(LedgerBase):
             raise ValidationError("currency", f"currency {checked!r} is not known to this ledger")
         return Currency(checked, scale)
 
-    def _accounts_of(self, ledger_id: str) -> list[Account]:
+    def _accounts_of(
+        self, ledger_id: str, paged: Callable[[int], None] | None = None
+    ) -> list[Account]:
         return list(
-            self._walk(AccountsOf(ledger_id), Account, limits.report_accounts_max, "accounts")
+            self._walk(
+                AccountsOf(ledger_id), Account, limits.report_accounts_max, "accounts", paged
+            )
         )
 
-    def _walk(self, listing: Listing, kind: type[R], count_max: int, noun: str) -> Iterator[R]:
+    def _walk(
+        self,
+        listing: Listing,
+        kind: type[R],
+        count_max: int,
+        noun: str,
+        paged: Callable[[int], None] | None = None,
+    ) -> Iterator[R]:
         """Every record of a listing, a page at a time; a listing longer than `count_max`
-        is refused rather than read on, because the work would grow without bound."""
+        is refused rather than read on, because the work would grow without bound.
+        `paged` hears the count read so far after each page."""
         too_large = ReportTooLarge(
             f"the ledger has more than {count_max} {noun}, more than a report reads",
             {"limit": count_max},
@@ -153,6 +181,8 @@ class Reports(LedgerBase):
             if count > count_max:
                 raise too_large
             yield from page.items
+            if paged is not None:
+                paged(count)
             cursor = page.next_cursor
             if cursor is None:
                 return

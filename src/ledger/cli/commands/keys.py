@@ -12,10 +12,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ledger.auth.api_keys import ApiKey, KeyStore, Role
 from ledger.cli.commands.common import reporting
 from ledger.cli.commands.output import echo_object, echo_page, field
+from ledger.cli.commands.table import table_client
 from ledger.domain import limits
 from ledger.local.dev import default_table_name
-from ledger.local.dynamodb_local import make_client
-from ledger.store.dynamodb.client import default_client
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -45,8 +44,7 @@ def table_options(command: F) -> F:
 
 def key_store(table_name: str, endpoint_url: str | None) -> KeyStore:
     """The table's keys, on AWS or, given an endpoint, on DynamoDB Local."""
-    client = default_client() if endpoint_url is None else make_client(endpoint_url)
-    return KeyStore(table_name, client)
+    return KeyStore(table_name, table_client(endpoint_url))
 
 
 def key_record(key: ApiKey) -> dict[str, Any]:

@@ -6,9 +6,23 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import click
+from botocore.exceptions import BotoCoreError, ClientError
 
-from ledger.cli.commands.common import answer, api_options, connected, fail, parse_currency
+from ledger.cli.commands.common import (
+    answer,
+    api_options,
+    connected,
+    fail,
+    parse_currency,
+    reporting,
+)
 from ledger.cli.commands.output import Column, echo_json, echo_object, field, key_values, table
+from ledger.cli.commands.progress import PhaseProgress, spinning
+from ledger.cli.commands.table import TableAccess, table_access, table_options, table_store
+from ledger.domain.results import Reconciliation
+from ledger.service import Ledger
+
+dynamodb_errors = (BotoCoreError, ClientError)
 
 # The mismatch table `ledger reconcile` prints: what was checked against what, where.
 mismatch_columns: tuple[Column, ...] = (
@@ -78,18 +92,39 @@ def balance_sheet(
 @click.command()
 @click.argument("ledger_id")
 @api_options
-def reconcile(ledger_id: str, url: str | None, api_key: str | None, as_json: bool) -> None:
+@table_options
+def reconcile(
+    ledger_id: str,
+    *,
+    url: str | None,
+    api_key: str | None,
+    as_json: bool,
+    table_name: str | None,
+    endpoint_url: str | None,
+    region: str | None,
+) -> None:
     """Check a ledger against its journal and its projections.
 
     Checks the conservation of the ledger LEDGER_ID per currency, recomputes every account
     from the journal, and compares every balance item with its latest history record, its
     history versions and its audit chain head (where the service keeps them). Prints a table
-    of mismatches and exits with status 1 when something does not add up."""
-    if not as_json:
-        click.echo(f"reconciling {ledger_id}...", err=True)
-    with connected(url, api_key) as client:
-        report = client.reconcile(ledger_id)
-    shown = answer(client)
+    of mismatches and exits with status 1 when something does not add up.
+
+    Through the API by default; with --table, in this process on the table itself, with a
+    progress bar per phase. Progress goes to stderr, never into the --json output."""
+    access = table_access(table_name, endpoint_url, region)
+    if access is None:
+        if not as_json:
+            click.echo(f"reconciling {ledger_id}...", err=True)
+        with connected(url, api_key) as client, spinning(f"reconciling {ledger_id}"):
+            report = client.reconcile(ledger_id)
+        shown = answer(client)
+    else:
+        report = reconcile_on_table(ledger_id, access)
+        # Imported here: the API's views cost more to import than the other commands need.
+        from ledger.api.report_views import reconciliation_view  # noqa: PLC0415
+
+        shown = reconciliation_view(report)
     if as_json:
         echo_json(shown)
     else:
@@ -103,3 +138,13 @@ def reconcile(ledger_id: str, url: str | None, api_key: str | None, as_json: boo
     if not report.ok:
         mismatches = len(report.mismatches)
         fail("unreconciled", f"the ledger does not reconcile ({mismatches} mismatch(es))")
+
+
+def reconcile_on_table(ledger_id: str, access: TableAccess) -> Reconciliation:
+    """The ledger reconciled in this process, on the table, showing progress on stderr."""
+    progress = PhaseProgress()
+    with reporting(dynamodb_errors):
+        try:
+            return Ledger(table_store(access)).reconcile(ledger_id, progress)
+        finally:
+            progress.close()

@@ -1,0 +1,1 @@
+"""The reconciliation function: every ledger reconciled in turn, on a schedule."""
