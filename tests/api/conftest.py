@@ -35,8 +35,9 @@ removed_variables = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMO
 
 
 @pytest.fixture(scope="module")
-def api() -> Iterator[Api]:
-    """The API over a fresh moto table shared by the module's tests."""
+def api(request: pytest.FixtureRequest) -> Iterator[Api]:
+    """The API over a fresh moto table shared by the module's tests; a module's
+    `projections` names the projections the API takes as kept (none by default)."""
     table_name = f"ledger-api-{secrets.token_hex(4)}"
     with pytest.MonkeyPatch.context() as environment, mock_aws():
         for name in removed_variables:
@@ -44,8 +45,9 @@ def api() -> Iterator[Api]:
         for name, value in environment_variables.items():
             environment.setenv(name, value)
         environment.setenv("LEDGER_TABLE_NAME", table_name)
-        # No stream consumers run on moto: no projections to reconcile against.
-        environment.setenv("LEDGER_PROJECTIONS", "")
+        # No stream consumers run on moto: no projections to reconcile against, unless a
+        # module asks to read empty ones.
+        environment.setenv("LEDGER_PROJECTIONS", getattr(request.module, "projections", ""))
         # Imported here: the handler builds its runtime at import, which needs the settings.
         from ledger.api import handler
         from ledger.api.runtime import runtime

@@ -72,6 +72,9 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DynamoDBClient, str
         client = boto3.client("dynamodb", region_name=moto_region)
         ensure_table(client, table_name)
         reconciliation_function.job.cache_clear()
+        # Powertools' metrics sets are shared by every Metrics instance of the process: drop
+        # what earlier tests added and never flushed.
+        reconciliation_function.metrics.clear_metrics()
         yield client, table_name
         reconciliation_function.job.cache_clear()
 

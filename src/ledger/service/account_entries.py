@@ -16,22 +16,12 @@ from __future__ import annotations
 import json
 
 from ledger.domain import limits
-from ledger.domain.errors import HistoryNotKept
 from ledger.domain.model import Account, Entry, Page
 from ledger.planning.history import HistoryRecord, release_kinds
 from ledger.service.history import Mark, merged
 from ledger.store import Store
 from ledger.store.cursors import foreign_cursor
 from ledger.store.history import HistoryQuery, sort_key
-
-
-def require_history(store: Store) -> None:
-    """The store's reads find the balance history, or nothing read from it can be answered."""
-    if "history" not in store.projections:
-        raise HistoryNotKept(
-            "this store keeps no balance history (its stream consumers do not run); "
-            "an account's entries are read from it"
-        )
 
 
 def account_entries(

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from itertools import islice
 
 from ledger.domain import limits
-from ledger.domain.errors import ReportTooLarge
+from ledger.domain.errors import HistoryNotKept, ReportTooLarge
 from ledger.domain.ids import parse_account_id
 from ledger.domain.model import Account, Balance, Totals
 from ledger.planning.history import HistoryRecord
@@ -31,6 +31,15 @@ from ledger.store.history import (
     month_key,
     sort_key,
 )
+
+
+def require_history(store: Store) -> None:
+    """The store's reads find the balance history, or nothing read from it can be answered."""
+    if "history" not in store.projections:
+        raise HistoryNotKept(
+            "this store keeps no balance history (its stream consumers do not run); "
+            "balances of the past, statements and an account's entries are read from it"
+        )
 
 
 @dataclass(frozen=True)
@@ -176,6 +185,7 @@ def past(
     effective_at: datetime | None,
 ) -> Balance:
     """The account's balance at `at` and/or effective at `effective_at`, summed over its items."""
+    require_history(store)
     totals: list[Totals] = []
     versions: list[int] = []
     moments: list[datetime] = []

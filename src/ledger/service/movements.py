@@ -35,8 +35,9 @@ from ledger.planning.commands import (
     page_size,
 )
 from ledger.planning.steps import Duplicate, Target, ledger_mismatch
-from ledger.service.account_entries import account_entries, require_history
+from ledger.service.account_entries import account_entries
 from ledger.service.base import LedgerBase
+from ledger.service.history import require_history
 from ledger.store.listings import EntriesOf
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ from ledger.planning.commands import listing_caller, page_size
 from ledger.planning.history import HistoryRecord
 from ledger.planning.steps import Target
 from ledger.reporting.history import summed
-from ledger.service.history import Mark, effective_totals, items_of, merged
+from ledger.service.history import Mark, effective_totals, items_of, merged, require_history
 from ledger.service.reports import Reports
 from ledger.store import Store
 from ledger.store.cursors import foreign_cursor
@@ -80,6 +80,7 @@ class Statements(Reports):
         account = self._store.get(Target("account", account_id), Account)
         if account is None:
             raise NotFound("account", account_id)
+        require_history(self._store)
         binding = _binding(account.id, chosen, start, end, listing_caller(caller))
         opening = _balance_before(self._store, account.id, chosen, start)
         if cursor is None:
