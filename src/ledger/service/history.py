@@ -119,7 +119,7 @@ def effective_totals(store: Store, account_id: str, shard: int, moment: datetime
     now: bounded by the days and months it has changes in, not by its number of changes."""
     utc = moment.astimezone(UTC)
     months = store.aggregates(account_id, shard, ("MONTH#", month_key(utc)))
-    days = store.aggregates(account_id, shard, (f"DAY#{utc:%Y-%m}-01", day_key(utc)))
+    days = store.aggregates(account_id, shard, (day_key(utc.replace(day=1)), day_key(utc)))
     day_start = utc.replace(hour=0, minute=0, second=0, microsecond=0)
     query = HistoryQuery(
         "effective",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import astuple, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from ledger.domain import limits, validate
 from ledger.domain.errors import NotFound, ValidationError
@@ -40,6 +40,7 @@ from ledger.store.history import (
 )
 
 _instant = timedelta(microseconds=1)
+_first_instant = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -148,8 +149,9 @@ def _opened(payload: bytes) -> _Position:
 
 
 def _balance_before(store: Store, account_id: str, basis: Basis, moment: datetime | None) -> Totals:
-    """The account's totals counting every change strictly before `moment` on `basis`."""
-    if moment is None:
+    """The account's totals counting every change strictly before `moment` on `basis`
+    (nothing is before the first instant there is)."""
+    if moment is None or moment == _first_instant:
         return Totals()
     totals: list[Totals] = []
     for shard in items_of(account_id):

@@ -230,7 +230,10 @@ def query_history(
     budget: Budget,
 ) -> list[HistoryRecord]:
     """One balance item's records in the query's order and range, following Query pages
-    until `limit` records are read or none are left."""
+    until `limit` records are read or none are left. An empty range (its low bound above its
+    high) holds none, and is not asked: a BETWEEN with its bounds reversed is refused."""
+    if query.low > query.high:
+        return []
     index = history_indexes[query.basis]
     arguments: dict[str, Any] = {
         "TableName": table_name,
@@ -264,8 +267,11 @@ def query_aggregates(
     budget: Budget,
 ) -> dict[str, Totals]:
     """One balance item's effective-time aggregates with `low <= sort key < high`, by sort key:
-    one strongly consistent Query (few items: one per day or month with a change)."""
+    one strongly consistent Query (few items: one per day or month with a change). An empty
+    range (`high` not above `low`) holds none, and is not asked."""
     low, high = bounds
+    if low >= high:
+        return {}
     arguments: dict[str, Any] = {
         "TableName": table_name,
         "KeyConditionExpression": "pk = :partition AND sk BETWEEN :low AND :high",
