@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from .conftest import DevServer, request_timeout_s
+from dev_process import request_timeout_s
+
+from .conftest import DevServer
 
 json_type = "application/json"
 # The projections (history, audit) follow the writes within about a second under ledger dev;

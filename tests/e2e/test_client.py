@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from dev_process import request_timeout_s
 from ledger.client import LedgerClient
 from ledger.domain.errors import (
     IdempotencyKeyReused,
@@ -20,7 +21,7 @@ from ledger.domain.errors import (
 from ledger.domain.model import EntryKind, EntryStatus, Line, Side
 
 from .builders import token
-from .conftest import DevServer, request_timeout_s
+from .conftest import DevServer
 
 # One pytest worker runs every end-to-end test, against one `ledger dev`.
 pytestmark = pytest.mark.xdist_group("e2e")

@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 
+from dev_process import request_timeout_s
 from ledger import Ledger, LineInput, MemoryStore
 from ledger.api.views import account_view, entry_view
 from ledger.client import LedgerClient
 from ledger.domain.model import Account, Entry
 
 from .builders import token
-from .conftest import DevServer, request_timeout_s
+from .conftest import DevServer
 
 pytestmark = pytest.mark.xdist_group("e2e")
 

@@ -7,139 +7,56 @@ acknowledged writes a crash lost, and fails only on a partial or inconsistent on
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from dev_process import DevProcess, alive, children
 from ledger.local.dynamodb_local import free_port
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="finds the child processes in /proc"
 )
 
-start_wait_s_max = 120
 orphan_wait_s_max = 20
 request_timeout_s = 15
 burst_threads = 6
 # Enough acknowledged transfers that the kill lands in the middle of a stream of writes.
 acknowledged_before_kill = 30
 burst_wait_s_max = 60
-ready_prefix = "Ledger API listening on "
 
 
-class Dev:
-    """`ledger dev` as a subprocess on a fixed API port and data dir, ports from the environment."""
-
-    def __init__(self, root: Path) -> None:
-        self.data_dir = root / "data"
-        self.log_path = root / "dev.log"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.admin_key = "crash-" + secrets.token_urlsafe(24)
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> subprocess.Popen[bytes]:
-        """Start it (DynamoDB Local on a free port) and wait until it listens."""
-        environment = {
-            **os.environ,
-            "LEDGER_PORT": str(self.port),
-            "LEDGER_DATA_DIR": str(self.data_dir),
-            "LEDGER_ADMIN_KEY": self.admin_key,
-        }
-        command = [sys.executable, "-c", "from ledger.cli import main; main(prog_name='ledger')"]
-        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [*command, "dev", "--workers", "1"],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=environment,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + start_wait_s_max
-        while ready_prefix + self.url not in self.log(offset):
-            assert self.process.poll() is None, self.log(0)
-            assert time.monotonic() < deadline, self.log(0)
-            time.sleep(0.1)
-        return self.process
-
-    def log(self, offset: int) -> str:
-        with self.log_path.open("rb") as log:
-            log.seek(offset)
-            return log.read().decode("utf-8", errors="replace")
-
-    def call(self, method: str, path: str, body: object = None) -> tuple[int, Any]:
-        """One JSON call with the admin key: status and decoded body."""
-        headers = {"Authorization": f"Bearer {self.admin_key}", "Content-Type": "application/json"}
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data, headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=request_timeout_s) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
-
-    def stop(self) -> None:
-        """Ctrl-C it and wait, as a developer would."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def _children(pid: int) -> dict[int, str]:
-    """The live child processes of `pid` and their command lines."""
-    children: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        fields = stat.rpartition(")")[2].split()
-        if int(fields[1]) == pid and fields[0] not in {"Z", "X"}:
-            children[int(entry.name)] = command
-    return children
-
-
-def _alive(pids: set[int]) -> set[int]:
-    alive = set()
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-        except FileNotFoundError:
-            continue
-        if state not in {"Z", "X"}:
-            alive.add(pid)
-    return alive
+def _dev(root: Path) -> DevProcess:
+    """`ledger dev` with its API port and data dir from the environment, DynamoDB Local on a
+    free port."""
+    port = free_port()
+    return DevProcess(
+        root / "data",
+        root / "dev.log",
+        port=port,
+        admin_key="crash-" + secrets.token_urlsafe(24),
+        options=("--workers", "1"),
+        environment={"LEDGER_PORT": str(port), "LEDGER_DATA_DIR": str(root / "data")},
+        request_timeout_s=request_timeout_s,
+    )
 
 
 def _wait_until_gone(pids: set[int]) -> set[int]:
     """The pids still alive after the bound (a zombie counts as gone)."""
     deadline = time.monotonic() + orphan_wait_s_max
-    while _alive(pids) and time.monotonic() < deadline:
+    while alive(pids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    return _alive(pids)
+    return alive(pids)
 
 
-def _burst(dev: Dev, source: str, target: str) -> tuple[list[str], int]:
+def _burst(dev: DevProcess, source: str, target: str) -> tuple[list[str], int]:
     """Transfers from many threads until the kill: acknowledged entry ids, unknown outcomes."""
     acknowledged: list[str] = []
     unknown = 0
@@ -169,7 +86,7 @@ def _burst(dev: Dev, source: str, target: str) -> tuple[list[str], int]:
         time.sleep(0.01)
     process = dev.process
     assert process is not None
-    java = [pid for pid, command in _children(process.pid).items() if "java" in command]
+    java = [pid for pid, command in children(process.pid).items() if "java" in command]
     # Both at once, so neither can shut down in order.
     for pid in [process.pid, *java]:
         os.kill(pid, signal.SIGKILL)
@@ -180,7 +97,7 @@ def _burst(dev: Dev, source: str, target: str) -> tuple[list[str], int]:
     return acknowledged, unknown
 
 
-def _entry_ids(dev: Dev, ledger_id: str) -> set[str]:
+def _entry_ids(dev: DevProcess, ledger_id: str) -> set[str]:
     ids: set[str] = set()
     cursor = ""
     while True:
@@ -197,7 +114,7 @@ def test_a_killed_dev_leaves_no_orphan_and_no_partial_write(
     tmp_path: Path, record_property: Any
 ) -> None:
     # GIVEN ledger dev with a funded account, its ports and data dir from the environment
-    dev = Dev(tmp_path)
+    dev = _dev(tmp_path)
     first = dev.start()
     try:
         assert "DynamoDB Local listens on 127.0.0.1 only" in dev.log(0)
@@ -215,15 +132,15 @@ def test_a_killed_dev_leaves_no_orphan_and_no_partial_write(
             "POST", "/v1/deposits", {"account_id": accounts[0], "amount": "10000.00"}
         )
         assert status == 201, deposit
-        children = _children(first.pid)
-        assert any("LoopbackDynamoDBLocal" in command for command in children.values())
-        assert any("multiprocessing" in command for command in children.values())
+        started = children(first.pid)
+        assert any("LoopbackDynamoDBLocal" in command for command in started.values())
+        assert any("multiprocessing" in command for command in started.values())
 
         # WHEN a burst of transfers is cut by a kill -9 of ledger dev and DynamoDB Local at once
         acknowledged, unknown = _burst(dev, accounts[0], accounts[1])
 
         # THEN the workers, left without their runtime, end within a bound as well
-        assert _wait_until_gone(set(children)) == set()
+        assert _wait_until_gone(set(started)) == set()
 
         # WHEN it starts again on the same data dir
         dev.start()
@@ -255,27 +172,29 @@ def test_a_killed_dev_leaves_no_orphan_and_no_partial_write(
         assert len(acknowledged) >= acknowledged_before_kill, report_line
         assert len(present) <= len(acknowledged) + unknown, report_line
     finally:
-        dev.stop()
+        if dev.running:
+            dev.stop()
 
 
 @pytest.mark.timeout(300)
 def test_a_kill_of_dev_alone_takes_its_dynamodb_local_and_workers_with_it(tmp_path: Path) -> None:
     # GIVEN ledger dev, with its DynamoDB Local and a worker
-    dev = Dev(tmp_path)
+    dev = _dev(tmp_path)
     first = dev.start()
     try:
-        children = _children(first.pid)
-        java = {pid for pid, command in children.items() if "java" in command}
-        assert java, children
+        started = children(first.pid)
+        java = {pid for pid, command in started.items() if "java" in command}
+        assert java, started
 
         # WHEN only ledger dev itself is killed outright
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
 
         # THEN DynamoDB Local and the workers end within a bound, holding no port
-        assert _wait_until_gone(set(children)) == set()
+        assert _wait_until_gone(set(started)) == set()
         # AND the next start on the same data dir serves again
         dev.start()
         assert dev.call("GET", "/v1/ledgers")[0] == 200
     finally:
-        dev.stop()
+        if dev.running:
+            dev.stop()

@@ -4,118 +4,58 @@ item come out whole, with no version missing and none counted twice."""
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
 import signal
-import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from dev_process import DevProcess, alive, children, stop_wait_s_max
 from ledger.local.dynamodb_local import free_port, make_client
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="finds the child processes in /proc"
 )
 
-start_wait_s_max = 120
-stop_wait_s_max = 40
-# Generous: on a loaded machine a worker's first request after a start takes seconds.
-request_timeout_s = 60
 deposits_count = 60
 # The writes the server acknowledges before each stop: both stops land mid-stream.
 acknowledged_before_stops = (20, 40)
 writes_wait_s_max = 240
 retry_delay_s = 0.1
 projections_wait_s_max = 60
-ready_prefix = "Ledger API listening on "
 
 
-class Dev:
-    """`ledger dev` as a subprocess on fixed ports and a data dir, started again at will."""
+class Dev(DevProcess):
+    """`ledger dev` on fixed ports and a data dir; a stop waits until its children are gone."""
 
     def __init__(self, root: Path) -> None:
-        self.data_dir = root / "data"
-        self.log_path = root / "dev.log"
-        self.port = free_port()
-        self.dynamodb_port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.admin_key = "restart-" + secrets.token_urlsafe(24)
+        port, self.dynamodb_port = free_port(), free_port()
         self.table_name = "ledger"
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(
+            root / "data",
+            root / "dev.log",
+            port=port,
+            admin_key="restart-" + secrets.token_urlsafe(24),
+            options=(
+                *("--port", str(port), "--dynamodb-port", str(self.dynamodb_port)),
+                *("--data-dir", str(root / "data"), "--workers", "2"),
+            ),
+        )
 
-    def start(self) -> None:
-        """Start it and wait until it listens."""
-        command = [
-            sys.executable,
-            "-c",
-            "from ledger.cli import main; main(prog_name='ledger')",
-            "dev",
-            *("--port", str(self.port), "--dynamodb-port", str(self.dynamodb_port)),
-            *("--data-dir", str(self.data_dir), "--workers", "2"),
-        ]
-        environment = {**os.environ, "LEDGER_ADMIN_KEY": self.admin_key}
-        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=environment,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + start_wait_s_max
-        while ready_prefix + self.url not in self.log(offset):
-            assert self.process.poll() is None, self.log(0)
-            assert time.monotonic() < deadline, self.log(0)
-            time.sleep(0.1)
-
-    def stop(self, signal_number: signal.Signals) -> int:
-        """Send `signal_number` to ledger dev alone; wait until it and its children are gone."""
-        process, self.process = self.process, None
-        assert process is not None
-        children = _children(process.pid)
-        process.send_signal(signal_number)
-        try:
-            exit_code = process.wait(stop_wait_s_max)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            message = f"no stop within {stop_wait_s_max} s of {signal_number!r}"
-            raise AssertionError(message + self.log(0)[-3000:]) from None
+    def stop(self, signal_number: signal.Signals = signal.SIGINT) -> int:
+        """Stop ledger dev alone with `signal_number`; wait until its children are gone."""
+        assert self.process is not None
+        started = set(children(self.process.pid))
+        exit_code = super().stop(signal_number)
         deadline = time.monotonic() + stop_wait_s_max
-        while _alive(children):
-            assert time.monotonic() < deadline, (_alive(children), self.log(0))
+        while alive(started):
+            assert time.monotonic() < deadline, (alive(started), self.log())
             time.sleep(0.1)
         return exit_code
-
-    def log(self, offset: int) -> str:
-        with self.log_path.open("rb") as log:
-            log.seek(offset)
-            return log.read().decode("utf-8", errors="replace")
-
-    def call(
-        self, method: str, path: str, body: object = None, idempotency_key: str | None = None
-    ) -> tuple[int, Any]:
-        """One JSON call with the admin key: status and decoded body."""
-        headers = {"Authorization": f"Bearer {self.admin_key}", "Content-Type": "application/json"}
-        if idempotency_key is not None:
-            headers["Idempotency-Key"] = idempotency_key
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data, headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=request_timeout_s) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
 
     def ok(self, method: str, path: str, body: object = None, status: int = 200) -> Any:
         answered, found = self.call(method, path, body)
@@ -168,33 +108,6 @@ class Depositor(threading.Thread):
             assert self.is_alive(), self.error
             assert time.monotonic() < deadline, len(self.acknowledged)
             time.sleep(0.01)
-
-
-def _children(pid: int) -> set[int]:
-    """The live child processes of `pid`."""
-    children = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] not in {"Z", "X"}:
-            children.add(int(entry.name))
-    return children
-
-
-def _alive(pids: set[int]) -> set[int]:
-    alive = set()
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-        except FileNotFoundError:
-            continue
-        if state not in {"Z", "X"}:
-            alive.add(pid)
-    return alive
 
 
 def _reconciled(dev: Dev, ledger_id: str) -> tuple[int, Any]:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import threading
 from typing import TYPE_CHECKING
 
-from ledger.local.lifecycle import Service
+from ledger.local.lifecycle import BackgroundThread
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -16,7 +15,7 @@ stop_wait_s_max = 30
 logger = logging.getLogger(__name__)
 
 
-class Schedule(Service):
+class Schedule(BackgroundThread):
     """Calls `run` every `interval_s` seconds in a background thread until stopped.
 
     A failed run is logged and the next one runs on schedule, as a scheduled Lambda
@@ -29,18 +28,8 @@ class Schedule(Service):
         self._name = name
         self._run_once = run
         self._interval_s = interval_s
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name.replace(" ", "-"), daemon=True)
-
-    def start(self) -> None:
-        """Start the schedule; the first run is one interval from now."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the schedule, waiting for a run in progress to finish (bounded)."""
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(stop_wait_s_max)
+        # The first run is one interval after the start.
+        super().__init__(name.replace(" ", "-"), stop_wait_s_max)
 
     def _run(self) -> None:
         while not self._stopping.wait(self._interval_s):

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ledger.local.lifecycle import Service
+from ledger.local.lifecycle import BackgroundThread
 from ledger.local.stream_batches import (
     Failing,
     MalformedBatchResponse,
@@ -69,7 +68,7 @@ class _Delivery:
     error: str
 
 
-class StreamPoller(Service):
+class StreamPoller(BackgroundThread):
     """Delivers the stream `stream_arn` to each consumer, by name, through `invoker`."""
 
     def __init__(
@@ -101,18 +100,7 @@ class StreamPoller(Service):
         self._shards_read_at = -math.inf
         self._finished: dict[str, set[str]] = {consumer: set() for consumer in self._consumers}
         self._cursors: dict[tuple[str, str], _Cursor] = {}
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="stream-poller", daemon=True)
-
-    def start(self) -> None:
-        """Start reading in the background."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop after the batch in progress, if any (bounded wait)."""
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(stop_wait_s_max)
+        super().__init__("stream-poller", stop_wait_s_max)
 
     def poll_once(self) -> bool:
         """One round: each consumer's next batch of each readable shard; whether any had records."""
