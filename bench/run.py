@@ -23,6 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 from bench.api import measure_api_cpu, requests_default
 from bench.cold_start import ColdStart, ColdStartFailed, measure_cold_start, runs_default
+from bench.consumers import (
+    ConsumerFailed,
+    ConsumersReport,
+    consumers_checks,
+    format_consumers,
+    measure_consumers,
+    rounds_default,
+)
 from bench.cost import Usage, billed_ms, cost_per_million, prices_as_of, prices_region, usages
 from bench.counting import (
     CallCounter,
@@ -31,6 +39,13 @@ from bench.counting import (
     Sample,
     measure,
     summarize,
+)
+from bench.history_lag import (
+    HistoryLag,
+    LagMeasurementFailed,
+    format_history_lag,
+    measure_history_lag,
+    writes_default,
 )
 from bench.hot_accounts import (
     conflict_window_s_default,
@@ -247,6 +262,8 @@ def results_document(
     api_cpu: dict[str, float],
     cold_start: ColdStart,
     hot_accounts: Mapping[str, Any],
+    consumers: ConsumersReport,
+    history_lag: HistoryLag,
 ) -> dict[str, Any]:
     """The results.json content."""
     return {
@@ -256,6 +273,9 @@ def results_document(
         "cold_start": cold_start.as_json(),
         "cost_per_million": cost_per_million(results, api_cpu),
         "hot_accounts": hot_accounts,
+        "consumers": consumers.as_json(),
+        "history_throughput": consumers.throughput(),
+        "history_lag": history_lag.as_json(),
         "targets": [
             {"name": check.name, "passed": check.passed, "enforced": check.enforced}
             for check in checks
@@ -304,20 +324,37 @@ def results_document(
                 "per item and per index partition; transfers between distinct accounts, "
                 "deposits through world by world_shards, sales paying one fee account"
             ),
+            "consumers": (
+                "DynamoDB calls of each stream consumer over the real stream of a fixed mix "
+                "(bench/consumers.py) cut into batches of 100 records, as Lambda delivers them, "
+                "per record and per batch; replay: the same batches delivered again"
+            ),
+            "history_throughput": (
+                "stream records a second (wall) and CPU ms per record through the history "
+                "consumer in this process, its writes going to DynamoDB Local"
+            ),
+            "history_lag": (
+                "ms from a deposit's HTTP answer to its first listing in the account's entries "
+                "(read from history) under ledger dev, one deposit after the other"
+            ),
             "targets": "enforced targets set the exit status; timed ones are only reported",
         },
     }
 
 
-def _benchmark_on(endpoint_url: str, repetitions: int) -> dict[str, OperationResult]:
-    """Run on a fresh table of the DynamoDB Local at `endpoint_url`, then drop the table."""
+def _benchmark_on(
+    endpoint_url: str, arguments: argparse.Namespace
+) -> tuple[dict[str, OperationResult], ConsumersReport]:
+    """The operations on a fresh table of the DynamoDB Local at `endpoint_url` (dropped
+    afterwards), and the stream consumers on one of their own."""
     client = make_client(endpoint_url)
     table_name = f"ledger-bench-{secrets.token_hex(6)}"
     ensure_table(client, table_name)
     try:
-        return run_benchmark(client, table_name, repetitions)
+        results = run_benchmark(client, table_name, arguments.repetitions)
     finally:
         client.delete_table(TableName=table_name)
+    return results, measure_consumers(endpoint_url, arguments.consumer_rounds)
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -346,6 +383,18 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"requests per API route timed in this process (default {requests_default})",
     )
     parser.add_argument(
+        "--consumer-rounds",
+        type=_positive,
+        default=rounds_default,
+        help=f"rounds of the mix fed to the stream consumers (default {rounds_default})",
+    )
+    parser.add_argument(
+        "--lag-writes",
+        type=_positive,
+        default=writes_default,
+        help=f"deposits timed into history under ledger dev (default {writes_default})",
+    )
+    parser.add_argument(
         "--cold-start-runs",
         type=_positive,
         default=runs_default,
@@ -366,19 +415,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     try:
         if arguments.endpoint_url is not None:
-            results = _benchmark_on(arguments.endpoint_url, arguments.repetitions)
+            results, consumers = _benchmark_on(arguments.endpoint_url, arguments)
         else:
             with DynamoDBLocal() as server:
-                results = _benchmark_on(server.endpoint_url, arguments.repetitions)
+                results, consumers = _benchmark_on(server.endpoint_url, arguments)
         api_cpu = measure_api_cpu(arguments.api_requests)
         cold_start = measure_cold_start(arguments.cold_start_runs)
-    except (InconsistentCounts, ScenarioFailed, ColdStartFailed) as error:
+        history_lag = measure_history_lag(arguments.lag_writes)
+    except (
+        InconsistentCounts,
+        ScenarioFailed,
+        ColdStartFailed,
+        ConsumerFailed,
+        LagMeasurementFailed,
+    ) as error:
         print(f"bench: measurement invalid: {error}", file=sys.stderr)
         return exit_measurement_invalid
     hot_accounts = hot_accounts_report()
     checks = [
         *check_targets(results),
         *hot_accounts_checks(hot_accounts),
+        *consumers_checks(consumers),
         cold_start_check(cold_start),
         authorizer_cold_start_check(cold_start),
     ]
@@ -393,6 +450,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(format_hot_accounts(hot_accounts))
     print()
+    print(format_consumers(consumers))
+    print(format_history_lag(history_lag))
+    print()
     for check in checks:
         print(check.line())
     document = results_document(
@@ -402,6 +462,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         api_cpu=api_cpu,
         cold_start=cold_start,
         hot_accounts=hot_accounts,
+        consumers=consumers,
+        history_lag=history_lag,
     )
     arguments.output.write_text(json.dumps(document, indent=2) + "\n")
     print(f"\nwrote {arguments.output}")

@@ -22,6 +22,7 @@ from bench.counting import (
     measure,
     summarize,
 )
+from bench.history_lag import HistoryLag
 from bench.targets import authorizer_cold_start_check, check_targets, cold_start_check
 from ledger.local.dynamodb_local import DynamoDBLocal
 
@@ -32,7 +33,10 @@ repetitions = 3
 api_requests = 4
 cold_start_runs = 1
 api_timings = ("transfer", "balance", "authorizer")
-count_targets = 17
+# The operations' 17 and the stream consumers' 6.
+count_targets = 23
+consumer_rounds = 1
+lag_writes = 2
 hot_account_targets = (
     "hot accounts: one unsharded item >= 500 ops/s (25x 20 entries/s)",
     "hot accounts: 8 world shards >= 7x one shard",
@@ -85,6 +89,11 @@ def fast_cold_start(runs: int) -> ColdStart:
     return ColdStart(0.5, 0.5, runs, authorizer_s=0.3, botocore_floor_s=0.3)
 
 
+def measured_lag(writes: int) -> HistoryLag:
+    """A lag as if measured, for the runs whose subject is not the lag."""
+    return HistoryLag(tuple(100.0 + write for write in range(writes)))
+
+
 def run_bench(server: DynamoDBLocal, output: Path) -> tuple[int, dict[str, Any]]:
     code = run.main(
         [
@@ -98,6 +107,10 @@ def run_bench(server: DynamoDBLocal, output: Path) -> tuple[int, dict[str, Any]]
             str(api_requests),
             "--cold-start-runs",
             str(cold_start_runs),
+            "--consumer-rounds",
+            str(consumer_rounds),
+            "--lag-writes",
+            str(lag_writes),
         ]
     )
     document: dict[str, Any] = json.loads(output.read_text()) if output.exists() else {}
@@ -240,6 +253,22 @@ def test_bench_meets_every_round_trip_target(
     assert "transfer: every item fits in 1 KB" in printed
     assert "USD per million on AWS" in printed
     assert "Hot accounts, modelled" in printed
+    # AND each stream consumer reads once a batch, writes once a balance change, and a
+    # redelivered batch writes nothing
+    consumers = document["consumers"]
+    changes = consumers["balance_changes"]
+    assert changes > 0
+    assert consumers["history"]["calls"] == {"BatchGetItem": 1, "TransactWriteItems": changes}
+    assert consumers["history"]["replay"]["items_written_per_record"] == 0
+    assert consumers["audit"]["calls"]["BatchGetItem"] == 1
+    assert consumers["audit"]["replay"]["items_written_per_record"] == 0
+    assert document["history_throughput"]["records"] == consumers["history"]["records"]
+    assert document["history_throughput"]["records_per_s"] > 0
+    # AND the lag into history under ledger dev is reported for each deposit
+    lag = document["history_lag"]
+    assert lag["writes"] == lag_writes
+    assert 0 < lag["p50_ms"] <= lag["p95_ms"] <= lag["max_ms"]
+    assert "Write-to-history lag under ledger dev, 2 deposits" in printed
 
 
 def test_bench_exits_non_zero_when_a_target_fails(
@@ -257,6 +286,7 @@ def test_bench_exits_non_zero_when_a_target_fails(
     monkeypatch.setattr(run, "run_benchmark", measured)
     monkeypatch.setattr(run, "measure_cold_start", fast_cold_start)
     monkeypatch.setattr(run, "hot_accounts_report", lambda: passing_hot_accounts)
+    monkeypatch.setattr(run, "measure_history_lag", measured_lag)
 
     # WHEN the benchmark reports them
     code, document = run_bench(dynamodb_local, tmp_path / "results.json")
@@ -288,6 +318,7 @@ def test_a_slow_cold_start_is_reported_but_does_not_fail_the_run(
         run, "measure_cold_start", lambda runs: replace(fast_cold_start(runs), handler_s=1.5)
     )
     monkeypatch.setattr(run, "hot_accounts_report", lambda: passing_hot_accounts)
+    monkeypatch.setattr(run, "measure_history_lag", measured_lag)
 
     # WHEN the benchmark reports them
     code, document = run_bench(dynamodb_local, tmp_path / "results.json")
