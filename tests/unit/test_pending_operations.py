@@ -416,7 +416,8 @@ def test_a_post_resolves_only_a_pending_unexpired_entry_and_leaves_the_expiry_in
     )
     # AND sets the status and the link to the posting entry, and drops the expiry index keys
     assert body["UpdateExpression"] == (
-        "SET #status = :target, #posting_entry_id = :posting_entry_id REMOVE #gsi4pk, #gsi4sk"
+        "SET #status = :target, #resolved_at = :now, #posting_entry_id = :posting_entry_id "
+        "REMOVE #gsi4pk, #gsi4sk"
     )
     assert body["ExpressionAttributeNames"] == {
         "#status": "status",
@@ -424,6 +425,7 @@ def test_a_post_resolves_only_a_pending_unexpired_entry_and_leaves_the_expiry_in
         "#gsi4sk": "gsi4sk",
         "#expires_at": "expires_at",
         "#posting_entry_id": "posting_entry_id",
+        "#resolved_at": "resolved_at",
     }
     assert body["ExpressionAttributeValues"] == {
         ":pending": {"S": "pending"},
@@ -440,10 +442,13 @@ def test_a_void_resolves_a_pending_entry_whatever_its_expiry() -> None:
     body = _render(operation)
     # THEN it only requires the entry to be pending, and drops its expiry index keys
     assert body["ConditionExpression"] == _condition(clauses.item_exists, clauses.entry_is_pending)
-    assert body["UpdateExpression"] == "SET #status = :target REMOVE #gsi4pk, #gsi4sk"
+    assert body["UpdateExpression"] == (
+        "SET #status = :target, #resolved_at = :now REMOVE #gsi4pk, #gsi4sk"
+    )
     assert body["ExpressionAttributeValues"] == {
         ":pending": {"S": "pending"},
         ":target": {"S": "voided"},
+        ":now": {"S": timestamp(later)},
     }
 
 
@@ -456,12 +461,12 @@ def test_a_resolution_sets_what_was_posted_and_released_in_the_same_update() -> 
     post_body, void_body = _render(post), _render(void)
     # THEN each update also sets the two amounts, as numbers
     assert post_body["UpdateExpression"] == (
-        "SET #status = :target, #posting_entry_id = :posting_entry_id, "
+        "SET #status = :target, #resolved_at = :now, #posting_entry_id = :posting_entry_id, "
         "#posted_amount = :posted_amount, #released_amount = :released_amount "
         "REMOVE #gsi4pk, #gsi4sk"
     )
     assert void_body["UpdateExpression"] == (
-        "SET #status = :target, #posted_amount = :posted_amount, "
+        "SET #status = :target, #resolved_at = :now, #posted_amount = :posted_amount, "
         "#released_amount = :released_amount REMOVE #gsi4pk, #gsi4sk"
     )
     values = post_body["ExpressionAttributeValues"], void_body["ExpressionAttributeValues"]
@@ -481,7 +486,9 @@ def test_an_expiry_resolves_only_an_entry_that_has_expired() -> None:
     assert body["ConditionExpression"] == _condition(
         clauses.item_exists, clauses.entry_is_pending, clauses.entry_is_expired
     )
-    assert body["UpdateExpression"] == "SET #status = :target REMOVE #gsi4pk, #gsi4sk"
+    assert body["UpdateExpression"] == (
+        "SET #status = :target, #resolved_at = :now REMOVE #gsi4pk, #gsi4sk"
+    )
     assert body["ExpressionAttributeValues"][":target"] == {"S": "expired"}
     assert body["ExpressionAttributeValues"][":now"] == {"S": timestamp(later)}
 

@@ -264,14 +264,15 @@ def test_posting_a_hold_in_full_moves_pending_to_posted_and_releases_the_reserva
         reference=pending.reference,
         pending_id=pending.id,
     )
-    # AND the pending entry is now posted, points at its posting entry, and shows all of
-    # its amount posted and none released
+    # AND the pending entry is now posted, points at its posting entry, shows all of its
+    # amount posted and none released, and when it resolved
     assert resolved == replace(
         pending,
         status=EntryStatus.POSTED,
         posting_entry_id=posting_id,
         posted_amount=500,
         released_amount=0,
+        resolved_at=later,
     )
     # AND the plan puts the posting, resolves the pending entry once, and moves both accounts:
     # the wallet's headroom was taken at creation, so posting the full amount needs none;
@@ -527,9 +528,14 @@ def test_voiding_a_hold_releases_everything_even_on_inactive_accounts() -> None:
     pending, wallet, world = _pending(EntryKind.HOLD, 500, expires_in=60)
     # WHEN voiding it
     voided, plan = plan_void(pending, later)
-    # THEN the entry is voided, shows its whole amount released, and nothing else changes
+    # THEN the entry is voided, shows its whole amount released and when, and nothing else
+    # changes
     assert voided == replace(
-        pending, status=EntryStatus.VOIDED, posted_amount=0, released_amount=500
+        pending,
+        status=EntryStatus.VOIDED,
+        posted_amount=0,
+        released_amount=500,
+        resolved_at=later,
     )
     # AND the plan resolves it once and gives the wallet its headroom and held back; the
     # release needs no active account (it only ever gives money back)

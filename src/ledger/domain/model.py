@@ -370,6 +370,9 @@ class Entry:
     # Once a pending entry resolves, how much of its amount was posted and how much released.
     posted_amount: int | None = None
     released_amount: int | None = None
+    # When it resolved (posted, voided or expired); None while pending, for entries never
+    # pending, and for entries resolved before the time was recorded.
+    resolved_at: datetime | None = None
     # Who caused the entry; None for entries written before actors were recorded, and for
     # those whose caller named no one.
     actor: Actor | None = None

@@ -62,6 +62,8 @@ class HistoryRecord:
     mismatch: bool
     expected: Totals | None
     periods: tuple[tuple[datetime, Totals], ...]
+    # Written by a rebuild from the journal (ADR 0026), not by the consumer from the stream.
+    rebuilt: bool = False
 
     @property
     def entry_id(self) -> str | None:

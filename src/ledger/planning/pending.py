@@ -99,6 +99,7 @@ def _resolved(pending: Entry, resolve: ResolvePending) -> Entry:
         posting_entry_id=resolve.posting_entry_id,
         posted_amount=resolve.posted_amount,
         released_amount=resolve.released_amount,
+        resolved_at=resolve.at,
     )
 
 

@@ -118,6 +118,17 @@ class MemoryStore:
         kept = [record for record in ordered if query.keeps(sort_key(record, query.basis))]
         return kept[: query.limit]
 
+    def replace_history(self, account_id: str, shard: int, records: Sequence[HistoryRecord]) -> int:
+        """Replace the item's history with `records` and its aggregates with theirs."""
+        aggregates: dict[str, Totals] = {}
+        for record in records:
+            for (_, position), totals in aggregate_additions(record).items():
+                aggregates[position] = aggregates.get(position, Totals()) + totals
+        with self._lock:
+            self._history[(account_id, shard)] = list(records)
+            self._aggregates[(account_id, shard)] = aggregates
+        return len(records)
+
     def aggregates(self, account_id: str, shard: int, bounds: tuple[str, str]) -> dict[str, Totals]:
         """One balance item's effective-time aggregates with `low <= sort key < high`."""
         low, high = bounds
@@ -222,6 +233,7 @@ def _applied(step: Step, current: Stored) -> Stored:
                 posting_entry_id=step.posting_entry_id,
                 posted_amount=step.posted_amount,
                 released_amount=step.released_amount,
+                resolved_at=step.at,
             )
         case MarkReversed(reversal_id=reversal_id):
             return replace(cast(Entry, current), reversed_by=reversal_id)

@@ -56,19 +56,19 @@ history_projection = (
 )
 
 
-def _partition(prefix: str, account_id: str, shard: int) -> str:
+def partition_of(prefix: str, account_id: str, shard: int) -> str:
     """The item's own partition, as its account item's: shard 0 is the account's own."""
     return f"{prefix}#{account_id}" if shard == 0 else f"{prefix}#{account_id}#SHARD#{shard:02d}"
 
 
 def history_key(account_id: str, shard: int, version: int) -> dict[str, str]:
     """The key of one version's history record of one balance item."""
-    return {"pk": _partition("HISTORY", account_id, shard), "sk": f"{version:012d}"}
+    return {"pk": partition_of("HISTORY", account_id, shard), "sk": f"{version:012d}"}
 
 
 def effective_keys(account_id: str, shard: int, moment: datetime) -> list[dict[str, str]]:
     """The day and month aggregate keys an effective time falls in, in UTC."""
-    partition = _partition("EFFECTIVE", account_id, shard)
+    partition = partition_of("EFFECTIVE", account_id, shard)
     return [{"pk": partition, "sk": day_key(moment)}, {"pk": partition, "sk": month_key(moment)}]
 
 
@@ -91,6 +91,8 @@ def history_item(record: HistoryRecord) -> Item:
     for basis, index in history_indexes.items():
         item[f"{index}pk"] = string(key["pk"])
         item[f"{index}sk"] = string(sort_key(record, basis))
+    if record.rebuilt:
+        item["rebuilt"] = {"BOOL": True}
     if record.entry_id is not None:
         item["entry_id"] = string(record.entry_id)
     if len(record.entry_ids) > 1:
@@ -219,6 +221,7 @@ def history_of(item: dict[str, Any]) -> HistoryRecord:
         mismatch=bool(item["mismatch"]["BOOL"]),
         expected=None,
         periods=(),
+        rebuilt="rebuilt" in item,
     )
 
 
@@ -241,7 +244,7 @@ def query_history(
         "KeyConditionExpression": "#partition = :partition AND #sort BETWEEN :low AND :high",
         "ExpressionAttributeNames": {"#partition": f"{index}pk", "#sort": f"{index}sk"},
         "ExpressionAttributeValues": {
-            ":partition": string(_partition("HISTORY", *item)),
+            ":partition": string(partition_of("HISTORY", *item)),
             ":low": string(query.low),
             ":high": string(query.high),
         },
@@ -276,7 +279,7 @@ def query_aggregates(
         "TableName": table_name,
         "KeyConditionExpression": "pk = :partition AND sk BETWEEN :low AND :high",
         "ExpressionAttributeValues": {
-            ":partition": string(_partition("EFFECTIVE", *item)),
+            ":partition": string(partition_of("EFFECTIVE", *item)),
             ":low": string(low),
             ":high": string(high),
         },

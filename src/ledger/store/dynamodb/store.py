@@ -25,6 +25,7 @@ from ledger.store.dynamodb.client import default_client as default_client  # noq
 from ledger.store.dynamodb.codec import Record, decode, string
 from ledger.store.dynamodb.history import query_aggregates, query_history
 from ledger.store.dynamodb.reads import batch_get, query_keys
+from ledger.store.dynamodb.rebuild import replace_history
 from ledger.store.dynamodb.retries import (
     Budget,
     Outcome,
@@ -178,6 +179,13 @@ class DynamoDBStore:
         strongly consistent Query."""
         return query_aggregates(
             self.client, self.table_name, (account_id, shard), bounds, self._budget()
+        )
+
+    def replace_history(self, account_id: str, shard: int, records: Sequence[HistoryRecord]) -> int:
+        """Drop the item's history and aggregates, then write `records` as the consumer
+        writes them; the number written (ADR 0026)."""
+        return replace_history(
+            self.client, self.table_name, (account_id, shard), records, self._budget()
         )
 
     def entries(self, entry_ids: Sequence[str]) -> dict[str, Entry]:

@@ -285,12 +285,14 @@ def _resolution(resolution: ResolvePending) -> dict[str, Any]:
     expression.value("pending", string(EntryStatus.PENDING))
     expression.value("target", string(resolution.status))
     conditions = [clauses.item_exists, clauses.entry_is_pending]
+    # The time it resolves: what a rebuild of its history dates a void or expiry by.
+    expression.name("resolved_at")
+    expression.value("now", string(timestamp(resolution.at)))
     if resolution.status is not EntryStatus.VOIDED:
         expression.name("expires_at")
-        expression.value("now", string(timestamp(resolution.at)))
         is_posting = resolution.status is EntryStatus.POSTED
         conditions.append(clauses.entry_is_unexpired if is_posting else clauses.entry_is_expired)
-    assignments = ["#status = :target"]
+    assignments = ["#status = :target", "#resolved_at = :now"]
     if resolution.posting_entry_id is not None:
         expression.name("posting_entry_id")
         expression.value("posting_entry_id", string(resolution.posting_entry_id))
