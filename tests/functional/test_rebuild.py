@@ -179,7 +179,9 @@ def test_an_item_the_journal_does_not_explain_is_refused_and_left_alone() -> Non
     # THEN it is refused with the reason, and its history is as it was
     (refusal,) = report.refused
     assert (refusal.account_id, refusal.shard) == (wallet, 0)
-    assert "the journal moves" in refusal.reason
+    assert refusal.reason == (
+        "the journal does not add up to the item: posted_credits 100 by the journal, 900 held"
+    )
     assert history(store, wallet, 0) == kept
 
 

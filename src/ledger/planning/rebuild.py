@@ -22,7 +22,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from ledger.domain.model import Account, AccountShard, Entry, EntryKind, EntryStatus, Totals
+from ledger.domain.model import (
+    Account,
+    AccountShard,
+    Entry,
+    EntryKind,
+    EntryStatus,
+    Totals,
+    totals_fields,
+)
 from ledger.planning.deltas import entry_deltas, posting_deltas, release_deltas
 from ledger.planning.history import BalanceChange, HistoryRecord, history_record, status_kind
 from ledger.planning.steps import ApplyDelta
@@ -103,10 +111,12 @@ def _identity(item: BalanceItem) -> tuple[str, int]:
 def _check_explains(item: BalanceItem, totals: Totals, steps: int) -> None:
     account_id, shard = _identity(item)
     if totals != item.totals:
-        raise RebuildRefused(
-            f"the journal moves {account_id} shard {shard} to {totals}, "
-            f"but the item holds {item.totals}"
+        differences = ", ".join(
+            f"{name} {getattr(totals, name)} by the journal, {getattr(item.totals, name)} held"
+            for name in totals_fields
+            if getattr(totals, name) != getattr(item.totals, name)
         )
+        raise RebuildRefused(f"the journal does not add up to the item: {differences}")
     if steps > item.version:
         raise RebuildRefused(
             f"the journal has {steps} changes of {account_id} shard {shard}, "

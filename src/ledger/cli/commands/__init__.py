@@ -19,6 +19,7 @@ from ledger.cli.commands.movements import (
     transfer,
     withdraw,
 )
+from ledger.cli.commands.rebuilding import projections
 from ledger.cli.commands.reports import balance_sheet, reconcile, trial_balance
 
 commands: tuple[click.Command, ...] = (
@@ -42,6 +43,7 @@ commands: tuple[click.Command, ...] = (
     trial_balance,
     balance_sheet,
     reconcile,
+    projections,
     keys,
 )
 
