@@ -7,10 +7,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
 
+from ledger.cli import main
+from ledger.cli.commands import rebuilding
 from ledger.domain.errors import NotFound
-from ledger.domain.model import Account, AccountStatus
+from ledger.domain.model import Account, AccountStatus, Entry
 from ledger.planning.history import HistoryRecord
+from ledger.planning.rebuild import RebuildRefused, rebuilt_history
 from ledger.service import Ledger
 from ledger.store.history import HistoryQuery
 from ledger.store.memory import MemoryStore
@@ -52,6 +56,28 @@ def busy(ledger: Ledger, clock: SteppingClock) -> tuple[str, list[str]]:
     )
     ledger.reverse_entry(ledger.deposit(bob, "7.00").id)
     return book, [alice, bob, fees]
+
+
+def forge_posted_credits(store: MemoryStore, account_id: str, minor: int) -> None:
+    """Rewrite the account item's posted credits behind the ledger's back."""
+    key = next(
+        key
+        for key, item in store._items.items()
+        if isinstance(item, Account) and item.id == account_id
+    )
+    forged = store._items[key]
+    assert isinstance(forged, Account)
+    store._items[key] = replace(forged, totals=replace(forged.totals, posted_credits=minor))
+
+
+def journal(store: MemoryStore) -> dict[str, Entry]:
+    return {item.id: item for item in store._items.values() if isinstance(item, Entry)}
+
+
+def wallet_item(store: MemoryStore, wallet: str) -> Account:
+    (item, *_) = store.items(wallet, 1)
+    assert isinstance(item, Account)
+    return item
 
 
 def history(store: MemoryStore, account_id: str, shard: int) -> list[HistoryRecord]:
@@ -167,12 +193,7 @@ def test_an_item_the_journal_does_not_explain_is_refused_and_left_alone() -> Non
     book = ledger.create_ledger("forged").id
     wallet = ledger.create_account(book, "wallet", "liability", "USD").id
     ledger.deposit(wallet, "1.00")
-    key = next(
-        key for key, item in store._items.items() if isinstance(item, Account) and item.id == wallet
-    )
-    forged = store._items[key]
-    assert isinstance(forged, Account)
-    store._items[key] = replace(forged, totals=replace(forged.totals, posted_credits=900))
+    forge_posted_credits(store, wallet, 900)
     kept = history(store, wallet, 0)
     # WHEN its history is rebuilt
     report = ledger.rebuild_projections(account_id=wallet)
@@ -195,3 +216,100 @@ def test_a_rebuild_names_one_ledger_or_one_account_that_exists() -> None:
         ledger.rebuild_projections()
     with pytest.raises(NotFound):
         ledger.rebuild_projections(account_id=wallet[:-6] + "aaaaaa")
+
+
+def test_a_release_is_dated_when_it_resolved_or_else_by_the_fallback() -> None:
+    # GIVEN a wallet with a hold voided a minute later and one expired by the sweeper
+    clock = SteppingClock()
+    store = MemoryStore()
+    ledger = Ledger(store, clock=clock)
+    book = ledger.create_ledger("fallback").id
+    wallet = ledger.create_account(book, "wallet", "liability", "USD").id
+    ledger.deposit(wallet, "10.00")
+    voided = ledger.hold(wallet, "1.00")
+    clock.now += timedelta(minutes=1)
+    ledger.void_entry(voided.id)
+    expiring = ledger.hold(wallet, "2.00", expires_in=60)
+    clock.now += timedelta(minutes=10)
+    ledger.expire_pending()
+    entries = journal(store)
+    item = wallet_item(store, wallet)
+    # WHEN its history is rebuilt from entries that record when they resolved, and from the
+    # same entries as written before that time was recorded
+    recorded = rebuilt_history(item, entries.values(), entries)
+    unrecorded = {key: replace(entry, resolved_at=None) for key, entry in entries.items()}
+    fallback = rebuilt_history(item, unrecorded.values(), unrecorded)
+    # THEN with the times, each release is a version of its own, dated when it happened
+    assert [record.kind for record in recorded] == ["deposit", "hold", "void", "hold", "expire"]
+    assert (recorded[2].created_at, recorded[4].created_at) == (
+        entries[voided.id].resolved_at,
+        entries[expiring.id].resolved_at,
+    )
+    # AND without them, the void falls on the hold's creation (one version that moves
+    # nothing), the expiry on its expiry time, and a step that moves nothing keeps the
+    # versions whole up to the item's
+    assert [(record.kind, record.created_at) for record in fallback] == [
+        ("deposit", recorded[0].created_at),
+        ("void", voided.created_at),
+        ("hold", expiring.created_at),
+        ("expire", expiring.expires_at),
+        ("status", item.updated_at),
+    ]
+    assert fallback[1].deltas == fallback[-1].deltas
+    assert fallback[-1].totals == recorded[-1].totals == item.totals
+    assert [record.version for record in fallback] == list(range(1, item.version + 1))
+
+
+def test_more_changes_in_the_journal_than_the_item_has_versions_is_refused() -> None:
+    # GIVEN a wallet with two deposits, whose item claims a single version
+    store = MemoryStore()
+    ledger = Ledger(store, clock=SteppingClock())
+    book = ledger.create_ledger("versions").id
+    wallet = ledger.create_account(book, "wallet", "liability", "USD").id
+    ledger.deposit(wallet, "1.00")
+    ledger.deposit(wallet, "2.00")
+    entries = journal(store)
+    item = replace(wallet_item(store, wallet), version=1)
+    # WHEN rebuilt / THEN refused, saying why
+    with pytest.raises(RebuildRefused, match=r"2 changes of .* more than its 1 versions"):
+        rebuilt_history(item, entries.values(), entries)
+
+
+def test_a_posting_whose_pending_entry_is_missing_is_refused() -> None:
+    # GIVEN a posted hold whose pending entry is missing from the journal
+    store = MemoryStore()
+    ledger = Ledger(store, clock=SteppingClock())
+    book = ledger.create_ledger("posting").id
+    wallet = ledger.create_account(book, "wallet", "liability", "USD").id
+    ledger.deposit(wallet, "5.00")
+    held = ledger.hold(wallet, "1.00")
+    ledger.post_entry(held.id)
+    entries = {key: entry for key, entry in journal(store).items() if key != held.id}
+    # WHEN rebuilt / THEN refused, naming the missing entry
+    with pytest.raises(RebuildRefused, match=f"resolves {held.id}, not found"):
+        rebuilt_history(wallet_item(store, wallet), entries.values(), entries)
+
+
+def test_an_item_the_journal_does_not_explain_is_listed_and_fails_the_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN the store --table opens, holding an account whose item was rewritten
+    memory = MemoryStore()
+    ledger = Ledger(memory)
+    book = ledger.create_ledger("forged").id
+    wallet = ledger.create_account(book, "wallet", "liability", "USD").id
+    ledger.deposit(wallet, "1.00")
+    forge_posted_credits(memory, wallet, 900)
+    monkeypatch.setattr(rebuilding, "table_store", lambda access: memory)
+    # WHEN its ledger is rebuilt
+    result = CliRunner().invoke(
+        main, ["projections", "rebuild", "--ledger", book, "--table", "ledger"]
+    )
+    # THEN the summary and the refused item are printed, and the command fails
+    assert result.exit_code == 1
+    assert "records_written: 1" in result.stdout
+    assert (
+        f"{wallet}  0      the journal does not add up to the item: "
+        "posted_credits 100 by the journal, 900 held"
+    ) in result.stdout
+    assert "error: rebuild_refused: 1 item(s) left as they were" in result.stderr

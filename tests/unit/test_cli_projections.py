@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -15,12 +14,9 @@ from click.testing import CliRunner, Result
 from moto import mock_aws
 
 from ledger.cli import main
-from ledger.cli.commands import rebuilding
-from ledger.domain.model import Account
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore, ensure_table
 from ledger.store.history import HistoryQuery
-from ledger.store.memory import MemoryStore
 
 region = "us-east-1"
 dummy_environment = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -96,33 +92,3 @@ def test_a_rebuild_names_one_ledger_or_account_and_a_table() -> None:
     assert "give --table" in without_table.stderr
     assert both.exit_code == 2
     assert "exactly one of --ledger and --account" in both.stderr
-
-
-def test_an_item_the_journal_does_not_explain_is_listed_and_fails_the_command(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # GIVEN the store --table opens, holding an account whose item was rewritten
-    memory = MemoryStore()
-    ledger = Ledger(memory)
-    book = ledger.create_ledger("forged").id
-    wallet = ledger.create_account(book, "wallet", "liability", "USD").id
-    ledger.deposit(wallet, "1.00")
-    key = next(
-        key
-        for key, item in memory._items.items()
-        if isinstance(item, Account) and item.id == wallet
-    )
-    forged = memory._items[key]
-    assert isinstance(forged, Account)
-    memory._items[key] = replace(forged, totals=replace(forged.totals, posted_credits=900))
-    monkeypatch.setattr(rebuilding, "table_store", lambda access: memory)
-    # WHEN its ledger is rebuilt
-    result = run("projections", "rebuild", "--ledger", book, "--table", "ledger")
-    # THEN the summary and the refused item are printed, and the command fails
-    assert result.exit_code == 1
-    assert "records_written: 1" in result.stdout
-    assert (
-        f"{wallet}  0      the journal does not add up to the item: "
-        "posted_credits 100 by the journal, 900 held"
-    ) in result.stdout
-    assert "error: rebuild_refused: 1 item(s) left as they were" in result.stderr

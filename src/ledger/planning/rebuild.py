@@ -69,37 +69,42 @@ def rebuilt_history(
     for version, at in enumerate(sorted(steps), start=1):
         moves = sorted(steps[at], key=lambda move: move.entry_id)
         after = sum((move.totals for move in moves), before)
-        change = BalanceChange(
-            account_id=account_id,
-            shard=shard,
-            version=version,
-            previous_version=version - 1,
-            before=before,
-            after=after,
-            entry_ids=tuple(move.entry_id for move in moves),
-            entry_kind=moves[-1].kind,
-            effective_at=None,
-            updated_at=at,
+        records.append(
+            _rebuilt((account_id, shard, version), before, after, moves, at=at, entries=entries)
         )
-        records.append(replace(history_record(change, entries), rebuilt=True))
         before = after
     _check_explains(item, before, len(records))
-    last_at = item.updated_at
     for version in range(len(records) + 1, item.version + 1):
-        change = BalanceChange(
-            account_id=account_id,
-            shard=shard,
-            version=version,
-            previous_version=version - 1,
-            before=before,
-            after=before,
-            entry_ids=(),
-            entry_kind=status_kind,
-            effective_at=None,
-            updated_at=last_at,
-        )
-        records.append(replace(history_record(change, entries), rebuilt=True))
+        step = (account_id, shard, version)
+        records.append(_rebuilt(step, before, before, [], at=item.updated_at, entries=entries))
     return records
+
+
+def _rebuilt(
+    version: tuple[str, int, int],
+    before: Totals,
+    after: Totals,
+    moves: list[_Move],
+    *,
+    at: datetime,
+    entries: Mapping[str, Entry],
+) -> HistoryRecord:
+    """The record of one version of an item (account, shard, version) the consumer would
+    have written, marked rebuilt; without moves, a step that moved nothing."""
+    account_id, shard, number = version
+    change = BalanceChange(
+        account_id=account_id,
+        shard=shard,
+        version=number,
+        previous_version=number - 1,
+        before=before,
+        after=after,
+        entry_ids=tuple(move.entry_id for move in moves),
+        entry_kind=moves[-1].kind if moves else status_kind,
+        effective_at=None,
+        updated_at=at,
+    )
+    return replace(history_record(change, entries), rebuilt=True)
 
 
 def _identity(item: BalanceItem) -> tuple[str, int]:

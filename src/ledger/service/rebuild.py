@@ -7,14 +7,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from ledger.domain import limits
 from ledger.domain.errors import HistoryNotKept, NotFound
 from ledger.domain.ids import parse_account_id
 from ledger.domain.model import Account, Entry
 from ledger.planning.rebuild import RebuildRefused, rebuilt_history
 from ledger.planning.steps import Target
 from ledger.service.reports import Progress, Reports
-from ledger.store.listings import EntriesOf
 from ledger.store.rebuild import RebuildsHistory
 
 
@@ -62,7 +60,8 @@ class Rebuilds(Reports):
             raise HistoryNotKept("this store keeps no history to rebuild")
         told = progress or _untold
         book, accounts = self._rebuilt_accounts(ledger_id, account_id)
-        entries = self._journal(book, told)
+        entries = {entry.id: entry for entry in self._journal_of(book, told)}
+        told("entries", len(entries), len(entries))
         touching: dict[str, list[Entry]] = defaultdict(list)
         for entry in entries.values():
             for touched in dict.fromkeys(line.account_id for line in entry.lines):
@@ -97,15 +96,3 @@ class Rebuilds(Reports):
             self.get_ledger(ledger_id)
             return ledger_id, self._accounts_of(ledger_id)
         raise ValueError("name exactly one of ledger_id and account_id")
-
-    def _journal(self, ledger_id: str, told: Progress) -> dict[str, Entry]:
-        pages = self._walk(
-            EntriesOf(ledger_id),
-            Entry,
-            limits.reconcile_entries_max,
-            "entries",
-            lambda done: told("entries", done, None),
-        )
-        entries = {entry.id: entry for entry in pages}
-        told("entries", len(entries), len(entries))
-        return entries

@@ -74,14 +74,7 @@ class Reports(LedgerBase):
         told = progress or _untold
         self.get_ledger(ledger_id)
         journal = Journal()
-        pages = self._walk(
-            EntriesOf(ledger_id),
-            Entry,
-            limits.reconcile_entries_max,
-            "entries",
-            lambda done: told("entries", done, None),
-        )
-        for entry in pages:
+        for entry in self._journal_of(ledger_id, told):
             journal.add(entry)
         told("entries", journal.entries, journal.entries)
         accounts = self._accounts_of(ledger_id, lambda done: told("accounts", done, None))
@@ -135,6 +128,17 @@ class Reports(LedgerBase):
             chain_head = None if link is None else (link.record.version, link.record.after)
             found += audit_mismatches(account_id, shard, item.version, amounts_of(item), chain_head)
         return found
+
+    def _journal_of(self, ledger_id: str, told: Progress) -> Iterator[Entry]:
+        """Every entry of the ledger, page by page, at most `limits.reconcile_entries_max`;
+        `told` hears the count read after each page."""
+        return self._walk(
+            EntriesOf(ledger_id),
+            Entry,
+            limits.reconcile_entries_max,
+            "entries",
+            lambda done: told("entries", done, None),
+        )
 
     def _report_currency(self, ledger_id: str, code: object) -> Currency:
         """The currency a report is asked for: built in, or registered by the ledger."""

@@ -106,3 +106,18 @@ def echo_object(value: Mapping[str, Any], as_json: bool, quiet: bool = False) ->
         return
     for line in key_values(value):
         click.echo(line)
+
+
+def echo_report(
+    shown: Mapping[str, Any], listed: str, columns: Sequence[Column], as_json: bool
+) -> None:
+    """A report as JSON, or as `key: value` lines then its `listed` items as a table."""
+    if as_json:
+        echo_json(shown)
+        return
+    for line in key_values({name: value for name, value in shown.items() if name != listed}):
+        click.echo(line)
+    if shown[listed]:
+        click.echo("")
+        for line in table(shown[listed], columns):
+            click.echo(line)

@@ -9,7 +9,7 @@ import click
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ledger.cli.commands.common import fail, reporting
-from ledger.cli.commands.output import echo_json, field, key_values, table
+from ledger.cli.commands.output import echo_report, field
 from ledger.cli.commands.progress import PhaseProgress
 from ledger.cli.commands.table import table_access, table_options, table_store
 from ledger.service import Ledger
@@ -58,16 +58,6 @@ def rebuild(
             )
         finally:
             progress.close()
-    shown = asdict(report)
-    if as_json:
-        echo_json(shown)
-    else:
-        summary = {name: value for name, value in shown.items() if name != "refused"}
-        for line in key_values(summary):
-            click.echo(line)
-        if report.refused:
-            click.echo("")
-            for line in table(shown["refused"], refusal_columns):
-                click.echo(line)
+    echo_report(asdict(report), "refused", refusal_columns, as_json)
     if report.refused:
         fail("rebuild_refused", f"{len(report.refused)} item(s) left as they were")

@@ -16,7 +16,7 @@ from ledger.cli.commands.common import (
     parse_currency,
     reporting,
 )
-from ledger.cli.commands.output import Column, echo_json, echo_object, field, key_values, table
+from ledger.cli.commands.output import Column, echo_json, echo_object, echo_report, field
 from ledger.cli.commands.progress import PhaseProgress, spinning
 from ledger.cli.commands.table import TableAccess, table_access, table_options, table_store
 from ledger.domain.results import Reconciliation
@@ -125,16 +125,7 @@ def reconcile(
         from ledger.api.report_views import reconciliation_view  # noqa: PLC0415
 
         shown = reconciliation_view(report)
-    if as_json:
-        echo_json(shown)
-    else:
-        summary = {name: value for name, value in shown.items() if name != "mismatches"}
-        for line in key_values(summary):
-            click.echo(line)
-        if shown["mismatches"]:
-            click.echo("")
-            for line in table(shown["mismatches"], mismatch_columns):
-                click.echo(line)
+    echo_report(shown, "mismatches", mismatch_columns, as_json)
     if not report.ok:
         mismatches = len(report.mismatches)
         fail("unreconciled", f"the ledger does not reconcile ({mismatches} mismatch(es))")
