@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
@@ -15,7 +16,7 @@ from ledger.domain.errors import (
     IdempotencyKeyReused,
     ValidationError,
 )
-from ledger.domain.ids import parse_account_id, shard_of, world_account_id
+from ledger.domain.ids import new_entry_id, parse_account_id, shard_of, world_account_id
 from ledger.domain.model import Account, AccountShard, AccountStatus, OverdraftMode
 from ledger.domain.money import builtin_currencies
 from ledger.service import Ledger
@@ -238,15 +239,24 @@ def test_suspending_a_sharded_account_stops_every_shard(
     assert ledger.get_balance(revenue.id).posted == 100
 
 
+def _keys_moving_shard(ledger_id: str, shards: int, *, shard: int, count: int) -> list[str]:
+    """Idempotency keys whose entries move `shard` of an account of `shards` shards: an
+    entry's shard is a digest of its id, which its key fixes."""
+    prefix = secrets.token_hex(4)
+    candidates = (f"{prefix}-{number}" for number in range(shards * count * 50))
+    found = [key for key in candidates if shard_of(new_entry_id(ledger_id, key), shards) == shard]
+    return found[:count]
+
+
 def test_closing_a_sharded_account_needs_its_summed_balance_at_zero(
     ledger: Ledger, book: str, backend: Backend, nothing_written: NothingWritten
 ) -> None:
-    # GIVEN a sharded account that took 10.00 on some shards and paid it out on others
+    # GIVEN a sharded account that took 10.00 on its first shard, to pay it out on another
     wallet = open_account(ledger, book)
     ledger.deposit(wallet.id, "10.00")
     revenue = _revenue(ledger, book, shards=4)
-    for _ in range(4):
-        ledger.transfer(wallet.id, revenue.id, "2.50")
+    for key in _keys_moving_shard(book, 4, shard=0, count=4):
+        ledger.transfer(wallet.id, revenue.id, "2.50", idempotency_key=key)
     # WHEN it is closed with money on it
     error = refused(
         nothing_written,
@@ -255,8 +265,8 @@ def test_closing_a_sharded_account_needs_its_summed_balance_at_zero(
     )
     assert error.details == {"account_id": revenue.id}
     # AND once everything is paid back out, although single shards are not at zero
-    for _ in range(2):
-        ledger.transfer(revenue.id, wallet.id, "5.00")
+    for key in _keys_moving_shard(book, 4, shard=1, count=2):
+        ledger.transfer(revenue.id, wallet.id, "5.00", idempotency_key=key)
     items = _items_of(backend.state(), revenue.id)
     assert any(item.totals.posted_credits != item.totals.posted_debits for item in items.values())
     closed = ledger.update_account(revenue.id, status="closed")
