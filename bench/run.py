@@ -16,13 +16,13 @@ import argparse
 import json
 import secrets
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.api import measure_api_cpu, requests_default
-from bench.cold_start import ColdStart, ColdStartFailed, measure_cold_start, runs_default
+from bench.cold_start import ColdStartFailed, measure_cold_start, runs_default
 from bench.consumers import (
     ConsumerFailed,
     ConsumersReport,
@@ -31,7 +31,7 @@ from bench.consumers import (
     measure_consumers,
     rounds_default,
 )
-from bench.cost import Usage, billed_ms, cost_per_million, prices_as_of, prices_region, usages
+from bench.cost import cost_per_million, usages
 from bench.counting import (
     CallCounter,
     InconsistentCounts,
@@ -41,21 +41,27 @@ from bench.counting import (
     summarize,
 )
 from bench.history_lag import (
-    HistoryLag,
     LagMeasurementFailed,
     format_history_lag,
     measure_history_lag,
     writes_default,
 )
 from bench.hot_accounts import (
-    conflict_window_s_default,
     hot_accounts_checks,
     hot_accounts_report,
-    round_trip_s_default,
 )
-from bench.item_size import item_size, kilobyte, write_units, write_units_floor
+from bench.item_size import item_size, write_units, write_units_floor
+from bench.report import (
+    format_api_cpu,
+    format_cold_start,
+    format_cost,
+    format_hot_accounts,
+    format_item_sizes,
+    format_table,
+)
+from bench.results import results_document
 from bench.scenarios import ScenarioFailed, repetitions_max, scenarios
-from bench.targets import Check, authorizer_cold_start_check, check_targets, cold_start_check
+from bench.targets import authorizer_cold_start_check, check_targets, cold_start_check
 from ledger.local.dynamodb_local import DynamoDBLocal, make_client
 from ledger.service import Ledger
 from ledger.store.dynamodb import DynamoDBStore, ensure_table
@@ -129,217 +135,6 @@ def run_benchmark(
             write_units_floor=floor,
         )
     return results
-
-
-def format_table(results: dict[str, OperationResult]) -> str:
-    """A fixed-width table: one row per operation."""
-    header = (
-        "operation",
-        "calls",
-        "reads",
-        "items_written",
-        "max_item_bytes",
-        "write_units",
-        "floor",
-        "cpu_ms_median",
-    )
-    rows = [
-        (
-            name,
-            " + ".join(f"{count} {call}" for call, count in sorted(result.calls.items())),
-            str(result.reads),
-            str(result.items_written),
-            str(max(result.item_bytes, default=0)),
-            str(result.write_units),
-            str(result.write_units_floor),
-            f"{result.cpu_ms_median:.3f}",
-        )
-        for name, result in results.items()
-    ]
-    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        first, *rest = cells
-        parts = [first.ljust(widths[0]), cells[1].ljust(widths[1])]
-        parts += [cell.rjust(width) for cell, width in zip(rest[1:], widths[2:], strict=True)]
-        return "  ".join(parts).rstrip()
-
-    rule = "  ".join("-" * width for width in widths)
-    return "\n".join([line(header), rule, *(line(row) for row in rows)])
-
-
-def format_item_sizes(results: dict[str, OperationResult]) -> str:
-    """Whether a transfer's items fit in 1 KB each, where a write costs the least."""
-    sizes = results["transfer"].item_bytes if "transfer" in results else ()
-    over = [size for size in sizes if size > kilobyte]
-    if over:
-        return (
-            f"transfer: {len(over)} of {len(sizes)} items exceed 1 KB "
-            f"({', '.join(map(str, sizes))} bytes); each costs more than the floor"
-        )
-    return f"transfer: every item fits in 1 KB ({', '.join(map(str, sizes))} bytes)"
-
-
-def format_api_cpu(api_cpu: dict[str, float], requests: int) -> str:
-    """The API's CPU per request, one line per function or route."""
-    width = max(len(name) for name in api_cpu)
-    lines = [f"API in this process, DynamoDB stubbed: CPU ms per request, median of {requests}"]
-    lines += [f"  {name.ljust(width)}  {ms:.3f}" for name, ms in api_cpu.items()]
-    return "\n".join(lines)
-
-
-def format_cold_start(cold_start: ColdStart) -> str:
-    """The cold-start line."""
-    return (
-        f"Cold start, median of {cold_start.runs} fresh interpreters: "
-        f"import ledger.api.handler {cold_start.handler_s:.3f} s, "
-        f"import boto3 + client {cold_start.floor_s:.3f} s, ratio {cold_start.ratio:.2f}; "
-        f"the frameworks alone {cold_start.frameworks_s or 0:.3f} s; "
-        f"import ledger.auth.authorizer {cold_start.authorizer_s or 0:.3f} s, "
-        f"bare botocore client {cold_start.botocore_floor_s or 0:.3f} s, "
-        f"ratio {cold_start.authorizer_ratio or 0:.2f}"
-    )
-
-
-def format_hot_accounts(report: Mapping[str, Any]) -> str:
-    """The hot-account model's sustainable operations a second, one line per workload."""
-    world = ", ".join(f"{shards}: {rate}" for shards, rate in report["world_deposits"].items())
-    fee = ", ".join(f"{name}: {rate}" for name, rate in report["fee_account"].items())
-    return "\n".join(
-        [
-            f"Hot accounts, modelled (docs/scaling.md): sustainable ops/s with a "
-            f"{conflict_window_s_default * 1000:g} ms conflict window",
-            f"  transfers between distinct accounts  {report['distinct_transfers']}",
-            f"  deposits through world, by world_shards  {world}",
-            f"  sales paying one fee account  {fee}",
-        ]
-    )
-
-
-def format_cost(usage: Mapping[str, Usage], cost: Mapping[str, Mapping[str, float]]) -> str:
-    """What a million of each priced operation costs, with the units and milliseconds billed."""
-    header = (
-        *("per million", "requests", "WRU", "RRU", "billed ms"),
-        *("dynamodb", "lambda", "api_gateway", "total"),
-    )
-    rows = [
-        (
-            name,
-            str(used.requests),
-            str(used.write_units),
-            f"{used.read_units.normalize():f}",
-            " + ".join(
-                f"{billed_ms(api)}/{billed_ms(authorizer)}"
-                for api, authorizer in zip(used.api_cpu_ms, used.authorizer_cpu_ms, strict=True)
-            ),
-            *(f"{cost[name][part]:.2f}" for part in ("dynamodb", "lambda", "api_gateway", "total")),
-        )
-        for name, used in usage.items()
-    ]
-    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        first, *rest = cells
-        parts = [first.ljust(widths[0])]
-        parts += [cell.rjust(width) for cell, width in zip(rest, widths[1:], strict=True)]
-        return "  ".join(parts)
-
-    title = (
-        f"USD per million on AWS, {prices_region} list prices as of {prices_as_of} "
-        "(docs/cost.md). The authorizer runs on every request: billed ms are the API "
-        "function's/the authorizer's per request; RRU are the operation's, and its key read "
-        "adds 1 per request"
-    )
-    rule = "  ".join("-" * width for width in widths)
-    return "\n".join([title, line(header), rule, *(line(row) for row in rows)])
-
-
-def results_document(
-    results: dict[str, OperationResult],
-    checks: Sequence[Check],
-    repetitions: int,
-    *,
-    api_cpu: dict[str, float],
-    cold_start: ColdStart,
-    hot_accounts: Mapping[str, Any],
-    consumers: ConsumersReport,
-    history_lag: HistoryLag,
-) -> dict[str, Any]:
-    """The results.json content."""
-    return {
-        "operations": {name: result.as_json() for name, result in results.items()},
-        "repetitions": repetitions,
-        "api_cpu_ms_median": api_cpu,
-        "cold_start": cold_start.as_json(),
-        "cost_per_million": cost_per_million(results, api_cpu),
-        "hot_accounts": hot_accounts,
-        "consumers": consumers.as_json(),
-        "history_throughput": consumers.throughput(),
-        "history_lag": history_lag.as_json(),
-        "targets": [
-            {"name": check.name, "passed": check.passed, "enforced": check.enforced}
-            for check in checks
-        ],
-        "notes": {
-            "calls": "DynamoDB API calls of ONE operation, the same on every repetition",
-            "items_written": "Put/Update/Delete actions of calls that succeeded",
-            "items_attempted": "the same, counting calls that were refused (a replay) too",
-            "consistent_reads": "GetItem and Query calls with ConsistentRead",
-            "item_bytes": (
-                "size of each item written, as DynamoDB sizes it (attribute names and values), "
-                "read back after the write; the larger of the first and last repetition"
-            ),
-            "write_units": (
-                "write request units: 2 per started KB of each item written in a transaction "
-                "(1 outside one), plus 1 per started KB of each keys-only index entry put or "
-                "deleted (an item entering or leaving an index, or changing its keys there)"
-            ),
-            "write_units_floor": "the floor: 2 per item (1 per KB minimum) + 1 per index write",
-            "cpu_ms_median": "process CPU time in this process (not DynamoDB's), median",
-            "api_cpu_ms_median": (
-                "CPU ms per request of the API handler (transfer, balance) and of the "
-                "authorizer, called in this process with a fake DynamoDB client, median"
-            ),
-            "cold_start": (
-                "median wall seconds to import ledger.api.handler (handler_s) and to import "
-                "boto3 and make a DynamoDB client (floor_s), each in a fresh interpreter with "
-                "Lambda's environment and compiled bytecode; ratio = handler_s / floor_s; "
-                "authorizer_s: ledger.auth.authorizer, against botocore_floor_s (a bare "
-                "botocore session and DynamoDB client); authorizer_ratio = their quotient"
-            ),
-            "cost_per_million": (
-                f"USD per million of each operation on AWS, {prices_region} list prices as of "
-                f"{prices_as_of} (bench/cost.py, docs/cost.md): DynamoDB on-demand request "
-                "units, Lambda arm64 (API function 1024 MB, authorizer 256 MB, each billed its "
-                "measured CPU rounded up to 1 ms, plus per request; the authorizer runs on "
-                "every request, uncached) and API Gateway HTTP API requests; hold_confirm is a "
-                "hold and its confirm; each part rounded to cents, total their sum"
-            ),
-            "hot_accounts": (
-                "operations/s the model in bench/hot_accounts.py sustains (docs/scaling.md): "
-                "committed operations a second of closed-loop clients retrying as the store "
-                "does, with at most 1% giving up; items held "
-                f"{conflict_window_s_default * 1000:g} ms inside a transaction (an assumption), "
-                f"a {round_trip_s_default * 1000:g} ms round trip, 1,000 write units a second "
-                "per item and per index partition; transfers between distinct accounts, "
-                "deposits through world by world_shards, sales paying one fee account"
-            ),
-            "consumers": (
-                "DynamoDB calls of each stream consumer over the real stream of a fixed mix "
-                "(bench/consumers.py) cut into batches of 100 records, as Lambda delivers them, "
-                "per record and per batch; replay: the same batches delivered again"
-            ),
-            "history_throughput": (
-                "stream records a second (wall) and CPU ms per record through the history "
-                "consumer in this process, its writes going to DynamoDB Local"
-            ),
-            "history_lag": (
-                "ms from a deposit's HTTP answer to its first listing in the account's entries "
-                "(read from history) under ledger dev, one deposit after the other"
-            ),
-            "targets": "enforced targets set the exit status; timed ones are only reported",
-        },
-    }
 
 
 def _benchmark_on(

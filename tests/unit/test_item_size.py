@@ -16,7 +16,7 @@ from bench.item_size import (
     write_units,
     write_units_floor,
 )
-from bench.run import format_item_sizes
+from bench.report import format_item_sizes
 
 
 @pytest.mark.parametrize(
