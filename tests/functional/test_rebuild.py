@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from ledger.cli import main
 from ledger.cli.commands import rebuilding
-from ledger.domain.errors import NotFound
+from ledger.domain.errors import HistoryNotKept, NotFound
 from ledger.domain.model import Account, AccountStatus, Entry
 from ledger.planning.history import HistoryRecord
 from ledger.planning.rebuild import RebuildRefused, rebuilt_history
@@ -313,3 +313,14 @@ def test_an_item_the_journal_does_not_explain_is_listed_and_fails_the_command(
         "posted_credits 100 by the journal, 900 held"
     ) in result.stdout
     assert "error: rebuild_refused: 1 item(s) left as they were" in result.stderr
+
+
+def test_a_store_that_cannot_replace_history_is_refused() -> None:
+    # GIVEN a store that offers none of a rebuild's writes
+    class ReadOnly:
+        projections = ("history",)
+
+    ledger = Ledger(ReadOnly())  # type: ignore[arg-type]
+    # WHEN a rebuild is asked / THEN it is refused as history the store does not keep
+    with pytest.raises(HistoryNotKept, match="keeps no history to rebuild"):
+        ledger.rebuild_projections(ledger_id="ldg_x")
