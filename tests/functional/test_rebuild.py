@@ -58,6 +58,16 @@ def busy(ledger: Ledger, clock: SteppingClock) -> tuple[str, list[str]]:
     return book, [alice, bob, fees]
 
 
+def with_wallet(name: str) -> tuple[SteppingClock, MemoryStore, Ledger, str, str]:
+    """A ledger `name` on a memory store under a stepping clock, with one wallet: the
+    clock, the store, the ledger, its id and the wallet's."""
+    clock = SteppingClock()
+    store = MemoryStore()
+    ledger = Ledger(store, clock=clock)
+    book = ledger.create_ledger(name).id
+    return clock, store, ledger, book, ledger.create_account(book, "wallet", "liability", "USD").id
+
+
 def forge_posted_credits(store: MemoryStore, account_id: str, minor: int) -> None:
     """Rewrite the account item's posted credits behind the ledger's back."""
     key = next(
@@ -165,11 +175,7 @@ def test_a_second_rebuild_leaves_what_the_first_wrote() -> None:
 
 def test_status_changes_are_numbered_after_the_money_and_versions_stay_whole() -> None:
     # GIVEN an account suspended and reactivated between two deposits
-    clock = SteppingClock()
-    store = MemoryStore()
-    ledger = Ledger(store, clock=clock)
-    book = ledger.create_ledger("status").id
-    wallet = ledger.create_account(book, "wallet", "liability", "USD").id
+    _clock, store, ledger, book, wallet = with_wallet("status")
     ledger.deposit(wallet, "1.00")
     ledger.update_account(wallet, status=AccountStatus.SUSPENDED)
     ledger.update_account(wallet, status=AccountStatus.ACTIVE)
@@ -187,11 +193,7 @@ def test_status_changes_are_numbered_after_the_money_and_versions_stay_whole() -
 
 def test_an_item_the_journal_does_not_explain_is_refused_and_left_alone() -> None:
     # GIVEN an account whose item was rewritten outside the ledger
-    clock = SteppingClock()
-    store = MemoryStore()
-    ledger = Ledger(store, clock=clock)
-    book = ledger.create_ledger("forged").id
-    wallet = ledger.create_account(book, "wallet", "liability", "USD").id
+    _clock, store, ledger, _book, wallet = with_wallet("forged")
     ledger.deposit(wallet, "1.00")
     forge_posted_credits(store, wallet, 900)
     kept = history(store, wallet, 0)
@@ -220,11 +222,7 @@ def test_a_rebuild_names_one_ledger_or_one_account_that_exists() -> None:
 
 def test_a_release_is_dated_when_it_resolved_or_else_by_the_fallback() -> None:
     # GIVEN a wallet with a hold voided a minute later and one expired by the sweeper
-    clock = SteppingClock()
-    store = MemoryStore()
-    ledger = Ledger(store, clock=clock)
-    book = ledger.create_ledger("fallback").id
-    wallet = ledger.create_account(book, "wallet", "liability", "USD").id
+    clock, store, ledger, _book, wallet = with_wallet("fallback")
     ledger.deposit(wallet, "10.00")
     voided = ledger.hold(wallet, "1.00")
     clock.now += timedelta(minutes=1)
@@ -262,10 +260,7 @@ def test_a_release_is_dated_when_it_resolved_or_else_by_the_fallback() -> None:
 
 def test_more_changes_in_the_journal_than_the_item_has_versions_is_refused() -> None:
     # GIVEN a wallet with two deposits, whose item claims a single version
-    store = MemoryStore()
-    ledger = Ledger(store, clock=SteppingClock())
-    book = ledger.create_ledger("versions").id
-    wallet = ledger.create_account(book, "wallet", "liability", "USD").id
+    _, store, ledger, _book, wallet = with_wallet("versions")
     ledger.deposit(wallet, "1.00")
     ledger.deposit(wallet, "2.00")
     entries = journal(store)
@@ -277,10 +272,7 @@ def test_more_changes_in_the_journal_than_the_item_has_versions_is_refused() -> 
 
 def test_a_posting_whose_pending_entry_is_missing_is_refused() -> None:
     # GIVEN a posted hold whose pending entry is missing from the journal
-    store = MemoryStore()
-    ledger = Ledger(store, clock=SteppingClock())
-    book = ledger.create_ledger("posting").id
-    wallet = ledger.create_account(book, "wallet", "liability", "USD").id
+    _, store, ledger, _book, wallet = with_wallet("posting")
     ledger.deposit(wallet, "5.00")
     held = ledger.hold(wallet, "1.00")
     ledger.post_entry(held.id)
