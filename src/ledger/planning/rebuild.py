@@ -23,19 +23,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ledger.domain.model import (
-    Account,
-    AccountShard,
     Entry,
     EntryKind,
     EntryStatus,
     Totals,
     totals_fields,
 )
+from ledger.planning.audit import BalanceItem, item_account_id, item_shard
 from ledger.planning.deltas import entry_deltas, posting_deltas, release_deltas
 from ledger.planning.history import BalanceChange, HistoryRecord, history_record, status_kind
 from ledger.planning.steps import ApplyDelta
-
-BalanceItem = Account | AccountShard
 
 
 class RebuildRefused(ValueError):
@@ -60,7 +57,7 @@ def rebuilt_history(
     """The item's history records, versions 1 to its version, from `candidates` (the
     entries with a line on its account); `entries` holds them and the pending entries
     their postings resolve."""
-    account_id, shard = _identity(item)
+    account_id, shard = item_account_id(item), item_shard(item)
     steps: dict[datetime, list[_Move]] = defaultdict(list)
     for move in _moves_of(account_id, shard, candidates, entries):
         steps[move.at].append(move)
@@ -107,14 +104,8 @@ def _rebuilt(
     return replace(history_record(change, entries), rebuilt=True)
 
 
-def _identity(item: BalanceItem) -> tuple[str, int]:
-    if isinstance(item, Account):
-        return item.id, 0
-    return item.account_id, item.index
-
-
 def _check_explains(item: BalanceItem, totals: Totals, steps: int) -> None:
-    account_id, shard = _identity(item)
+    account_id, shard = item_account_id(item), item_shard(item)
     if totals != item.totals:
         differences = ", ".join(
             f"{name} {getattr(totals, name)} by the journal, {getattr(item.totals, name)} held"

@@ -19,7 +19,7 @@ from ledger.domain.results import (
     DigestVerification,
 )
 from ledger.domain.timestamps import timestamp
-from ledger.planning.audit import amounts_of, item_amounts
+from ledger.planning.audit import amounts_of, item_amounts, item_shard
 from ledger.planning.commands import listing_caller, page_size
 from ledger.planning.steps import Target
 from ledger.service.reports import Reports
@@ -73,7 +73,7 @@ class Audit(Reports):
         A chain longer than `limits.audit_chain_records_max` is refused (ReportTooLarge)."""
         account = self._audited_account(account_id)
         reader = self._audit()
-        items = {_shard(item): item for item in reader.items(account.id, account.shards)}
+        items = {item_shard(item): item for item in reader.items(account.id, account.shards)}
         checks = [
             self._check_item(reader, account.id, shard, items.get(shard))
             for shard in range(account.shards)
@@ -203,10 +203,6 @@ class Audit(Reports):
                 {"limit": limits.audit_items_max},
             )
         return accounts
-
-
-def _shard(item: Account | AccountShard) -> int:
-    return 0 if isinstance(item, Account) else item.index
 
 
 def _same_totals(account_id: str, totals: Totals, link: AuditLink) -> bool:

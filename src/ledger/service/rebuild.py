@@ -10,14 +10,11 @@ from dataclasses import dataclass
 from ledger.domain.errors import HistoryNotKept, NotFound
 from ledger.domain.ids import parse_account_id
 from ledger.domain.model import Account, Entry
+from ledger.planning.audit import item_shard
 from ledger.planning.rebuild import RebuildRefused, rebuilt_history
 from ledger.planning.steps import Target
-from ledger.service.reports import Progress, Reports
+from ledger.service.reports import Progress, Reports, untold
 from ledger.store.rebuild import RebuildsHistory
-
-
-def _untold(phase: str, done: int, total: int | None) -> None:
-    """Progress nobody asked to hear."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +55,7 @@ class Rebuilds(Reports):
         store = self._store
         if not isinstance(store, RebuildsHistory):
             raise HistoryNotKept("this store keeps no history to rebuild")
-        told = progress or _untold
+        told = progress or untold
         book, accounts = self._rebuilt_accounts(ledger_id, account_id)
         entries = {entry.id: entry for entry in self._journal_of(book, told)}
         told("entries", len(entries), len(entries))
@@ -71,7 +68,7 @@ class Rebuilds(Reports):
         told("accounts", 0, len(accounts))
         for done, account in enumerate(accounts, start=1):
             for item in store.items(account.id, account.shards):
-                shard = item.index if not isinstance(item, Account) else 0
+                shard = item_shard(item)
                 try:
                     rebuilt = rebuilt_history(item, touching[account.id], entries)
                 except RebuildRefused as refusal:

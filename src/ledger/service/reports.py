@@ -9,7 +9,7 @@ from ledger.domain.errors import ReportTooLarge, ValidationError
 from ledger.domain.model import Account, AccountShard, Entry
 from ledger.domain.money import Currency, builtin_currencies
 from ledger.domain.results import BalanceSheet, Mismatch, Reconciliation, TrialBalance
-from ledger.planning.audit import amounts_of
+from ledger.planning.audit import amounts_of, item_account_id, item_shard
 from ledger.reporting.reconciliation import (
     Journal,
     audit_mismatches,
@@ -27,7 +27,7 @@ Progress = Callable[[str, int, int | None], None]
 """How far a long read has come: the phase, the count done, the total once known."""
 
 
-def _untold(phase: str, done: int, total: int | None) -> None:
+def untold(phase: str, done: int, total: int | None) -> None:
     """Progress nobody asked to hear."""
 
 
@@ -71,7 +71,7 @@ class Reports(LedgerBase):
         after each page read (their total None until the phase ends, then the count), and
         `projections` after each account's items, out of the accounts.
         """
-        told = progress or _untold
+        told = progress or untold
         self.get_ledger(ledger_id)
         journal = Journal()
         for entry in self._journal_of(ledger_id, told):
@@ -99,9 +99,7 @@ class Reports(LedgerBase):
     ) -> list[Mismatch]:
         """One balance item against its latest history record, its history versions and
         (when the store keeps it) its audit chain head."""
-        account_id, shard = (
-            (item.id, 0) if isinstance(item, Account) else (item.account_id, item.index)
-        )
+        account_id, shard = item_account_id(item), item_shard(item)
         latest = self._store.history(
             account_id, shard, HistoryQuery("recorded", limit=1, descending=True)
         )
