@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 import pytest
 
 from ledger.api import app
-from ledger.api.views import entry_view
 from ledger.domain.errors import (
     Conflict,
     InsufficientFunds,
@@ -22,6 +21,7 @@ from ledger.domain.errors import (
 from ledger.domain.ids import new_account_id, new_entry_id, new_ledger_id
 from ledger.domain.model import Entry, EntryKind, EntryStatus, Line, Side
 from ledger.domain.money import builtin_currencies
+from ledger.domain.views import entry_view
 
 
 @pytest.mark.parametrize(

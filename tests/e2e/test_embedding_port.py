@@ -12,9 +12,9 @@ import pytest
 
 from dev_process import request_timeout_s
 from ledger import Ledger, LineInput, MemoryStore
-from ledger.api.views import account_view, entry_view
 from ledger.client import LedgerClient
 from ledger.domain.model import Account, Entry
+from ledger.domain.views import account_view, entry_view
 
 from .builders import token
 from .conftest import DevServer

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from unit_builders import an_entry
 
-from ledger.api.views import EntryView, entry_view
+from ledger.api.views import EntryView
 from ledger.client import decode as client_decode
 from ledger.domain.errors import ValidationError
 from ledger.domain.ids import parse_account_id
 from ledger.domain.model import Actor, Entry, EntryKind, Side
+from ledger.domain.views import entry_view
 from ledger.planning.commands import LineDraft, entry_command
 from ledger.planning.entries import plan_entry
 from ledger.store.dynamodb.codec import decode, encode

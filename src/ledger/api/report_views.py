@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.api.views import View, moment
+from ledger.api.views import View
 from ledger.domain.money import Currency, format_amount
 from ledger.domain.results import (
     BalanceSheet,
@@ -12,6 +12,7 @@ from ledger.domain.results import (
     Reconciliation,
     TrialBalance,
 )
+from ledger.domain.views import moment
 
 
 class TrialBalanceLineView(View):

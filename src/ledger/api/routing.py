@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Annotated, Any
 
@@ -12,12 +13,12 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from ledger.api.observability import count, logger
 from ledger.api.runtime import Runtime, runtime
-from ledger.api.views import entry_view
 from ledger.auth.access import Principal
 from ledger.domain import limits, validate
 from ledger.domain.api_keys import Role
 from ledger.domain.ids import entry_ledger_id, parse_account_id
 from ledger.domain.model import Actor, Entry
+from ledger.domain.views import entry_view
 
 IdempotencyKey = Annotated[
     str | None,
@@ -37,6 +38,8 @@ Cursor = Annotated[
     str | None, Query(min_length=1, max_length=2048, description="From `next_cursor`.")
 ]
 json_type = "application/json"
+# Lambda sets it for each invocation of a traced function: the X-Ray trace of the request.
+trace_variable = "_X_AMZN_TRACE_ID"
 
 
 class Router(APIGatewayHttpRouter):
@@ -63,6 +66,7 @@ class Router(APIGatewayHttpRouter):
             request_id=self.context.get("request_id"),
             source_ip=_fitted(http.get("sourceIp"), limits.source_ip_length_max),
             user_agent=_fitted(http.get("userAgent"), limits.user_agent_length_max),
+            trace_header=_fitted(os.environ.get(trace_variable), limits.trace_header_length_max),
         )
 
     @staticmethod

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.api.views import View, moment
+from ledger.api.views import View
 from ledger.domain.ids import parse_account_id
 from ledger.domain.money import Currency, format_amount
 from ledger.domain.results import Statement, StatementBalance, StatementLine
+from ledger.domain.views import moment
 
 
 class StatementBalanceView(View):

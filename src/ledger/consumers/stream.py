@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
+from ledger.domain.events import OutboxEvent
 from ledger.store.dynamodb.codec import Record, decode
+from ledger.store.dynamodb.outbox import is_outbox_item, outbox_event
 
 EventName = Literal["INSERT", "MODIFY", "REMOVE"]
 event_names: frozenset[str] = frozenset({"INSERT", "MODIFY", "REMOVE"})
@@ -27,6 +29,8 @@ class ChangeRecord:
     old: Record | None
     new: Record | None
     approximate_created_at: datetime
+    # The derived event an outbox item's creation holds (its images decode to None).
+    outbox: OutboxEvent | None = None
 
 
 def change_of(record: Mapping[str, Any]) -> ChangeRecord:
@@ -36,6 +40,8 @@ def change_of(record: Mapping[str, Any]) -> ChangeRecord:
         raise ValueError(f"stream record of unknown event {name!r}")
     change = record["dynamodb"]
     keys = change["Keys"]
+    new_image = change.get("NewImage")
+    created = name == "INSERT" and new_image is not None and is_outbox_item(new_image)
     return ChangeRecord(
         event_id=record["eventID"],
         event_name=cast("EventName", name),
@@ -44,6 +50,7 @@ def change_of(record: Mapping[str, Any]) -> ChangeRecord:
         old=_image(change.get("OldImage")),
         new=_image(change.get("NewImage")),
         approximate_created_at=_moment(change["ApproximateCreationDateTime"]),
+        outbox=outbox_event(new_image) if created else None,
     )
 
 

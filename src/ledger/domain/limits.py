@@ -35,6 +35,8 @@ metadata_value_length_max = 1000
 actor_id_length_max = 200
 source_ip_length_max = 45
 user_agent_length_max = 500
+# An X-Ray trace header (Root, Parent, Sampled, Lineage) is well under this.
+trace_header_length_max = 256
 
 page_size_default = 50
 page_size_max = 100

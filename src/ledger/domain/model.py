@@ -341,10 +341,14 @@ class Actor:
     request_id: str | None = None
     source_ip: str | None = None
     user_agent: str | None = None
+    # The X-Ray trace of the request, passed on to the events the entry publishes; kept
+    # on the entry item beside the actor, never in the actor's public fields or the audit.
+    trace_header: str | None = None
 
 
-# The actor's fields by name, in their order: what the item's map and the JSON object hold.
-actor_fields = tuple(each.name for each in fields(Actor))
+# The actor's public fields by name, in their order: what the item's map and the JSON
+# object hold.
+actor_fields = tuple(each.name for each in fields(Actor) if each.name != "trace_header")
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,13 @@ from ledger.api.bodies import (
     plain_rule,
 )
 from ledger.api.routing import Cursor, IdempotencyKey, Limit, Router, answers, reply
-from ledger.api.views import AccountPage, AccountView, BalanceView, account_view, balance_view
+from ledger.api.views import AccountPage, AccountView, BalanceView
 from ledger.auth.api_keys import Role
 from ledger.domain import limits
 from ledger.domain.errors import ValidationError
 from ledger.domain.ids import ledger_token, parse_account_id
 from ledger.domain.model import OverdraftMode
+from ledger.domain.views import account_view, balance_view
 
 router = Router()
 

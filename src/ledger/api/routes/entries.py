@@ -17,12 +17,13 @@ from ledger.api.routing import (
     entry_reply,
     reply,
 )
-from ledger.api.views import EntryPage, EntryView, entry_view
+from ledger.api.views import EntryPage, EntryView
 from ledger.auth.api_keys import Role
 from ledger.domain import limits
 from ledger.domain.errors import ValidationError
 from ledger.domain.ids import entry_ledger_id, ledger_token, parse_account_id
 from ledger.domain.inputs import LineInput
+from ledger.domain.views import entry_view
 
 router = Router()
 

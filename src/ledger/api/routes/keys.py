@@ -11,10 +11,11 @@ from aws_lambda_powertools.event_handler import Response
 
 from ledger.api.bodies import NewApiKey
 from ledger.api.routing import Cursor, IdempotencyKey, Limit, Router, answers, reply
-from ledger.api.views import ApiKeyPage, ApiKeyView, NewApiKeyView, api_key_view, page_view
+from ledger.api.views import ApiKeyPage, ApiKeyView, NewApiKeyView, api_key_view
 from ledger.auth.api_keys import ApiKey, Role
 from ledger.domain import limits
 from ledger.domain.errors import Forbidden, NotFound
+from ledger.domain.views import page_view
 
 router = Router()
 

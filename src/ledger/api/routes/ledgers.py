@@ -18,10 +18,11 @@ from ledger.api.report_views import (
     trial_balance_view,
 )
 from ledger.api.routing import Cursor, IdempotencyKey, Limit, Router, answers, reply
-from ledger.api.views import LedgerPage, LedgerView, ledger_view
+from ledger.api.views import LedgerPage, LedgerView
 from ledger.auth.api_keys import Role
 from ledger.domain import limits
 from ledger.domain.errors import Forbidden
+from ledger.domain.views import ledger_view
 
 router = Router()
 

@@ -16,9 +16,10 @@ from ledger.api.bodies import (
     TransferBody,
 )
 from ledger.api.routing import IdempotencyKey, Router, answers, entry_reply, reply
-from ledger.api.views import BatchView, EntryView, entry_view
+from ledger.api.views import BatchView, EntryView
 from ledger.auth.api_keys import Role
 from ledger.domain.model import Entry
+from ledger.domain.views import entry_view
 from ledger.planning.batch import RawEntry
 
 router = Router()

@@ -212,6 +212,7 @@ def _entry_body(entry: Entry) -> Item:
             item[name] = number(amount)
     if entry.actor is not None:
         item["actor"] = _actor_map(entry.actor)
+        _optional(item, "trace_header", entry.actor.trace_header)
     return item
 
 
@@ -340,7 +341,10 @@ def _decode_actor(values: _Values) -> Actor | None:
     if "actor" not in values.item:
         return None
     present = values.string_map("actor")
-    return Actor(**{name: present.get(name) for name in actor_fields})
+    return Actor(
+        **{name: present.get(name) for name in actor_fields},
+        trace_header=values.optional("trace_header"),
+    )
 
 
 class _Values:

@@ -1,0 +1,1 @@
+"""The events function: the table's changes published to the EventBridge bus."""
