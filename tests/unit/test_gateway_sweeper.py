@@ -95,3 +95,29 @@ def test_the_interval_must_be_positive(interval_s: float) -> None:
     # THEN it is refused
     with pytest.raises(ValueError, match="positive"):
         ExpirySweeper(lambda: 0, interval_s)
+
+
+def test_each_sweep_also_writes_the_expiring_notices(caplog: pytest.LogCaptureFixture) -> None:
+    # GIVEN a sweep with nothing to expire and notices to write
+    noticed = threading.Event()
+    order: list[str] = []
+
+    def sweep() -> int:
+        order.append("sweep")
+        return 0
+
+    def notice() -> int:
+        order.append("notice")
+        noticed.set()
+        return 2
+
+    # WHEN it runs
+    with (
+        caplog.at_level(logging.INFO, logger="ledger.local.sweeper"),
+        ExpirySweeper(sweep, interval_s=0.01, notice=notice),
+    ):
+        assert noticed.wait(10)
+
+    # THEN the expiry ran first, then the notices, which were logged
+    assert order[:2] == ["sweep", "notice"]
+    assert "noticed 2 pending entries about to expire" in caplog.text

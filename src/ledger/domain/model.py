@@ -377,6 +377,8 @@ class Entry:
     # When it resolved (posted, voided or expired); None while pending, for entries never
     # pending, and for entries resolved before the time was recorded.
     resolved_at: datetime | None = None
+    # When the `ledger.entry.expiring` event of a pending entry was written; None before.
+    expiring_noticed_at: datetime | None = None
     # Who caused the entry; None for entries written before actors were recorded, and for
     # those whose caller named no one.
     actor: Actor | None = None

@@ -13,6 +13,7 @@ import contextlib
 import os
 import threading
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from ledger.local.streams import StreamPoller
 from ledger.local.sweeper import ExpirySweeper
 from ledger.local.workers import WorkerPool
 from ledger.service import Ledger
+from ledger.service.expiring import default_notice_s
 from ledger.store.dynamodb import DynamoDBStore, ensure_table
 from ledger.store.dynamodb.checkpoints import DynamoDBCheckpoints
 
@@ -78,6 +80,7 @@ class DevSettings:
     admin_key: str | None = None
     workers: int = default_workers
     sweep_interval_s: float = default_sweep_interval_s
+    expiring_notice_s: int = default_notice_s
     reconcile_interval_s: float = default_reconcile_interval_s
     authorizer: str = default_authorizer
     handler: str = default_handler
@@ -195,7 +198,13 @@ def run_dev(settings: DevSettings, wait: Callable[[], None], say: Callable[[str]
         )
         pool.wait_ready()
         ledger = Ledger(DynamoDBStore(settings.table_name, client))
-        running.enter_context(ExpirySweeper(ledger.expire_pending, settings.sweep_interval_s))
+        running.enter_context(
+            ExpirySweeper(
+                ledger.expire_pending,
+                settings.sweep_interval_s,
+                partial(ledger.notice_expiring, settings.expiring_notice_s),
+            )
+        )
         if settings.reconcile_interval_s > 0:
             running.enter_context(_reconciliation(settings, client))
         if consumer_pool is not None:

@@ -1,4 +1,5 @@
-"""The expiry schedule locally: a thread that voids expired pending entries every interval."""
+"""The expiry schedule locally: a thread that, every interval, voids expired pending entries
+and writes the expiring notices of those about to expire."""
 
 from __future__ import annotations
 
@@ -13,14 +14,28 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class ExpirySweeper(Schedule):
-    """Calls `sweep` (which returns how many entries it expired) every `interval_s` seconds."""
+def _nothing() -> int:
+    return 0
 
-    def __init__(self, sweep: Callable[[], int], interval_s: float) -> None:
+
+class ExpirySweeper(Schedule):
+    """Calls `sweep` and then `notice` (each returns how many entries it took) every
+    `interval_s` seconds."""
+
+    def __init__(
+        self,
+        sweep: Callable[[], int],
+        interval_s: float,
+        notice: Callable[[], int] = _nothing,
+    ) -> None:
         self._sweep = sweep
+        self._notice = notice
         super().__init__("expiry sweep", self._sweep_once, interval_s)
 
     def _sweep_once(self) -> None:
         expired = self._sweep()
         if expired:
             logger.info("expired %d pending entries", expired)
+        noticed = self._notice()
+        if noticed:
+            logger.info("noticed %d pending entries about to expire", noticed)

@@ -9,13 +9,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from ledger.domain.model import (
     Account,
     AccountShard,
     AccountStatus,
     Entry,
+    EntryStatus,
     LedgerRecord,
     Page,
     Totals,
@@ -53,6 +54,11 @@ from ledger.store.dynamodb.schema import ListingSeal, index_query, item_key, pag
 from ledger.store.history import HistoryQuery, sort_key
 from ledger.store.listings import Listing
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from ledger.domain.events import OutboxEvent
+
 Record = LedgerRecord | Account | Entry
 ItemKey = tuple[str, str]
 BalanceItem = tuple[str, int]
@@ -68,6 +74,8 @@ class MemoryStore:
         self._cursors = ListingSeal(new_secret())
         self._history: dict[BalanceItem, list[HistoryRecord]] = {}
         self._aggregates: dict[BalanceItem, dict[str, Totals]] = {}
+        # Derived events, in the order written; an embedding caller publishes them.
+        self.outbox: list[OutboxEvent] = []
 
     @property
     def projections(self) -> tuple[str, ...]:
@@ -139,6 +147,19 @@ class MemoryStore:
             for position, totals in sorted(aggregates.items())
             if low <= position < high
         }
+
+    def notice_expiring(self, entry_id: str, at: datetime, event: OutboxEvent) -> bool:
+        """Mark a pending, unnoticed entry noticed and keep its event; False otherwise."""
+        with self._lock:
+            key = _item_key(Target("entry", entry_id))
+            entry = self._items.get(key)
+            if not isinstance(entry, Entry) or entry.status is not EntryStatus.PENDING:
+                return False
+            if entry.expiring_noticed_at is not None:
+                return False
+            self._items[key] = replace(entry, expiring_noticed_at=at)
+            self.outbox.append(event)
+            return True
 
     def entries(self, entry_ids: Sequence[str]) -> dict[str, Entry]:
         """The entries of these ids that exist, by id."""

@@ -202,8 +202,10 @@ def _entry_body(entry: Entry) -> Item:
     _optional(item, "reference", entry.reference)
     if entry.expires_at is not None:
         item["expires_at"] = string(timestamp(entry.expires_at))
-    if entry.resolved_at is not None:
-        item["resolved_at"] = string(timestamp(entry.resolved_at))
+    for name in ("resolved_at", "expiring_noticed_at"):
+        moment = getattr(entry, name)
+        if moment is not None:
+            item[name] = string(timestamp(moment))
     for name in entry_links:
         _optional(item, name, getattr(entry, name))
     for name in resolved_amounts:
@@ -304,6 +306,7 @@ def _decode_shard(values: _Values) -> AccountShard:
 def _decode_entry(values: _Values, item: dict[str, Any]) -> Entry:
     expires_at = values.optional("expires_at")
     resolved_at = values.optional("resolved_at")
+    noticed_at = values.optional("expiring_noticed_at")
     return Entry(
         id=values.string("id"),
         ledger_id=values.string("ledger_id"),
@@ -332,6 +335,7 @@ def _decode_entry(values: _Values, item: dict[str, Any]) -> Entry:
         posted_amount=values.optional_number("posted_amount"),
         released_amount=values.optional_number("released_amount"),
         resolved_at=None if resolved_at is None else _moment(resolved_at),
+        expiring_noticed_at=None if noticed_at is None else _moment(noticed_at),
         actor=_decode_actor(values),
     )
 

@@ -23,6 +23,7 @@ from ledger.store.deadline import Clock, current_deadline
 from ledger.store.dynamodb.audit_reads import DynamoDBAuditReads
 from ledger.store.dynamodb.client import default_client as default_client  # noqa: PLC0414
 from ledger.store.dynamodb.codec import Record, decode, string
+from ledger.store.dynamodb.expiring import notice_expiring
 from ledger.store.dynamodb.history import query_aggregates, query_history
 from ledger.store.dynamodb.reads import batch_get, query_keys
 from ledger.store.dynamodb.rebuild import replace_history
@@ -41,7 +42,11 @@ from ledger.store.history import HistoryQuery
 from ledger.store.listings import Listing
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from mypy_boto3_dynamodb.client import DynamoDBClient
+
+    from ledger.domain.events import OutboxEvent
 
 
 class _Seen(Enum):
@@ -187,6 +192,11 @@ class DynamoDBStore:
         return replace_history(
             self.client, self.table_name, (account_id, shard), records, self._budget()
         )
+
+    def notice_expiring(self, entry_id: str, at: datetime, event: OutboxEvent) -> bool:
+        """Mark a pending, unnoticed entry noticed and put its event in the outbox, one
+        transaction; False if it was resolved, noticed or contended."""
+        return notice_expiring(self.client, self.table_name, entry_id, at, event)
 
     def entries(self, entry_ids: Sequence[str]) -> dict[str, Entry]:
         """The entries of these ids that exist, by id: strongly consistent BatchGetItems of
