@@ -114,6 +114,14 @@ class ActorView(View):
     user_agent: str | None
 
 
+class PostingOriginView(View):
+    """The posting rule (event type, version) and the inbound event an entry came from."""
+
+    event_type: str
+    version: int
+    event_id: str
+
+
 class EntryView(View):
     """A journal entry; the links are null until they exist, and what a pending entry posted
     and released is null until it resolves."""
@@ -137,6 +145,8 @@ class EntryView(View):
     released_amount: str | None = None
     # Null on entries written before entries carried one, and where the caller named none.
     actor: ActorView | None = None
+    # The rule and inbound event an entry was posted from; null for every other entry.
+    posting_rule: PostingOriginView | None = None
 
 
 class LedgerPage(View):
@@ -313,6 +323,16 @@ def entry_view(entry: Entry) -> dict[str, Any]:
     view["posted_amount"] = _amount_or_none(entry.posted_amount, currency)
     view["released_amount"] = _amount_or_none(entry.released_amount, currency)
     view["actor"] = None if entry.actor is None else actor_view(entry.actor)
+    origin = entry.posting_rule
+    view["posting_rule"] = (
+        None
+        if origin is None
+        else {
+            "event_type": origin.event_type,
+            "version": origin.version,
+            "event_id": origin.event_id,
+        }
+    )
     return view
 
 
