@@ -122,6 +122,8 @@ def entry_body(reply_body: dict[str, Any], **expected: Any) -> dict[str, Any]:
         **dict.fromkeys(_entry_links),
         # Who caused it is the request's own (tests/api/test_actor.py checks each field).
         "actor": reply_body.get("actor"),
+        # Null for every entry not posted from an inbound event.
+        "posting_rule": None,
     }
     body.update(expected)
     assert is_moment(reply_body["created_at"]), reply_body

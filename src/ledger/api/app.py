@@ -23,6 +23,7 @@ from ledger.api.routes import (
     ledgers,
     meta,
     movements,
+    posting_rules,
     statements,
 )
 from ledger.api.routing import answers, json_type
@@ -39,6 +40,7 @@ from ledger.domain.errors import (
 app = APIGatewayHttpResolver(enable_validation=True)
 for module in (meta, ledgers, currencies, accounts, entries, movements, keys, audit, statements):
     app.include_router(module.router)
+app.include_router(posting_rules.router)
 
 # Worth an alarm or a dashboard line when they climb; by class, since internal errors
 # share one code. GuardMismatch and ImbalancedEntries must stay at zero.

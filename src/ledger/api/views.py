@@ -102,6 +102,14 @@ class ActorView(View):
     user_agent: str | None
 
 
+class PostingOriginView(View):
+    """The posting rule (event type, version) and the inbound event an entry came from."""
+
+    event_type: str
+    version: int
+    event_id: str
+
+
 class EntryView(View):
     """A journal entry; the links are null until they exist, and what a pending entry posted
     and released is null until it resolves."""
@@ -125,6 +133,8 @@ class EntryView(View):
     released_amount: str | None = None
     # Null on entries written before entries carried one, and where the caller named none.
     actor: ActorView | None = None
+    # The rule and inbound event an entry was posted from; null for every other entry.
+    posting_rule: PostingOriginView | None = None
 
 
 class LedgerPage(View):

@@ -127,3 +127,11 @@ batch_get_keys_max = 100
 # Balances of the past and statements read history records one by one only where no
 # aggregate answers: past this many records a balance is refused (`report_too_large`).
 history_records_per_read_max = 10_000
+
+# Posting rules and inbound events: an event type such as `investment.transaction.created`,
+# an event id (the inbound idempotency key), and each template string of a rule.
+event_type_length_max = 100
+event_id_length_max = 255
+template_length_max = 1000
+# A rule's versions are numbered from 1; the table's sort keys give them ten digits.
+rule_version_max = 10**10 - 1

@@ -352,6 +352,16 @@ actor_fields = tuple(each.name for each in fields(Actor) if each.name != "trace_
 
 
 @dataclass(frozen=True)
+class RuleOrigin:
+    """The posting rule (event type and version) and the inbound event an entry was posted
+    from."""
+
+    event_type: str
+    version: int
+    event_id: str
+
+
+@dataclass(frozen=True)
 class Entry:
     """A journal entry: balanced lines per currency, immutable once posted."""
 
@@ -382,6 +392,8 @@ class Entry:
     # Who caused the entry; None for entries written before actors were recorded, and for
     # those whose caller named no one.
     actor: Actor | None = None
+    # Set on entries posted from an inbound event by a posting rule.
+    posting_rule: RuleOrigin | None = None
     replayed: bool = False
 
     @property

@@ -124,6 +124,16 @@ def entry_view(entry: Entry) -> dict[str, Any]:
     view["posted_amount"] = _amount_or_none(entry.posted_amount, currency)
     view["released_amount"] = _amount_or_none(entry.released_amount, currency)
     view["actor"] = None if entry.actor is None else actor_view(entry.actor)
+    origin = entry.posting_rule
+    view["posting_rule"] = (
+        None
+        if origin is None
+        else {
+            "event_type": origin.event_type,
+            "version": origin.version,
+            "event_id": origin.event_id,
+        }
+    )
     return view
 
 

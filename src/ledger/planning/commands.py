@@ -18,6 +18,7 @@ from ledger.domain.model import (
     Metadata,
     Overdraft,
     OverdraftMode,
+    RuleOrigin,
     Side,
 )
 from ledger.domain.money import Currency, parse_amount
@@ -87,6 +88,10 @@ class NewEntry:
     # Entries of one batch carry the batch's digest, so no entry of a changed batch replays.
     batch_hash: str | None = None
     actor: Actor | None = None
+    # An entry posted from an inbound event: its rule, and the hash of the event, which
+    # tells a redelivery from another event under the same id.
+    posting_rule: RuleOrigin | None = None
+    request_hash: str | None = None
 
 
 def check_currency(line_currency: str | None, account: AccountRef, field: str) -> None:

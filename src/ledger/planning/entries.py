@@ -51,7 +51,8 @@ def plan_entry(command: NewEntry, now: datetime) -> tuple[Entry, WritePlan]:
         ),
         effective_at=command.effective_at or now,
         created_at=now,
-        request_hash=request_hash(
+        request_hash=command.request_hash
+        or request_hash(
             {
                 "ledger_id": command.ledger_id,
                 "kind": command.kind,
@@ -70,6 +71,7 @@ def plan_entry(command: NewEntry, now: datetime) -> tuple[Entry, WritePlan]:
         metadata=command.metadata,
         expires_at=None if expires_in is None else now + timedelta(seconds=expires_in),
         actor=command.actor,
+        posting_rule=command.posting_rule,
     )
     check_entry(entry)
     deltas = entry_deltas(entry, now)

@@ -7,11 +7,12 @@ from ledger.service.books import Books
 from ledger.service.expiring import Expiring
 from ledger.service.movements import Movements
 from ledger.service.rebuild import Rebuilds
+from ledger.service.rules import Rules
 from ledger.service.statements import Statements
 from ledger.service.two_phase import TwoPhase
 
 __all__ = ["Ledger", "LineInput", "utc_now"]
 
 
-class Ledger(Books, Movements, TwoPhase, Expiring, Audit, Statements, Rebuilds):
+class Ledger(Books, Movements, TwoPhase, Expiring, Audit, Statements, Rebuilds, Rules):
     """Double-entry bookkeeping over a store: every mutation is one atomic, guarded write."""

@@ -53,6 +53,7 @@ from ledger.store.dynamodb.history import aggregate_additions
 from ledger.store.dynamodb.schema import ListingSeal, index_query, item_key, paged
 from ledger.store.history import HistoryQuery, sort_key
 from ledger.store.listings import Listing
+from ledger.store.rules import MemoryRules
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -76,6 +77,7 @@ class MemoryStore:
         self._aggregates: dict[BalanceItem, dict[str, Totals]] = {}
         # Derived events, in the order written; an embedding caller publishes them.
         self.outbox: list[OutboxEvent] = []
+        self.rules = MemoryRules(self._stored)
 
     @property
     def projections(self) -> tuple[str, ...]:
@@ -173,6 +175,10 @@ class MemoryStore:
     def unseal(self, binding: bytes, cursor: str) -> bytes:
         """The payload of a cursor sealed for `binding`."""
         return self._cursors.open_payload(binding, cursor)
+
+    def _stored(self, target: Target) -> Stored:
+        with self._lock:
+            return self._items.get(_item_key(target))
 
     @staticmethod
     def _key(step: Step) -> ItemKey:

@@ -18,6 +18,7 @@ from ledger.domain.model import (
     Line,
     Overdraft,
     OverdraftMode,
+    RuleOrigin,
     Side,
     Totals,
     actor_fields,
@@ -215,7 +216,29 @@ def _entry_body(entry: Entry) -> Item:
     if entry.actor is not None:
         item["actor"] = _actor_map(entry.actor)
         _optional(item, "trace_header", entry.actor.trace_header)
+    if entry.posting_rule is not None:
+        item["posting_rule"] = _rule_origin_map(entry.posting_rule)
     return item
+
+
+def _rule_origin_map(origin: RuleOrigin) -> AttributeValueTypeDef:
+    return {
+        "M": {
+            "event_type": string(origin.event_type),
+            "version": number(origin.version),
+            "event_id": string(origin.event_id),
+        }
+    }
+
+
+def _decode_rule_origin(item: dict[str, Any]) -> RuleOrigin | None:
+    """An entry's posting rule; None on entries not posted from an event."""
+    if "posting_rule" not in item:
+        return None
+    origin = item["posting_rule"]["M"]
+    return RuleOrigin(
+        origin["event_type"]["S"], int(origin["version"]["N"]), origin["event_id"]["S"]
+    )
 
 
 def _actor_map(actor: Actor) -> AttributeValueTypeDef:
@@ -337,6 +360,7 @@ def _decode_entry(values: _Values, item: dict[str, Any]) -> Entry:
         resolved_at=None if resolved_at is None else _moment(resolved_at),
         expiring_noticed_at=None if noticed_at is None else _moment(noticed_at),
         actor=_decode_actor(values),
+        posting_rule=_decode_rule_origin(item),
     )
 
 

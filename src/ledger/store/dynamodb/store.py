@@ -35,6 +35,7 @@ from ledger.store.dynamodb.retries import (
     read,
     transact,
 )
+from ledger.store.dynamodb.rules import DynamoDBRules
 from ledger.store.dynamodb.schema import IndexQuery, index_query, item_key, paged
 from ledger.store.dynamodb.secret import TableSeal
 from ledger.store.dynamodb.transact import render
@@ -89,6 +90,11 @@ class DynamoDBStore:
     def audit(self) -> DynamoDBAuditReads:
         """The audit chain's reads on this table (the audit consumer writes it)."""
         return DynamoDBAuditReads(self.client, self.table_name, self._cursors, self._budget)
+
+    @property
+    def rules(self) -> DynamoDBRules:
+        """The posting rules on this table."""
+        return DynamoDBRules(self.client, self.table_name, self._cursors, self._budget)
 
     def execute(self, plan: WritePlan) -> None:
         """Apply the plan atomically; explain a cancellation by the failed condition; out of
