@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from ledger.consumers.stream import known_entities
 from ledger.domain.errors import LedgerError
 from ledger.domain.model import (
     Account,
@@ -58,6 +59,8 @@ def stored_records(backend: Backend, ledger_id: str) -> tuple[list[Account], lis
     for item in backend.state().values():
         if isinstance(item, dict) and item["pk"]["S"] == secret_item_key["pk"]["S"]:
             continue  # the table's cursor secret, not a record
+        if isinstance(item, dict) and item.get("entity", {}).get("S") not in known_entities:
+            continue  # derived events, rules: no ledger record
         record: Any = decode(item) if isinstance(item, dict) else item
         if isinstance(record, Account) and record.ledger_id == ledger_id:
             accounts.append(record)

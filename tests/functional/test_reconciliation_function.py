@@ -120,7 +120,13 @@ def test_the_handler_reconciles_within_the_context_and_resumes_at_its_checkpoint
         1,
     )
     assert (second["round_complete"], second["checkpoint"]) == (True, "unchanged")
-    # AND nothing but the checkpoint was written: the forged item is as it was
+    # AND nothing but the checkpoint and the results' events was written: the forged item
+    # is as it was; each ledger's round published `completed`, the forged one `mismatch`
+    outbox = sorted(key for key in after if key[0].startswith("OUTBOX#"))
+    published = [after.pop(key)["detail_type"]["S"] for key in outbox]
+    assert sorted(published) == sorted(
+        ["ledger.reconciliation.completed"] * 3 + ["ledger.reconciliation.mismatch"]
+    )
     assert after == before
     # AND each invocation emitted its mismatch count as EMF, and each ledger's balances
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]

@@ -9,7 +9,6 @@ from ledger.domain.money import Currency, format_amount
 from ledger.domain.results import (
     BalanceSheet,
     BalanceSheetNode,
-    Reconciliation,
     TrialBalance,
 )
 from ledger.domain.views import moment
@@ -158,40 +157,4 @@ def balance_sheet_view(report: BalanceSheet) -> dict[str, Any]:
         **{name: format_amount(getattr(report, name), currency) for name in totals},
         "balanced": report.balanced,
         "as_of": moment(report.as_of),
-    }
-
-
-def reconciliation_view(report: Reconciliation) -> dict[str, Any]:
-    """A reconciliation as the API shows it."""
-    return {
-        "ledger_id": report.ledger_id,
-        "ok": report.ok,
-        "accounts_checked": report.accounts_checked,
-        "entries_checked": report.entries_checked,
-        "mismatches": [
-            {
-                "account_id": mismatch.account_id,
-                "field": mismatch.field,
-                "expected": mismatch.rendered(mismatch.expected),
-                "actual": mismatch.rendered(mismatch.actual),
-                "kind": mismatch.kind,
-                "shard": mismatch.shard,
-                "missing_versions": list(mismatch.missing_versions),
-            }
-            for mismatch in report.mismatches
-        ],
-        "totals": {
-            code: {
-                "posted_debits": format_amount(totals.posted_debits, totals.currency),
-                "posted_credits": format_amount(totals.posted_credits, totals.currency),
-                "pending_debits": format_amount(totals.pending_debits, totals.currency),
-                "pending_credits": format_amount(totals.pending_credits, totals.currency),
-                "balanced": totals.balanced,
-                "escrowed": format_amount(totals.escrowed, totals.currency),
-                "available": format_amount(totals.available, totals.currency),
-            }
-            for code, totals in report.totals.items()
-        },
-        "as_of": moment(report.as_of),
-        "checks": list(report.checks),
     }

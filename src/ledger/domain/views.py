@@ -18,6 +18,7 @@ from ledger.domain.model import (
     actor_fields,
 )
 from ledger.domain.money import Currency, format_amount
+from ledger.domain.results import Reconciliation
 
 T = TypeVar("T")
 
@@ -149,3 +150,39 @@ def _amount_or_none(amount: int | None, currency: Currency) -> str | None:
 def page_view(page: Page[T], render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
     """A page of items rendered one by one."""
     return {"items": [render(item) for item in page.items], "next_cursor": page.next_cursor}
+
+
+def reconciliation_view(report: Reconciliation) -> dict[str, Any]:
+    """A reconciliation as the API shows it."""
+    return {
+        "ledger_id": report.ledger_id,
+        "ok": report.ok,
+        "accounts_checked": report.accounts_checked,
+        "entries_checked": report.entries_checked,
+        "mismatches": [
+            {
+                "account_id": mismatch.account_id,
+                "field": mismatch.field,
+                "expected": mismatch.rendered(mismatch.expected),
+                "actual": mismatch.rendered(mismatch.actual),
+                "kind": mismatch.kind,
+                "shard": mismatch.shard,
+                "missing_versions": list(mismatch.missing_versions),
+            }
+            for mismatch in report.mismatches
+        ],
+        "totals": {
+            code: {
+                "posted_debits": format_amount(totals.posted_debits, totals.currency),
+                "posted_credits": format_amount(totals.posted_credits, totals.currency),
+                "pending_debits": format_amount(totals.pending_debits, totals.currency),
+                "pending_credits": format_amount(totals.pending_credits, totals.currency),
+                "balanced": totals.balanced,
+                "escrowed": format_amount(totals.escrowed, totals.currency),
+                "available": format_amount(totals.available, totals.currency),
+            }
+            for code, totals in report.totals.items()
+        },
+        "as_of": moment(report.as_of),
+        "checks": list(report.checks),
+    }

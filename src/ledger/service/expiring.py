@@ -11,8 +11,8 @@ from ledger.domain.events import OutboxEvent
 from ledger.domain.model import Entry
 from ledger.domain.views import entry_view
 from ledger.service.base import LedgerBase
-from ledger.store.expiring import NoticesExpiring
 from ledger.store.listings import ExpiredPending
+from ledger.store.outbox import KeepsOutbox
 
 default_notice_s = 3600
 
@@ -27,7 +27,7 @@ class Expiring(LedgerBase):
         if not 0 < notice_s <= limits.expires_in_s_max:
             raise ValidationError("notice_s", "the notice is a positive number of seconds")
         store = self._store
-        if not isinstance(store, NoticesExpiring):
+        if not isinstance(store, KeepsOutbox):
             raise TypeError(f"{type(store).__name__} cannot write expiring notices")
         now = self._clock()
         horizon = now + timedelta(seconds=notice_s)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from ledger.domain import limits, validate
+from ledger.domain import events, limits, validate
 from ledger.domain.errors import ReportTooLarge, ValidationError
+from ledger.domain.events import OutboxEvent
 from ledger.domain.model import Account, AccountShard, Entry
 from ledger.domain.money import Currency, builtin_currencies
 from ledger.domain.results import BalanceSheet, Mismatch, Reconciliation, TrialBalance
+from ledger.domain.timestamps import timestamp
+from ledger.domain.views import reconciliation_view
 from ledger.planning.audit import amounts_of, item_account_id, item_shard
 from ledger.reporting.reconciliation import (
     Journal,
@@ -22,6 +25,7 @@ from ledger.store import R
 from ledger.store.audit import AuditReader, KeepsAudit
 from ledger.store.history import HistoryQuery
 from ledger.store.listings import AccountsOf, EntriesOf, Listing
+from ledger.store.outbox import KeepsOutbox
 
 Progress = Callable[[str, int, int | None], None]
 """How far a long read has come: the phase, the count done, the total once known."""
@@ -90,9 +94,12 @@ class Reports(LedgerBase):
                 for item in store.items(account.id, account.shards):
                     projections += self._item_projections(item, reader)
                 told("projections", done, len(accounts))
-        return reconciliation(
+        result = reconciliation(
             ledger_id, accounts, journal, self._clock(), projections=projections, checks=checks
         )
+        if isinstance(store, KeepsOutbox):
+            store.put_outbox(reconciliation_events(result))
+        return result
 
     def _item_projections(
         self, item: Account | AccountShard, reader: AuditReader | None
@@ -189,3 +196,22 @@ class Reports(LedgerBase):
             if cursor is None:
                 return
         raise too_large
+
+
+def reconciliation_events(result: Reconciliation) -> list[OutboxEvent]:
+    """What a reconciliation publishes: `completed` always, and `mismatch` when it is not
+    ok, each with the reconciliation as the API answers it."""
+    detail = reconciliation_view(result)
+    kinds = [events.reconciliation_completed]
+    if not result.ok:
+        kinds.append(events.reconciliation_mismatch)
+    return [
+        OutboxEvent(
+            event_id=events.event_id(result.ledger_id, kind, timestamp(result.as_of)),
+            detail_type=kind,
+            ledger_id=result.ledger_id,
+            time=result.as_of,
+            detail=detail,
+        )
+        for kind in kinds
+    ]

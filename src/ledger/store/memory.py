@@ -150,6 +150,12 @@ class MemoryStore:
             if low <= position < high
         }
 
+    def put_outbox(self, events: Sequence[OutboxEvent]) -> None:
+        """Keep derived events, each once."""
+        with self._lock:
+            kept = {event.event_id for event in self.outbox}
+            self.outbox.extend(event for event in events if event.event_id not in kept)
+
     def notice_expiring(self, entry_id: str, at: datetime, event: OutboxEvent) -> bool:
         """Mark a pending, unnoticed entry noticed and keep its event; False otherwise."""
         with self._lock:

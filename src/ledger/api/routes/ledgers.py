@@ -14,7 +14,6 @@ from ledger.api.report_views import (
     ReconciliationView,
     TrialBalanceView,
     balance_sheet_view,
-    reconciliation_view,
     trial_balance_view,
 )
 from ledger.api.routing import Cursor, IdempotencyKey, Limit, Router, answers, reply
@@ -22,7 +21,7 @@ from ledger.api.views import LedgerPage, LedgerView
 from ledger.auth.api_keys import Role
 from ledger.domain import limits
 from ledger.domain.errors import Forbidden
-from ledger.domain.views import ledger_view
+from ledger.domain.views import ledger_view, reconciliation_view
 
 router = Router()
 

@@ -122,7 +122,7 @@ def reconcile(
     else:
         report = reconcile_on_table(ledger_id, access)
         # Imported here: the API's views cost more to import than the other commands need.
-        from ledger.api.report_views import reconciliation_view  # noqa: PLC0415
+        from ledger.domain.views import reconciliation_view  # noqa: PLC0415
 
         shown = reconciliation_view(report)
     echo_report(shown, "mismatches", mismatch_columns, as_json)

@@ -11,14 +11,17 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from ledger.domain.events import OutboxEvent
 from ledger.store.dynamodb import clauses
 from ledger.store.dynamodb.codec import string
 from ledger.store.dynamodb.schema import timestamp
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
+    from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
 
 Item = dict[str, "AttributeValueTypeDef"]
@@ -76,3 +79,25 @@ def outbox_event(item: Mapping[str, Any]) -> OutboxEvent:
         detail=json.loads(item["detail"]["S"]),
         trace_header=None if trace is None else trace["S"],
     )
+
+
+def put_outbox(client: DynamoDBClient, table_name: str, events: Sequence[OutboxEvent]) -> None:
+    """Write the events in one transaction; those written already are dropped and the
+    rest written again, so a retried cause writes each event once."""
+    left = list(events)
+    # Each round drops at least one event that is there already, or ends.
+    for _ in range(len(left) + 1):
+        if not left:
+            return
+        try:
+            client.transact_write_items(
+                TransactItems=[outbox_put(event, table_name) for event in left]
+            )
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons", [])
+            written = [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
+            if len(written) != len(left) or not any(written):
+                raise
+            left = [event for event, there in zip(left, written, strict=True) if not there]
+        else:
+            return

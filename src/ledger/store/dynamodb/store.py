@@ -25,6 +25,7 @@ from ledger.store.dynamodb.client import default_client as default_client  # noq
 from ledger.store.dynamodb.codec import Record, decode, string
 from ledger.store.dynamodb.expiring import notice_expiring
 from ledger.store.dynamodb.history import query_aggregates, query_history
+from ledger.store.dynamodb.outbox import put_outbox
 from ledger.store.dynamodb.reads import batch_get, query_keys
 from ledger.store.dynamodb.rebuild import replace_history
 from ledger.store.dynamodb.retries import (
@@ -198,6 +199,10 @@ class DynamoDBStore:
         return replace_history(
             self.client, self.table_name, (account_id, shard), records, self._budget()
         )
+
+    def put_outbox(self, events: Sequence[OutboxEvent]) -> None:
+        """Write derived events to the outbox, all in one transaction, each once."""
+        put_outbox(self.client, self.table_name, events)
 
     def notice_expiring(self, entry_id: str, at: datetime, event: OutboxEvent) -> bool:
         """Mark a pending, unnoticed entry noticed and put its event in the outbox, one

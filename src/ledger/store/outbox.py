@@ -1,18 +1,23 @@
-"""What a store offers to warn of a pending entry's expiry: the notice and its event, once."""
+"""What a store offers for derived events (DESIGN.md §7): the outbox, and the expiring
+notice of a pending entry written with its event."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from ledger.domain.events import OutboxEvent
 
 
 @runtime_checkable
-class NoticesExpiring(Protocol):
-    """A store that can mark a pending entry noticed and write its event atomically."""
+class KeepsOutbox(Protocol):
+    """A store with an outbox, from which the events consumer publishes."""
+
+    def put_outbox(self, events: Sequence[OutboxEvent]) -> None:
+        """Write the events, all or none; an event written already is left as it is."""
 
     def notice_expiring(self, entry_id: str, at: datetime, event: OutboxEvent) -> bool:
         """Mark the entry noticed at `at` and write `event` to the outbox, in one write,
