@@ -82,7 +82,7 @@ class InboundConsumer:
         ledger: PostsEvents,
         letters: DeadLetters,
         *,
-        metrics: Metrics = metrics,
+        metrics: Metrics | EphemeralMetrics = metrics,
         logger: Logger = logger,
         refusal_metrics: Callable[[], EphemeralMetrics] | None = None,
     ) -> None:
