@@ -78,10 +78,14 @@ def tail(data_dir: Path, follow: bool, as_json: bool) -> None:
     try:
         offset = _print_new(path, 0, tell)
         while follow:
-            time.sleep(follow_interval_s)
+            _pause()
             offset = _print_new(path, offset, tell)
     except KeyboardInterrupt:
         return
+
+
+def _pause() -> None:
+    time.sleep(follow_interval_s)
 
 
 def _print_new(path: Path, offset: int, tell: Callable[[str], str]) -> int:
