@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from ledger.domain import limits
 from ledger.domain.errors import (
     Conflict,
     IdempotencyKeyReused,
@@ -372,3 +373,20 @@ def test_a_store_that_keeps_no_rules_says_so() -> None:
     # WHEN / THEN rules are refused as the ledger's own failing
     with pytest.raises(InternalError):
         ledger.list_rules("ldg_aaaaaaaaaaaaaaaa")
+
+
+def test_versions_are_bounded() -> None:
+    # GIVEN a rule at the last version kept
+    store = MemoryStore()
+    ledger = Ledger(store)
+    book = ledger.create_ledger("Books").id
+    first = ledger.put_rule(book, expense_type, expense_lines())
+    store.rules.latest = lambda *_: replace(first, version=limits.rule_version_max)  # type: ignore[method-assign]
+
+    # WHEN / THEN another version is refused, as is asking for a version out of range
+    with pytest.raises(ValidationError):
+        ledger.put_rule(book, expense_type, expense_lines())
+    for version in (0, limits.rule_version_max + 1, True):
+        with pytest.raises(ValidationError) as refused:
+            ledger.get_rule(book, expense_type, version)
+        assert refused.value.field == "version"

@@ -215,7 +215,7 @@ class StubServer:
                     return
 
             # http.server dispatches on these names.
-            do_GET = do_POST = do_PATCH = do_DELETE = _answer  # noqa: N815
+            do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _answer  # noqa: N815
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the tests assert on `requests` instead."""

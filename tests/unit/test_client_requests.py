@@ -34,6 +34,15 @@ sent_lines = [
     {"account_id": B, "side": "credit", "amount": "10.50", "currency": "USD"},
 ]
 
+rule_line = {"account_code": "cash", "side": "debit", "amount": "{{data.amount}}"}
+inbound_event = {
+    "id": "e-1",
+    "type": "a.b",
+    "ledger_id": L,
+    "occurred_at": "2026-01-02T00:00:00Z",
+    "data": {},
+}
+
 Call = Callable[[LedgerClient], object]
 # (call, method, path, query, body, carries an idempotency key)
 routes: list[tuple[str, Call, str, str, dict[str, str], Any, bool]] = [
@@ -264,6 +273,27 @@ routes: list[tuple[str, Call, str, str, dict[str, str], Any, bool]] = [
         "revoke_api_key",
         lambda c: c.revoke_api_key(K), "DELETE", f"/v1/api-keys/{K}", {}, None, False,
     ),
+    (
+        "put_rule",
+        lambda c: c.put_rule(L, "a.b", [rule_line], description="d"),
+        "PUT", f"/v1/ledgers/{L}/posting-rules/a.b", {},
+        {"lines": [rule_line], "description": "d"}, False,
+    ),
+    (
+        "get_rule",
+        lambda c: c.get_rule(L, "a.b", 2),
+        "GET", f"/v1/ledgers/{L}/posting-rules/a.b", {"version": "2"}, None, False,
+    ),
+    (
+        "list_rules",
+        lambda c: c.list_rules(L, limit=5, cursor="c-1"),
+        "GET", f"/v1/ledgers/{L}/posting-rules", {"limit": "5", "cursor": "c-1"}, None, False,
+    ),
+    (
+        "dry_run_event",
+        lambda c: c.dry_run_event(inbound_event),
+        "POST", f"/v1/ledgers/{L}/posting-rules/a.b/dry-run", {}, {"event": inbound_event}, False,
+    ),
 ]  # fmt: skip
 
 
@@ -284,6 +314,8 @@ def answer_of(method: str, path: str) -> Any:
     """An answer of the contract for a route: what the client decodes it into is tested
     elsewhere; here only the request counts."""
     resource = path.split("/")[2]
+    if "/posting-rules" in path:
+        return rule_answer(method, path)
     if method == "POST" and path.endswith("/currencies"):
         return {"code": "POINTS", "scale": 0, "builtin": False}
     if path.endswith(("/currencies", "/trial-balance", "/balance-sheet", "/reconciliations")):
@@ -298,6 +330,18 @@ def answer_of(method: str, path: str) -> Any:
         return {"items": [], "next_cursor": None}
     bodies = {"ledgers": ledger_body(), "accounts": account_body(A), "batches": batch_body}
     return bodies.get(resource, entry_body())
+
+
+def rule_answer(method: str, path: str) -> Any:
+    """An answer of a posting rule route: a rule, a page of them, or a dry run's entry."""
+    if path.endswith("/dry-run"):
+        return {**entry_body(), "dry_run": True}
+    if method == "GET" and path.endswith("/posting-rules"):
+        return {"items": [], "next_cursor": None}
+    return {
+        "event_type": "a.b", "ledger_id": L, "version": 1, "lines": [rule_line, rule_line],
+        "reference": None, "description": "d", "created_at": "2026-01-02T03:04:05Z",
+    }  # fmt: skip
 
 
 batch_body = {"entries": [], "items_saved": 0}

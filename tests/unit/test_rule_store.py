@@ -14,6 +14,7 @@ from ledger.domain.model import Side
 from ledger.domain.posting_rules import PostingRule, RuleLine
 from ledger.store.dynamodb import DynamoDBStore
 from ledger.store.dynamodb.rules import encode, head_key, version_key
+from ledger.store.memory import MemoryStore
 from ledger.store.rules import RuleVersionTaken
 
 ledger_id = "ldg_abcdefghijklmnop"
@@ -107,6 +108,10 @@ class PagedClient(FakeClient):
         self.pages = items
         self.queries: list[dict[str, Any]] = []
 
+    def put_item(self, **kwargs: Any) -> dict[str, Any]:
+        """The cursor secret's creation."""
+        return {}
+
     def query(self, **kwargs: Any) -> dict[str, Any]:
         self.queries.append(kwargs)
         start = kwargs.get("ExclusiveStartKey")
@@ -131,3 +136,31 @@ def test_the_listing_follows_query_pages_until_it_has_enough() -> None:
     assert [each.event_type for each in page.items] == ["expense.created", "income.received"]
     assert len(client.queries) == 2
     assert page.next_cursor is None
+
+
+def test_the_listing_stops_reading_once_it_has_enough() -> None:
+    # GIVEN three heads, one per page
+    heads = [
+        {**head_key(ledger_id, name), **encode(rule(1, name))}
+        for name in ("a.created", "b.created", "c.created")
+    ]
+    client = PagedClient(heads)
+
+    # WHEN a page of one is listed (two are read: one more tells whether more follow)
+    page = store_of(client).rules.page(ledger_id, 1, None, None)
+
+    # THEN two queries were made, not three, and a cursor says more follow
+    assert [each.event_type for each in page.items] == ["a.created"]
+    assert len(client.queries) == 2
+    assert page.next_cursor is not None
+
+
+def test_the_memory_store_takes_only_the_next_version() -> None:
+    # GIVEN rules kept in memory
+    rules = MemoryStore().rules
+
+    # WHEN a version is skipped, THEN it is refused; the next one is taken
+    with pytest.raises(RuleVersionTaken):
+        rules.add(rule(2))
+    rules.add(rule(1))
+    assert rules.latest(ledger_id, "expense.created") == rule(1)

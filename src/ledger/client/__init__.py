@@ -13,6 +13,7 @@ from ledger.client.books import BooksClient
 from ledger.client.keys import ApiKeysClient
 from ledger.client.movements import MovementsClient
 from ledger.client.reports import ReportsClient
+from ledger.client.rules import RulesClient
 from ledger.client.statements import StatementsClient
 from ledger.client.transport import Call, Response, ServiceUnreachable, Transport, path
 from ledger.client.two_phase import TwoPhaseClient
@@ -29,6 +30,7 @@ class LedgerClient(
     AuditClient,
     StatementsClient,
     ApiKeysClient,
+    RulesClient,
 ):
     """Typed methods for every route of the HTTP API, named and typed as the library's
     `Ledger` is (ADR 0021): amounts go in as `Decimal` or decimal strings (a float or int

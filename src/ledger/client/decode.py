@@ -31,6 +31,7 @@ from ledger.domain.model import (
     Overdraft,
     OverdraftMode,
     Page,
+    RuleOrigin,
     Side,
     Totals,
     actor_fields,
@@ -190,8 +191,16 @@ def entry(body: Json, replayed: bool = False) -> Entry:
         posted_amount=_optional_minor(body.get("posted_amount"), currency),
         released_amount=_optional_minor(body.get("released_amount"), currency),
         actor=_optional_actor(body.get("actor")),
+        posting_rule=_optional_rule_origin(body.get("posting_rule")),
         replayed=replayed,
     )
+
+
+def _optional_rule_origin(body: Json | None) -> RuleOrigin | None:
+    """The rule and event an entry was posted from; null (or absent) for other entries."""
+    if body is None:
+        return None
+    return RuleOrigin(body["event_type"], body["version"], body["event_id"])
 
 
 def _optional_actor(body: Json | None) -> Actor | None:

@@ -131,3 +131,5 @@ history_records_per_read_max = 10_000
 event_type_length_max = 100
 event_id_length_max = 255
 template_length_max = 1000
+# A rule's versions are numbered from 1; the table's sort keys give them ten digits.
+rule_version_max = 10**10 - 1

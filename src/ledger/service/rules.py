@@ -104,6 +104,10 @@ class Rules(LedgerBase):
         rules = self._rules()
         for _ in range(rule_put_attempts_max):
             latest = rules.latest(ledger_id, checked_type)
+            if latest is not None and latest.version >= limits.rule_version_max:
+                raise ValidationError(
+                    "event_type", f"the rule has {limits.rule_version_max} versions, the most kept"
+                )
             rule = PostingRule(
                 event_type=checked_type,
                 ledger_id=ledger_id,
@@ -133,6 +137,14 @@ class Rules(LedgerBase):
         if version is None:
             rule = rules.latest(ledger_id, checked_type)
         else:
+            if (
+                isinstance(version, bool)
+                or not isinstance(version, int)
+                or not 1 <= version <= limits.rule_version_max
+            ):
+                raise ValidationError(
+                    "version", f"version must be a whole number from 1 to {limits.rule_version_max}"
+                )
             rule = rules.version(ledger_id, checked_type, version)
         if rule is None:
             raise NotFound("posting_rule", checked_type)

@@ -26,7 +26,12 @@ from ledger.domain.posting_rules import InboundEvent, parse_inbound_event
 router = Router()
 
 Version = Annotated[
-    int | None, Query(ge=1, description="One version of the rule (default: the latest).")
+    int | None,
+    Query(
+        ge=1,
+        le=limits.rule_version_max,
+        description="One version of the rule (default: the latest).",
+    ),
 ]
 
 

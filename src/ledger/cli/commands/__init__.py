@@ -22,6 +22,7 @@ from ledger.cli.commands.movements import (
 )
 from ledger.cli.commands.rebuilding import projections
 from ledger.cli.commands.reports import balance_sheet, reconcile, trial_balance
+from ledger.cli.commands.rules import rules
 
 commands: tuple[click.Command, ...] = (
     ledgers,
@@ -46,6 +47,7 @@ commands: tuple[click.Command, ...] = (
     reconcile,
     projections,
     keys,
+    rules,
     events,
 )
 

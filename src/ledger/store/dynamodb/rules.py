@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from ledger.domain import limits
 from ledger.domain.model import Page, Side
 from ledger.domain.posting_rules import PostingRule, RuleLine
 from ledger.domain.timestamps import timestamp
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 version_is_new = "attribute_not_exists(pk)"
 head_is_previous = "attribute_not_exists(pk) OR #version = :previous"
 head_prefix = "RULE_HEAD#"
-version_digits = 10
+version_digits = len(str(limits.rule_version_max))
 entity = "posting_rule"
 
 
