@@ -201,3 +201,21 @@ def test_a_line_that_is_no_event_object_is_told_as_it_is() -> None:
 def test_a_short_id_is_kept_whole() -> None:
     assert short_id("acc_x") == "acc_x"
     assert short_id(account) == "acc…k2m3pq7x"
+
+
+def test_tail_skips_blank_lines_and_follow_pauses_its_interval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an events file with a blank line between two events
+    publish(tmp_path, "ledger.entry.posted", posted_entry())
+    with (tmp_path / "events.jsonl").open("a") as file:
+        file.write("\n")
+    publish(tmp_path, "ledger.entry.posted", posted_entry())
+
+    # WHEN it is tailed / THEN the blank line is no event
+    assert len(run("tail", "--data-dir", str(tmp_path)).output.splitlines()) == 2
+    # AND a pause of --follow sleeps its interval
+    pauses: list[float] = []
+    monkeypatch.setattr(events_command.time, "sleep", pauses.append)
+    events_command._pause()
+    assert pauses == [events_command.follow_interval_s]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
+from ledger.json_lines import append_lines
 from ledger.local.bus import FileBus, entry_size, request_bytes_max
 
 if TYPE_CHECKING:
@@ -198,3 +199,9 @@ def test_processes_appending_at_once_never_interleave_their_lines(tmp_path: Path
     written = lines_of(path)
     assert len(written) == 3 * 20 * 3
     assert len({event["id"] for event in written}) == len(written)
+
+
+def test_appending_no_lines_makes_no_file(tmp_path: Path) -> None:
+    # GIVEN / WHEN nothing is appended / THEN the file is not even made
+    append_lines(tmp_path / "events.jsonl", [])
+    assert not (tmp_path / "events.jsonl").exists()
