@@ -270,6 +270,43 @@ def test_the_functions_are_told_the_data_dirs_files_by_absolute_path(
 
 
 @pytest.mark.parametrize("options", [{"attempts_max": 0}, {"batch_messages_max": 11}])
-def test_a_queue_out_of_bounds_is_refused(tmp_path: Path, options: dict[str, int]) -> None:
+def test_a_queue_out_of_bounds_is_refused(tmp_path: Path, options: dict[str, Any]) -> None:
+    # GIVEN / WHEN a queue of no receives, or batches over SQS's 10 / THEN it is refused
     with pytest.raises(ValueError, match="attempts_max"):
         InboundPoller(FakeInvoker(), function, tmp_path, **options)
+
+
+def test_the_thread_delivers_only_once_its_function_is_ready(tmp_path: Path) -> None:
+    # GIVEN an event queued, and a function still warming up
+    enqueue(tmp_path, events(1))
+    invoker = FakeInvoker()
+    warm = threading.Event()
+
+    def ready() -> None:
+        assert invoker.batches == []
+        warm.wait(10)
+
+    # WHEN the queue runs and the function becomes ready / THEN the event is delivered
+    with InboundPoller(invoker, function, tmp_path, poll_interval_s=0.01, ready=ready):
+        warm.set()
+        assert invoker.called.wait(10)
+
+
+def test_a_function_that_does_not_start_is_logged_and_delivers_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN an event queued, and a function whose warm-up fails
+    enqueue(tmp_path, events(1))
+    invoker = FakeInvoker()
+    failed = threading.Event()
+
+    def ready() -> None:
+        failed.set()
+        raise RuntimeError("import failed")
+
+    # WHEN the queue runs / THEN it says so, and delivers nothing
+    with InboundPoller(invoker, function, tmp_path, ready=ready) as queue:
+        assert failed.wait(10)
+        queue._thread.join(10)
+    assert "the inbound function did not start" in caplog.text
+    assert invoker.batches == []

@@ -224,8 +224,11 @@ def run_dev(settings: DevSettings, wait: Callable[[], None], say: Callable[[str]
                 )
             )
         if inbound is not None and inbound_pool is not None:
-            inbound_pool.wait_ready()
-            running.enter_context(InboundPoller(inbound_pool, inbound.name, settings.data_dir))
+            # Its worker warms up in the poller's thread: the API need not wait for it.
+            poller = InboundPoller(
+                inbound_pool, inbound.name, settings.data_dir, ready=inbound_pool.wait_ready
+            )
+            running.enter_context(poller)
         running.enter_context(_serving(server))
         url = url_of(settings.host, server.port)
         say(banner(settings, local, admin_key, origin, url))

@@ -31,7 +31,7 @@ from ledger.local.events import account_id, region
 from ledger.local.lifecycle import BackgroundThread
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from pathlib import Path
 
     from ledger.local.gateway import Invoker
@@ -140,7 +140,8 @@ def failed_messages(message_ids: Iterable[str], response: object) -> set[str] | 
 
 
 class InboundPoller(BackgroundThread):
-    """Delivers the spool of `data_dir` to the function `function` through `invoker`."""
+    """Delivers the spool of `data_dir` to the function `function` through `invoker`, once
+    `ready` (the invoker's warm-up, waited for in the thread) has returned."""
 
     def __init__(
         self,
@@ -152,6 +153,7 @@ class InboundPoller(BackgroundThread):
         attempts_max: int = attempts_max,
         retry_delay_s: float = retry_delay_s,
         batch_messages_max: int = batch_messages_max,
+        ready: Callable[[], None] = lambda: None,
     ) -> None:
         if attempts_max < 1 or not 1 <= batch_messages_max <= 10:
             raise ValueError("attempts_max is at least 1, batch_messages_max within 1..10")
@@ -164,6 +166,7 @@ class InboundPoller(BackgroundThread):
         self._attempts_max = attempts_max
         self._retry_delay_s = retry_delay_s
         self._batch_messages_max = batch_messages_max
+        self._ready = ready
         super().__init__("inbound-poller", stop_wait_s_max)
 
     def poll_once(self) -> bool:
@@ -183,6 +186,12 @@ class InboundPoller(BackgroundThread):
         return True
 
     def _run(self) -> None:
+        try:
+            self._ready()
+        except Exception:
+            if not self._stopping.is_set():
+                logger.exception("the inbound function did not start: inbound events wait")
+            return
         while not self._stopping.is_set():
             try:
                 delivered = self.poll_once()
