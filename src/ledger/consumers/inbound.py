@@ -97,7 +97,14 @@ class InboundConsumer:
         refusals: Counter[str] = Counter()
 
         def handle_record(record: SQSRecord) -> None:
-            code = self.message(record.message_id, record.body)
+            try:
+                code = self.message(record.message_id, record.body)
+            except Exception:
+                self.logger.exception(
+                    "inbound event not posted for now; SQS delivers it again",
+                    extra={"message_id": record.message_id},
+                )
+                raise
             if code is not None:
                 refusals[code] += 1
 
