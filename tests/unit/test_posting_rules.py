@@ -4,7 +4,8 @@ nothing else evaluated, values never expanded again."""
 from __future__ import annotations
 
 import string
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from ledger.domain.model import Side
 from ledger.domain.posting_rules import (
     PostingRule,
     RuleLine,
+    checked_event,
     event_type,
     parse_inbound_event,
     render,
@@ -243,3 +245,36 @@ def test_an_event_that_is_no_object_is_refused() -> None:
     with pytest.raises(ValidationError) as refused:
         parse_inbound_event(["not", "an", "object"])  # type: ignore[arg-type]
     assert refused.value.field == "event"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"occurred_at": None}, "occurred_at"),
+        ({"occurred_at": datetime(2026, 1, 1)}, "occurred_at"),
+        ({"type": "nope"}, "type"),
+        ({"data": None}, "data"),
+    ],
+)
+def test_an_event_built_by_hand_is_checked_as_a_parsed_one(
+    changes: dict[str, Any], field: str
+) -> None:
+    # GIVEN an event a caller built itself, one field spoiled
+    event = replace(parse_inbound_event(envelope()), **changes)
+
+    # WHEN / THEN the check names that field
+    with pytest.raises(ValidationError) as refused:
+        checked_event(event)
+    assert refused.value.field == field
+
+
+def test_a_checked_event_is_in_utc() -> None:
+    # GIVEN an event built with a time in another zone
+    east = timezone(timedelta(hours=3))
+    event = replace(
+        parse_inbound_event(envelope()), occurred_at=datetime(2026, 1, 1, 3, tzinfo=east)
+    )
+
+    # WHEN / THEN its check gives the same moment in UTC
+    assert checked_event(event).occurred_at == datetime(2026, 1, 1, tzinfo=UTC)
+    assert checked_event(event).occurred_at.tzinfo is UTC

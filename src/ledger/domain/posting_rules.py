@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from ledger.domain import limits, validate
@@ -213,7 +213,23 @@ def parse_inbound_event(body: Mapping[str, Any]) -> InboundEvent:
     unknown = set(body) - _event_fields
     if unknown:
         raise ValidationError(sorted(unknown)[0], "an event has only the fields " + _listed())
-    identifier = body.get("id")
+    # Checked by checked_event, whatever they are: a field may be absent or of any type.
+    given: dict[str, Any] = dict.fromkeys(_event_fields) | dict(body)
+    return checked_event(
+        InboundEvent(
+            id=given["id"],
+            type=given["type"],
+            ledger_id=given["ledger_id"],
+            occurred_at=_occurred_at(given["occurred_at"]),
+            data=given["data"],
+        )
+    )
+
+
+def checked_event(event: InboundEvent) -> InboundEvent:
+    """An event whose every field is well-formed (one a caller built itself, too);
+    ValidationError naming the first that is not."""
+    identifier = event.id
     if (
         not isinstance(identifier, str)
         or len(identifier) > limits.event_id_length_max
@@ -222,21 +238,18 @@ def parse_inbound_event(body: Mapping[str, Any]) -> InboundEvent:
         raise ValidationError(
             "id", f"id must be 1 to {limits.event_id_length_max} printable ASCII characters"
         )
-    ledger_id = validate.text("ledger_id", body.get("ledger_id"), limits.name_length_max)
+    ledger_id = validate.text("ledger_id", event.ledger_id, limits.name_length_max)
     try:
         ledger_token(ledger_id)
     except NotFound:
         raise ValidationError("ledger_id", f"ledger_id {ledger_id!r} is no ledger id") from None
-    data = body.get("data")
-    if not isinstance(data, Mapping):
+    if not isinstance(event.data, Mapping):
         raise ValidationError("data", "data must be a JSON object")
-    return InboundEvent(
-        id=identifier,
-        type=event_type(body.get("type"), "type"),
-        ledger_id=ledger_id,
-        occurred_at=_occurred_at(body.get("occurred_at")),
-        data=data,
-    )
+    event_type(event.type, "type")
+    occurred_at = validate.moment("occurred_at", event.occurred_at)
+    if occurred_at is None:
+        raise ValidationError("occurred_at", "occurred_at is required")
+    return replace(event, occurred_at=occurred_at)
 
 
 def _occurred_at(value: object) -> datetime:
@@ -244,9 +257,8 @@ def _occurred_at(value: object) -> datetime:
         raise ValidationError("occurred_at", "occurred_at must be an RFC 3339 time with an offset")
     try:
         # Fractions finer than microseconds are cut to microseconds.
-        moment = datetime.fromisoformat(value.upper())
-        return moment.astimezone(UTC)
-    except (ValueError, OverflowError):
+        return datetime.fromisoformat(value.upper())
+    except ValueError:
         raise ValidationError("occurred_at", "occurred_at is not a real time") from None
 
 

@@ -36,6 +36,7 @@ from ledger.domain.posting_rules import (
     PostingRule,
     RenderedLine,
     RuleLine,
+    checked_event,
     event_type,
     optional_template,
     render_lines,
@@ -196,8 +197,8 @@ class Rules(LedgerBase):
     def _event_plan(self, event: InboundEvent, actor: Actor | None) -> tuple[Entry, WritePlan]:
         if not isinstance(event, InboundEvent):
             raise ValidationError("event", "event must be an InboundEvent")
+        event = checked_event(event)
         ledger_id = event.ledger_id
-        ledger_token(ledger_id)
         rule = self._rules().latest(ledger_id, event.type)
         if rule is None:
             raise NotFound("posting_rule", event.type)
