@@ -4,7 +4,8 @@ DynamoDB Local holds the table (made from the stack's definition); worker proces
 the real authorizer and API handler as Lambda would; a gateway turns HTTP requests into
 API Gateway events for them; a thread runs the expiry sweep on the stack's schedule, another
 the reconciliation job on its own; another reads the table's stream and hands its batches
-to the stream consumers, in their own worker.
+to the stream consumers, in their own worker; another delivers the inbound spool that
+`ledger events send` fills to the inbound consumer, in its own worker.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from ledger.jobs.reconciliation import ReconciliationJob
 from ledger.local import dynamodb_local
 from ledger.local.container import Function
 from ledger.local.dynamodb_local import DynamoDBLocal
-from ledger.local.functions import stream_consumers
+from ledger.local.functions import inbound_consumer, stream_consumers
 from ledger.local.gateway import Gateway, default_authorizer, default_handler, functions
+from ledger.local.inbound import InboundPoller, files_environment
 from ledger.local.reconciler import ScheduledReconciliation
 from ledger.local.server import GatewayServer
 from ledger.local.streams import StreamPoller
@@ -85,6 +87,7 @@ class DevSettings:
     authorizer: str = default_authorizer
     handler: str = default_handler
     consumers: tuple[Function, ...] = stream_consumers
+    inbound: Function | None = inbound_consumer
 
 
 def lambda_environment(
@@ -165,12 +168,17 @@ if it is killed: it is for development. Press Ctrl-C to stop."""
 def run_dev(settings: DevSettings, wait: Callable[[], None], say: Callable[[str], None]) -> None:
     """Start everything, announce the API, run until `wait` returns, then stop everything."""
     local = DynamoDBLocal(port=settings.dynamodb_port, data_dir=settings.data_dir / "dynamodb")
-    environment = lambda_environment(os.environ, settings.table_name, local.endpoint_url)
+    environment = {
+        **lambda_environment(os.environ, settings.table_name, local.endpoint_url),
+        **files_environment(settings.data_dir),
+    }
     pool = WorkerPool(
         functions(settings.authorizer, settings.handler), environment, settings.workers
     )
     consumers = {consumer.name: consumer for consumer in settings.consumers}
     consumer_pool = WorkerPool(consumers, environment, consumer_workers) if consumers else None
+    inbound = settings.inbound
+    inbound_pool = None if inbound is None else WorkerPool({inbound.name: inbound}, environment, 1)
     # Bound first: a port in use fails in a moment, not after DynamoDB Local has started.
     try:
         server = GatewayServer((settings.host, settings.port), Gateway(pool))
@@ -188,6 +196,9 @@ def run_dev(settings: DevSettings, wait: Callable[[], None], say: Callable[[str]
         if consumer_pool is not None:
             running.callback(consumer_pool.stop)
             consumer_pool.launch()
+        if inbound_pool is not None:
+            running.callback(inbound_pool.stop)
+            inbound_pool.launch()
         running.enter_context(local)
         client = local.client()
         ensure_table(client, settings.table_name)
@@ -221,6 +232,12 @@ def run_dev(settings: DevSettings, wait: Callable[[], None], say: Callable[[str]
                     settings.data_dir,
                 )
             )
+        if inbound is not None and inbound_pool is not None:
+            # Its worker warms up in the poller's thread: the API need not wait for it.
+            poller = InboundPoller(
+                inbound_pool, inbound.name, settings.data_dir, ready=inbound_pool.wait_ready
+            )
+            running.enter_context(poller)
         running.enter_context(_serving(server))
         url = url_of(settings.host, server.port)
         say(banner(settings, local, admin_key, origin, url))

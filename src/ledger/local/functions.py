@@ -12,3 +12,6 @@ stream_consumers: tuple[Function, ...] = (
     Function("ledger-history", "ledger.consumers.history:lambda_handler"),
     Function("ledger-audit", "ledger.consumers.audit:lambda_handler"),
 )
+
+# The inbound queue's consumer; the inbound poller invokes it with SQS batches of the spool.
+inbound_consumer = Function("ledger-inbound", "ledger.consumers.inbound:lambda_handler")

@@ -8,6 +8,7 @@ from ledger.cli.commands.batches import batch
 from ledger.cli.commands.books import accounts, balance, ledgers
 from ledger.cli.commands.entries import entries, reverse
 from ledger.cli.commands.escrows import escrow, refund_escrow, release_escrow
+from ledger.cli.commands.events import events
 from ledger.cli.commands.keys import keys
 from ledger.cli.commands.movements import (
     confirm,
@@ -47,6 +48,7 @@ commands: tuple[click.Command, ...] = (
     projections,
     keys,
     rules,
+    events,
 )
 
 

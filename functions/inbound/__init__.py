@@ -1,0 +1,1 @@
+"""The inbound function: events from the inbound queue posted as entries through posting rules."""
