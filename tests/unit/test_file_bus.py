@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
+from ledger.consumers.publish import call_bytes_max, entry_size
 from ledger.json_lines import append_lines
-from ledger.local.bus import FileBus, entry_size, request_bytes_max
+from ledger.local.bus import FileBus
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -151,9 +152,9 @@ def test_a_request_over_256_kb_is_refused_whole_as_putevents_does(tmp_path: Path
     # GIVEN two entries which together are one byte over PutEvents' bound
     path = tmp_path / "events.jsonl"
     small = entry()
-    padding = request_bytes_max - entry_size(small) - entry_size(entry(Detail='{"x": ""}')) + 1
+    padding = call_bytes_max - entry_size(small) - entry_size(entry(Detail='{"x": ""}')) + 1
     large = entry(Detail=json.dumps({"x": "y" * padding}))
-    assert entry_size(small) + entry_size(large) == request_bytes_max + 1
+    assert entry_size(small) + entry_size(large) == call_bytes_max + 1
 
     # WHEN they are put / THEN the request fails as boto3's would, and nothing is written
     with pytest.raises(ClientError) as raised:

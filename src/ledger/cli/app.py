@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ledger.domain.errors import ValidationError
+from ledger.domain.limits import expires_in_s_max
 from ledger.local.dev import (
     DevError,
     DevSettings,
@@ -26,6 +27,7 @@ from ledger.local.dev import (
     run_dev,
 )
 from ledger.local.dynamodb_local import DynamoDBLocalError
+from ledger.service.expiring import default_notice_s
 
 # How soon the dev runtime sees a stop signal that another of its threads received.
 stop_check_interval_s = 0.2
@@ -108,6 +110,14 @@ def _wait_for_stop_signal() -> None:
     help="Seconds between sweeps that expire pending entries past their expiry.",
 )
 @click.option(
+    "--expiring-notice",
+    type=click.IntRange(min=1, max=expires_in_s_max),
+    default=default_notice_s,
+    show_default=True,
+    help="Seconds before a pending entry's expiry that its ledger.entry.expiring event is "
+    "written (once per entry, at a sweep).",
+)
+@click.option(
     "--reconcile-interval",
     type=click.FloatRange(min=0),
     default=default_reconcile_interval_s,
@@ -125,6 +135,7 @@ def dev(
     dynamodb_port: int | None,
     workers: int,
     sweep_interval: float,
+    expiring_notice: int,
     reconcile_interval: float,
 ) -> None:
     """Run the ledger's HTTP API locally on DynamoDB Local, with data kept on disk."""
@@ -137,6 +148,7 @@ def dev(
         admin_key=admin_key,
         workers=workers,
         sweep_interval_s=sweep_interval,
+        expiring_notice_s=expiring_notice,
         reconcile_interval_s=reconcile_interval,
     )
     # Until the API is up, both signals interrupt (even where a launcher ignored SIGINT),

@@ -15,6 +15,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -27,6 +28,7 @@ from ledger.consumers.stream import ChangeRecord, change_of
 from ledger.domain import events
 from ledger.domain.model import Account, Entry
 from ledger.domain.views import account_view, entry_view
+from ledger.local.bus import FileBus, events_file_variable
 from ledger.planning.events import Publication, account_publication, entry_publication
 
 if TYPE_CHECKING:
@@ -178,7 +180,11 @@ class EventsConsumer:
 
 
 def default_bus() -> Bus:
-    """The bus of this container: EventBridge."""
+    """The bus of this container: the file `LEDGER_EVENTS_FILE` names under `ledger dev`,
+    EventBridge otherwise."""
+    path = os.environ.get(events_file_variable, "").strip()
+    if path:
+        return FileBus(Path(path))
     import boto3  # noqa: PLC0415 - the AWS SDK only where EventBridge is the bus
 
     client: Bus = boto3.client("events")

@@ -54,7 +54,7 @@ class Failure:
     message: str
 
 
-def entry_size(entry: PutEventsRequestEntryTypeDef) -> int:
+def entry_size(entry: Mapping[str, Any]) -> int:
     """The size EventBridge counts for an entry against the 256 KB of a call."""
     size = _time_bytes if "Time" in entry else 0
     for name in ("Source", "DetailType", "Detail"):

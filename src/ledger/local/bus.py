@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from ledger.consumers.publish import call_bytes_max, entries_per_call_max, entry_size
 from ledger.json_lines import append_lines
 from ledger.local.events import account_id, region
 
@@ -25,11 +26,6 @@ if TYPE_CHECKING:
 
 events_file_name = "events.jsonl"
 events_file_variable = "LEDGER_EVENTS_FILE"
-# PutEvents' own bounds: entries per request, and bytes per request as it counts them.
-entries_per_request_max = 10
-request_bytes_max = 256 * 1024
-# What PutEvents counts for a Time given, whatever its form.
-time_bytes = 14
 _time_format = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -42,12 +38,12 @@ class FileBus:
     def put_events(self, *, Entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:  # noqa: N803
         """Append the entries PutEvents would accept; answer as PutEvents does."""
         entries = list(Entries)
-        if not 1 <= len(entries) <= entries_per_request_max:
+        if not 1 <= len(entries) <= entries_per_call_max:
             raise _validation_error(
                 f"1 validation error detected: Value at 'entries' failed to satisfy "
-                f"constraint: Member must have length between 1 and {entries_per_request_max}"
+                f"constraint: Member must have length between 1 and {entries_per_call_max}"
             )
-        if sum(entry_size(entry) for entry in entries) > request_bytes_max:
+        if sum(entry_size(entry) for entry in entries) > call_bytes_max:
             raise _validation_error("Total size of the entries in the request is over the limit.")
         results: list[dict[str, str]] = []
         received: list[dict[str, Any]] = []
@@ -64,15 +60,6 @@ class FileBus:
             "FailedEntryCount": sum("ErrorCode" in result for result in results),
             "Entries": results,
         }
-
-
-def entry_size(entry: Mapping[str, Any]) -> int:
-    """The bytes PutEvents counts for one entry: its Time, and the UTF-8 of its Source,
-    DetailType, Detail and each of its Resources."""
-    texts = [entry.get("Source"), entry.get("DetailType"), entry.get("Detail")]
-    texts.extend(entry.get("Resources") or ())
-    size = sum(len(text.encode()) for text in texts if isinstance(text, str))
-    return size + (time_bytes if entry.get("Time") is not None else 0)
 
 
 def entry_refusal(entry: Mapping[str, Any]) -> dict[str, str] | None:
