@@ -22,6 +22,7 @@ from ledger.api.routes import (
     keys,
     ledgers,
     meta,
+    monitors,
     movements,
     statements,
 )
@@ -37,7 +38,18 @@ from ledger.domain.errors import (
 )
 
 app = APIGatewayHttpResolver(enable_validation=True)
-for module in (meta, ledgers, currencies, accounts, entries, movements, keys, audit, statements):
+for module in (
+    meta,
+    ledgers,
+    currencies,
+    accounts,
+    entries,
+    movements,
+    keys,
+    audit,
+    statements,
+    monitors,
+):
     app.include_router(module.router)
 
 # Worth an alarm or a dashboard line when they climb; by class, since internal errors

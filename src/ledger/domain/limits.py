@@ -125,3 +125,12 @@ batch_get_keys_max = 100
 # Balances of the past and statements read history records one by one only where no
 # aggregate answers: past this many records a balance is refused (`report_too_large`).
 history_records_per_read_max = 10_000
+
+# Balance monitors: an account holds at most this many, so the monitors consumer reads
+# them in one Query per changed account, and a utilization threshold has at most this
+# many decimals of a percent.
+monitors_per_account_max = 20
+utilization_decimals_max = 4
+# Creating a monitor evaluates it at one version of the account; if the account moves
+# before the monitor is written, it is read and evaluated again, this many times at most.
+monitor_create_attempts_max = 5

@@ -11,4 +11,5 @@ from ledger.local.container import Function
 stream_consumers: tuple[Function, ...] = (
     Function("ledger-history", "ledger.consumers.history:lambda_handler"),
     Function("ledger-audit", "ledger.consumers.audit:lambda_handler"),
+    Function("ledger-monitors", "ledger.consumers.monitors:lambda_handler"),
 )

@@ -4,6 +4,7 @@ from ledger.domain.inputs import LineInput
 from ledger.service.audit import Audit
 from ledger.service.base import utc_now
 from ledger.service.books import Books
+from ledger.service.monitors import Monitors
 from ledger.service.movements import Movements
 from ledger.service.rebuild import Rebuilds
 from ledger.service.statements import Statements
@@ -12,5 +13,5 @@ from ledger.service.two_phase import TwoPhase
 __all__ = ["Ledger", "LineInput", "utc_now"]
 
 
-class Ledger(Books, Movements, TwoPhase, Audit, Statements, Rebuilds):
+class Ledger(Books, Movements, TwoPhase, Audit, Statements, Rebuilds, Monitors):
     """Double-entry bookkeeping over a store: every mutation is one atomic, guarded write."""

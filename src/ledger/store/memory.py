@@ -52,13 +52,14 @@ from ledger.store.dynamodb.history import aggregate_additions
 from ledger.store.dynamodb.schema import ListingSeal, index_query, item_key, paged
 from ledger.store.history import HistoryQuery, sort_key
 from ledger.store.listings import Listing
+from ledger.store.memory_monitors import MemoryMonitors
 
 Record = LedgerRecord | Account | Entry
 ItemKey = tuple[str, str]
 BalanceItem = tuple[str, int]
 
 
-class MemoryStore:
+class MemoryStore(MemoryMonitors):
     """Keeps every item in a dict; checks a whole plan, then applies it, under one lock."""
 
     def __init__(self) -> None:
@@ -68,6 +69,7 @@ class MemoryStore:
         self._cursors = ListingSeal(new_secret())
         self._history: dict[BalanceItem, list[HistoryRecord]] = {}
         self._aggregates: dict[BalanceItem, dict[str, Totals]] = {}
+        self._monitors = {}
 
     @property
     def projections(self) -> tuple[str, ...]:
@@ -88,6 +90,20 @@ class MemoryStore:
                 self._items[key] = _applied(step, self._items.get(key))
             for key, old in before.items():
                 self._record(old, self._items.get(key))
+            self._evaluate_monitors(self._moved_accounts(plan))
+
+    def _moved_accounts(self, plan: WritePlan) -> list[Account]:
+        """The accounts whose balance items the plan wrote, each summed with its shards."""
+        moved: dict[str, Account] = {}
+        for step in plan.steps:
+            item = self._items.get(self._key(step))
+            if not isinstance(item, Account | AccountShard):
+                continue
+            account_id = item.id if isinstance(item, Account) else item.account_id
+            owner = self._items.get(_item_key(Target("account", account_id)))
+            if isinstance(owner, Account) and account_id not in moved:
+                moved[account_id] = self._with_shards(owner)
+        return list(moved.values())
 
     def _record(self, old: Stored, new: Stored) -> None:
         """The history record and aggregate additions of one item's change, as the history
