@@ -10,7 +10,7 @@ satisfies it, once by its key. (docs/monitors.md, ADR 0028.)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -31,20 +31,45 @@ from ledger.planning.event_details import balance_detail, monitor_detail
 from ledger.planning.history import BalanceChange, release_kinds
 from ledger.planning.monitors import crossing, entry_amount, fires_for
 from ledger.store.dynamodb.client import default_client
-from ledger.store.dynamodb.monitor_events import put_event, read_account, write_crossing
-from ledger.store.dynamodb.monitors import query_monitors, read_monitor
+from ledger.store.dynamodb.monitor_codec import Watch
+from ledger.store.dynamodb.monitor_events import (
+    mark_evaluated,
+    put_event,
+    read_account,
+    write_crossings,
+)
+from ledger.store.dynamodb.monitors import query_watch
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 crossing_metric = "MonitorCrossings"
 entry_metric = "MonitorEntryEvents"
-Held = dict[str, dict[str, Monitor]]
+crossing_attempts_max = 2
+
+
+class EarlierChangeFailed(RuntimeError):
+    """A change of the same account failed earlier in this batch: this one waits for it, so
+    the account's changes are always evaluated in their order."""
+
+
+@dataclass
+class _Batch:
+    """What one batch knows: each changed account's watch (kept up to date as it writes),
+    the versions evaluated but not yet marked, the accounts whose change failed, and the
+    sharded accounts as read once (the read saw every change of the batch)."""
+
+    watches: dict[str, Watch]
+    entries: Mapping[str, Entry]
+    unmarked: dict[str, int] = field(default_factory=dict)
+    failed: set[str] = field(default_factory=set)
+    read: dict[str, Account | None] = field(default_factory=dict)
 
 
 class MonitorsConsumer:
-    """Evaluates monitors from stream batches: one Query of monitors per changed account
-    per batch, one entry read per batch where an `entry_amount` monitor needs it."""
+    """Evaluates monitors from stream batches: one Query per changed account per batch,
+    one entry read per batch where an `entry_amount` monitor needs it; a crossing is one
+    transaction, and a batch marks each account evaluated with at most one more write."""
 
     def __init__(
         self,
@@ -62,18 +87,14 @@ class MonitorsConsumer:
     def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """One Lambda batch; failed records are answered in `batchItemFailures`."""
         budget = read_budget()
-        held: Held = {
-            account_id: {monitor.id: monitor for monitor in monitors}
-            for account_id, monitors in (
-                (account_id, query_monitors(self.client, self.table, account_id, budget))
-                for account_id in _changed_accounts(event)
-            )
-            if monitors
+        watches = {
+            account_id: query_watch(self.client, self.table, account_id, budget)
+            for account_id in _changed_accounts(event)
         }
         watched = {
             account_id
-            for account_id, monitors in held.items()
-            if any(monitor.field is MonitorField.ENTRY_AMOUNT for monitor in monitors.values())
+            for account_id, watch in watches.items()
+            if any(monitor.field is MonitorField.ENTRY_AMOUNT for monitor in watch.monitors)
         }
 
         def entry_ids(change: ChangeRecord) -> tuple[str, ...]:
@@ -85,71 +106,99 @@ class MonitorsConsumer:
         entries = (
             entries_named(self.client, self.table, event, entry_ids, budget) if watched else {}
         )
+        batch = _Batch(watches, entries)
 
         def handle_change(change: ChangeRecord) -> None:
-            self.record(change, held, entries)
+            self.record(change, batch)
 
-        return process_batch(event, context, handle_change)
+        response = process_batch(event, context, handle_change)
+        for account_id, version in batch.unmarked.items():
+            mark_evaluated(self.client, self.table, account_id, version)
+        return response
 
-    def record(self, change: ChangeRecord, held: Held, entries: Mapping[str, Entry]) -> None:
-        """Evaluate one change against its account's monitors (`held`, kept up to date)."""
+    def record(self, change: ChangeRecord, batch: _Batch) -> None:
+        """Evaluate one change against its account's monitors; once a change of an account
+        fails, its later ones in the batch fail too, to be retried in order."""
         balance = balance_change(change)
-        monitors = None if balance is None else held.get(balance.account_id)
-        if balance is None or not monitors:
+        if balance is None:
             return
-        account = self._account(change, balance)
+        account_id = balance.account_id
+        if account_id in batch.failed:
+            raise EarlierChangeFailed(f"an earlier change of {account_id} failed in this batch")
+        try:
+            self._record(change, balance, batch)
+        except Exception:
+            batch.failed.add(account_id)
+            raise
+
+    def _record(self, change: ChangeRecord, balance: BalanceChange, batch: _Batch) -> None:
+        watch = batch.watches.get(balance.account_id)
+        if watch is None or not watch.monitors:
+            return
+        account = self._account(change, balance, batch)
         if account is None:
             return
-        for monitor in list(monitors.values()):
-            if monitor.field.watches_balance:
-                self._evaluate(monitor, account, balance, monitors)
-            else:
-                self._entries(monitor, account, balance, entries)
+        for monitor in watch.monitors:
+            if not monitor.field.watches_balance:
+                self._entries(monitor, account, balance, batch.entries)
+        for _ in range(crossing_attempts_max):
+            if self._evaluate(account, balance, batch):
+                return
+        raise MonitorsChanged(f"the monitors of {balance.account_id} kept changing")
 
-    def _account(self, change: ChangeRecord, balance: BalanceChange) -> Account | None:
-        """The account as the record left it: its own image, or for a sharded account every
-        item read now (its summed version only grows, so it orders evaluations as well)."""
+    def _account(
+        self, change: ChangeRecord, balance: BalanceChange, batch: _Batch
+    ) -> Account | None:
+        """The account as the record left it: its own image; or for a sharded account every
+        item read now, once per batch (the read sees every change of the batch, and its
+        summed version only grows, so it orders evaluations as well)."""
         image = change.new
         if isinstance(image, Account) and image.shards == 1:
             return image
+        if balance.account_id in batch.read:
+            return batch.read[balance.account_id]
         shards = parse_account_id(balance.account_id).shards
-        return read_account(self.client, self.table, balance.account_id, shards, read_budget())
+        account = read_account(self.client, self.table, balance.account_id, shards, read_budget())
+        batch.read[balance.account_id] = account
+        return account
 
-    def _evaluate(
-        self,
-        monitor: Monitor,
-        account: Account,
-        balance: BalanceChange,
-        monitors: dict[str, Monitor],
-    ) -> None:
-        state = crossing(monitor, account.balance())
-        if state is None:
-            return
-        crossed = replace(monitor, state=state, evaluated_version=account.version)
-        detail_type = (
-            events.monitor_triggered if state is MonitorState.TRIGGERED else events.monitor_resolved
+    def _evaluate(self, account: Account, balance: BalanceChange, batch: _Batch) -> bool:
+        """Write the crossings of the account's balance monitors at its version, if any;
+        False if the monitors changed meanwhile (read again, to evaluate once more)."""
+        watch = batch.watches[account.id]
+        version = account.version
+        if version <= watch.evaluated_version:
+            return True
+        figures = account.balance()
+        crossed = [
+            (monitor, state)
+            for monitor in watch.monitors
+            if (state := crossing(monitor, figures)) is not None
+        ]
+        after = {
+            monitor.id: replace(monitor, state=state, evaluated_version=version)
+            for monitor, state in crossed
+        }
+        monitors = tuple(after.get(monitor.id, monitor) for monitor in watch.monitors)
+        if not crossed:
+            batch.unmarked[account.id] = version
+            batch.watches[account.id] = Watch(monitors, version)
+            return True
+        events_of = [
+            _crossing_event(after[monitor.id], account, balance.entry_id) for monitor, _ in crossed
+        ]
+        written = write_crossings(
+            self.client, self.table, account.id, version=version, crossed=crossed, events=events_of
         )
-        event = events.OutboxEvent(
-            event_id=events.event_id(monitor.id, str(account.version), state.value),
-            detail_type=detail_type,
-            ledger_id=monitor.ledger_id,
-            time=account.updated_at,
-            detail=_detail(crossed, account, balance.entry_id),
-        )
-        if write_crossing(
-            self.client, self.table, monitor, state=state, version=account.version, event=event
-        ):
-            monitors[monitor.id] = crossed
-            self.metrics.add_metric(name=crossing_metric, unit=MetricUnit.Count, value=1)
-            return
-        # Evaluated at this version or a newer one already, or removed: take it as it stands.
-        current = read_monitor(
-            self.client, self.table, monitor.account_id, monitor.id, read_budget()
-        )
-        if current is None:
-            del monitors[monitor.id]
-        else:
-            monitors[monitor.id] = current
+        if written:
+            batch.unmarked.pop(account.id, None)
+            batch.watches[account.id] = Watch(monitors, version)
+            self.metrics.add_metric(name=crossing_metric, unit=MetricUnit.Count, value=len(crossed))
+            return True
+        # Evaluated at this version or a newer one already, or a monitor added or removed
+        # meanwhile: read them as they stand.
+        batch.watches[account.id] = query_watch(self.client, self.table, account.id, read_budget())
+        return False
 
     def _entries(
         self,
@@ -176,6 +225,24 @@ class MonitorsConsumer:
             )
             if put_event(self.client, self.table, event):
                 self.metrics.add_metric(name=entry_metric, unit=MetricUnit.Count, value=1)
+
+
+class MonitorsChanged(RuntimeError):
+    """The account's monitors changed under every attempt to write a crossing: the record
+    fails and is retried."""
+
+
+def _crossing_event(monitor: Monitor, account: Account, entry_id: str | None) -> events.OutboxEvent:
+    """The event of a monitor's crossing at the account's version: the same id and time on
+    every delivery of the change."""
+    triggered = monitor.state is MonitorState.TRIGGERED
+    return events.OutboxEvent(
+        event_id=events.event_id(monitor.id, str(account.version), monitor.state.value),
+        detail_type=events.monitor_triggered if triggered else events.monitor_resolved,
+        ledger_id=monitor.ledger_id,
+        time=account.updated_at,
+        detail=_detail(monitor, account, entry_id),
+    )
 
 
 def _detail(monitor: Monitor, account: Account, entry_id: str | None) -> dict[str, Any]:

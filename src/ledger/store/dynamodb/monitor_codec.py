@@ -9,6 +9,7 @@ numerator and denominator of an exact fraction.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -98,14 +99,33 @@ def monitor_of(item: dict[str, Any]) -> Monitor:
     )
 
 
+@dataclass(frozen=True)
+class Watch:
+    """An account's monitors and the newest account version the monitors consumer has
+    evaluated them at (kept on the count item): a change of that version or older is
+    evaluated already, however late it is delivered again."""
+
+    monitors: tuple[Monitor, ...]
+    evaluated_version: int = 0
+
+
+def watch_of(items: list[dict[str, Any]]) -> Watch:
+    """The watch the items of one `monitors_query` make."""
+    monitors = tuple(monitor_of(item) for item in items if item["entity"]["S"] == entity)
+    counts = [item for item in items if item["entity"]["S"] == count_entity]
+    version = counts[0].get("evaluated_version") if counts else None
+    return Watch(monitors, 0 if version is None else int(version["N"]))
+
+
 def monitors_query(table_name: str, account_id: str) -> dict[str, Any]:
-    """The strongly consistent Query of an account's monitor items."""
+    """The strongly consistent Query of an account's monitor items and their count item
+    (`MONITOR#...` and `MONITORS` share the prefix `MONITOR`)."""
     return {
         "TableName": table_name,
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": {
             ":pk": string(account_partition(account_id)),
-            ":prefix": string(monitor_prefix),
+            ":prefix": string("MONITOR"),
         },
         "ConsistentRead": True,
     }

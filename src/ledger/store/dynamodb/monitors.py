@@ -17,11 +17,13 @@ from ledger.planning.steps import account_target
 from ledger.store.dynamodb import clauses
 from ledger.store.dynamodb.codec import number, string
 from ledger.store.dynamodb.monitor_codec import (
+    Watch,
     count_key,
     monitor_item,
     monitor_key,
     monitor_of,
     monitors_query,
+    watch_of,
 )
 from ledger.store.dynamodb.retries import (
     Budget,
@@ -45,18 +47,16 @@ version_is_zero = "(attribute_not_exists(pk) OR #version = :version)"
 put_action, count_action = 0, 1
 
 
-def query_monitors(
-    client: DynamoDBClient, table_name: str, account_id: str, budget: Budget
-) -> list[Monitor]:
-    """Every monitor of an account, strongly consistent: one Query (an account holds at
-    most `limits.monitors_per_account_max`, far below a page)."""
+def query_watch(client: DynamoDBClient, table_name: str, account_id: str, budget: Budget) -> Watch:
+    """An account's monitors and the version they were evaluated at, strongly consistent:
+    one Query (an account holds at most `limits.monitors_per_account_max`, far below a page)."""
     arguments = monitors_query(table_name, account_id)
-    monitors: list[Monitor] = []
+    items: list[dict[str, Any]] = []
     while True:
         response = read(budget, partial(client.query, **arguments))
-        monitors += [monitor_of(item) for item in response["Items"]]
+        items += response["Items"]
         if "LastEvaluatedKey" not in response:
-            return monitors
+            return watch_of(items)
         arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
@@ -156,7 +156,8 @@ class TableMonitors:
 
     def monitors(self, account_id: str) -> list[Monitor]:
         """Every monitor of the account, by id: one strongly consistent Query."""
-        return query_monitors(self.client, self.table_name, account_id, self._budget())
+        watch = query_watch(self.client, self.table_name, account_id, self._budget())
+        return sorted(watch.monitors, key=lambda monitor: monitor.id)
 
     def remove_monitor(self, account_id: str, monitor_id: str) -> bool:
         """Delete the monitor and uncount it; False if there is none of that id."""
