@@ -51,7 +51,13 @@ from bench.hot_accounts import (
     hot_accounts_report,
 )
 from bench.item_size import item_size, write_units, write_units_floor
-from bench.monitors import MonitorsReport, format_monitors, measure_monitors, monitors_checks
+from bench.monitors import (
+    MonitorsReport,
+    format_monitors,
+    measure_monitors,
+    monitors_checks,
+)
+from bench.monitors import rounds_default as monitor_rounds_default
 from bench.report import (
     format_api_cpu,
     format_cold_start,
@@ -151,7 +157,7 @@ def _benchmark_on(
     finally:
         client.delete_table(TableName=table_name)
     consumers = measure_consumers(endpoint_url, arguments.consumer_rounds)
-    return results, consumers, measure_monitors(endpoint_url)
+    return results, consumers, measure_monitors(endpoint_url, arguments.monitor_rounds)
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -184,6 +190,12 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         type=_positive,
         default=rounds_default,
         help=f"rounds of the mix fed to the stream consumers (default {rounds_default})",
+    )
+    parser.add_argument(
+        "--monitor-rounds",
+        type=_positive,
+        default=monitor_rounds_default,
+        help=f"watched wallets walked for the monitors consumer (default {monitor_rounds_default})",
     )
     parser.add_argument(
         "--lag-writes",
