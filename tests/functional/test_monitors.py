@@ -131,7 +131,7 @@ def test_a_monitor_is_evaluated_again_when_its_account_moves_meanwhile(
     # GIVEN a wallet of 20.00 that a deposit moves right after the monitor's first read
     account_id = wallet(ledger, book)
     moving = Moving(backend.store, ledger, account_id, moves=1)
-    watcher = Ledger(moving, clock=TickingClock())  # type: ignore[arg-type]
+    watcher = Ledger(moving, clock=TickingClock())
     # WHEN a monitor is created
     monitor = watcher.create_monitor(account_id, "posted", "gte", "21.00")
     # THEN it was evaluated at the balance after the deposit
@@ -144,7 +144,7 @@ def test_an_account_that_keeps_moving_is_a_conflict(
     # GIVEN a wallet that moves after every read
     account_id = wallet(ledger, book)
     moving = Moving(backend.store, ledger, account_id, moves=limits.monitor_create_attempts_max)
-    watcher = Ledger(moving, clock=TickingClock())  # type: ignore[arg-type]
+    watcher = Ledger(moving, clock=TickingClock())
     # WHEN a monitor is created THEN it is a conflict, and nothing was added
     with pytest.raises(Conflict):
         watcher.create_monitor(account_id, "posted", "gte", "1.00")
@@ -159,7 +159,7 @@ def test_a_store_without_monitors_says_so() -> None:
                 raise AttributeError(name)
             return getattr(MemoryStore(), name)
 
-    ledger = Ledger(Plain())  # type: ignore[arg-type]
+    ledger = Ledger(Plain())
     # WHEN a monitor is asked for THEN the store's lack is the answer
     with pytest.raises(MonitorsNotKept):
         ledger.list_monitors("acc_x")
