@@ -1,10 +1,12 @@
 """The monitors consumer: each balance change evaluated against its account's monitors.
 
-A balance monitor is edge-triggered: a crossing (ok -> triggered, triggered -> ok) is one
-transaction, the monitor's new state on the condition that it was evaluated at an older
-version, with its `ledger.monitor.triggered|resolved` outbox event. A change that keeps the
-state writes nothing. An `entry_amount` monitor puts one outbox event per entry that
-satisfies it, once by its key. (docs/monitors.md, ADR 0028.)
+A balance monitor is edge-triggered: the crossings of one change (ok -> triggered,
+triggered -> ok) are one transaction, the monitors' new states and their
+`ledger.monitor.triggered|resolved` outbox events, on the condition that the account's
+monitors were evaluated at an older version. A change that crosses nothing writes nothing
+itself; the batch marks the account evaluated at its newest such version once, at its end.
+An `entry_amount` monitor puts one outbox event per entry that satisfies it, once by its
+key. (docs/monitors.md, ADR 0028.)
 """
 
 from __future__ import annotations
