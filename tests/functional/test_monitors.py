@@ -175,13 +175,29 @@ def test_the_memory_store_keeps_balance_monitor_states_as_plans_apply() -> None:
         account_id: ledger.create_monitor(account_id, "available", "lt", "10.00"),
         revenue.id: ledger.create_monitor(revenue.id, "posted", "gte", "5.00"),
     }
-    # WHEN the wallet pays 15.00 into the fees account
+    # WHEN the wallet pays 15.00 into the fees account, then 1.00 more
     ledger.transfer(account_id, revenue.id, "15.00")
-    # THEN both monitors crossed, at their accounts' versions
+    ledger.transfer(account_id, revenue.id, "1.00")
+    # THEN both monitors crossed, at the versions of the first payment, and stayed
     for owner, monitor in watched.items():
         [now] = ledger.list_monitors(owner).items
         assert (now.id, now.state) == (monitor.id, MonitorState.TRIGGERED)
-        assert now.evaluated_version == ledger.get_account(owner).version
+        assert now.evaluated_version == ledger.get_account(owner).version - 1
+
+
+def test_a_monitor_removed_by_another_call_meanwhile_is_not_found() -> None:
+    # GIVEN a store on which a monitor vanishes between its read and its removal
+    class Racing(MemoryStore):
+        def remove_monitor(self, account_id: str, monitor_id: str) -> bool:
+            super().remove_monitor(account_id, monitor_id)
+            return False
+
+    ledger = Ledger(Racing(), clock=TickingClock())
+    account_id = wallet(ledger, new_book(ledger))
+    monitor = ledger.create_monitor(account_id, "posted", "gt", "1")
+    # WHEN it is deleted THEN it is not found
+    with pytest.raises(NotFound):
+        ledger.delete_monitor(account_id, monitor.id)
 
 
 def test_the_memory_store_refuses_as_the_table_does() -> None:

@@ -7,7 +7,9 @@ credit utilization. Nothing here is a float.
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -53,15 +55,15 @@ class Operator(StrEnum):
 
     def holds(self, figure: Fraction, threshold: Fraction) -> bool:
         """Whether `figure <operator> threshold`."""
-        match self:
-            case Operator.LT:
-                return figure < threshold
-            case Operator.LTE:
-                return figure <= threshold
-            case Operator.GT:
-                return figure > threshold
-            case Operator.GTE:
-                return figure >= threshold
+        return _comparisons[self](figure, threshold)
+
+
+_comparisons: dict[Operator, Callable[[Fraction, Fraction], bool]] = {
+    Operator.LT: operator.lt,
+    Operator.LTE: operator.le,
+    Operator.GT: operator.gt,
+    Operator.GTE: operator.ge,
+}
 
 
 class MonitorState(StrEnum):
