@@ -139,6 +139,10 @@ def test_large_entries_fire_once_each_and_a_release_fires_nothing(books: Books) 
     assert {event["type"] for event in outbox} == {events.monitor_triggered}
     assert {event["monitor"]["id"] for event in outbox} == {large.id}
     assert ledger.list_monitors(wallet).items[0].state is MonitorState.OK
+    # AND with no balance monitor, the account was never marked evaluated (no write)
+    key = {"pk": {"S": f"ACCOUNT#{wallet}"}, "sk": {"S": "MONITORS"}}
+    count = books.client.get_item(TableName=books.table, Key=key, ConsistentRead=True)["Item"]
+    assert "evaluated_version" not in count
 
 
 def test_a_sharded_account_is_evaluated_on_its_summed_balance(books: Books) -> None:

@@ -169,7 +169,8 @@ class MonitorsConsumer:
         False if the monitors changed meanwhile (read again, to evaluate once more)."""
         watch = batch.watches[account.id]
         version = account.version
-        if version <= watch.evaluated_version:
+        watches_balance = any(monitor.field.watches_balance for monitor in watch.monitors)
+        if version <= watch.evaluated_version or not watches_balance:
             return True
         figures = account.balance()
         crossed = [
