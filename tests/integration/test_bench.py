@@ -33,8 +33,8 @@ repetitions = 3
 api_requests = 4
 cold_start_runs = 1
 api_timings = ("transfer", "balance", "authorizer")
-# The operations' 17 and the stream consumers' 6.
-count_targets = 23
+# The operations' 17, the stream consumers' 6 and the monitors consumer's 3.
+count_targets = 26
 consumer_rounds = 1
 lag_writes = 2
 hot_account_targets = (
