@@ -106,8 +106,10 @@ class Monitors(LedgerBase):
         """One monitor of the account."""
         store = self._monitor_store()
         parse_account_id(account_id)
+        if not is_monitor_id(monitor_id):
+            raise NotFound("monitor", monitor_id)
         found = [each for each in store.monitors(account_id) if each.id == monitor_id]
-        if not is_monitor_id(monitor_id) or not found:
+        if not found:
             raise NotFound("monitor", monitor_id)
         return found[0]
 
