@@ -11,6 +11,7 @@ from bench.cost import cost_per_million, prices_as_of, prices_region
 from bench.counting import OperationResult
 from bench.history_lag import HistoryLag
 from bench.hot_accounts import conflict_window_s_default, round_trip_s_default
+from bench.monitors import MonitorsReport
 from bench.targets import Check
 
 
@@ -24,6 +25,7 @@ def results_document(
     hot_accounts: Mapping[str, Any],
     consumers: ConsumersReport,
     history_lag: HistoryLag,
+    monitors: MonitorsReport | None = None,
 ) -> dict[str, Any]:
     """The results.json content."""
     return {
@@ -36,6 +38,7 @@ def results_document(
         "consumers": consumers.as_json(),
         "history_throughput": consumers.throughput(),
         "history_lag": history_lag.as_json(),
+        **({} if monitors is None else {"monitors": monitors.as_json()}),
         "targets": [
             {"name": check.name, "passed": check.passed, "enforced": check.enforced}
             for check in checks
@@ -96,6 +99,12 @@ def results_document(
             "history_lag": (
                 "ms from a deposit's HTTP answer to its first listing in the account's entries "
                 "(read from history) under ledger dev, one deposit after the other"
+            ),
+            "monitors": (
+                "the monitors consumer over the real stream of watched wallets walking across "
+                "and within their thresholds (bench/monitors.py), batches of 100 records: an "
+                "evaluation is one balance monitor against one balance change; write calls "
+                "and items written per evaluation; replay: the same batches again"
             ),
             "targets": "enforced targets set the exit status; timed ones are only reported",
         },

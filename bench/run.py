@@ -51,6 +51,13 @@ from bench.hot_accounts import (
     hot_accounts_report,
 )
 from bench.item_size import item_size, write_units, write_units_floor
+from bench.monitors import (
+    MonitorsReport,
+    format_monitors,
+    measure_monitors,
+    monitors_checks,
+)
+from bench.monitors import rounds_default as monitor_rounds_default
 from bench.report import (
     format_api_cpu,
     format_cold_start,
@@ -139,9 +146,9 @@ def run_benchmark(
 
 def _benchmark_on(
     endpoint_url: str, arguments: argparse.Namespace
-) -> tuple[dict[str, OperationResult], ConsumersReport]:
+) -> tuple[dict[str, OperationResult], ConsumersReport, MonitorsReport]:
     """The operations on a fresh table of the DynamoDB Local at `endpoint_url` (dropped
-    afterwards), and the stream consumers on one of their own."""
+    afterwards), and the stream consumers and the monitors consumer on tables of their own."""
     client = make_client(endpoint_url)
     table_name = f"ledger-bench-{secrets.token_hex(6)}"
     ensure_table(client, table_name)
@@ -149,7 +156,8 @@ def _benchmark_on(
         results = run_benchmark(client, table_name, arguments.repetitions)
     finally:
         client.delete_table(TableName=table_name)
-    return results, measure_consumers(endpoint_url, arguments.consumer_rounds)
+    consumers = measure_consumers(endpoint_url, arguments.consumer_rounds)
+    return results, consumers, measure_monitors(endpoint_url, arguments.monitor_rounds)
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -184,6 +192,12 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"rounds of the mix fed to the stream consumers (default {rounds_default})",
     )
     parser.add_argument(
+        "--monitor-rounds",
+        type=_positive,
+        default=monitor_rounds_default,
+        help=f"watched wallets walked for the monitors consumer (default {monitor_rounds_default})",
+    )
+    parser.add_argument(
         "--lag-writes",
         type=_positive,
         default=writes_default,
@@ -210,10 +224,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     try:
         if arguments.endpoint_url is not None:
-            results, consumers = _benchmark_on(arguments.endpoint_url, arguments)
+            results, consumers, monitors = _benchmark_on(arguments.endpoint_url, arguments)
         else:
             with DynamoDBLocal() as server:
-                results, consumers = _benchmark_on(server.endpoint_url, arguments)
+                results, consumers, monitors = _benchmark_on(server.endpoint_url, arguments)
         api_cpu = measure_api_cpu(arguments.api_requests)
         cold_start = measure_cold_start(arguments.cold_start_runs)
         history_lag = measure_history_lag(arguments.lag_writes)
@@ -231,6 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         *check_targets(results),
         *hot_accounts_checks(hot_accounts),
         *consumers_checks(consumers),
+        *monitors_checks(monitors),
         cold_start_check(cold_start),
         authorizer_cold_start_check(cold_start),
     ]
@@ -247,6 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(format_consumers(consumers))
     print(format_history_lag(history_lag))
+    print(format_monitors(monitors))
     print()
     for check in checks:
         print(check.line())
@@ -259,6 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         hot_accounts=hot_accounts,
         consumers=consumers,
         history_lag=history_lag,
+        monitors=monitors,
     )
     arguments.output.write_text(json.dumps(document, indent=2) + "\n")
     print(f"\nwrote {arguments.output}")

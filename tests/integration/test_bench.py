@@ -33,8 +33,8 @@ repetitions = 3
 api_requests = 4
 cold_start_runs = 1
 api_timings = ("transfer", "balance", "authorizer")
-# The operations' 17 and the stream consumers' 6.
-count_targets = 23
+# The operations' 17, the stream consumers' 6 and the monitors consumer's 3.
+count_targets = 26
 consumer_rounds = 1
 lag_writes = 2
 hot_account_targets = (
@@ -108,6 +108,8 @@ def run_bench(server: DynamoDBLocal, output: Path) -> tuple[int, dict[str, Any]]
             "--cold-start-runs",
             str(cold_start_runs),
             "--consumer-rounds",
+            str(consumer_rounds),
+            "--monitor-rounds",
             str(consumer_rounds),
             "--lag-writes",
             str(lag_writes),
@@ -264,6 +266,7 @@ def test_bench_meets_every_round_trip_target(
     assert consumers["audit"]["replay"]["items_written_per_record"] == 0
     assert document["history_throughput"]["records"] == consumers["history"]["records"]
     assert document["history_throughput"]["records_per_s"] > 0
+    assert document["monitors"]["crossings"] == document["monitors"]["events_written"] > 0
     # AND the lag into history under ledger dev is reported for each deposit
     lag = document["history_lag"]
     assert lag["writes"] == lag_writes

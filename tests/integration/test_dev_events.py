@@ -30,6 +30,8 @@ def _mixed_run(ledger: Ledger) -> dict[str, str]:
     wallet = ledger.create_account(book, "Wallet", "liability", "USD").id
     shop = ledger.create_account(book, "Shop", "liability", "USD").id
     deposit = ledger.deposit(wallet, "50.00")
+    # Crossed by the first hold (42 available), crossed back by the reversal (46).
+    low = ledger.create_monitor(wallet, "available", "lt", "45.00")
     transfer = ledger.transfer(wallet, shop, "5.00")
     confirmed = ledger.hold(wallet, "3.00")
     posting_id = ledger.confirm_hold(confirmed.id).posting_entry_id
@@ -49,6 +51,7 @@ def _mixed_run(ledger: Ledger) -> dict[str, str]:
         "voided": voided.id,
         "lapsing": lapsing.id,
         "reversal": reversal.id,
+        "monitor": low.id,
     }
 
 
@@ -73,6 +76,8 @@ def _expected(ids: dict[str, str]) -> Counter[tuple[str, str]]:
             (events.entry_expiring, ids["lapsing"]): 1,
             (events.entry_expired, ids["lapsing"]): 1,
             (events.entry_reversed, ids["reversal"]): 1,
+            (events.monitor_triggered, ids["monitor"]): 1,
+            (events.monitor_resolved, ids["monitor"]): 1,
         }
     )
 

@@ -122,7 +122,7 @@ def test_tail_tells_each_event_in_one_line(tmp_path: Path) -> None:
     publish(
         tmp_path,
         "ledger.monitor.triggered",
-        {"monitor": {"id": "mon_1"}, "account_id": account, "ledger_id": ledger_id},
+        {"id": "mon_1", "account_id": account, "ledger_id": ledger_id},
     )
 
     # WHEN the events are tailed
@@ -140,7 +140,7 @@ def test_tail_tells_each_event_in_one_line(tmp_path: Path) -> None:
         f"ledger.account.updated  {account}  {ledger_id}  posted 90.00 available 85.00 USD"
         in lines[1]
     )
-    assert f"ledger.monitor.triggered  {account}  {ledger_id}  mon_1" in lines[2]
+    assert f"ledger.monitor.triggered  mon_1  {account}  {ledger_id}" in lines[2]
 
 
 def test_tail_json_prints_the_raw_lines(tmp_path: Path) -> None:

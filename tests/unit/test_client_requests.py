@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from ledger import LineInput
 from ledger.client import LedgerClient, PagesMaxReached
 from ledger.domain.model import Side
 from ledger.domain.money import Currency
+from ledger.domain.monitors import MonitorState
 
 A, B, L, E, K = an_id("acc"), an_id("acc"), an_id("led"), an_id("ent"), an_id("key")
 lines: list[Any] = [
@@ -294,6 +296,23 @@ routes: list[tuple[str, Call, str, str, dict[str, str], Any, bool]] = [
         lambda c: c.dry_run_event(inbound_event),
         "POST", f"/v1/ledgers/{L}/posting-rules/a.b/dry-run", {}, {"event": inbound_event}, False,
     ),
+    (
+        "create_monitor",
+        lambda c: c.create_monitor(A, "available", "lt", Decimal("10.5"), description="low"),
+        "POST", f"/v1/accounts/{A}/monitors", {},
+        {"field": "available", "operator": "lt", "value": "10.5", "description": "low"},
+        True,
+    ),
+    (
+        "list_monitors",
+        lambda c: c.list_monitors(A, limit=2),
+        "GET", f"/v1/accounts/{A}/monitors", {"limit": "2"}, None, False,
+    ),
+    (
+        "delete_monitor",
+        lambda c: c.delete_monitor(A, "mon_abcdefghijklmnop"),
+        "DELETE", f"/v1/accounts/{A}/monitors/mon_abcdefghijklmnop", {}, None, False,
+    ),
 ]  # fmt: skip
 
 
@@ -324,6 +343,8 @@ def answer_of(method: str, path: str) -> Any:
         return audit_bodies[path.rsplit("/", 1)[1]]
     if path.endswith("/balance"):
         return balance_body(A)
+    if "/monitors" in path:
+        return {"items": [], "next_cursor": None} if method == "GET" else monitor_body
     if path.endswith("/statement"):
         return statement_body
     if method == "GET" and path in ("/v1/ledgers", "/v1/accounts", "/v1/entries"):
@@ -345,6 +366,18 @@ def rule_answer(method: str, path: str) -> Any:
 
 
 batch_body = {"entries": [], "items_saved": 0}
+monitor_body: dict[str, Any] = {
+    "id": "mon_abcdefghijklmnop",
+    "account_id": A,
+    "ledger_id": L,
+    "field": "credit_utilization",
+    "operator": "gte",
+    "value": "87.5",
+    "description": None,
+    "state": "triggered",
+    "version": 3,
+    "created_at": "2026-01-02T03:04:05Z",
+}
 statement_body: dict[str, Any] = {
     "opening": {"posted": "1.00", "available": "1.00"},
     "closing": {"posted": "13.50", "available": "10.50"},
@@ -469,6 +502,21 @@ def test_a_decimal_is_sent_in_plain_notation(stub: StubServer, client: LedgerCli
     client.deposit(A, Decimal("1E+2"))
     # THEN the amount travels as a plain decimal string
     assert stub.requests[0].body["amount"] == "100"
+
+
+def test_a_monitor_comes_back_with_its_exact_threshold(
+    stub: StubServer, client: LedgerClient
+) -> None:
+    # GIVEN a service answering with a utilization monitor of 87.5 percent, replayed
+    stub.script(Reply(201, monitor_body, {"Idempotent-Replayed": "true"}))
+    # WHEN it is created THEN the domain's monitor comes back, its threshold exact
+    monitor = client.create_monitor(A, "credit_utilization", "gte", "87.5")
+    assert (monitor.threshold, monitor.value, monitor.evaluated_version) == (
+        Fraction(175, 2),
+        "87.5",
+        3,
+    )
+    assert (monitor.state, monitor.replayed) == (MonitorState.TRIGGERED, True)
 
 
 def test_amounts_come_back_in_minor_units(stub: StubServer, client: LedgerClient) -> None:

@@ -7,8 +7,9 @@ import pytest
 from ledger.domain import errors
 from ledger.domain.errors import LedgerError, NotFound, ValidationError
 
-# The API.md errors table, plus account_not_empty, credit_limit_in_use, audit_not_kept and
-# history_not_kept (additions); the ledger's own broken invariants are internal errors.
+# The API.md errors table, plus account_not_empty, credit_limit_in_use, too_many_monitors,
+# audit_not_kept, history_not_kept and monitors_not_kept (additions); the ledger's own
+# broken invariants are internal errors.
 contract = {
     "ValidationError": ("validation_error", 400),
     "UnbalancedEntry": ("unbalanced_entry", 400),
@@ -28,11 +29,13 @@ contract = {
     "LedgerMismatch": ("ledger_mismatch", 422),
     "TypeMismatch": ("type_mismatch", 422),
     "ReportTooLarge": ("report_too_large", 422),
+    "TooManyMonitors": ("too_many_monitors", 422),
     "Unauthorized": ("unauthorized", 401),
     "Forbidden": ("forbidden", 403),
     "RateLimited": ("rate_limited", 429),
     "AuditNotKept": ("audit_not_kept", 501),
     "HistoryNotKept": ("history_not_kept", 501),
+    "MonitorsNotKept": ("monitors_not_kept", 501),
     "Conflict": ("conflict", 503),
     "InternalError": ("internal_error", 500),
     "GuardMismatch": ("internal_error", 500),

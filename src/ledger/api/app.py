@@ -22,6 +22,7 @@ from ledger.api.routes import (
     keys,
     ledgers,
     meta,
+    monitors,
     movements,
     posting_rules,
     statements,
@@ -38,7 +39,18 @@ from ledger.domain.errors import (
 )
 
 app = APIGatewayHttpResolver(enable_validation=True)
-for module in (meta, ledgers, currencies, accounts, entries, movements, keys, audit, statements):
+for module in (
+    meta,
+    ledgers,
+    currencies,
+    accounts,
+    entries,
+    movements,
+    keys,
+    audit,
+    statements,
+    monitors,
+):
     app.include_router(module.router)
 app.include_router(posting_rules.router)
 

@@ -10,6 +10,7 @@ from pydantic.config import JsonDict
 from ledger.auth.api_keys import Role
 from ledger.domain import limits, validate
 from ledger.domain.model import AccountStatus, AccountType, OverdraftMode, Side
+from ledger.domain.monitors import MonitorField, Operator
 
 amount_pattern = r"^[0-9]+(\.[0-9]+)?$"
 
@@ -249,3 +250,26 @@ class NewApiKey(Body):
     role: RoleName
     ledger_ids: Annotated[list[Id], Field(max_length=limits.api_key_ledger_ids_max)] | None = None
     owner_id: OwnerId | None = None
+
+
+# A threshold may be negative for the figures that can be (`posted`, `spendable`).
+MonitorValue = Annotated[
+    str,
+    BeforeValidator(_amount_text),
+    Field(
+        min_length=1,
+        max_length=limits.amount_text_length_max,
+        json_schema_extra={"pattern": r"^-?[0-9]+(\.[0-9]+)?$"},
+        examples=["10.50", "90"],
+    ),
+]
+
+
+class NewMonitor(Body):
+    """POST /v1/accounts/{id}/monitors: `value` is an amount in the account's currency, or
+    for `credit_utilization` a percent."""
+
+    field: Annotated[MonitorField, Field(strict=False)]
+    operator: Annotated[Operator, Field(strict=False)]
+    value: MonitorValue
+    description: Description | None = None

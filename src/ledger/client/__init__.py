@@ -11,6 +11,7 @@ from ledger.client.audit import AuditClient
 from ledger.client.base import PagesMaxReached
 from ledger.client.books import BooksClient
 from ledger.client.keys import ApiKeysClient
+from ledger.client.monitors import MonitorsClient
 from ledger.client.movements import MovementsClient
 from ledger.client.reports import ReportsClient
 from ledger.client.rules import RulesClient
@@ -31,6 +32,7 @@ class LedgerClient(
     StatementsClient,
     ApiKeysClient,
     RulesClient,
+    MonitorsClient,
 ):
     """Typed methods for every route of the HTTP API, named and typed as the library's
     `Ledger` is (ADR 0021): amounts go in as `Decimal` or decimal strings (a float or int

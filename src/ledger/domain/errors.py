@@ -158,6 +158,14 @@ class ReportTooLarge(LedgerError):
     status = 422
 
 
+class TooManyMonitors(LedgerError):
+    """The account holds the most monitors it may (`limits.monitors_per_account_max`): the
+    monitors consumer reads them all on each change of the account."""
+
+    code = "too_many_monitors"
+    status = 422
+
+
 class AuditNotKept(LedgerError):
     """The store keeps no audit chain: only the table the audit consumer writes does."""
 
@@ -170,6 +178,13 @@ class HistoryNotKept(LedgerError):
     is read from history (an account's entries) cannot be answered."""
 
     code = "history_not_kept"
+    status = 501
+
+
+class MonitorsNotKept(LedgerError):
+    """The store keeps no monitors (a custom store without `KeepsMonitors`)."""
+
+    code = "monitors_not_kept"
     status = 501
 
 

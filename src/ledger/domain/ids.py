@@ -172,3 +172,17 @@ def entry_names_ledger(entry_id: str, ledger_id: str) -> bool:
     """Whether `entry_id` is a well-formed entry id of `ledger_id`."""
     match = _entry_id.fullmatch(entry_id)
     return match is not None and f"ldg_{match.group('ledger')}" == ledger_id
+
+
+_monitor_id = re.compile(rf"^mon_{_token_alphabet}{{{_token_length}}}$")
+
+
+def new_monitor_id(account_id: str, idempotency_key: str | None) -> str:
+    """A monitor id; the same account and key always give the same id."""
+    seed = None if idempotency_key is None else f"monitor\0{account_id}\0{idempotency_key}"
+    return f"mon_{_token(_token_length, seed)}"
+
+
+def is_monitor_id(monitor_id: str) -> bool:
+    """Whether `monitor_id` is well formed (one that is not names no monitor)."""
+    return _monitor_id.fullmatch(monitor_id) is not None

@@ -135,3 +135,11 @@ event_id_length_max = 255
 template_length_max = 1000
 # A rule's versions are numbered from 1; the table's sort keys give them ten digits.
 rule_version_max = 10**10 - 1
+# Balance monitors: an account holds at most this many, so the monitors consumer reads
+# them in one Query per changed account, and a utilization threshold has at most this
+# many decimals of a percent.
+monitors_per_account_max = 20
+utilization_decimals_max = 4
+# Creating a monitor evaluates it at one version of the account; if the account moves
+# before the monitor is written, it is read and evaluated again, this many times at most.
+monitor_create_attempts_max = 5

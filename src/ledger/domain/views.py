@@ -18,6 +18,7 @@ from ledger.domain.model import (
     actor_fields,
 )
 from ledger.domain.money import Currency, format_amount
+from ledger.domain.monitors import Monitor
 from ledger.domain.results import Reconciliation
 
 T = TypeVar("T")
@@ -185,4 +186,20 @@ def reconciliation_view(report: Reconciliation) -> dict[str, Any]:
         },
         "as_of": moment(report.as_of),
         "checks": list(report.checks),
+    }
+
+
+def monitor_view(monitor: Monitor) -> dict[str, Any]:
+    """A monitor, with the account version its state is of."""
+    return {
+        "id": monitor.id,
+        "account_id": monitor.account_id,
+        "ledger_id": monitor.ledger_id,
+        "field": monitor.field.value,
+        "operator": monitor.operator.value,
+        "value": monitor.value,
+        "description": monitor.description,
+        "state": monitor.state.value,
+        "version": monitor.evaluated_version,
+        "created_at": moment(monitor.created_at),
     }

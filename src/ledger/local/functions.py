@@ -12,6 +12,7 @@ stream_consumers: tuple[Function, ...] = (
     Function("ledger-history", "ledger.consumers.history:lambda_handler"),
     Function("ledger-audit", "ledger.consumers.audit:lambda_handler"),
     Function("ledger-events", "ledger.consumers.events:lambda_handler"),
+    Function("ledger-monitors", "ledger.consumers.monitors:lambda_handler"),
 )
 
 # The inbound queue's consumer; the inbound poller invokes it with SQS batches of the spool.

@@ -59,13 +59,14 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ledger.domain.events import OutboxEvent
+from ledger.store.memory_monitors import MemoryMonitors
 
 Record = LedgerRecord | Account | Entry
 ItemKey = tuple[str, str]
 BalanceItem = tuple[str, int]
 
 
-class MemoryStore:
+class MemoryStore(MemoryMonitors):
     """Keeps every item in a dict; checks a whole plan, then applies it, under one lock."""
 
     def __init__(self) -> None:
@@ -78,6 +79,7 @@ class MemoryStore:
         # Derived events, in the order written; an embedding caller publishes them.
         self.outbox: list[OutboxEvent] = []
         self.rules = MemoryRules(self._stored)
+        self._monitors = {}
 
     @property
     def projections(self) -> tuple[str, ...]:
@@ -98,6 +100,20 @@ class MemoryStore:
                 self._items[key] = _applied(step, self._items.get(key))
             for key, old in before.items():
                 self._record(old, self._items.get(key))
+            self._evaluate_monitors(self._moved_accounts(plan))
+
+    def _moved_accounts(self, plan: WritePlan) -> list[Account]:
+        """The accounts whose balance items the plan wrote, each summed with its shards."""
+        moved: dict[str, Account] = {}
+        for step in plan.steps:
+            item = self._items.get(self._key(step))
+            if not isinstance(item, Account | AccountShard):
+                continue
+            account_id = item.id if isinstance(item, Account) else item.account_id
+            owner = self._items.get(_item_key(Target("account", account_id)))
+            if isinstance(owner, Account) and account_id not in moved:
+                moved[account_id] = self._with_shards(owner)
+        return list(moved.values())
 
     def _record(self, old: Stored, new: Stored) -> None:
         """The history record and aggregate additions of one item's change, as the history

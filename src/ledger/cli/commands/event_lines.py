@@ -89,9 +89,7 @@ def short_id(identifier: str) -> str:
 
 def _ids(detail: Mapping[str, Any]) -> list[str]:
     ids: list[str] = []
-    monitor = detail.get("monitor")
-    nested = [monitor.get("id")] if isinstance(monitor, dict) else []
-    for value in [*(detail.get(field) for field in id_fields), *nested]:
+    for value in (detail.get(field) for field in id_fields):
         if isinstance(value, str) and value not in ids:
             ids.append(value)
     return ids

@@ -1,0 +1,1 @@
+"""The monitors function: balance changes from the stream into monitor events."""

@@ -1,0 +1,131 @@
+"""Monitor items: `ACCOUNT#<account id>` / `MONITOR#<id>`, next to the account's own item,
+and the account's count of them at `ACCOUNT#<account id>` / `MONITORS`.
+
+No listing query of the table reads an account's partition by prefix: its own item is
+read by key, its shards live under partitions of their own (`schema.shard_key`), so these
+items are found only by the Query that asks for them. The threshold is kept as the
+numerator and denominator of an exact fraction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from ledger.domain.money import Currency
+from ledger.domain.monitors import Monitor, MonitorField, MonitorState, Operator
+from ledger.store.dynamodb.codec import number, string
+from ledger.store.dynamodb.schema import timestamp
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+Item = dict[str, "AttributeValueTypeDef"]
+entity = "monitor"
+count_entity = "monitor_count"
+monitor_prefix = "MONITOR#"
+count_sort = "MONITORS"
+
+
+def account_partition(account_id: str) -> str:
+    """The partition of an account's own item, where its monitors live too."""
+    return f"ACCOUNT#{account_id}"
+
+
+def monitor_key(account_id: str, monitor_id: str) -> Item:
+    """The key of one monitor item."""
+    return {
+        "pk": string(account_partition(account_id)),
+        "sk": string(f"{monitor_prefix}{monitor_id}"),
+    }
+
+
+def count_key(account_id: str) -> Item:
+    """The key of the item counting an account's monitors."""
+    return {"pk": string(account_partition(account_id)), "sk": string(count_sort)}
+
+
+def is_monitor_key(pk: str, sk: str) -> bool:
+    """Whether a key is a monitor's (or the count of an account's monitors)."""
+    return pk.startswith("ACCOUNT#") and (sk.startswith(monitor_prefix) or sk == count_sort)
+
+
+def monitor_item(monitor: Monitor) -> Item:
+    """The whole item of a monitor."""
+    item: Item = {
+        **monitor_key(monitor.account_id, monitor.id),
+        "entity": string(entity),
+        "id": string(monitor.id),
+        "account_id": string(monitor.account_id),
+        "ledger_id": string(monitor.ledger_id),
+        "currency": string(monitor.currency.code),
+        "scale": number(monitor.currency.scale),
+        "field": string(monitor.field.value),
+        "operator": string(monitor.operator.value),
+        "threshold_numerator": number(monitor.threshold.numerator),
+        "threshold_denominator": number(monitor.threshold.denominator),
+        "state": string(monitor.state.value),
+        "evaluated_version": number(monitor.evaluated_version),
+        "created_at": string(timestamp(monitor.created_at)),
+        "request_hash": string(monitor.request_hash),
+    }
+    if monitor.description is not None:
+        item["description"] = string(monitor.description)
+    return item
+
+
+def monitor_of(item: dict[str, Any]) -> Monitor:
+    """The monitor an item (DynamoDB JSON) holds."""
+    description = item.get("description")
+    return Monitor(
+        id=item["id"]["S"],
+        account_id=item["account_id"]["S"],
+        ledger_id=item["ledger_id"]["S"],
+        currency=Currency(item["currency"]["S"], int(item["scale"]["N"])),
+        field=MonitorField(item["field"]["S"]),
+        operator=Operator(item["operator"]["S"]),
+        threshold=Fraction(
+            int(item["threshold_numerator"]["N"]), int(item["threshold_denominator"]["N"])
+        ),
+        description=None if description is None else description["S"],
+        state=MonitorState(item["state"]["S"]),
+        evaluated_version=int(item["evaluated_version"]["N"]),
+        created_at=datetime.strptime(item["created_at"]["S"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+            tzinfo=UTC
+        ),
+        request_hash=item["request_hash"]["S"],
+    )
+
+
+@dataclass(frozen=True)
+class Watch:
+    """An account's monitors and the newest account version the monitors consumer has
+    evaluated them at (kept on the count item): a change of that version or older is
+    evaluated already, however late it is delivered again."""
+
+    monitors: tuple[Monitor, ...]
+    evaluated_version: int = 0
+
+
+def watch_of(items: list[dict[str, Any]]) -> Watch:
+    """The watch the items of one `monitors_query` make."""
+    monitors = tuple(monitor_of(item) for item in items if item["entity"]["S"] == entity)
+    counts = [item for item in items if item["entity"]["S"] == count_entity]
+    version = counts[0].get("evaluated_version") if counts else None
+    return Watch(monitors, 0 if version is None else int(version["N"]))
+
+
+def monitors_query(table_name: str, account_id: str) -> dict[str, Any]:
+    """The strongly consistent Query of an account's monitor items and their count item
+    (`MONITOR#...` and `MONITORS` share the prefix `MONITOR`)."""
+    return {
+        "TableName": table_name,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": {
+            ":pk": string(account_partition(account_id)),
+            ":prefix": string("MONITOR"),
+        },
+        "ConsistentRead": True,
+    }
