@@ -128,21 +128,21 @@ def measure_consumers(
     try:
         ledger = Ledger(DynamoDBStore(table_name, client=client))
         for _ in range(rounds):
-            _mix(ledger)
+            wallet_mix(ledger)
         records = stream_records(make_streams_client(endpoint_url), client, table_name)
         batches = [
             records[start : start + batch_records]
             for start in range(0, len(records), batch_records)
         ]
         built = _consumers(table_name, client)
-        first = {name: _pass(client, handle, batches) for name, handle in built.items()}
-        replay = {name: _pass(client, handle, batches) for name, handle in built.items()}
+        first = {name: consumer_pass(client, handle, batches) for name, handle in built.items()}
+        replay = {name: consumer_pass(client, handle, batches) for name, handle in built.items()}
         return ConsumersReport(_balance_changes(records), first, replay)
     finally:
         client.delete_table(TableName=table_name)
 
 
-def _mix(ledger: Ledger) -> None:
+def wallet_mix(ledger: Ledger) -> None:
     """One round of the mix: the changes a busy wallet ledger sees."""
     book = ledger.create_ledger("bench consumers", owner_id=f"owner-{secrets.token_hex(4)}")
     alice = ledger.create_account(book.id, "alice", "liability", "USD")
@@ -201,7 +201,7 @@ def _consumers(table_name: str, client: DynamoDBClient) -> dict[str, Handler]:
     return {"history": history.handle, "audit": audit.handle}
 
 
-def _pass(
+def consumer_pass(
     client: DynamoDBClient, handle: Handler, batches: Sequence[Sequence[dict[str, Any]]]
 ) -> ConsumerCost:
     """Every batch through `handle`, counting its client's calls and the items written."""

@@ -54,13 +54,13 @@ def measure_history_lag(writes: int = writes_default, workers: int = 1) -> Histo
         raise ValueError(f"writes must be from 1 to {writes_max}")
     with DevServer(workers) as server:
         url = f"http://{server.host}:{server.port}"
-        ledger = _call(url, server.admin_key, "POST", "/v1/ledgers", {"name": "lag"})
+        ledger = api_call(url, server.admin_key, "POST", "/v1/ledgers", {"name": "lag"})
         body = {"ledger_id": ledger["id"], "name": "wallet", "type": "liability", "currency": "USD"}
-        account = _call(url, server.admin_key, "POST", "/v1/accounts", body)["id"]
+        account = api_call(url, server.admin_key, "POST", "/v1/accounts", body)["id"]
         lags = []
         for _ in range(writes):
             deposit = {"account_id": account, "amount": "1.00"}
-            entry_id = _call(url, server.admin_key, "POST", "/v1/deposits", deposit)["id"]
+            entry_id = api_call(url, server.admin_key, "POST", "/v1/deposits", deposit)["id"]
             lags.append(_wait_for_history(url, server.admin_key, account, entry_id))
         return HistoryLag(tuple(lags))
 
@@ -70,14 +70,14 @@ def _wait_for_history(url: str, key: str, account: str, entry_id: str) -> float:
     deadline = answered + wait_s_max
     path = f"/v1/entries?account_id={account}&limit=1"
     while time.perf_counter() < deadline:
-        page = _call(url, key, "GET", path)
+        page = api_call(url, key, "GET", path)
         if page["items"] and page["items"][0]["id"] == entry_id:
             return (time.perf_counter() - answered) * 1000
         time.sleep(poll_interval_s)
     raise LagMeasurementFailed(f"entry {entry_id} not in history within {wait_s_max} s")
 
 
-def _call(url: str, key: str, method: str, path: str, body: object = None) -> Any:
+def api_call(url: str, key: str, method: str, path: str, body: object = None) -> Any:
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url + path, data, headers, method=method)

@@ -37,6 +37,7 @@ class DevServer:
         self._workers = workers
         self._directory = tempfile.TemporaryDirectory(prefix="ledger-load-")
         self._log_path = Path(self._directory.name) / "ledger-dev.log"
+        self.data_dir = Path(self._directory.name) / "data"
         self._process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> DevServer:
@@ -46,7 +47,7 @@ class DevServer:
             "from ledger.cli import main; main(prog_name='ledger')",
             "dev",
             *("--host", self.host, "--port", "0", "--workers", str(self._workers)),
-            *("--data-dir", str(Path(self._directory.name) / "data")),
+            *("--data-dir", str(self.data_dir)),
         ]
         # The key travels in the environment, not on a command line other users can read.
         environment = {**os.environ, admin_key_variable: self.admin_key}

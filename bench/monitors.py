@@ -16,7 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools import Metrics
 
-from bench.consumers import ConsumerCost, _pass, stream_records
+from bench.consumers import ConsumerCost, consumer_pass, stream_records
 from bench.targets import Check
 from ledger.consumers.monitors import MonitorsConsumer
 from ledger.local.dynamodb_local import make_client, make_streams_client
@@ -91,8 +91,8 @@ def measure_monitors(
             for start in range(0, len(records), batch_records)
         ]
         consumer = MonitorsConsumer(table_name, client, metrics=Metrics(namespace="LedgerBench"))
-        first = _pass(client, consumer.handle, batches)
-        replay = _pass(client, consumer.handle, batches)
+        first = consumer_pass(client, consumer.handle, batches)
+        replay = consumer_pass(client, consumer.handle, batches)
         outbox = client.query(
             TableName=table_name,
             KeyConditionExpression="pk = :pk",

@@ -9,6 +9,7 @@ from bench.cold_start import ColdStart
 from bench.consumers import ConsumersReport
 from bench.cost import cost_per_million, prices_as_of, prices_region
 from bench.counting import OperationResult
+from bench.events import EventsReport
 from bench.history_lag import HistoryLag
 from bench.hot_accounts import conflict_window_s_default, round_trip_s_default
 from bench.monitors import MonitorsReport
@@ -26,6 +27,8 @@ def results_document(
     consumers: ConsumersReport,
     history_lag: HistoryLag,
     monitors: MonitorsReport | None = None,
+    events: EventsReport | None = None,
+    event_lag: HistoryLag | None = None,
 ) -> dict[str, Any]:
     """The results.json content."""
     return {
@@ -39,6 +42,9 @@ def results_document(
         "history_throughput": consumers.throughput(),
         "history_lag": history_lag.as_json(),
         **({} if monitors is None else {"monitors": monitors.as_json()}),
+        **({} if events is None else {"events": events.as_json()}),
+        **({} if events is None else {"events_throughput": events.throughput()}),
+        **({} if event_lag is None else {"event_lag": event_lag.as_json()}),
         "targets": [
             {"name": check.name, "passed": check.passed, "enforced": check.enforced}
             for check in checks
@@ -105,6 +111,20 @@ def results_document(
                 "and within their thresholds (bench/monitors.py), batches of 100 records: an "
                 "evaluation is one balance monitor against one balance change; write calls "
                 "and items written per evaluation; replay: the same batches again"
+            ),
+            "events": (
+                "the events consumer over the real stream of the consumers' mix, batches of "
+                "100 records, publishing to a fake EventBridge that accepts every entry: "
+                "events, PutEvents calls, events per call and per record; a redelivery must "
+                "publish the same event ids"
+            ),
+            "events_throughput": (
+                "events a second (wall) and CPU microseconds per event through the events "
+                "consumer in this process, fake EventBridge"
+            ),
+            "event_lag": (
+                "ms from a deposit's HTTP answer to its ledger.entry.posted event in "
+                "<data-dir>/events.jsonl under ledger dev, one deposit after the other"
             ),
             "targets": "enforced targets set the exit status; timed ones are only reported",
         },

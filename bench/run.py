@@ -40,6 +40,8 @@ from bench.counting import (
     measure,
     summarize,
 )
+from bench.event_lag import format_event_lag, measure_event_lag
+from bench.events import EventsFailed, EventsReport, events_checks, format_events, measure_events
 from bench.history_lag import (
     LagMeasurementFailed,
     format_history_lag,
@@ -146,9 +148,10 @@ def run_benchmark(
 
 def _benchmark_on(
     endpoint_url: str, arguments: argparse.Namespace
-) -> tuple[dict[str, OperationResult], ConsumersReport, MonitorsReport]:
+) -> tuple[dict[str, OperationResult], ConsumersReport, MonitorsReport, EventsReport]:
     """The operations on a fresh table of the DynamoDB Local at `endpoint_url` (dropped
-    afterwards), and the stream consumers and the monitors consumer on tables of their own."""
+    afterwards), and the stream consumers, the monitors and the events consumer on tables
+    of their own."""
     client = make_client(endpoint_url)
     table_name = f"ledger-bench-{secrets.token_hex(6)}"
     ensure_table(client, table_name)
@@ -157,7 +160,8 @@ def _benchmark_on(
     finally:
         client.delete_table(TableName=table_name)
     consumers = measure_consumers(endpoint_url, arguments.consumer_rounds)
-    return results, consumers, measure_monitors(endpoint_url, arguments.monitor_rounds)
+    monitors = measure_monitors(endpoint_url, arguments.monitor_rounds)
+    return results, consumers, monitors, measure_events(endpoint_url, arguments.consumer_rounds)
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -201,7 +205,8 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--lag-writes",
         type=_positive,
         default=writes_default,
-        help=f"deposits timed into history under ledger dev (default {writes_default})",
+        help=f"deposits timed into history and onto the bus under ledger dev "
+        f"(default {writes_default})",
     )
     parser.add_argument(
         "--cold-start-runs",
@@ -224,18 +229,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     try:
         if arguments.endpoint_url is not None:
-            results, consumers, monitors = _benchmark_on(arguments.endpoint_url, arguments)
+            results, consumers, monitors, events = _benchmark_on(arguments.endpoint_url, arguments)
         else:
             with DynamoDBLocal() as server:
-                results, consumers, monitors = _benchmark_on(server.endpoint_url, arguments)
+                results, consumers, monitors, events = _benchmark_on(server.endpoint_url, arguments)
         api_cpu = measure_api_cpu(arguments.api_requests)
         cold_start = measure_cold_start(arguments.cold_start_runs)
         history_lag = measure_history_lag(arguments.lag_writes)
+        event_lag = measure_event_lag(arguments.lag_writes)
     except (
         InconsistentCounts,
         ScenarioFailed,
         ColdStartFailed,
         ConsumerFailed,
+        EventsFailed,
         LagMeasurementFailed,
     ) as error:
         print(f"bench: measurement invalid: {error}", file=sys.stderr)
@@ -246,6 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         *hot_accounts_checks(hot_accounts),
         *consumers_checks(consumers),
         *monitors_checks(monitors),
+        *events_checks(events),
         cold_start_check(cold_start),
         authorizer_cold_start_check(cold_start),
     ]
@@ -263,6 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(format_consumers(consumers))
     print(format_history_lag(history_lag))
     print(format_monitors(monitors))
+    print(format_events(events))
+    print(format_event_lag(event_lag))
     print()
     for check in checks:
         print(check.line())
@@ -276,6 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         consumers=consumers,
         history_lag=history_lag,
         monitors=monitors,
+        events=events,
+        event_lag=event_lag,
     )
     arguments.output.write_text(json.dumps(document, indent=2) + "\n")
     print(f"\nwrote {arguments.output}")

@@ -33,8 +33,8 @@ repetitions = 3
 api_requests = 4
 cold_start_runs = 1
 api_timings = ("transfer", "balance", "authorizer")
-# The operations' 17, the stream consumers' 6 and the monitors consumer's 3.
-count_targets = 26
+# The operations' 17, the stream consumers' 6, the monitors consumer's 3, the events'.
+count_targets = 29
 consumer_rounds = 1
 lag_writes = 2
 hot_account_targets = (
@@ -272,6 +272,16 @@ def test_bench_meets_every_round_trip_target(
     assert lag["writes"] == lag_writes
     assert 0 < lag["p50_ms"] <= lag["p95_ms"] <= lag["max_ms"]
     assert "Write-to-history lag under ledger dev, 2 deposits" in printed
+    # AND the events consumer published each batch in the fewest calls, the same ids again
+    events = document["events"]
+    assert events["events"] >= events["entries_created"] > 0
+    assert events["replay_same_event_ids"] is True
+    assert document["events_throughput"]["events_per_s"] > 0
+    # AND the lag onto the bus under ledger dev is reported for each deposit
+    event_lag = document["event_lag"]
+    assert event_lag["writes"] == lag_writes
+    assert 0 < event_lag["p50_ms"] <= event_lag["p95_ms"] <= event_lag["max_ms"]
+    assert "Write-to-event lag under ledger dev, 2 deposits" in printed
 
 
 def test_bench_exits_non_zero_when_a_target_fails(
@@ -290,6 +300,7 @@ def test_bench_exits_non_zero_when_a_target_fails(
     monkeypatch.setattr(run, "measure_cold_start", fast_cold_start)
     monkeypatch.setattr(run, "hot_accounts_report", lambda: passing_hot_accounts)
     monkeypatch.setattr(run, "measure_history_lag", measured_lag)
+    monkeypatch.setattr(run, "measure_event_lag", measured_lag)
 
     # WHEN the benchmark reports them
     code, document = run_bench(dynamodb_local, tmp_path / "results.json")
@@ -322,6 +333,7 @@ def test_a_slow_cold_start_is_reported_but_does_not_fail_the_run(
     )
     monkeypatch.setattr(run, "hot_accounts_report", lambda: passing_hot_accounts)
     monkeypatch.setattr(run, "measure_history_lag", measured_lag)
+    monkeypatch.setattr(run, "measure_event_lag", measured_lag)
 
     # WHEN the benchmark reports them
     code, document = run_bench(dynamodb_local, tmp_path / "results.json")
