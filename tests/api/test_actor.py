@@ -4,8 +4,10 @@ A body cannot name one."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -211,6 +213,24 @@ def test_a_long_user_agent_is_cut_and_control_characters_become_spaces(api: Api)
     agent = reply.json["actor"]["user_agent"]
     expected = "agent v1" + "x" * (limits.user_agent_length_max - len("agent v1"))
     assert agent == expected
+
+
+def test_the_requests_trace_is_kept_on_the_entry_but_not_shown(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a wallet, and a traced invocation (Lambda sets the variable per invocation)
+    _, wallet, _, _ = _funded(api)
+    trace = "Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1"
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", trace)
+    # WHEN a deposit is made
+    reply = api.call("POST", "/v1/deposits", {"account_id": wallet, "amount": "1"})
+    # THEN the stored entry keeps the trace for its event, and no answer shows it
+    assert reply.status == 201, reply.json
+    stored = api.library(lambda: datetime.now(UTC)).get_entry(reply.json["id"])
+    assert stored.actor is not None
+    assert stored.actor.trace_header == trace
+    assert "trace_header" not in reply.json["actor"]
+    assert trace not in json.dumps(reply.json)
 
 
 @pytest.mark.parametrize(

@@ -262,3 +262,35 @@ def test_changes_that_publish_nothing_send_nothing(ledger: Ledger) -> None:
     # THEN no call is made and nothing fails
     assert bus.calls == []
     assert response == {"batchItemFailures": []}
+
+
+def test_a_transaction_split_over_batches_publishes_each_change_once(ledger: Ledger) -> None:
+    # GIVEN a transfer's three records (its entry and its two accounts), delivered in two
+    # batches in an order the stream allows (per item, not per transaction)
+    book = new_book(ledger)
+    payer, payee = open_account(ledger, book), open_account(ledger, book)
+    ledger.deposit(payer.id, "10.00")
+    funded = ledger.get_account(payer.id)
+    transfer = ledger.transfer(payer.id, payee.id, "4.00")
+    records = [
+        change_record(funded, ledger.get_account(payer.id)),
+        change_record(None, transfer),
+        change_record(payee, ledger.get_account(payee.id)),
+    ]
+    bus = FakeBus()
+    consumer = consumer_on(bus)
+    # WHEN the batches come one after the other
+    consumer.handle({"Records": records[:1]})
+    consumer.handle({"Records": records[1:]})
+    # THEN each change was published once, the entry with its lines whole
+    published = [(entry["DetailType"], json.loads(entry["Detail"])) for entry in bus.published()]
+    assert [kind for kind, _ in published] == [
+        events.account_updated,
+        events.entry_posted,
+        events.account_updated,
+    ]
+    assert len(published[1][1]["lines"]) == 2
+    assert [detail["balance"]["posted"] for kind, detail in published if "balance" in detail] == [
+        "6.00",
+        "4.00",
+    ]
