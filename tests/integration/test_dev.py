@@ -311,6 +311,9 @@ def test_the_banner_warns_when_dynamodb_local_listens_on_every_interface() -> No
     # THEN it says so plainly, and that the data is for development
     assert "DynamoDB Local listens on EVERY network interface" in text
     assert "it is for development" in text
+    # AND it names the event files
+    assert "Events: .ledger/events.jsonl (ledger events tail --follow)" in text
+    assert "refusals in .ledger/inbound-dlq.jsonl" in text
 
 
 @pytest.mark.parametrize(

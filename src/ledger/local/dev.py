@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger.auth.api_keys import KeyStatus, KeyStore, Role, new_secret
+from ledger.consumers.dead_letters import dead_letters_file_name
 from ledger.jobs.reconciliation import ReconciliationJob
 from ledger.local import dynamodb_local
+from ledger.local.bus import events_file_name
 from ledger.local.container import Function
 from ledger.local.dynamodb_local import DynamoDBLocal
 from ledger.local.functions import inbound_consumer, stream_consumers
@@ -160,6 +162,9 @@ Try it:
     curl {url}/v1/health
     curl -H "Authorization: Bearer {admin_key}" -H "Content-Type: application/json" \\
          -d '{{"name": "main"}}' {url}/v1/ledgers
+
+Events: {settings.data_dir / events_file_name} (ledger events tail --follow); inbound events:
+ledger events send FILE, refusals in {settings.data_dir / dead_letters_file_name}
 
 Data in {settings.data_dir} survives a restart, but DynamoDB Local may lose the last writes
 if it is killed: it is for development. Press Ctrl-C to stop."""
