@@ -14,7 +14,7 @@ import json
 import time
 from typing import TYPE_CHECKING
 
-from bench.history_lag import HistoryLag, LagMeasurementFailed, api_call
+from bench.history_lag import HistoryLag, LagMeasurementFailed, deposits, wallet_of
 from bench.load_server import DevServer
 
 if TYPE_CHECKING:
@@ -32,16 +32,9 @@ def measure_event_lag(writes: int = writes_default, workers: int = 1) -> History
     if not 1 <= writes <= writes_max:
         raise ValueError(f"writes must be from 1 to {writes_max}")
     with DevServer(workers) as server:
-        url = f"http://{server.host}:{server.port}"
-        ledger = api_call(url, server.admin_key, "POST", "/v1/ledgers", {"name": "lag"})
-        body = {"ledger_id": ledger["id"], "name": "wallet", "type": "liability", "currency": "USD"}
-        account = api_call(url, server.admin_key, "POST", "/v1/accounts", body)["id"]
+        url, account = wallet_of(server)
         bus = _Bus(server.data_dir / "events.jsonl")
-        lags = []
-        for _ in range(writes):
-            deposit = {"account_id": account, "amount": "1.00"}
-            entry_id = api_call(url, server.admin_key, "POST", "/v1/deposits", deposit)["id"]
-            lags.append(bus.wait_for(entry_id))
+        lags = [bus.wait_for(entry_id) for entry_id in deposits(server, url, account, writes)]
         return HistoryLag(tuple(lags))
 
 

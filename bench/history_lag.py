@@ -15,6 +15,7 @@ import statistics
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,16 +54,27 @@ def measure_history_lag(writes: int = writes_default, workers: int = 1) -> Histo
     if not 1 <= writes <= writes_max:
         raise ValueError(f"writes must be from 1 to {writes_max}")
     with DevServer(workers) as server:
-        url = f"http://{server.host}:{server.port}"
-        ledger = api_call(url, server.admin_key, "POST", "/v1/ledgers", {"name": "lag"})
-        body = {"ledger_id": ledger["id"], "name": "wallet", "type": "liability", "currency": "USD"}
-        account = api_call(url, server.admin_key, "POST", "/v1/accounts", body)["id"]
+        url, account = wallet_of(server)
         lags = []
-        for _ in range(writes):
-            deposit = {"account_id": account, "amount": "1.00"}
-            entry_id = api_call(url, server.admin_key, "POST", "/v1/deposits", deposit)["id"]
+        for entry_id in deposits(server, url, account, writes):
             lags.append(_wait_for_history(url, server.admin_key, account, entry_id))
         return HistoryLag(tuple(lags))
+
+
+def wallet_of(server: DevServer) -> tuple[str, str]:
+    """The server's base URL, and a new wallet's id on it."""
+    url = f"http://{server.host}:{server.port}"
+    ledger = api_call(url, server.admin_key, "POST", "/v1/ledgers", {"name": "lag"})
+    body = {"ledger_id": ledger["id"], "name": "wallet", "type": "liability", "currency": "USD"}
+    return url, api_call(url, server.admin_key, "POST", "/v1/accounts", body)["id"]
+
+
+def deposits(server: DevServer, url: str, account: str, writes: int) -> Iterator[str]:
+    """`writes` deposits of 1.00, one after the other: each one's entry id once answered
+    (the next is made when the caller asks for it)."""
+    for _ in range(writes):
+        deposit = {"account_id": account, "amount": "1.00"}
+        yield api_call(url, server.admin_key, "POST", "/v1/deposits", deposit)["id"]
 
 
 def _wait_for_history(url: str, key: str, account: str, entry_id: str) -> float:
