@@ -38,10 +38,12 @@ class StrayListing(MemoryStore):
     stray: Entry | None = None
 
     def page(self, listing: Listing, limit: int, cursor: str | None, kind: type[R]) -> Page[R]:
-        page = super().page(listing, limit, cursor, kind)
+        listed = super().page(listing, limit, cursor, kind)
         if not (isinstance(listing, ExpiredPending) and listing.shard == 0 and cursor is None):
-            return page
-        return Page([*page.items, cast("R", self.stray)], page.next_cursor)
+            return listed
+        items = list(listed.items)
+        items.append(cast("R", self.stray))
+        return Page(items, listed.next_cursor)
 
 
 class NoOutbox:
