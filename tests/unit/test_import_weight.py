@@ -140,3 +140,23 @@ def test_the_dynamodb_package_loads_its_store_on_first_use() -> None:
     assert package.table_definition is table_definition
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
         _ = package.Nothing  # type: ignore[attr-defined]
+
+
+def test_the_expiry_function_loads_neither_boto3_nor_the_api_and_reads_nothing_at_import() -> None:
+    # GIVEN / WHEN a fresh interpreter imports the expiry function, as its Lambda does,
+    # without a table name
+    answer = loaded_after(
+        "import functions.expiry.handler; "
+        "from ledger.jobs.expiry_function import sweep; "
+        "assert sweep.cache_info().currsize == 0",
+        table=None,
+    )
+
+    # THEN it started: its settings are read on the first invocation, not at import
+    assert "error" not in answer, answer
+    modules = answer["modules"]
+    assert isinstance(modules, list)
+    # AND it loaded the service and botocore, but not boto3, pydantic, the API or other jobs
+    assert "ledger.service" in modules
+    unwanted = ("boto3", "pydantic", "ledger.api", "ledger.consumers", "ledger.jobs.reconciliation")
+    assert [name for name in modules if name.startswith(unwanted)] == []

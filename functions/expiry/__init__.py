@@ -1,0 +1,1 @@
+"""The expiry function: pending entries expired and noticed before their expiry, on a schedule."""
