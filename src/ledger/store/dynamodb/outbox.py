@@ -85,10 +85,8 @@ def put_outbox(client: DynamoDBClient, table_name: str, events: Sequence[OutboxE
     """Write the events in one transaction; those written already are dropped and the
     rest written again, so a retried cause writes each event once."""
     left = list(events)
-    # Each round drops at least one event that is there already, or ends.
-    for _ in range(len(left) + 1):
-        if not left:
-            return
+    # Each round writes them all, or drops at least one that is there already.
+    while left:
         try:
             client.transact_write_items(
                 TransactItems=[outbox_put(event, table_name) for event in left]
