@@ -12,7 +12,7 @@ import pytest
 from aws_lambda_powertools import Metrics
 from events_records import change_record, new_book, open_account, outbox_record
 
-from event_schemas import schema_types, validate_event
+from event_schemas import schema_types, schemas_dir, validate_event
 from ledger.consumers.events import EventsConsumer
 from ledger.domain import events
 from ledger.local.bus import FileBus
@@ -102,3 +102,14 @@ def test_a_schema_refuses_an_event_that_breaks_it(tmp_path: Path) -> None:
     for broken in (floated, foreign, undated):
         with pytest.raises(jsonschema.ValidationError):
             validate_event(broken)
+
+
+def test_every_event_type_has_an_example_that_fits_its_schema() -> None:
+    # GIVEN the examples docs/events.md links, one per type
+    examples = sorted((schemas_dir / "examples").glob("*.json"))
+    # THEN there is one for each type, of that type, and each fits its schema
+    assert [path.stem for path in examples] == sorted(events.detail_types)
+    for path in examples:
+        example = json.loads(path.read_text())
+        assert example["detail-type"] == path.stem
+        validate_event(example)
