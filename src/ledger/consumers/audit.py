@@ -7,11 +7,10 @@ from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ledger.consumers.batch import entries_named, process_batch, read_budget
-from ledger.consumers.observability import logger, metrics
+from ledger.consumers.batch import TableConsumer, entries_named, process_batch, read_budget
+from ledger.consumers.observability import metrics
 from ledger.consumers.stream import ChangeRecord
 from ledger.domain.audit import chained, genesis_hash
 from ledger.domain.errors import NotFound
@@ -32,7 +31,7 @@ from ledger.store.dynamodb.client import default_client
 from ledger.store.dynamodb.monitor_codec import is_monitor_key
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
+    pass
 
 removed_metric = "FinancialItemRemoved"
 conflict_metric = "AuditRecordConflict"
@@ -78,22 +77,9 @@ def removed_ledger_id(change: ChangeRecord) -> str | None:
         return f"unknown:{identifier}"
 
 
-class AuditConsumer:
+class AuditConsumer(TableConsumer):
     """Writes the audit chain from stream batches: one entry read per batch, one put per
     record, a read of the record before only when it is not in the same batch."""
-
-    def __init__(
-        self,
-        table: str,
-        client: DynamoDBClient,
-        *,
-        metrics: Metrics = metrics,
-        logger: Logger = logger,
-    ) -> None:
-        self.table = table
-        self.client = client
-        self.metrics = metrics
-        self.logger = logger
 
     def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """One Lambda batch; failed records are answered in `batchItemFailures`."""

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -13,6 +14,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from ledger.consumers import observability
 from ledger.consumers.stream import ChangeRecord, change_of
 from ledger.domain import limits
 from ledger.store.deadline import deadline_in
@@ -23,6 +25,23 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
     from ledger.domain.model import Entry
+
+
+class TableConsumer:
+    """A stream consumer that writes to the ledger's table, with its logger and metrics."""
+
+    def __init__(
+        self,
+        table: str,
+        client: DynamoDBClient,
+        *,
+        metrics: Metrics = observability.metrics,
+        logger: Logger = observability.logger,
+    ) -> None:
+        self.table = table
+        self.client = client
+        self.metrics = metrics
+        self.logger = logger
 
 
 def process_batch(

@@ -7,11 +7,10 @@ from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ledger.consumers.batch import entries_named, process_batch, read_budget
-from ledger.consumers.observability import logger, metrics
+from ledger.consumers.batch import TableConsumer, entries_named, process_batch, read_budget
+from ledger.consumers.observability import metrics
 from ledger.consumers.stream import ChangeRecord
 from ledger.domain.model import Entry
 from ledger.environment import table_name
@@ -25,7 +24,7 @@ from ledger.store.dynamodb.client import default_client
 from ledger.store.dynamodb.history import read_entries, write_history
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
+    pass
 
 mismatch_metric = "HistoryMismatch"
 
@@ -38,22 +37,9 @@ def balance_change(change: ChangeRecord) -> BalanceChange | None:
     return change_between(change.old, change.new)
 
 
-class HistoryConsumer:
+class HistoryConsumer(TableConsumer):
     """Writes history from stream batches: one entry read per batch, one transaction per
     record; a redelivered record or a replayed batch writes nothing."""
-
-    def __init__(
-        self,
-        table: str,
-        client: DynamoDBClient,
-        *,
-        metrics: Metrics = metrics,
-        logger: Logger = logger,
-    ) -> None:
-        self.table = table
-        self.client = client
-        self.metrics = metrics
-        self.logger = logger
 
     def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """One Lambda batch; failed records are answered in `batchItemFailures`."""

@@ -16,12 +16,11 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ledger.consumers.batch import entries_named, process_batch, read_budget
+from ledger.consumers.batch import TableConsumer, entries_named, process_batch, read_budget
 from ledger.consumers.history import balance_change
-from ledger.consumers.observability import logger, metrics
+from ledger.consumers.observability import metrics
 from ledger.consumers.stream import ChangeRecord, change_of
 from ledger.domain import events
 from ledger.domain.ids import parse_account_id
@@ -43,7 +42,7 @@ from ledger.store.dynamodb.monitor_events import (
 from ledger.store.dynamodb.monitors import query_watch
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
+    pass
 
 crossing_metric = "MonitorCrossings"
 entry_metric = "MonitorEntryEvents"
@@ -68,23 +67,10 @@ class _Batch:
     read: dict[str, Account | None] = field(default_factory=dict)
 
 
-class MonitorsConsumer:
+class MonitorsConsumer(TableConsumer):
     """Evaluates monitors from stream batches: one Query per changed account per batch,
     one entry read per batch where an `entry_amount` monitor needs it; a crossing is one
     transaction, and a batch marks each account evaluated with at most one more write."""
-
-    def __init__(
-        self,
-        table: str,
-        client: DynamoDBClient,
-        *,
-        metrics: Metrics = metrics,
-        logger: Logger = logger,
-    ) -> None:
-        self.table = table
-        self.client = client
-        self.metrics = metrics
-        self.logger = logger
 
     def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """One Lambda batch; failed records are answered in `batchItemFailures`."""
