@@ -114,6 +114,26 @@ def test_one_to_many_finds_a_subset_that_adds_up_without_a_reference() -> None:
     # AND a single entry of the amount is preferred to a sum
     single = entry(700, start + day, None)
     assert match([line], [*parts, single], rules).matched == ((line.id, (single.entry_id,)),)
+    # AND when no two add up, three may
+    thirds = [entry(amount, start, None) for amount in (-100, -200, -300)]
+    payout = row(-600, reference=None)
+    assert match([payout], thirds, rules).matched == (
+        (payout.id, tuple(sorted(t.entry_id for t in thirds))),
+    )
+
+
+def test_one_to_many_without_the_date_rule_sums_the_whole_reference() -> None:
+    # GIVEN charges of a reference weeks apart, and a row of nothing
+    charges = [entry(300, start - 20 * day), entry(700, start + 20 * day)]
+    line, nothing = row(1000), row(0, reference=None)
+    rules = MatchRules(match_on=frozenset({"amount", "reference"}), strategy="one_to_many")
+    # WHEN matched one to many on amount and reference only
+    result = match([line, nothing], charges, rules)
+    # THEN the row settles both charges and the empty row nothing
+    assert result.matched == ((line.id, tuple(c.entry_id for c in charges)),)
+    assert result.unmatched_rows == (nothing.id,)
+    anything = MatchRules(match_on=frozenset({"date"}), strategy="one_to_many")
+    assert match([nothing], charges, anything).unmatched_rows == (nothing.id,)
 
 
 def test_rows_already_matched_are_skipped_and_entries_already_matched_are_not_offered() -> None:
