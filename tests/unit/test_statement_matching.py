@@ -49,7 +49,7 @@ def test_a_row_matches_the_entry_of_the_same_amount_reference_and_date() -> None
 
 def test_a_date_tolerance_admits_a_nearby_entry_and_prefers_the_closest() -> None:
     # GIVEN two entries of the row's amount, one and two days after it, and one four days on
-    near, far, out = entry(900, start + day), entry(900, start + 2 * day), entry(900, start + 4 * day)
+    near, far, out = (entry(900, start + days * day) for days in (1, 2, 4))
     line = row(900)
     # WHEN matched with no tolerance THEN nothing fits
     assert match([line], [near, far, out], exact).matched == ()
@@ -192,7 +192,7 @@ def test_duplicate_ids_and_naive_dates_are_refused() -> None:
     with pytest.raises(ValueError, match="unique"):
         match([line], [paid, paid], exact)
     with pytest.raises(ValidationError) as naive:
-        StatementRow(uid("row"), 5, datetime(2026, 11, 2))  # noqa: DTZ001
+        StatementRow(uid("row"), 5, datetime(2026, 11, 2))
     assert naive.value.field == "rows.date"
 
 
@@ -267,9 +267,7 @@ def test_matches_keep_the_rules_use_each_entry_once_and_partition_the_inputs(
         assert not breaks_a_rule(rows_by_id[row_id], [by_id[e] for e in entry_ids], rules)
     # AND matched, unmatched and already matched partition the rows and the entries
     row_ids = [row_id for row_id, _ in result.matched]
-    assert sorted([*row_ids, *result.unmatched_rows, *result.already_matched]) == sorted(
-        rows_by_id
-    )
+    assert sorted([*row_ids, *result.unmatched_rows, *result.already_matched]) == sorted(rows_by_id)
     assert set(result.already_matched) == done
     assert sorted([*settled, *result.unmatched_entries, *used]) == sorted(by_id)
 

@@ -287,4 +287,3 @@ def _nearest_by_date(by_date: list[Slot], when: datetime, count: int) -> list[Sl
             out.append(by_date[after])
             after += 1
     return out
-
