@@ -45,7 +45,8 @@ def statement(rows: int) -> tuple[list[StatementRow], list[Candidate]]:
         date = near + timedelta(seconds=rng.randrange(-86_400, 86_400))
         statement_rows.append(StatementRow(f"row-{len(statement_rows):05d}", amount, date))
 
-    while len(entries) < rows and len(statement_rows) < rows:
+    # Each step adds one row and one or two entries, so the entries reach `rows` first.
+    while len(entries) < rows:
         amount = rng.choice((1, -1)) * rng.randrange(100, 1_000_000)
         draw = rng.random()
         if draw < split_share and len(entries) + 2 <= rows:
@@ -58,8 +59,6 @@ def statement(rows: int) -> tuple[list[StatementRow], list[Candidate]]:
             row(-amount, start + timedelta(seconds=rng.randrange(span_s)))
     while len(statement_rows) < rows:
         row(rng.randrange(100, 1_000_000), start + timedelta(seconds=rng.randrange(span_s)))
-    while len(entries) < rows:
-        entry(rng.randrange(100, 1_000_000))
     return statement_rows, entries
 
 
