@@ -168,18 +168,21 @@ class JsonBalanceSource:
                     self._fail(f"the body is larger than {self.max_bytes} bytes")
                 body: bytes = response.read(self.max_bytes + 1)
         except urllib.error.HTTPError as error:
+            error.close()
             self._fail(f"the source answered HTTP {error.code}")
         except urllib.error.URLError as error:
-            if isinstance(error.reason, TimeoutError):
-                self._fail(f"no answer within {self.timeout_s} s")
-            self._fail(f"the request failed: {error.reason}")
-        except TimeoutError:
-            self._fail(f"no answer within {self.timeout_s} s")
+            self._fail_request(error.reason)
         except OSError as error:
-            self._fail(f"the request failed: {type(error).__name__}")
+            self._fail_request(error)
         if len(body) > self.max_bytes:
             self._fail(f"the body is larger than {self.max_bytes} bytes")
         return body
+
+    def _fail_request(self, reason: object) -> NoReturn:
+        # A connect timeout arrives wrapped in URLError, a read timeout bare: one message.
+        if isinstance(reason, TimeoutError):
+            self._fail(f"no answer within {self.timeout_s} s")
+        self._fail(f"the request failed: {reason}")
 
     def _document(self, body: bytes) -> object:
         try:
