@@ -238,6 +238,10 @@ def test_a_port_nobody_listens_on_is_named() -> None:
         ("ftp://127.0.0.1/balance", "must be https://"),
         ("https:///balance", "names no host"),
         ("https://user:secret@bank.example/balance", "must not hold credentials"),
+        ("http://127.0.0.1@bank.example/balance", "must not hold credentials"),
+        ("http://localhost.bank.example/balance", "must be https://"),
+        ("https://bank.example/" + "a" * 2048, "longer than 2048"),
+        ("https://[::1/balance", "Invalid IPv6"),
     ],
 )
 def test_only_https_or_local_http_urls_are_accepted(url: str, complaint: str) -> None:

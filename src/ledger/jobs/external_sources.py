@@ -27,6 +27,7 @@ response_bytes_max = 1024 * 1024
 timeout_s_default = 10.0
 timeout_s_max = 60.0
 source_name_length_max = 64
+url_length_max = 2048
 # Plain http is allowed only to this machine, where nothing crosses a network.
 loopback_hosts = frozenset({"127.0.0.1", "localhost"})
 _zero = re.compile(r"^0+(?:\.(?P<fraction>0+))?$")
@@ -68,6 +69,8 @@ class ExternalBalanceSource(Protocol):
 
 def check_source_url(url: str) -> None:
     """ValueError unless `url` is https, or plain http to this machine (tests, local use)."""
+    if len(url) > url_length_max:
+        raise ValueError(f"url is longer than {url_length_max} characters")
     parts = urllib.parse.urlsplit(url)
     if parts.username is not None or parts.password is not None:
         raise ValueError("url must not hold credentials; name a token_variable instead")
