@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -77,3 +78,12 @@ def measure_matching(rows: int = rows_default) -> dict[str, Any]:
         "seconds": round(elapsed_ns / 1e9, 3),
         "rows_per_s": round(len(statement_rows) * 1e9 / elapsed_ns),
     }
+
+
+def format_matching(measured: Mapping[str, Any]) -> str:
+    """One line: rows matched and rows a second."""
+    return (
+        f"Statement matching in process, {measured['rows']} rows against {measured['entries']} "
+        f"entries: {measured['matched']} matched in {measured['seconds']:.2f} s, "
+        f"{measured['rows_per_s']:.0f} rows/s (reported only)"
+    )

@@ -53,6 +53,7 @@ from bench.hot_accounts import (
     hot_accounts_report,
 )
 from bench.item_size import item_size, write_units, write_units_floor
+from bench.matching import format_matching, measure_matching
 from bench.monitors import (
     MonitorsReport,
     format_monitors,
@@ -237,6 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cold_start = measure_cold_start(arguments.cold_start_runs)
         history_lag = measure_history_lag(arguments.lag_writes)
         event_lag = measure_event_lag(arguments.lag_writes)
+        matching = measure_matching()
     except (
         InconsistentCounts,
         ScenarioFailed,
@@ -273,6 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(format_monitors(monitors))
     print(format_events(events))
     print(format_event_lag(event_lag))
+    print(format_matching(matching))
     print()
     for check in checks:
         print(check.line())
@@ -288,6 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         monitors=monitors,
         events=events,
         event_lag=event_lag,
+        matching=matching,
     )
     arguments.output.write_text(json.dumps(document, indent=2) + "\n")
     print(f"\nwrote {arguments.output}")

@@ -282,6 +282,10 @@ def test_bench_meets_every_round_trip_target(
     assert event_lag["writes"] == lag_writes
     assert 0 < event_lag["p50_ms"] <= event_lag["p95_ms"] <= event_lag["max_ms"]
     assert "Write-to-event lag under ledger dev, 2 deposits" in printed
+    # AND the statement matcher's rows a second are reported
+    assert document["statement_matching_rows_per_s"] > 0
+    assert document["statement_matching"]["rows"] == 10_000
+    assert "Statement matching in process, 10000 rows against 10000 entries" in printed
 
 
 def test_bench_exits_non_zero_when_a_target_fails(

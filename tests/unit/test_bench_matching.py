@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.matching import measure_matching, statement
+from bench.matching import format_matching, measure_matching, statement
 
 
 def test_the_bench_reports_rows_entries_matches_and_a_rate() -> None:
@@ -15,6 +15,9 @@ def test_the_bench_reports_rows_entries_matches_and_a_rate() -> None:
     assert 100 < measured["matched"] < 200
     assert measured["rows_per_s"] > 0
     assert set(measured) == {"rows", "entries", "matched", "seconds", "rows_per_s"}
+    assert format_matching(measured).startswith(
+        f"Statement matching in process, 200 rows against 200 entries: {measured['matched']} "
+    )
 
 
 def test_the_statement_is_the_same_every_time_and_the_size_is_bounded() -> None:
