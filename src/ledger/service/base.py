@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from ledger.domain import validate
+from ledger.domain import limits, validate
 from ledger.domain.errors import (
     IdempotencyKeyReused,
     LedgerError,
@@ -36,6 +36,7 @@ from ledger.planning.entries import plan_entry
 from ledger.planning.invariants import checked
 from ledger.planning.steps import Duplicate, Target, WritePlan
 from ledger.store import Store
+from ledger.store.listings import ExpiredPending
 
 R = TypeVar("R", LedgerRecord, Account, Entry)
 
@@ -67,6 +68,20 @@ class LedgerBase:
         if entry is None:
             raise NotFound("entry", entry_id)
         return entry
+
+    def _pending_expiring_by(self, moment: datetime) -> Iterator[Entry]:
+        """Every pending entry whose expiry is at or before `moment`, from the expiry index,
+        shard by shard in bounded pages; each page is read once the last is handled."""
+        for shard in range(limits.expiry_shards):
+            cursor: str | None = None
+            for _ in range(limits.expiry_sweep_pages_max):
+                page = self._store.page(
+                    ExpiredPending(shard, moment), limits.expiry_sweep_page_size, cursor, Entry
+                )
+                yield from page.items
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
 
     def _preset(
         self,

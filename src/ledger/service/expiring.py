@@ -11,7 +11,6 @@ from ledger.domain.events import OutboxEvent
 from ledger.domain.model import Entry
 from ledger.domain.views import entry_view
 from ledger.service.base import LedgerBase
-from ledger.store.listings import ExpiredPending
 from ledger.store.outbox import KeepsOutbox
 
 default_notice_s = 3600
@@ -31,20 +30,11 @@ class Expiring(LedgerBase):
             raise TypeError(f"{type(store).__name__} cannot write expiring notices")
         now = self._clock()
         horizon = now + timedelta(seconds=notice_s)
-        written = 0
-        for shard in range(limits.expiry_shards):
-            cursor: str | None = None
-            for _ in range(limits.expiry_sweep_pages_max):
-                page = self._store.page(
-                    ExpiredPending(shard, horizon), limits.expiry_sweep_page_size, cursor, Entry
-                )
-                for entry in page.items:
-                    if _due(entry, now):
-                        written += store.notice_expiring(entry.id, now, expiring_event(entry, now))
-                cursor = page.next_cursor
-                if cursor is None:
-                    break
-        return written
+        return sum(
+            store.notice_expiring(entry.id, now, expiring_event(entry, now))
+            for entry in self._pending_expiring_by(horizon)
+            if _due(entry, now)
+        )
 
 
 def _due(entry: Entry, now: datetime) -> bool:

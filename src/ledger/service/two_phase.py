@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ledger.domain import limits, validate
+from ledger.domain import validate
 from ledger.domain.errors import (
     AlreadyResolved,
     AlreadyReversed,
@@ -31,7 +31,6 @@ from ledger.planning.hashing import posting_request_hash, reversal_request_hash
 from ledger.planning.pending import plan_post, plan_void
 from ledger.planning.steps import Target
 from ledger.service.base import LedgerBase
-from ledger.store.listings import ExpiredPending
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -138,19 +137,7 @@ class TwoPhase(LedgerBase):
     def expire_pending(self) -> int:
         """Void every pending entry past its expiry, in bounded pages; returns how many."""
         now = self._clock()
-        expired = 0
-        for shard in range(limits.expiry_shards):
-            cursor: str | None = None
-            for _ in range(limits.expiry_sweep_pages_max):
-                page = self._store.page(
-                    ExpiredPending(shard, now), limits.expiry_sweep_page_size, cursor, Entry
-                )
-                for entry in page.items:
-                    expired += self._expire(entry, now)
-                cursor = page.next_cursor
-                if cursor is None:
-                    break
-        return expired
+        return sum(self._expire(entry, now) for entry in self._pending_expiring_by(now))
 
     def _expire(self, entry: Entry, now: datetime) -> int:
         """1 if this call expired the entry; 0 if another resolution won or it was contended."""
