@@ -281,6 +281,8 @@ def test_a_source_has_a_name_and_satisfies_the_interface() -> None:
     with pytest.raises(SourceConfigError) as raised:
         JsonBalanceSource("", usd, "https://bank.example/balance", "/balance")
     assert raised.value.field == "name"
+    with pytest.raises(SourceConfigError, match="letters, digits"):
+        JsonBalanceSource("bank#1", usd, "https://bank.example/balance", "/balance")
     usdc = Currency("USDC", 6)
     made: ExternalBalanceSource = JsonBalanceSource("chain", usdc, "https://x.example", "")
     assert (made.name, made.currency) == ("chain", usdc)

@@ -189,6 +189,24 @@ def test_code_rejects_anything_else(value: object) -> None:
     assert raised.value.field == "code"
 
 
+@pytest.mark.parametrize("value", ["bank", "chain:usdc-main", "x" * limits.source_name_length_max])
+def test_source_name_accepts_a_code_up_to_its_bound(value: str) -> None:
+    # GIVEN a source name of letters, digits and . _ : -
+    # WHEN checking it THEN it comes back unchanged
+    assert validate.source_name("source", value) == value
+
+
+@pytest.mark.parametrize(
+    "value", ["bank#1", "two words", "", 3, "x" * (limits.source_name_length_max + 1)]
+)
+def test_source_name_refuses_what_cannot_stand_in_a_key(value: object) -> None:
+    # GIVEN a name with a key separator, a space, nothing or too many characters
+    # WHEN checking it THEN the error names the field it came in
+    with pytest.raises(ValidationError) as raised:
+        validate.source_name("source", value)
+    assert raised.value.field == "source"
+
+
 # --- choice --------------------------------------------------------------------------------
 
 

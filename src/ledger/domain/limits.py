@@ -25,6 +25,8 @@ name_length_max = 200
 description_length_max = 1000
 reference_length_max = 200
 code_length_max = 100
+# The name of an outside source (a bank account, a chain wallet, a processor report).
+source_name_length_max = 64
 owner_id_length_max = 200
 idempotency_key_length_max = 255
 metadata_keys_max = 50

@@ -79,6 +79,15 @@ def code(value: object) -> str | None:
     return checked
 
 
+def source_name(field: str, value: object) -> str:
+    """The name of an outside source: letters, digits and . _ : - (as an account code),
+    so it can stand in a key between separators."""
+    checked = text(field, value, limits.source_name_length_max)
+    if not _code.fullmatch(checked):
+        raise ValidationError(field, f"{field} may hold only letters, digits and . _ : -")
+    return checked
+
+
 def choice(field: str, enum: type[E], value: object) -> E:
     """One of an enum's values, given as the enum or its string."""
     if isinstance(value, enum):

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import NoReturn, Protocol
 
+from ledger.domain import validate
 from ledger.domain.errors import ValidationError
 from ledger.domain.money import Currency, parse_amount
 from ledger.jobs.json_pointer import PointerMissing, pointer_tokens, resolve_pointer
@@ -26,7 +27,6 @@ from ledger.jobs.json_pointer import PointerMissing, pointer_tokens, resolve_poi
 response_bytes_max = 1024 * 1024
 timeout_s_default = 10.0
 timeout_s_max = 60.0
-source_name_length_max = 64
 url_length_max = 2048
 # Plain http is allowed only to this machine, where nothing crosses a network.
 loopback_hosts = frozenset({"127.0.0.1", "localhost"})
@@ -117,8 +117,10 @@ class JsonBalanceSource:
         max_bytes: int = response_bytes_max,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
-        if not name or len(name) > source_name_length_max:
-            raise SourceConfigError("name", f"must be 1 to {source_name_length_max} characters")
+        try:
+            validate.source_name("name", name)
+        except ValidationError as error:
+            raise SourceConfigError("name", str(error)) from None
         _check_field("url", check_source_url, url)
         _check_field("amount_pointer", pointer_tokens, amount_pointer)
         if as_of_pointer is not None:
