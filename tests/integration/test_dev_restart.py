@@ -21,9 +21,9 @@ pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="finds the child processes in /proc"
 )
 
-deposits_count = 40
+deposits_count = 24
 # The writes the server acknowledges before each stop: both stops land mid-stream.
-acknowledged_before_stops = (14, 28)
+acknowledged_before_stops = (8, 16)
 writes_wait_s_max = 240
 retry_delay_s = 0.1
 projections_wait_s_max = 60
