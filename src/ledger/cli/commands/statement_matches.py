@@ -4,6 +4,7 @@ account's entries, sent in chunks, with tables of what matched and what did not.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import sys
@@ -69,7 +70,7 @@ def read_rows(file: Path, columns: Mapping[str, str]) -> list[Placed]:
 
 
 def _csv_rows(text: str, columns: Mapping[str, str]) -> list[Placed]:
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     header = reader.fieldnames or []
     for name in required_columns:
         if columns[name] not in header:
@@ -95,7 +96,7 @@ def _csv_rows(text: str, columns: Mapping[str, str]) -> list[Placed]:
             placed.append((_checked(row, where), where))
     except csv.Error as error:
         raise click.BadParameter(
-            f"line {reader.line_num}: not CSV ({error})", param_hint="--file"
+            f"line {reader.line_num + 1}: not CSV ({error})", param_hint="--file"
         ) from None
     return placed
 
