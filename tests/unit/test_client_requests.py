@@ -22,6 +22,7 @@ from client_stub import (
 
 from ledger import LineInput
 from ledger.client import LedgerClient, PagesMaxReached
+from ledger.domain.errors import LedgerError
 from ledger.domain.model import Side
 from ledger.domain.money import Currency
 from ledger.domain.monitors import MonitorState
@@ -313,6 +314,23 @@ routes: list[tuple[str, Call, str, str, dict[str, str], Any, bool]] = [
         lambda c: c.delete_monitor(A, "mon_abcdefghijklmnop"),
         "DELETE", f"/v1/accounts/{A}/monitors/mon_abcdefghijklmnop", {}, None, False,
     ),
+    (
+        "match_statement",
+        lambda c: c.match_statement(
+            L, A, "bank",
+            [{"id": "r1", "amount": Decimal("-1.5"), "date": datetime(2026, 3, 2, tzinfo=UTC)}],
+            rules={"match_on": {"date", "amount"}, "amount_tolerance": Decimal("0.01")},
+            dry_run=True,
+        ),
+        "POST", f"/v1/ledgers/{L}/statement-matches", {},
+        {
+            "account_id": A, "source": "bank",
+            "rows": [{"id": "r1", "amount": "-1.5", "date": "2026-03-02T00:00:00Z"}],
+            "rules": {"match_on": ["amount", "date"], "amount_tolerance": "0.01"},
+            "dry_run": True,
+        },
+        False,
+    ),
 ]  # fmt: skip
 
 
@@ -347,6 +365,8 @@ def answer_of(method: str, path: str) -> Any:
         return {"items": [], "next_cursor": None} if method == "GET" else monitor_body
     if path.endswith("/statement"):
         return statement_body
+    if path.endswith("/statement-matches"):
+        return match_body
     if method == "GET" and path in ("/v1/ledgers", "/v1/accounts", "/v1/entries"):
         return {"items": [], "next_cursor": None}
     bodies = {"ledgers": ledger_body(), "accounts": account_body(A), "batches": batch_body}
@@ -366,6 +386,11 @@ def rule_answer(method: str, path: str) -> Any:
 
 
 batch_body = {"entries": [], "items_saved": 0}
+match_body = {
+    "run_id": "mrun_abcdefghijklmnop", "matched": [{"external_id": "r1", "entry_ids": ["e1"]}],
+    "unmatched_external": ["r2"], "unmatched_entries": ["e2"], "already_matched": ["r0"],
+    "dry_run": False,
+}  # fmt: skip
 monitor_body: dict[str, Any] = {
     "id": "mon_abcdefghijklmnop",
     "account_id": A,
@@ -502,6 +527,34 @@ def test_a_decimal_is_sent_in_plain_notation(stub: StubServer, client: LedgerCli
     client.deposit(A, Decimal("1E+2"))
     # THEN the amount travels as a plain decimal string
     assert stub.requests[0].body["amount"] == "100"
+
+
+def test_a_statement_match_comes_back_as_a_run_and_is_never_resent(
+    stub: StubServer, client: LedgerClient
+) -> None:
+    # GIVEN a service that answers a recording run
+    stub.script(Reply(200, match_body))
+    # WHEN a statement is matched
+    run = client.match_statement(L, A, "bank", [{"id": "r1", "amount": "1", "date": "x"}])
+    # THEN the domain's run comes back, with the account and source asked for
+    assert (run.run_id, run.account_id, run.source, run.dry_run) == (
+        "mrun_abcdefghijklmnop",
+        A,
+        "bank",
+        False,
+    )
+    assert (run.matched, run.unmatched_external) == ((("r1", ("e1",)),), ("r2",))
+    assert (run.unmatched_entries, run.already_matched) == (("e2",), ("r0",))
+    # AND a recording run that meets a 503 is not sent again
+    stub.script(Reply(503, {"error": {"code": "conflict", "message": "m", "details": {}}}))
+    retrying = LedgerClient(stub.url, "lk_secret", attempts_max=3)
+    rules = {"match_on": ["amount"], "amount_tolerance": "0"}
+    with pytest.raises(LedgerError):
+        retrying.match_statement(L, A, "bank", [{"id": "r1"}], rules=rules)
+    assert len(stub.requests) == 2
+    # AND rows and rules are sent as given where nothing needs turning into text
+    assert stub.requests[1].body["rows"] == [{"id": "r1"}]
+    assert stub.requests[1].body["rules"] == rules
 
 
 def test_a_monitor_comes_back_with_its_exact_threshold(

@@ -25,6 +25,7 @@ from ledger.api.routes import (
     monitors,
     movements,
     posting_rules,
+    statement_matches,
     statements,
 )
 from ledger.api.routing import answers, json_type
@@ -53,6 +54,7 @@ for module in (
 ):
     app.include_router(module.router)
 app.include_router(posting_rules.router)
+app.include_router(statement_matches.router)
 
 # Worth an alarm or a dashboard line when they climb; by class, since internal errors
 # share one code. GuardMismatch and ImbalancedEntries must stay at zero.

@@ -27,6 +27,13 @@ from ledger.store.deadline import lambda_budget_ms, request_deadline
 runtime()
 
 
+def body_bytes_max(raw_path: object) -> int:
+    """The largest body a route takes: a statement's rows may be many, every other body is small."""
+    if isinstance(raw_path, str) and raw_path.endswith("/statement-matches"):
+        return limits.statement_match_body_bytes_max
+    return limits.request_body_bytes_max
+
+
 def _body_refusal(event: dict[str, Any]) -> ValidationError | None:
     """A body too large, not base64 when it says so, not UTF-8, not a JSON object
     (powertools would read a JSON array as its first element) or not strict JSON, refused
@@ -40,10 +47,9 @@ def _body_refusal(event: dict[str, Any]) -> ValidationError | None:
     else:
         # A lone surrogate passes into the bytes, so the UTF-8 check below refuses it.
         raw = body.encode(errors="surrogatepass")
-    if len(raw) > limits.request_body_bytes_max:
-        return ValidationError(
-            "body", f"the request body is larger than {limits.request_body_bytes_max} bytes"
-        )
+    bound = body_bytes_max(event.get("rawPath"))
+    if len(raw) > bound:
+        return ValidationError("body", f"the request body is larger than {bound} bytes")
     try:
         text = raw.decode()
     except UnicodeDecodeError:

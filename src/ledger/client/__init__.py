@@ -11,6 +11,7 @@ from ledger.client.audit import AuditClient
 from ledger.client.base import PagesMaxReached
 from ledger.client.books import BooksClient
 from ledger.client.keys import ApiKeysClient
+from ledger.client.matches import MatchesClient
 from ledger.client.monitors import MonitorsClient
 from ledger.client.movements import MovementsClient
 from ledger.client.reports import ReportsClient
@@ -33,6 +34,7 @@ class LedgerClient(
     ApiKeysClient,
     RulesClient,
     MonitorsClient,
+    MatchesClient,
 ):
     """Typed methods for every route of the HTTP API, named and typed as the library's
     `Ledger` is (ADR 0021): amounts go in as `Decimal` or decimal strings (a float or int

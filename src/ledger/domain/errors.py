@@ -188,6 +188,13 @@ class MonitorsNotKept(LedgerError):
     status = 501
 
 
+class MatchesNotKept(LedgerError):
+    """The store keeps no statement matches (a custom store without `KeepsStatementMatches`)."""
+
+    code = "matches_not_kept"
+    status = 501
+
+
 class Conflict(LedgerError):
     """Contention or an unknown outcome outlasted the bounded retries; retry with the same key."""
 

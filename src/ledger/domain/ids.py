@@ -186,3 +186,8 @@ def new_monitor_id(account_id: str, idempotency_key: str | None) -> str:
 def is_monitor_id(monitor_id: str) -> bool:
     """Whether `monitor_id` is well formed (one that is not names no monitor)."""
     return _monitor_id.fullmatch(monitor_id) is not None
+
+
+def new_match_run_id() -> str:
+    """A random id of one statement matching run."""
+    return f"mrun_{_token(_token_length, None)}"

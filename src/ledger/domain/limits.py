@@ -145,3 +145,15 @@ utilization_decimals_max = 4
 # Creating a monitor evaluates it at one version of the account; if the account moves
 # before the monitor is written, it is read and evaluated again, this many times at most.
 monitor_create_attempts_max = 5
+
+# Statement matching: the rows of one request, the length of a row's id (it stands last in
+# the key of its match record), and the entries of the account a run may consider (read
+# from its effective-time history; a wider window is refused as report_too_large).
+statement_rows_max = 10_000
+statement_row_id_length_max = 200
+statement_candidates_max = 20_000
+# A match is one row item and one item per entry, all in one transaction: at most this
+# many entries, so a match fits in `transaction_items_max`.
+statement_match_entries_max = transaction_items_max - 1
+# The body of a statement matching request: 10,000 rows of about 200 bytes each.
+statement_match_body_bytes_max = 4 * 1024 * 1024

@@ -10,13 +10,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import combinations
 
+from ledger.domain import limits
 from ledger.domain.errors import ValidationError
 
 match_fields = frozenset({"amount", "reference", "date"})
 strategies = ("one_to_one", "one_to_many")
 date_tolerance_s_max = 366 * 24 * 3600
 # A row settles at most this many entries by their shared reference; beyond it, no sum is tried.
-reference_entries_max = 1_000
+# A recorded match is its row's item and one item per entry, in one transaction of at most 100.
+reference_entries_max = limits.statement_match_entries_max
 # The subset-sum search: the entries nearest in date that could take part (same sign, not
 # larger than the row), at most `subset_scan_max` looked at, `subset_entries_max` kept, so
 # at most 2**8 sums per row.

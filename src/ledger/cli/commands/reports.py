@@ -18,6 +18,7 @@ from ledger.cli.commands.common import (
 )
 from ledger.cli.commands.output import Column, echo_json, echo_object, echo_report, field
 from ledger.cli.commands.progress import PhaseProgress, spinning
+from ledger.cli.commands.statement_matches import external
 from ledger.cli.commands.table import TableAccess, table_access, table_options, table_store
 from ledger.domain.results import Reconciliation
 from ledger.service import Ledger
@@ -89,11 +90,11 @@ def balance_sheet(
     echo_object({**shown, "accounts": charts}, as_json)
 
 
-@click.command()
+@click.command("reconcile")
 @click.argument("ledger_id")
 @api_options
 @table_options
-def reconcile(
+def check_ledger(
     ledger_id: str,
     *,
     url: str | None,
@@ -111,7 +112,10 @@ def reconcile(
     of mismatches and exits with status 1 when something does not add up.
 
     Through the API by default; with --table, in this process on the table itself, with a
-    progress bar per phase. Progress goes to stderr, never into the --json output."""
+    progress bar per phase. Progress goes to stderr, never into the --json output.
+
+    `ledger reconcile external --account ID --file FILE` matches an outside statement
+    against an account's entries instead (see `ledger reconcile external --help`)."""
     access = table_access(table_name, endpoint_url, region)
     if access is None:
         if not as_json:
@@ -129,6 +133,30 @@ def reconcile(
     if not report.ok:
         mismatches = len(report.mismatches)
         fail("unreconciled", f"the ledger does not reconcile ({mismatches} mismatch(es))")
+
+
+class ReconcileGroup(click.Group):
+    """`ledger reconcile`: `external` as its first argument runs that subcommand; anything
+    else (a ledger id starts with `ldg_`) runs the ledger check, as it always ran."""
+
+    def __init__(self, check: click.Command, subcommands: list[click.Command]) -> None:
+        super().__init__(check.name, commands=subcommands, help=check.help)
+        self.check = check
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """The subcommand's group context, or the ledger check's own context."""
+        if args and args[0] in self.commands:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        return self.check.make_context(info_name, args, parent=parent, **extra)
+
+
+reconcile = ReconcileGroup(check_ledger, [external])
 
 
 def reconcile_on_table(ledger_id: str, access: TableAccess) -> Reconciliation:
