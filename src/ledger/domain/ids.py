@@ -186,3 +186,9 @@ def new_monitor_id(account_id: str, idempotency_key: str | None) -> str:
 def is_monitor_id(monitor_id: str) -> bool:
     """Whether `monitor_id` is well formed (one that is not names no monitor)."""
     return _monitor_id.fullmatch(monitor_id) is not None
+
+
+def new_external_check_id(ledger_id: str, idempotency_key: str | None) -> str:
+    """An external balance check id; the same ledger and key always give the same id."""
+    seed = None if idempotency_key is None else f"external\0{ledger_id}\0{idempotency_key}"
+    return f"ext_{_token(_token_length, seed)}"

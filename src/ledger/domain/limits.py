@@ -145,3 +145,6 @@ utilization_decimals_max = 4
 # Creating a monitor evaluates it at one version of the account; if the account moves
 # before the monitor is written, it is read and evaluated again, this many times at most.
 monitor_create_attempts_max = 5
+# An external balance check names at most this many accounts; one of a type counts every
+# account of that type and currency, within `report_accounts_max`.
+external_check_accounts_max = 100

@@ -5,6 +5,7 @@ from ledger.service.audit import Audit
 from ledger.service.base import utc_now
 from ledger.service.books import Books
 from ledger.service.expiring import Expiring
+from ledger.service.external import ExternalBalances
 from ledger.service.monitors import Monitors
 from ledger.service.movements import Movements
 from ledger.service.rebuild import Rebuilds
@@ -15,5 +16,16 @@ from ledger.service.two_phase import TwoPhase
 __all__ = ["Ledger", "LineInput", "utc_now"]
 
 
-class Ledger(Books, Movements, TwoPhase, Expiring, Audit, Statements, Rebuilds, Rules, Monitors):
+class Ledger(
+    Books,
+    Movements,
+    TwoPhase,
+    Expiring,
+    Audit,
+    Statements,
+    Rebuilds,
+    Rules,
+    Monitors,
+    ExternalBalances,
+):
     """Double-entry bookkeeping over a store: every mutation is one atomic, guarded write."""

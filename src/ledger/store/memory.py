@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ledger.domain.events import OutboxEvent
+from ledger.store.memory_external import MemoryExternalChecks
 from ledger.store.memory_monitors import MemoryMonitors
 
 Record = LedgerRecord | Account | Entry
@@ -66,7 +67,7 @@ ItemKey = tuple[str, str]
 BalanceItem = tuple[str, int]
 
 
-class MemoryStore(MemoryMonitors):
+class MemoryStore(MemoryMonitors, MemoryExternalChecks):
     """Keeps every item in a dict; checks a whole plan, then applies it, under one lock."""
 
     def __init__(self) -> None:
@@ -80,6 +81,7 @@ class MemoryStore(MemoryMonitors):
         self.outbox: list[OutboxEvent] = []
         self.rules = MemoryRules(self._stored)
         self._monitors = {}
+        self._external_checks = {}
 
     @property
     def projections(self) -> tuple[str, ...]:
