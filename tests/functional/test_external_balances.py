@@ -59,7 +59,8 @@ def test_a_check_within_tolerance_is_stored_and_emits_nothing(
     # THEN the totals agree, the check is stored as made, and no event is written
     assert (check.external, check.ledger_total, check.difference) == (1250, 1250, 0)
     assert (check.within_tolerance, check.accounts_counted, check.replayed) == (True, 2, False)
-    assert check.id.startswith("ext_") and check.as_of == check.checked_at
+    assert check.id.startswith("ext_")
+    assert check.as_of == check.checked_at
     assert (check.actor, check.account_ids, check.account_type) == ("key_1", tuple(wallets), None)
     assert ledger.list_external_checks(book).items == [check]
     assert outbox_of(backend) == []
