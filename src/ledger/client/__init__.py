@@ -10,6 +10,7 @@ from typing import Any, cast
 from ledger.client.audit import AuditClient
 from ledger.client.base import PagesMaxReached
 from ledger.client.books import BooksClient
+from ledger.client.external import ExternalBalancesClient
 from ledger.client.keys import ApiKeysClient
 from ledger.client.monitors import MonitorsClient
 from ledger.client.movements import MovementsClient
@@ -33,6 +34,7 @@ class LedgerClient(
     ApiKeysClient,
     RulesClient,
     MonitorsClient,
+    ExternalBalancesClient,
 ):
     """Typed methods for every route of the HTTP API, named and typed as the library's
     `Ledger` is (ADR 0021): amounts go in as `Decimal` or decimal strings (a float or int
