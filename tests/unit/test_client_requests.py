@@ -331,6 +331,23 @@ routes: list[tuple[str, Call, str, str, dict[str, str], Any, bool]] = [
         },
         False,
     ),
+    (
+        "check_external_balance",
+        lambda c: c.check_external_balance(
+            L, "bank", "USD", Decimal("-1.5"), account_ids=[A, B], tolerance="0.01",
+            as_of=datetime(2026, 1, 2, tzinfo=UTC),
+        ),
+        "POST", f"/v1/ledgers/{L}/external-balances", {},
+        {"source": "bank", "currency": "USD", "amount": "-1.5", "account_ids": [A, B],
+         "tolerance": "0.01", "as_of": "2026-01-02T00:00:00Z"},
+        True,
+    ),
+    (
+        "list_external_checks",
+        lambda c: c.list_external_checks(L, source="bank", limit=2, cursor="c-1"),
+        "GET", f"/v1/ledgers/{L}/external-balances",
+        {"source": "bank", "limit": "2", "cursor": "c-1"}, None, False,
+    ),
 ]  # fmt: skip
 
 
@@ -363,6 +380,8 @@ def answer_of(method: str, path: str) -> Any:
         return balance_body(A)
     if "/monitors" in path:
         return {"items": [], "next_cursor": None} if method == "GET" else monitor_body
+    if path.endswith("/external-balances"):
+        return {"items": [], "next_cursor": None} if method == "GET" else external_check_body
     if path.endswith("/statement"):
         return statement_body
     if path.endswith("/statement-matches"):
@@ -402,6 +421,22 @@ monitor_body: dict[str, Any] = {
     "state": "triggered",
     "version": 3,
     "created_at": "2026-01-02T03:04:05Z",
+}
+external_check_body: dict[str, Any] = {
+    "id": "ext_abcdefghijklmnop",
+    "source": "chain",
+    "currency": "USDC",
+    "external": "-1.500000",
+    "ledger_total": "2.000000",
+    "difference": "-3.500000",
+    "within_tolerance": False,
+    "accounts_counted": 3,
+    "as_of": "2026-01-02T03:04:05Z",
+    "tolerance": "0.000000",
+    "checked_at": "2026-01-02T03:04:06Z",
+    "account_ids": None,
+    "account_type": "asset",
+    "checked_by": "key_1",
 }
 statement_body: dict[str, Any] = {
     "opening": {"posted": "1.00", "available": "1.00"},
@@ -849,3 +884,50 @@ def test_at_least_one_attempt_is_required(stub: StubServer) -> None:
     # THEN ValueError says at least one is needed
     with pytest.raises(ValueError, match="attempts_max"):
         LedgerClient(stub.url, None, attempts_max=0)
+
+
+def test_an_external_check_comes_back_in_minor_units_of_its_scale(
+    stub: StubServer, client: LedgerClient
+) -> None:
+    # GIVEN a service answering with a replayed USDC check by type, and one by ids
+    by_ids = {
+        **external_check_body,
+        **{"external": "1", "ledger_total": "2", "difference": "-1", "tolerance": "0"},
+        **{"currency": "POINTS", "account_ids": [A], "account_type": None},
+    }
+    stub.script(
+        Reply(201, external_check_body, {"Idempotent-Replayed": "true"}),
+        page([by_ids], None),
+    )
+    # WHEN one is made and the other listed
+    check = client.check_external_balance(L, "chain", "USDC", "-1.5", account_type="asset")
+    (listed,) = client.list_external_checks(L).items
+    # THEN the amounts are minor units of the scale they are written in, signs kept
+    assert check.currency == Currency("USDC", 6)
+    assert (check.external, check.ledger_total, check.difference) == (
+        -1_500_000,
+        2_000_000,
+        -3_500_000,
+    )
+    assert (check.within_tolerance, check.replayed, check.actor) == (False, True, "key_1")
+    assert (check.account_type, check.account_ids, check.ledger_id) == ("asset", None, L)
+    assert check.checked_at == datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC)
+    assert (listed.currency, listed.external, listed.account_ids) == (
+        Currency("POINTS", 0),
+        1,
+        (A,),
+    )
+    assert stub.requests[0].body["account_type"] == "asset"
+
+
+def test_iter_external_checks_follows_cursors_to_the_end(
+    stub: StubServer, client: LedgerClient
+) -> None:
+    # GIVEN two pages of checks of one source
+    stub.script(page([external_check_body], "c-1"), page([external_check_body], None))
+    # WHEN iterating over them
+    found = list(client.iter_external_checks(L, source="chain", page_size=1))
+    # THEN both pages are read, each asked for the source, with the cursor before it
+    assert len(found) == 2
+    assert [request.query.get("cursor") for request in stub.requests] == [None, "c-1"]
+    assert all(request.query["source"] == "chain" for request in stub.requests)

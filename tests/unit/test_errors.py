@@ -8,8 +8,8 @@ from ledger.domain import errors
 from ledger.domain.errors import LedgerError, NotFound, ValidationError
 
 # The API.md errors table, plus account_not_empty, credit_limit_in_use, too_many_monitors,
-# audit_not_kept, history_not_kept, monitors_not_kept and matches_not_kept (additions); the
-# ledger's own broken invariants are internal errors.
+# audit_not_kept, history_not_kept, monitors_not_kept, matches_not_kept and
+# external_checks_not_kept (additions); the ledger's own broken invariants are internal errors.
 contract = {
     "ValidationError": ("validation_error", 400),
     "UnbalancedEntry": ("unbalanced_entry", 400),
@@ -37,6 +37,7 @@ contract = {
     "HistoryNotKept": ("history_not_kept", 501),
     "MonitorsNotKept": ("monitors_not_kept", 501),
     "MatchesNotKept": ("matches_not_kept", 501),
+    "ExternalChecksNotKept": ("external_checks_not_kept", 501),
     "Conflict": ("conflict", 503),
     "InternalError": ("internal_error", 500),
     "GuardMismatch": ("internal_error", 500),

@@ -113,3 +113,30 @@ def test_every_event_type_has_an_example_that_fits_its_schema() -> None:
         example = json.loads(path.read_text())
         assert example["detail-type"] == path.stem
         validate_event(example)
+
+
+def test_a_published_external_check_mismatch_fits_the_mismatch_schema(tmp_path: Path) -> None:
+    # GIVEN an external balance check outside its tolerance, published through the file bus
+    store = MemoryStore()
+    ledger = Ledger(store)
+    book = new_book(ledger)
+    opened = open_account(ledger, book)
+    ledger.deposit(opened.id, "10.00")
+    ledger.check_external_balance(book, "bank", "USD", "-2.00", account_ids=[opened.id])
+    ledger.check_external_balance(book, "chain", "USD", "1.00", account_type="liability")
+    metrics = Metrics(namespace="Test")
+    metrics.clear_metrics()
+    path = tmp_path / "events.jsonl"
+    records = [outbox_record(event) for event in store.outbox]
+    EventsConsumer(FileBus(path), "default", metrics=metrics).handle({"Records": records})
+    published = [json.loads(line) for line in path.read_text().splitlines()]
+    # THEN each is a mismatch that fits its schema, by ids or by type
+    assert [event["detail-type"] for event in published] == [events.reconciliation_mismatch] * 2
+    for event in published:
+        validate_event(event)
+    assert [event["detail"]["account_type"] for event in published] == [None, "liability"]
+    # AND a detail that mixes in a reconciliation's field fits neither kind
+    mixed = json.loads(json.dumps(published[0]))
+    mixed["detail"]["ok"] = False
+    with pytest.raises(jsonschema.ValidationError):
+        validate_event(mixed)

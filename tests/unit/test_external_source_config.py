@@ -7,8 +7,13 @@ from uuid import uuid4
 
 import pytest
 
+from ledger.domain.model import AccountType
 from ledger.domain.money import Currency
-from ledger.jobs.external_source_config import sources_from_config, sources_max
+from ledger.jobs.external_source_config import (
+    checks_from_config,
+    sources_from_config,
+    sources_max,
+)
 from ledger.jobs.external_sources import SourceConfigError
 from ledger.jobs.json_pointer import PointerMissing, pointer_tokens, resolve_pointer
 
@@ -104,3 +109,59 @@ def test_a_pointer_resolves_members_indexes_and_the_whole_document() -> None:
     with pytest.raises(PointerMissing) as raised:
         resolve_pointer(document, "//list/1/k/0")
     assert raised.value.pointer == "//list/1/k/0"
+
+
+def check_entry(**fields: object) -> dict[str, object]:
+    return entry(**{"ledger_id": "ldg_x", "account_ids": ["acc_1"], **fields})
+
+
+def test_every_listed_check_is_made_with_its_accounts_and_tolerance() -> None:
+    # GIVEN a check by ids with a tolerance, and one by type
+    by_ids = check_entry(tolerance="0.05")
+    by_type = check_entry(account_ids=None, account_type="asset")
+    # WHEN the configuration is read as checks
+    checks = checks_from_config({"sources": [by_ids, by_type]})
+    # THEN each names its source, ledger, accounts and tolerance
+    assert [check.source.name for check in checks] == [by_ids["name"], by_type["name"]]
+    assert (checks[0].account_ids, checks[0].account_type, checks[0].tolerance) == (
+        ("acc_1",),
+        None,
+        "0.05",
+    )
+    assert (checks[1].account_ids, checks[1].account_type, checks[1].tolerance) == (
+        None,
+        AccountType.ASSET,
+        "0",
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"ledger_id": None}, "sources[0].ledger_id"),
+        ({"ledger_id": ""}, "sources[0].ledger_id"),
+        ({"account_ids": None}, "sources[0].account_ids"),
+        ({"account_type": "asset"}, "sources[0].account_ids"),
+        ({"account_ids": []}, "sources[0].account_ids"),
+        ({"account_ids": "acc_1"}, "sources[0].account_ids"),
+        ({"account_ids": ["acc_1", 7]}, "sources[0].account_ids[1]"),
+        ({"account_ids": None, "account_type": "wallet"}, "sources[0].account_type"),
+        ({"tolerance": 5}, "sources[0].tolerance"),
+        ({"url": "http://bank.example"}, "sources[0].url"),
+        ({"colour": "red"}, "sources[0].colour"),
+    ],
+)
+def test_a_bad_check_field_is_refused_by_name(changes: dict[str, object], field: str) -> None:
+    with pytest.raises(SourceConfigError) as raised:
+        checks_from_config({"sources": [check_entry(**changes)]})
+    assert raised.value.field == field
+
+
+def test_a_check_entry_must_be_an_object_and_its_source_named_once() -> None:
+    with pytest.raises(SourceConfigError) as raised:
+        checks_from_config({"sources": ["bank"]})
+    assert raised.value.field == "sources[0]"
+    twice = check_entry()
+    with pytest.raises(SourceConfigError) as raised:
+        checks_from_config({"sources": [twice, dict(twice)]})
+    assert raised.value.field == "sources[1].name"

@@ -160,3 +160,23 @@ def test_the_expiry_function_loads_neither_boto3_nor_the_api_and_reads_nothing_a
     assert "ledger.service" in modules
     unwanted = ("boto3", "pydantic", "ledger.api", "ledger.consumers", "ledger.jobs.reconciliation")
     assert [name for name in modules if name.startswith(unwanted)] == []
+
+
+def test_the_external_balances_function_loads_neither_boto3_nor_the_api_at_import() -> None:
+    # GIVEN / WHEN a fresh interpreter imports the external balances function, as its Lambda
+    # does, without a table name or checks
+    answer = loaded_after(
+        "import functions.external_balances.handler; "
+        "from ledger.jobs.external_balances_function import job; "
+        "assert job.cache_info().currsize == 0",
+        table=None,
+    )
+
+    # THEN it started: its settings are read on the first invocation, not at import
+    assert "error" not in answer, answer
+    modules = answer["modules"]
+    assert isinstance(modules, list)
+    # AND it loaded the service and its sources, but not boto3, pydantic, the API or other jobs
+    assert "ledger.jobs.external_sources" in modules
+    unwanted = ("boto3", "pydantic", "ledger.api", "ledger.consumers", "ledger.jobs.reconciliation")
+    assert [name for name in modules if name.startswith(unwanted)] == []

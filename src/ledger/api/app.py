@@ -19,6 +19,7 @@ from ledger.api.routes import (
     audit,
     currencies,
     entries,
+    external_balances,
     keys,
     ledgers,
     meta,
@@ -55,6 +56,7 @@ for module in (
     app.include_router(module.router)
 app.include_router(posting_rules.router)
 app.include_router(statement_matches.router)
+app.include_router(external_balances.router)
 
 # Worth an alarm or a dashboard line when they climb; by class, since internal errors
 # share one code. GuardMismatch and ImbalancedEntries must stay at zero.

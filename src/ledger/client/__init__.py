@@ -10,6 +10,7 @@ from typing import Any, cast
 from ledger.client.audit import AuditClient
 from ledger.client.base import PagesMaxReached
 from ledger.client.books import BooksClient
+from ledger.client.external import ExternalBalancesClient
 from ledger.client.keys import ApiKeysClient
 from ledger.client.matches import MatchesClient
 from ledger.client.monitors import MonitorsClient
@@ -35,6 +36,7 @@ class LedgerClient(
     RulesClient,
     MonitorsClient,
     MatchesClient,
+    ExternalBalancesClient,
 ):
     """Typed methods for every route of the HTTP API, named and typed as the library's
     `Ledger` is (ADR 0021): amounts go in as `Decimal` or decimal strings (a float or int

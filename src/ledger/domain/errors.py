@@ -195,6 +195,14 @@ class MatchesNotKept(LedgerError):
     status = 501
 
 
+class ExternalChecksNotKept(LedgerError):
+    """The store keeps no external balance checks (a custom store without
+    `KeepsExternalChecks`)."""
+
+    code = "external_checks_not_kept"
+    status = 501
+
+
 class Conflict(LedgerError):
     """Contention or an unknown outcome outlasted the bounded retries; retry with the same key."""
 

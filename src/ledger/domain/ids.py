@@ -191,3 +191,9 @@ def is_monitor_id(monitor_id: str) -> bool:
 def new_match_run_id() -> str:
     """A random id of one statement matching run."""
     return f"mrun_{_token(_token_length, None)}"
+
+
+def new_external_check_id(ledger_id: str, idempotency_key: str | None) -> str:
+    """An external balance check id; the same ledger and key always give the same id."""
+    seed = None if idempotency_key is None else f"external\0{ledger_id}\0{idempotency_key}"
+    return f"ext_{_token(_token_length, seed)}"

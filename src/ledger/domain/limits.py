@@ -157,3 +157,7 @@ statement_candidates_max = 20_000
 statement_match_entries_max = transaction_items_max - 1
 # The body of a statement matching request: 10,000 rows of about 200 bytes each.
 statement_match_body_bytes_max = 4 * 1024 * 1024
+
+# An external balance check names at most this many accounts; one of a type counts every
+# account of that type and currency, within `report_accounts_max`.
+external_check_accounts_max = 100

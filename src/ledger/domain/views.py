@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from ledger.domain.external import ExternalCheck
 from ledger.domain.ids import parse_account_id
 from ledger.domain.model import (
     Account,
@@ -202,4 +203,26 @@ def monitor_view(monitor: Monitor) -> dict[str, Any]:
         "state": monitor.state.value,
         "version": monitor.evaluated_version,
         "created_at": moment(monitor.created_at),
+    }
+
+
+def external_check_view(check: ExternalCheck) -> dict[str, Any]:
+    """An external balance check: the contract's fields, then the tolerance, when and by
+    whom it was checked, and the accounts it counted (by id or by type)."""
+    currency = check.currency
+    return {
+        "id": check.id,
+        "source": check.source,
+        "currency": currency.code,
+        "external": format_amount(check.external, currency),
+        "ledger_total": format_amount(check.ledger_total, currency),
+        "difference": format_amount(check.difference, currency),
+        "within_tolerance": check.within_tolerance,
+        "accounts_counted": check.accounts_counted,
+        "as_of": moment(check.as_of),
+        "tolerance": format_amount(check.tolerance, currency),
+        "checked_at": moment(check.checked_at),
+        "account_ids": None if check.account_ids is None else list(check.account_ids),
+        "account_type": None if check.account_type is None else check.account_type.value,
+        "checked_by": check.actor,
     }

@@ -5,23 +5,64 @@
                   "token_variable": "BANK_TOKEN"}]}
 
 `scale` is needed only for a currency the ledger does not know (builtin_currencies).
+
+`checks_from_config` reads the same document for the scheduled external balance checks:
+each entry also names its `ledger_id`, exactly one of `account_ids` and `account_type`, and
+optionally a `tolerance` (a decimal string, default `"0"`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
+from ledger.domain import limits
 from ledger.domain.errors import ValidationError
+from ledger.domain.model import AccountType
 from ledger.domain.money import Currency, builtin_currencies
 from ledger.jobs.external_sources import JsonBalanceSource, SourceConfigError
 
 sources_max = 100
 _required = ("name", "currency", "url", "amount_pointer")
 _optional = ("scale", "as_of_pointer", "token_variable")
+_check_required = ("ledger_id",)
+_check_optional = ("account_ids", "account_type", "tolerance")
+
+
+@dataclass(frozen=True)
+class ConfiguredCheck:
+    """One scheduled external balance check: where the balance comes from, and which
+    accounts of which ledger it is checked against, within what tolerance."""
+
+    source: JsonBalanceSource
+    ledger_id: str
+    account_ids: tuple[str, ...] | None
+    account_type: AccountType | None
+    tolerance: str
 
 
 def sources_from_config(document: Mapping[str, object]) -> list[JsonBalanceSource]:
     """Every source the document lists, in order; SourceConfigError at the first bad field."""
+    return _named_once([_source(where, entry) for where, entry in _entries(document)])
+
+
+def checks_from_config(document: Mapping[str, object]) -> list[ConfiguredCheck]:
+    """Every check the document lists, in order; SourceConfigError at the first bad field."""
+    checks = [_check(where, entry) for where, entry in _entries(document)]
+    _named_once([check.source for check in checks])
+    return checks
+
+
+def _named_once(sources: list[JsonBalanceSource]) -> list[JsonBalanceSource]:
+    """The sources, unless one name comes twice."""
+    for index, source in enumerate(sources):
+        if any(known.name == source.name for known in sources[:index]):
+            raise SourceConfigError(f"sources[{index}].name", f"{source.name!r} is named twice")
+    return sources
+
+
+def _entries(document: Mapping[str, object]) -> list[tuple[str, object]]:
+    """The document's entries, each with where it is (`sources[1]`)."""
     if not isinstance(document, Mapping):
         raise SourceConfigError("sources", "the configuration must be a JSON object")
     unknown = sorted(set(document) - {"sources"})
@@ -32,13 +73,47 @@ def sources_from_config(document: Mapping[str, object]) -> list[JsonBalanceSourc
         raise SourceConfigError("sources", "must be a list of sources")
     if len(entries) > sources_max:
         raise SourceConfigError("sources", f"at most {sources_max} sources")
-    sources: list[JsonBalanceSource] = []
-    for index, entry in enumerate(entries):
-        source = _source(f"sources[{index}]", entry)
-        if any(known.name == source.name for known in sources):
-            raise SourceConfigError(f"sources[{index}].name", f"{source.name!r} is named twice")
-        sources.append(source)
-    return sources
+    return [(f"sources[{index}]", entry) for index, entry in enumerate(entries)]
+
+
+def _check(where: str, entry: object) -> ConfiguredCheck:
+    if not isinstance(entry, Mapping):
+        raise SourceConfigError(where, "must be an object")
+    check_fields = set(_check_required) | set(_check_optional)
+    source = _source(
+        where, {name: value for name, value in entry.items() if name not in check_fields}
+    )
+    ledger_id = _text(entry, where, "ledger_id")
+    tolerance = _optional_text(entry, where, "tolerance") or "0"
+    has_ids, has_type = entry.get("account_ids") is not None, entry.get("account_type") is not None
+    if has_ids == has_type:
+        raise SourceConfigError(
+            f"{where}.account_ids", "give exactly one of account_ids and account_type"
+        )
+    if has_type:
+        return ConfiguredCheck(source, ledger_id, None, _account_type(entry, where), tolerance)
+    return ConfiguredCheck(source, ledger_id, _account_ids(entry, where), None, tolerance)
+
+
+def _account_ids(entry: Mapping[str, object], where: str) -> tuple[str, ...]:
+    value = entry["account_ids"]
+    bound = limits.external_check_accounts_max
+    if not isinstance(value, Sequence) or isinstance(value, str) or not 1 <= len(value) <= bound:
+        raise SourceConfigError(
+            f"{where}.account_ids", f"must be a list of 1 to {bound} account ids"
+        )
+    for index, account_id in enumerate(value):
+        if not isinstance(account_id, str) or not account_id:
+            raise SourceConfigError(f"{where}.account_ids[{index}]", "must be a non-empty string")
+    return tuple(value)
+
+
+def _account_type(entry: Mapping[str, object], where: str) -> AccountType:
+    value = _text(entry, where, "account_type")
+    if value not in AccountType._value2member_map_:
+        allowed = ", ".join(member.value for member in AccountType)
+        raise SourceConfigError(f"{where}.account_type", f"must be one of: {allowed}")
+    return AccountType(value)
 
 
 def _source(where: str, entry: object) -> JsonBalanceSource:

@@ -5,6 +5,7 @@ from ledger.service.audit import Audit
 from ledger.service.base import utc_now
 from ledger.service.books import Books
 from ledger.service.expiring import Expiring
+from ledger.service.external import ExternalBalances
 from ledger.service.matching import StatementMatches
 from ledger.service.monitors import Monitors
 from ledger.service.movements import Movements
@@ -27,5 +28,6 @@ class Ledger(
     Rules,
     Monitors,
     StatementMatches,
+    ExternalBalances,
 ):
     """Double-entry bookkeeping over a store: every mutation is one atomic, guarded write."""

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ledger.domain.events import OutboxEvent
+from ledger.store.memory_external import MemoryExternalChecks
 from ledger.store.memory_matches import MemoryMatches
 from ledger.store.memory_monitors import MemoryMonitors
 
@@ -67,7 +68,7 @@ ItemKey = tuple[str, str]
 BalanceItem = tuple[str, int]
 
 
-class MemoryStore(MemoryMonitors, MemoryMatches):
+class MemoryStore(MemoryMonitors, MemoryMatches, MemoryExternalChecks):
     """Keeps every item in a dict; checks a whole plan, then applies it, under one lock."""
 
     def __init__(self) -> None:
@@ -82,6 +83,7 @@ class MemoryStore(MemoryMonitors, MemoryMatches):
         self.rules = MemoryRules(self._stored)
         self._monitors = {}
         self._matches = {}
+        self._external_checks = {}
 
     @property
     def projections(self) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ from ledger.store.dynamodb.audit_reads import DynamoDBAuditReads
 from ledger.store.dynamodb.client import default_client as default_client  # noqa: PLC0414
 from ledger.store.dynamodb.codec import Record, decode, string
 from ledger.store.dynamodb.expiring import notice_expiring
+from ledger.store.dynamodb.external import TableExternalChecks
 from ledger.store.dynamodb.history import query_aggregates, query_history
 from ledger.store.dynamodb.matches import TableMatches
 from ledger.store.dynamodb.monitors import TableMonitors
@@ -62,7 +63,7 @@ class _Seen(Enum):
     MOVED_ON = "moved_on"
 
 
-class DynamoDBStore(TableMonitors, TableMatches):
+class DynamoDBStore(TableMonitors, TableMatches, TableExternalChecks):
     """Executes plans as single transactions on one table; every guard is a condition."""
 
     def __init__(

@@ -1,0 +1,1 @@
+"""The external balances function: every configured source checked, on a schedule."""
