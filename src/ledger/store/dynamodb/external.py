@@ -5,7 +5,6 @@ Queries of the ledger's partition."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -27,6 +26,7 @@ from ledger.store.dynamodb.retries import (
     Outcome,
     condition_failed,
     contention_reasons,
+    query_up_to,
     read,
     transact,
 )
@@ -116,13 +116,4 @@ class TableExternalChecks:
         }
         if after is not None:
             arguments["ExclusiveStartKey"] = listing_key(ledger_id, after)
-        checks: list[ExternalCheck] = []
-        while len(checks) < count:
-            response = read(
-                budget, partial(self.client.query, **arguments, Limit=count - len(checks))
-            )
-            checks += [check_of(item) for item in response["Items"]]
-            if "LastEvaluatedKey" not in response:
-                break
-            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        return checks
+        return [check_of(item) for item in query_up_to(self.client, budget, arguments, count)]

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import (
@@ -125,6 +126,20 @@ def read(budget: Budget, call: Callable[[], T], outcome: Outcome = Outcome.NOT_A
         "the read did not complete in time; nothing was written; retry",
         {"outcome": Outcome.NOT_APPLIED.value},
     )
+
+
+def query_up_to(
+    client: DynamoDBClient, budget: Budget, arguments: dict[str, Any], count: int
+) -> list[dict[str, Any]]:
+    """At most `count` items of a Query, page after page, each page read as `read` does."""
+    items: list[dict[str, Any]] = []
+    while len(items) < count:
+        response = read(budget, partial(client.query, **arguments, Limit=count - len(items)))
+        items += response["Items"]
+        if "LastEvaluatedKey" not in response:
+            break
+        arguments = {**arguments, "ExclusiveStartKey": response["LastEvaluatedKey"]}
+    return items
 
 
 # Reads a cancelled transaction: raises the refusal it shows, True if it shows that an

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -27,6 +26,7 @@ from ledger.store.dynamodb.retries import (
     Outcome,
     condition_failed,
     contention_reasons,
+    query_up_to,
     read,
     transact,
 )
@@ -220,16 +220,7 @@ class DynamoDBRules:
             }
             if after is not None:
                 arguments["ExclusiveStartKey"] = head_key(ledger_id, after)
-            rules: list[PostingRule] = []
-            while len(rules) < count:
-                response = read(
-                    budget, partial(self.client.query, **arguments, Limit=count - len(rules))
-                )
-                rules += [decode(item) for item in response["Items"]]
-                if "LastEvaluatedKey" not in response:
-                    break
-                arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-            return rules
+            return [decode(item) for item in query_up_to(self.client, budget, arguments, count)]
 
         return page_of(
             read_after,
