@@ -76,12 +76,12 @@ clock_jump_s_max = 60
 teardown_jump = timedelta(days=2)
 reversal_descriptions = (None, "undo", "undo again")
 
-# Deterministic and bounded for CI (about 200 steps). Shrinking against DynamoDB Local can
+# Deterministic and bounded for CI (about 100 steps). Shrinking against DynamoDB Local can
 # take minutes, so a failure reports its whole step sequence instead; to shrink one locally,
 # add Phase.shrink to `phases`. To explore further, raise max_examples with derandomize off
 # (100 examples take about 4 minutes).
 machine_settings = settings(
-    max_examples=8,
+    max_examples=4,
     stateful_step_count=25,
     deadline=None,
     derandomize=True,

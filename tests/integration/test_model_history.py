@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ledger.local.dynamodb_local import DynamoDBLocal
 
 seed = 20260101
-operations = 40
+operations = 24
 catch_up_s_max = 30
 _instant = timedelta(microseconds=1)
 usd = builtin_currencies["USD"]
