@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+import moto_transactions
 from ledger.local.dynamodb_local import DynamoDBLocal
 from ledger.store.dynamodb.table import ensure_table
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 integration_dir = Path(__file__).parent / "integration"
 local_fixture_names = frozenset({"dynamodb_local", "dynamodb_client", "local_table"})
+moto_transactions.install()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
