@@ -150,7 +150,7 @@ def requirement_closure(
     """
     skipped = {canonicalize_name(name) for name in excluded}
     pins: dict[str, str] = {}
-    seen: set[tuple[NormalizedName, str]] = set()
+    seen: set[tuple[str, str]] = set()
     pending = [Requirement(root) for root in roots]
     while pending:
         requirement = pending.pop()
