@@ -100,6 +100,9 @@ def test_every_twin_handler_imports_from_the_twin_alone(built: Built, name: str)
     assert Path(probe["handler_file"]).is_relative_to(asset_dir / "functions" / name)
     assert Path(probe["ledger_file"]).is_relative_to(asset_dir / "ledger")
     assert probe["click"] is False
+    assert any(
+        Path(file).is_relative_to(built.twin_runtime / "botocore") for file in probe["files"]
+    )
     outside = [
         file
         for file in probe["files"]
