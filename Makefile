@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed
 LINT_DIRS := $(wildcard src tests bench functions infra)
 FORMAT_DIRS := $(wildcard src tests bench)
 
-.PHONY: all setup dynamodb-local dev test lint bench bench-load clean
+.PHONY: all setup dynamodb-local dev test lint bench bench-load clean assets
 
 all: lint test
 
@@ -63,3 +63,7 @@ clean:
 	rm -rf build dist htmlcov cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	rm -rf .coverage .coverage.* src/*.egg-info
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# Lambda assets under build/assets/, without Docker: `--target twin|both` builds the twin too.
+assets: $(STAMP)
+	$(PYTHON) -m infra.assets build
