@@ -75,7 +75,7 @@ if TYPE_CHECKING:
     Operation: TypeAlias = APIOperation[Any, Any, Any, Any]
     Generated: TypeAlias = Case[Operation]
 
-examples_per_operation_max = 8
+examples_per_operation_max = 5
 fuzz_s_max = 90
 http_timeout_s = 30
 failure_text_chars_max = 1500

@@ -16,9 +16,9 @@ from ledger.domain.results import StatementBalance, StatementLine
 from ledger.service import Ledger
 
 pages_max = 200
-balance_samples = 24
-pair_samples = 16
-statement_ranges = 6
+balance_samples = 12
+pair_samples = 8
+statement_ranges = 3
 _instant = timedelta(microseconds=1)
 
 

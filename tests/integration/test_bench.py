@@ -23,6 +23,7 @@ from bench.counting import (
     summarize,
 )
 from bench.history_lag import HistoryLag
+from bench.matching import measure_matching
 from bench.targets import authorizer_cold_start_check, check_targets, cold_start_check
 from ledger.local.dynamodb_local import DynamoDBLocal
 
@@ -37,6 +38,7 @@ api_timings = ("transfer", "balance", "authorizer")
 count_targets = 29
 consumer_rounds = 1
 lag_writes = 2
+matching_rows = 100
 hot_account_targets = (
     "hot accounts: one unsharded item >= 500 ops/s (25x 20 entries/s)",
     "hot accounts: 8 world shards >= 7x one shard",
@@ -84,6 +86,34 @@ items_written = {
 }
 
 
+@pytest.fixture(scope="module")
+def stream_reports(dynamodb_local: DynamoDBLocal) -> tuple[Any, Any, Any]:
+    """The consumers', monitors' and events' measurements, taken once for the runs whose
+    subject is the verdict on other numbers."""
+    endpoint_url = dynamodb_local.endpoint_url
+    return (
+        run.measure_consumers(endpoint_url, consumer_rounds),
+        run.measure_monitors(endpoint_url, consumer_rounds),
+        run.measure_events(endpoint_url, consumer_rounds),
+    )
+
+
+def measured_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, stream_reports: tuple[Any, Any, Any]
+) -> None:
+    """Everything but the operations' counts and the cold start as measured already: the
+    stream consumers once per module, the API's CPU and the matching on a token size."""
+    consumers, monitors, events = stream_reports
+    monkeypatch.setattr(run, "measure_consumers", lambda endpoint_url, rounds: consumers)
+    monkeypatch.setattr(run, "measure_monitors", lambda endpoint_url, rounds: monitors)
+    monkeypatch.setattr(run, "measure_events", lambda endpoint_url, rounds: events)
+    monkeypatch.setattr(run, "measure_api_cpu", lambda requests: dict.fromkeys(api_timings, 1.0))
+    monkeypatch.setattr(run, "measure_matching", lambda: measure_matching(matching_rows))
+    monkeypatch.setattr(run, "hot_accounts_report", lambda: passing_hot_accounts)
+    monkeypatch.setattr(run, "measure_history_lag", measured_lag)
+    monkeypatch.setattr(run, "measure_event_lag", measured_lag)
+
+
 def fast_cold_start(runs: int) -> ColdStart:
     """A cold start within both targets."""
     return ColdStart(0.5, 0.5, runs, authorizer_s=0.3, botocore_floor_s=0.3)
@@ -124,11 +154,17 @@ def test_bench_meets_every_round_trip_target(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    stream_reports: tuple[Any, Any, Any],
 ) -> None:
     # GIVEN the session's DynamoDB Local, and the hot-account model's report (the model is
     # tested on its own in tests/unit/test_hot_accounts.py, and takes a minute to run)
+    # AND the stream consumers' measurements, taken once for the module
     output = tmp_path / "results.json"
     monkeypatch.setattr(run, "hot_accounts_report", lambda: passing_hot_accounts)
+    consumers, monitors, events = stream_reports
+    monkeypatch.setattr(run, "measure_consumers", lambda endpoint_url, rounds: consumers)
+    monkeypatch.setattr(run, "measure_monitors", lambda endpoint_url, rounds: monitors)
+    monkeypatch.setattr(run, "measure_events", lambda endpoint_url, rounds: events)
 
     # WHEN the benchmark runs each operation a few times
     code, document = run_bench(dynamodb_local, output)
@@ -289,6 +325,7 @@ def test_bench_exits_non_zero_when_a_target_fails(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    stream_reports: tuple[Any, Any, Any],
 ) -> None:
     # GIVEN measurements where a transfer reads before it writes
     def measured(client: DynamoDBClient, table_name: str, count: int) -> Any:
@@ -296,11 +333,9 @@ def test_bench_exits_non_zero_when_a_target_fails(
         results["transfer"] = result({"GetItem": 1, "TransactWriteItems": 1}, 3)
         return results
 
+    measured_elsewhere(monkeypatch, stream_reports)
     monkeypatch.setattr(run, "run_benchmark", measured)
     monkeypatch.setattr(run, "measure_cold_start", fast_cold_start)
-    monkeypatch.setattr(run, "hot_accounts_report", lambda: passing_hot_accounts)
-    monkeypatch.setattr(run, "measure_history_lag", measured_lag)
-    monkeypatch.setattr(run, "measure_event_lag", measured_lag)
 
     # WHEN the benchmark reports them
     code, document = run_bench(dynamodb_local, tmp_path / "results.json")
@@ -322,18 +357,17 @@ def test_a_slow_cold_start_is_reported_but_does_not_fail_the_run(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    stream_reports: tuple[Any, Any, Any],
 ) -> None:
     # GIVEN counts that meet every target, and a handler whose import costs three floors
     def measured(client: DynamoDBClient, table_name: str, count: int) -> Any:
         return passing_results()
 
+    measured_elsewhere(monkeypatch, stream_reports)
     monkeypatch.setattr(run, "run_benchmark", measured)
     monkeypatch.setattr(
         run, "measure_cold_start", lambda runs: replace(fast_cold_start(runs), handler_s=1.5)
     )
-    monkeypatch.setattr(run, "hot_accounts_report", lambda: passing_hot_accounts)
-    monkeypatch.setattr(run, "measure_history_lag", measured_lag)
-    monkeypatch.setattr(run, "measure_event_lag", measured_lag)
 
     # WHEN the benchmark reports them
     code, document = run_bench(dynamodb_local, tmp_path / "results.json")
