@@ -99,33 +99,11 @@ def test_dev_serves_the_api_and_keeps_its_data_and_key_across_a_restart(tmp_path
     assert (tmp_path / "dynamodb").is_dir()
 
 
-def test_dev_accepts_a_given_admin_key_and_the_library_reaches_its_table(tmp_path: Path) -> None:
-    # GIVEN a chosen admin key
+def test_dev_takes_a_given_admin_key_sweeps_and_reconciles_on_schedule(tmp_path: Path) -> None:
+    # GIVEN the runtime with a chosen admin key, sweeping and reconciling often, and a hold
+    # that expires in a second. One runtime for all of it: starting one costs most of the time.
     admin_key = "dev-" + secrets.token_hex(12)
-    output: list[str] = []
     seen: dict[str, Any] = {}
-
-    def check() -> None:
-        url = _found(r"Ledger API listening on (http://\S+)", output)
-        endpoint = _found(r"DynamoDB Local: (http://\S+),", output)
-        seen["key"] = KeyStore("ledger", make_client(endpoint)).find(admin_key)
-        seen["created"] = _call(f"{url}/v1/ledgers", "POST", admin_key, {"name": "given"})
-
-    # WHEN the runtime starts with it
-    run_dev(_settings(tmp_path, admin_key=admin_key), wait=check, say=output.append)
-
-    # THEN it is printed as given, stored as an admin key, and accepted by the API
-    assert f"Admin key: {admin_key} (as given)" in "\n".join(output)
-    assert seen["key"] is not None
-    assert seen["key"].role is Role.ADMIN
-    assert seen["created"][0] == 201
-
-
-def test_dev_sweeps_and_reconciles_on_schedule_and_the_cli_reaches_its_table(
-    tmp_path: Path,
-) -> None:
-    # GIVEN the runtime sweeping and reconciling often, and a hold that expires in a second
-    # One runtime for both schedules: starting one costs most of this test's time.
     output: list[str] = []
     statuses: list[EntryStatus] = []
     results = tmp_path / "reconciliations.jsonl"
@@ -133,7 +111,10 @@ def test_dev_sweeps_and_reconciles_on_schedule_and_the_cli_reaches_its_table(
     answers: list[Any] = []
 
     def hold_and_wait() -> None:
+        url = _found(r"Ledger API listening on (http://\S+)", output)
         endpoint = _found(r"DynamoDB Local: (http://\S+),", output)
+        seen["key"] = KeyStore("ledger", make_client(endpoint)).find(admin_key)
+        seen["created"] = _call(f"{url}/v1/ledgers", "POST", admin_key, {"name": "given"})
         ledger = Ledger(DynamoDBStore("ledger", make_client(endpoint)))
         book = ledger.create_ledger("sweep")
         account = ledger.create_account(book.id, "Alice", "liability", "USD")
@@ -161,12 +142,17 @@ def test_dev_sweeps_and_reconciles_on_schedule_and_the_cli_reaches_its_table(
         answers.append(json.loads(CliRunner().invoke(cli.main, command).stdout))
 
     run_dev(
-        _settings(tmp_path, sweep_interval_s=0.2, reconcile_interval_s=0.2),
+        _settings(tmp_path, admin_key=admin_key, sweep_interval_s=0.2, reconcile_interval_s=0.2),
         wait=hold_and_wait,
         say=output.append,
     )
 
-    # THEN the sweeper expired the hold without anyone asking
+    # THEN the key is printed as given, stored as an admin key, and accepted by the API
+    assert f"Admin key: {admin_key} (as given)" in "\n".join(output)
+    assert seen["key"] is not None
+    assert seen["key"].role is Role.ADMIN
+    assert seen["created"][0] == 201
+    # AND the sweeper expired the hold without anyone asking
     assert statuses[0] is EntryStatus.PENDING
     assert statuses[-1] is EntryStatus.EXPIRED
     # AND a scheduled run found the ledger whole after it, all 10.00 available again
