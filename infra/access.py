@@ -81,7 +81,7 @@ matrix: dict[str, Rights] = {
     # Entries of posting rules: the same items a posting writes over the API.
     "inbound": Rights(writes=("LEDGER#", "ACCOUNT#", "ENTRY#", "OUTBOX#")),
     # Voids of expired holds and the notices of the ones about to expire.
-    "expiry": Rights(writes=("LEDGER#", "ACCOUNT#", "ENTRY#", "OUTBOX#")),
+    "expiry": Rights(writes=("ACCOUNT#", "ENTRY#", "OUTBOX#")),
     # Its checkpoint, and the mismatch events it finds.
     "reconciliation": Rights(writes=("JOB#", "OUTBOX#")),
     # The checks it records under their ledger, and their mismatch events.
