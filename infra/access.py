@@ -78,8 +78,8 @@ matrix: dict[str, Rights] = {
     "events": Rights(writes=()),
     # A monitor's state and its account's evaluated version, with the crossing's event.
     "monitors": Rights(writes=("MONITOR#", "OUTBOX#")),
-    # Entries of posting rules: the same items a posting writes over the API.
-    "inbound": Rights(writes=("LEDGER#", "ACCOUNT#", "ENTRY#", "OUTBOX#")),
+    # Entries of posting rules: the entry and its accounts' items, nothing of the ledger's.
+    "inbound": Rights(writes=("ACCOUNT#", "ENTRY#")),
     # Voids of expired holds and the notices of the ones about to expire.
     "expiry": Rights(writes=("ACCOUNT#", "ENTRY#", "OUTBOX#")),
     # Its checkpoint, and the mismatch events it finds.

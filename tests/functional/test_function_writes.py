@@ -4,10 +4,12 @@ each right it is given is used: the matrix lets the code work and is no wider th
 from __future__ import annotations
 
 import importlib
+import json
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +19,9 @@ from botocore.client import BaseClient
 from infra.access import matrix
 from ledger.auth.api_keys import ApiKeys
 from ledger.consumers.audit import AuditConsumer
+from ledger.consumers.dead_letters import FileDeadLetters
 from ledger.consumers.history import HistoryConsumer
+from ledger.consumers.inbound import InboundConsumer
 from ledger.jobs import expiry_function, reconciliation_function
 from ledger.service import Ledger
 from ledger.service.base import utc_now
@@ -25,6 +29,7 @@ from ledger.store.dynamodb import DynamoDBStore
 from ledger.store.dynamodb.api_keys import DynamoDBApiKeyStore
 
 from .monitor_streams import Books, books, stream_record
+from .test_inbound_consumer import expense, expense_books, sqs_event
 from .test_reconciliation_function import Context as ReconciliationContext
 
 __all__ = ["books"]
@@ -103,6 +108,7 @@ def test_each_function_writes_only_within_its_rights_and_uses_each(
     books: Books,
     recorder: Recorder,
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     # GIVEN a ledger on a moto table that the functions are configured for
     monkeypatch.setenv("LEDGER_TABLE_NAME", books.table)
@@ -133,6 +139,13 @@ def test_each_function_writes_only_within_its_rights_and_uses_each(
             books.book, "bank", "USD", "1000.00", account_ids=[wallet]
         )
     assert not check.within_tolerance
+    # AND the inbound consumer posts an event through a posting rule
+    _, spent = expense_books(ledger, books.book)
+    with recorder.acting_as("inbound"):
+        inbound = InboundConsumer(ledger, FileDeadLetters(tmp_path / "inbound-dlq.jsonl"))
+        batch = sqs_event(json.dumps(expense(books.book, spent.id)))
+        assert inbound.handle(batch)["batchItemFailures"] == []
+    assert ledger.get_balance(spent.id).posted == 1250
     # AND the authorizer checks a key (it builds its lookup from the environment on import)
     with recorder.acting_as("authorizer"):
         authorizer = importlib.import_module("ledger.auth.authorizer")
@@ -177,7 +190,8 @@ def test_each_function_writes_only_within_its_rights_and_uses_each(
             allowed = rights.writes if action == "write" else rights.deletes
             assert _within(key, allowed), (function, action, key)
     # AND each right of the functions driven here was used by some write
-    for function in ("api", "history", "audit", "monitors", "expiry", "reconciliation"):
+    driven = ("api", "inbound", "history", "audit", "monitors", "expiry", "reconciliation")
+    for function in driven:
         written = recorder.writes[function]
         for prefix in matrix[function].writes:
             assert any(key.startswith(prefix) for action, key in written if action == "write"), (
