@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from aws_lambda_powertools import Metrics
 from botocore.client import BaseClient
@@ -20,6 +21,7 @@ from infra.access import matrix
 from ledger.auth.api_keys import ApiKeys
 from ledger.consumers.audit import AuditConsumer
 from ledger.consumers.dead_letters import FileDeadLetters
+from ledger.consumers.events import EventsConsumer
 from ledger.consumers.history import HistoryConsumer
 from ledger.consumers.inbound import InboundConsumer
 from ledger.jobs import expiry_function, reconciliation_function
@@ -139,6 +141,12 @@ def test_each_function_writes_only_within_its_rights_and_uses_each(
             books.book, "bank", "USD", "1000.00", account_ids=[wallet]
         )
     assert not check.within_tolerance
+    # AND the scheduled external check makes the call its job makes for a source
+    with recorder.acting_as("external_balances"):
+        scheduled = ledger.check_external_balance(
+            books.book, "chain", "USD", "0", account_ids=[wallet], actor="scheduler"
+        )
+    assert not scheduled.within_tolerance
     # AND the inbound consumer posts an event through a posting rule
     _, spent = expense_books(ledger, books.book)
     with recorder.acting_as("inbound"):
@@ -162,7 +170,13 @@ def test_each_function_writes_only_within_its_rights_and_uses_each(
         assert audit.handle({"Records": [created, deposit]})["batchItemFailures"] == []
     with recorder.acting_as("monitors"):
         assert books.deliver(deposit) == []
-    assert sorted(event["id"] for event in books.outbox()) == sorted([check.id, monitor.id])
+    with recorder.acting_as("events"):
+        bus = boto3.client("events", region_name="us-east-1")
+        published = EventsConsumer(bus, "default", metrics=metrics)
+        assert published.handle({"Records": [created, deposit]})["batchItemFailures"] == []
+    assert sorted(event["id"] for event in books.outbox()) == sorted(
+        [check.id, scheduled.id, monitor.id]
+    )
     # AND the expiry sweep and the reconciliation run on a forged balance
     with recorder.acting_as("expiry"), warnings.catch_warnings():
         warnings.filterwarnings("ignore", "No application metrics", UserWarning)
@@ -190,7 +204,7 @@ def test_each_function_writes_only_within_its_rights_and_uses_each(
             allowed = rights.writes if action == "write" else rights.deletes
             assert _within(key, allowed), (function, action, key)
     # AND each right of the functions driven here was used by some write
-    driven = ("api", "inbound", "history", "audit", "monitors", "expiry", "reconciliation")
+    driven = set(matrix) - {"authorizer", "events"}
     for function in driven:
         written = recorder.writes[function]
         for prefix in matrix[function].writes:
@@ -201,5 +215,6 @@ def test_each_function_writes_only_within_its_rights_and_uses_each(
         for prefix in matrix[function].deletes:
             assert any(key.startswith(prefix) for action, key in written if action == "delete")
     assert not recorder.writes.get("authorizer")
+    assert not recorder.writes.get("events")
     assert swept == {"expired": 1, "noticed": 1}
     assert ledger.get_entry(lapsed.id).status.value == "expired"
