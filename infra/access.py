@@ -5,8 +5,8 @@ never sort keys, so each kind of item that needs rights of its own has a partiti
 of its own (docs/decisions/0032-item-keys-for-iam.md). A transaction is authorized per
 action: its Put, Update and Delete need `PutItem`, `UpdateItem` and `DeleteItem` on each
 item, its ConditionCheck needs `ConditionCheckItem`; a BatchWriteItem needs `PutItem` or
-`DeleteItem` on each. An index Query carries no `LeadingKeys` of the table, so a function
-that queries an index reads the whole table and its indexes.
+`DeleteItem` on each. How `LeadingKeys` applies to an index Query is not documented, so a
+function that queries an index reads the whole table and its indexes.
 """
 
 from __future__ import annotations
