@@ -140,7 +140,7 @@ def test_large_entries_fire_once_each_and_a_release_fires_nothing(books: Books) 
     assert {event["id"] for event in outbox} == {large.id}
     assert ledger.list_monitors(wallet).items[0].state is MonitorState.OK
     # AND with no balance monitor, the account was never marked evaluated (no write)
-    key = {"pk": {"S": f"ACCOUNT#{wallet}"}, "sk": {"S": "MONITORS"}}
+    key = {"pk": {"S": f"MONITOR#{wallet}"}, "sk": {"S": "MONITORS"}}
     count = books.client.get_item(TableName=books.table, Key=key, ConsistentRead=True)["Item"]
     assert "evaluated_version" not in count
 

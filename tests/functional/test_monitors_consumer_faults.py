@@ -48,7 +48,7 @@ def stale_watch(books: Books, wallet: str) -> tuple[dict[str, Any], str, str]:
         "TableName": books.table,
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": {
-            ":pk": {"S": f"ACCOUNT#{wallet}"},
+            ":pk": {"S": f"MONITOR#{wallet}"},
             ":prefix": {"S": "MONITOR"},
         },
         "ConsistentRead": True,
@@ -94,7 +94,7 @@ def test_the_function_s_handler_builds_its_consumer_from_the_environment(
     # GIVEN the table's name in the environment
     monkeypatch.setenv("LEDGER_TABLE_NAME", books.table)
     monitors_function.consumer.cache_clear()
-    key = {"pk": {"S": "ACCOUNT#acc_x"}, "sk": {"S": "MONITOR#mon_x"}}
+    key = {"pk": {"S": "MONITOR#acc_x"}, "sk": {"S": "MONITOR#mon_x"}}
     batch = {"Records": [stream_record(key, {**key}, None)]}
     # WHEN the function gets a batch of nothing it watches THEN it answers with no failure
     with warnings.catch_warnings():
@@ -108,7 +108,7 @@ def test_changes_of_accounts_without_monitors_and_other_items_write_nothing(book
     # GIVEN a wallet without monitors, and the removal of another wallet's monitor
     plain, watched = books.account(), books.account()
     monitor = books.ledger.create_monitor(watched, "available", "gt", "1.00")
-    key = {"pk": {"S": f"ACCOUNT#{watched}"}, "sk": {"S": f"MONITOR#{monitor.id}"}}
+    key = {"pk": {"S": f"MONITOR#{watched}"}, "sk": {"S": f"MONITOR#{monitor.id}"}}
     removal = stream_record(key, {"pk": key["pk"], "sk": key["sk"]}, None)
     deposit = books.changed(plain, lambda: books.ledger.deposit(plain, "5.00"))
     # WHEN they are delivered
@@ -121,7 +121,7 @@ def test_removing_a_monitor_raises_no_financial_removal_alarm(books: Books) -> N
     # GIVEN the stream record of a monitor's removal, and of its account's removal
     wallet = books.account()
     monitor = books.ledger.create_monitor(wallet, "available", "gt", "1.00")
-    monitor_key = {"pk": {"S": f"ACCOUNT#{wallet}"}, "sk": {"S": f"MONITOR#{monitor.id}"}}
+    monitor_key = {"pk": {"S": f"MONITOR#{wallet}"}, "sk": {"S": f"MONITOR#{monitor.id}"}}
     account_key = {"pk": {"S": f"ACCOUNT#{wallet}"}, "sk": {"S": "ACCOUNT"}}
     metrics = Metrics(namespace="Test")
     metrics.clear_metrics()

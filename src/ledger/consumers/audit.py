@@ -28,7 +28,6 @@ from ledger.store.dynamodb.audit import (
     read_link,
 )
 from ledger.store.dynamodb.client import default_client
-from ledger.store.dynamodb.monitor_codec import is_monitor_key
 
 if TYPE_CHECKING:
     pass
@@ -59,11 +58,8 @@ def item_change(change: ChangeRecord) -> ItemChange | None:
 
 def removed_ledger_id(change: ChangeRecord) -> str | None:
     """The ledger of a financial item a REMOVE took away; None for anything else."""
-    pk, sk = change.keys
+    pk, _ = change.keys
     if change.event_name != "REMOVE" or not pk.startswith(financial_prefixes):
-        return None
-    # A monitor lives in its account's partition but holds no money: removing it is allowed.
-    if is_monitor_key(pk, sk):
         return None
     prefix, _, rest = pk.partition("#")
     if prefix == "AUDIT" and rest.startswith("LEDGER#"):

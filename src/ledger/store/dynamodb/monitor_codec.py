@@ -1,10 +1,10 @@
-"""Monitor items: `ACCOUNT#<account id>` / `MONITOR#<id>`, next to the account's own item,
-and the account's count of them at `ACCOUNT#<account id>` / `MONITORS`.
+"""Monitor items: `MONITOR#<account id>` / `MONITOR#<id>`, and the account's count of them
+at `MONITOR#<account id>` / `MONITORS`.
 
-No listing query of the table reads an account's partition by prefix: its own item is
-read by key, its shards live under partitions of their own (`schema.shard_key`), so these
-items are found only by the Query that asks for them. The threshold is kept as the
-numerator and denominator of an exact fraction.
+They live in a partition of their own, not in the account's: IAM sees only partition keys
+(`dynamodb:LeadingKeys`), so the API may delete a monitor while every function is denied
+`DeleteItem` on `ACCOUNT#*` (see docs/decisions/0032-item-keys-for-iam.md). The threshold
+is kept as the numerator and denominator of an exact fraction.
 """
 
 from __future__ import annotations
@@ -29,27 +29,22 @@ monitor_prefix = "MONITOR#"
 count_sort = "MONITORS"
 
 
-def account_partition(account_id: str) -> str:
-    """The partition of an account's own item, where its monitors live too."""
-    return f"ACCOUNT#{account_id}"
+def monitor_partition(account_id: str) -> str:
+    """The partition of an account's monitors and their count."""
+    return f"{monitor_prefix}{account_id}"
 
 
 def monitor_key(account_id: str, monitor_id: str) -> Item:
     """The key of one monitor item."""
     return {
-        "pk": string(account_partition(account_id)),
+        "pk": string(monitor_partition(account_id)),
         "sk": string(f"{monitor_prefix}{monitor_id}"),
     }
 
 
 def count_key(account_id: str) -> Item:
     """The key of the item counting an account's monitors."""
-    return {"pk": string(account_partition(account_id)), "sk": string(count_sort)}
-
-
-def is_monitor_key(pk: str, sk: str) -> bool:
-    """Whether a key is a monitor's (or the count of an account's monitors)."""
-    return pk.startswith("ACCOUNT#") and (sk.startswith(monitor_prefix) or sk == count_sort)
+    return {"pk": string(monitor_partition(account_id)), "sk": string(count_sort)}
 
 
 def monitor_item(monitor: Monitor) -> Item:
@@ -124,7 +119,7 @@ def monitors_query(table_name: str, account_id: str) -> dict[str, Any]:
         "TableName": table_name,
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": {
-            ":pk": string(account_partition(account_id)),
+            ":pk": string(monitor_partition(account_id)),
             ":prefix": string("MONITOR"),
         },
         "ConsistentRead": True,
