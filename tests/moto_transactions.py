@@ -66,7 +66,7 @@ class _Backup:
                 if item is None:
                     items.pop(hash_value, None)
                 else:
-                    items[hash_value] = item
+                    items[hash_value] = item  # type: ignore[assignment]
             elif item is None:
                 items[hash_value].pop(range_value, None)
             else:
@@ -80,14 +80,14 @@ class _Backup:
 def _by_touched_items(original: TransactWrite) -> TransactWrite:
     def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
         backup = _Backup(self, transact_items)
-        backend_module.copy = _TablesStayPut  # type: ignore[assignment]
+        vars(backend_module)["copy"] = _TablesStayPut
         try:
             original(self, transact_items)
         except Exception:
             backup.restore(self)
             raise
         finally:
-            backend_module.copy = copy
+            vars(backend_module)["copy"] = copy
 
     return transact_write_items
 
@@ -99,4 +99,4 @@ def install() -> None:
         return
     replacement: Any = _by_touched_items(current)
     replacement.rolls_back_touched_items = True
-    DynamoDBBackend.transact_write_items = replacement
+    DynamoDBBackend.transact_write_items = replacement  # type: ignore[method-assign]

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from bench import run, targets
 from bench.cold_start import ColdStart
+from bench.consumers import measure_consumers
 from bench.counting import (
     CallCounter,
     InconsistentCounts,
@@ -22,8 +23,10 @@ from bench.counting import (
     measure,
     summarize,
 )
+from bench.events import measure_events
 from bench.history_lag import HistoryLag
 from bench.matching import measure_matching
+from bench.monitors import measure_monitors
 from bench.targets import authorizer_cold_start_check, check_targets, cold_start_check
 from ledger.local.dynamodb_local import DynamoDBLocal
 
@@ -92,9 +95,9 @@ def stream_reports(dynamodb_local: DynamoDBLocal) -> tuple[Any, Any, Any]:
     subject is the verdict on other numbers."""
     endpoint_url = dynamodb_local.endpoint_url
     return (
-        run.measure_consumers(endpoint_url, consumer_rounds),
-        run.measure_monitors(endpoint_url, consumer_rounds),
-        run.measure_events(endpoint_url, consumer_rounds),
+        measure_consumers(endpoint_url, consumer_rounds),
+        measure_monitors(endpoint_url, consumer_rounds),
+        measure_events(endpoint_url, consumer_rounds),
     )
 
 

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
 from ledger.store.dynamodb.table import ensure_table
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 table_name = "ledger"
 region = "eu-west-1"
@@ -43,7 +44,7 @@ def _stream_length() -> int:
     return len(table.stream_shard.items)
 
 
-def _update(pk: str, condition: str) -> dict[str, Any]:
+def _update(pk: str, condition: str) -> TransactWriteItemTypeDef:
     return {
         "Update": {
             "TableName": table_name,
@@ -60,7 +61,9 @@ def test_a_cancelled_transaction_leaves_items_and_stream_as_they_were(
 ) -> None:
     # GIVEN one item, and the table's items and stream before
     before, records_before = _items(client), _stream_length()
-    put = {"Put": {"TableName": table_name, "Item": {"pk": {"S": "B"}, "sk": {"S": "B"}}}}
+    put: TransactWriteItemTypeDef = {
+        "Put": {"TableName": table_name, "Item": {"pk": {"S": "B"}, "sk": {"S": "B"}}}
+    }
 
     # WHEN a transaction changes that item, puts another, and fails its last condition
     with pytest.raises(ClientError) as refused:
@@ -81,7 +84,9 @@ def test_a_cancelled_transaction_leaves_items_and_stream_as_they_were(
 def test_a_committed_transaction_changes_every_item_it_names(client: DynamoDBClient) -> None:
     # GIVEN one item
     records_before = _stream_length()
-    put = {"Put": {"TableName": table_name, "Item": {"pk": {"S": "B"}, "sk": {"S": "B"}}}}
+    put: TransactWriteItemTypeDef = {
+        "Put": {"TableName": table_name, "Item": {"pk": {"S": "B"}, "sk": {"S": "B"}}}
+    }
 
     # WHEN a transaction updates it and puts another
     client.transact_write_items(TransactItems=[_update("A", "attribute_exists(pk)"), put])
