@@ -11,6 +11,7 @@ function that queries an index reads the whole table and its indexes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aws_cdk import aws_dynamodb as dynamodb
@@ -93,44 +94,33 @@ def _patterns(prefixes: tuple[str, ...]) -> list[str]:
     return [f"{prefix}*" for prefix in prefixes]
 
 
+def _on_keys(
+    actions: Iterable[str], table_arn: str, prefixes: tuple[str, ...], *, deny: bool = False
+) -> iam.PolicyStatement:
+    """`actions` on the table's items whose partition keys start with `prefixes`: allowed
+    only if every key does, or denied if any key does."""
+    quantifier = "ForAnyValue:StringLike" if deny else "ForAllValues:StringLike"
+    return iam.PolicyStatement(
+        effect=iam.Effect.DENY if deny else iam.Effect.ALLOW,
+        actions=list(actions),
+        resources=[table_arn],
+        conditions={quantifier: {leading_keys: _patterns(prefixes)}},
+    )
+
+
 def table_statements(function: str, table: dynamodb.ITable) -> list[iam.PolicyStatement]:
     """The IAM statements that give one function its rights on the table, and deny every
     function the deletion of financial items."""
     rights = matrix[function]
     table_arn = table.table_arn
-    everything = [table_arn, f"{table_arn}/index/*"]
-    statements = [
-        iam.PolicyStatement(
-            effect=iam.Effect.DENY,
-            actions=list(delete_actions),
-            resources=[table_arn],
-            conditions={"ForAnyValue:StringLike": {leading_keys: _patterns(financial_prefixes)}},
-        )
-    ]
+    statements = [_on_keys(delete_actions, table_arn, financial_prefixes, deny=True)]
     if rights.key_reads:
-        statements.append(
-            iam.PolicyStatement(
-                actions=list(key_read_actions),
-                resources=[table_arn],
-                conditions={"ForAllValues:StringLike": {leading_keys: _patterns(rights.key_reads)}},
-            )
-        )
+        statements.append(_on_keys(key_read_actions, table_arn, rights.key_reads))
     else:
+        everything = [table_arn, f"{table_arn}/index/*"]
         statements.append(iam.PolicyStatement(actions=list(read_actions), resources=everything))
     if rights.writes:
-        statements.append(
-            iam.PolicyStatement(
-                actions=list(write_actions),
-                resources=[table_arn],
-                conditions={"ForAllValues:StringLike": {leading_keys: _patterns(rights.writes)}},
-            )
-        )
+        statements.append(_on_keys(write_actions, table_arn, rights.writes))
     if rights.deletes:
-        statements.append(
-            iam.PolicyStatement(
-                actions=list(delete_actions),
-                resources=[table_arn],
-                conditions={"ForAllValues:StringLike": {leading_keys: _patterns(rights.deletes)}},
-            )
-        )
+        statements.append(_on_keys(delete_actions, table_arn, rights.deletes))
     return statements
