@@ -44,9 +44,19 @@ functions: tuple[str, ...] = tuple(
     sorted(path.parent.name for path in functions_dir.glob("*/handler.py"))
 )
 
-# What the Lambda Python runtime ships; an asset that bundled them would shadow the runtime's.
+# What the Lambda Python runtime ships; an asset that bundled them would shadow the runtime's
+# (snapshot-restore-py holds the SnapStart hooks the runtime itself calls).
 runtime_provided: frozenset[str] = frozenset(
-    {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"}
+    {
+        "boto3",
+        "botocore",
+        "s3transfer",
+        "jmespath",
+        "urllib3",
+        "python-dateutil",
+        "six",
+        "snapshot-restore-py",
+    }
 )
 # Only the command line imports click; no function does.
 cli_only: frozenset[str] = frozenset({"click"})

@@ -46,7 +46,9 @@ def policies() -> dict[str, list[Statement]]:
         )
         for statement in table_statements(function, table):
             role.add_to_policy(statement)
-        roles[stack.get_logical_id(role.node.default_child)] = function
+        resource = role.node.default_child
+        assert isinstance(resource, iam.CfnRole)
+        roles[stack.get_logical_id(resource)] = function
     template = Template.from_stack(stack).to_json()
     found: dict[str, list[Statement]] = {}
     for resource in template["Resources"].values():
