@@ -10,11 +10,13 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The CDK command line, pinned by package-lock.json and installed into the project.
+CDK := node_modules/.bin/cdk
 # Empty folders do not survive a clone; lint only the ones that exist.
 LINT_DIRS := $(wildcard src tests bench functions infra)
 FORMAT_DIRS := $(wildcard src tests bench)
 
-.PHONY: all setup dynamodb-local dev test lint bench bench-load clean assets
+.PHONY: all setup dynamodb-local dev test lint bench bench-load clean assets synth deploy
 
 all: lint test
 
@@ -60,10 +62,24 @@ bench-load: dynamodb-local
 
 # Leaves .venv, the .ledger dev data and the DynamoDB Local cache (outside the repo) alone.
 clean:
-	rm -rf build dist htmlcov cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf build dist htmlcov cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	rm -rf .coverage .coverage.* src/*.egg-info
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # Lambda assets under build/assets/, without Docker: `--target twin|both` builds the twin too.
 assets: $(STAMP)
 	$(PYTHON) -m infra.assets build
+
+$(CDK): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+# The stack's CloudFormation template in cdk.out/, checked by cdk-nag on the way. Context:
+# `make synth CONTEXT="ledger:alertEmail=ops@example.com ledger:provisionedConcurrency=2"`.
+synth: assets $(CDK)
+	$(CDK) synth --quiet $(foreach pair,$(CONTEXT),-c $(pair))
+
+# Deploys to the account and region of the AWS credentials in the environment; needs a
+# `cdk bootstrap` of that account and region once (docs/deploy.md).
+deploy: assets $(CDK)
+	$(CDK) deploy $(foreach pair,$(CONTEXT),-c $(pair))

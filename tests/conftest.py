@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from mypy_boto3_dynamodb import DynamoDBClient
+    from stack_synthesis import Synthesis
 
 integration_dir = Path(__file__).parent / "integration"
 local_fixture_names = frozenset({"dynamodb_local", "dynamodb_client", "local_table"})
@@ -50,3 +51,12 @@ def local_table(dynamodb_client: DynamoDBClient) -> Iterator[str]:
     ensure_table(dynamodb_client, table_name)
     yield table_name
     dynamodb_client.delete_table(TableName=table_name)
+
+
+@pytest.fixture(scope="session")
+def ledger_stack(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
+    """The CDK stack as a first deployment gets it (no context of its own), synthesized once
+    per worker: the jsii runtime is imported only by the tests that ask."""
+    from stack_synthesis import synthesize
+
+    return synthesize(tmp_path_factory.mktemp("ledger-stack"))

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
-# The jsii node process that `import aws_cdk` starts inherits these; without them it prints a
-# banner about the machine's Node 20 being past jsii's support window.
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-
 import json
 from pathlib import Path
 from typing import Any
@@ -16,9 +9,11 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
+from stack_synthesis import Synthesis, source_code
 
+from infra import app as infra_app
 from infra import table as infra_table
-from infra.app import cdk_context, main, stack_name
+from infra.app import AssetsMissing, built_asset, main, stack_name
 from infra.stack import LedgerStack
 from ledger.store.dynamodb.table import table_definition
 
@@ -29,10 +24,9 @@ pytestmark = pytest.mark.xdist_group("cdk")
 
 
 @pytest.fixture(scope="module")
-def template() -> Template:
+def template(ledger_stack: Synthesis) -> Template:
     """The ledger stack, synthesized once with cdk.json's feature flags (jsii is slow)."""
-    app = cdk.App(context=cdk_context())
-    return Template.from_stack(LedgerStack(app, "LedgerTest"))
+    return Template.from_json(ledger_stack.template)
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +115,7 @@ def test_table_is_named_by_cloudformation_and_exported(template: Template, table
     # THEN CloudFormation generates it and the stack outputs it for DynamoDBStore(table_name)
     assert "TableName" not in table["Properties"]
     (logical_id,) = template.find_resources("AWS::DynamoDB::Table")
-    assert [output["Value"] for output in outputs.values()] == [{"Ref": logical_id}]
+    assert outputs["TableName"]["Value"] == {"Ref": logical_id}
 
 
 def test_definition_field_without_translation_is_refused(
@@ -134,14 +128,15 @@ def test_definition_field_without_translation_is_refused(
     monkeypatch.setattr(infra_table, "table_definition", grown_definition)
     # WHEN the stack is built THEN it refuses, rather than deploy a table unlike the local one
     with pytest.raises(ValueError, match="TableClass"):
-        LedgerStack(cdk.App(), "LedgerGrown")
+        LedgerStack(cdk.App(), "LedgerGrown", code=source_code)
 
 
 def test_app_writes_the_same_table_to_the_assembly_dir(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, table: Resource
 ) -> None:
-    # GIVEN the CLI's assembly directory is a fresh folder
+    # GIVEN the CLI's assembly directory is a fresh folder, and the functions' code
     monkeypatch.setenv("CDK_OUTDIR", str(tmp_path))
+    monkeypatch.setattr(infra_app, "built_asset", source_code)
     # WHEN the app entry point runs, as `cdk synth` runs it
     main()
     # THEN the folder holds the stack's template, with the table the stack defines
@@ -152,3 +147,13 @@ def test_app_writes_the_same_table_to_the_assembly_dir(
         if resource["Type"] == "AWS::DynamoDB::Table"
     ]
     assert tables == [table]
+
+
+def test_app_refuses_to_synthesize_before_the_assets_are_built(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # GIVEN an assets folder that `make assets` has not filled
+    monkeypatch.setattr(infra_app, "lambda_output_dir", tmp_path)
+    # WHEN a function's code is asked for THEN the answer says how to build it
+    with pytest.raises(AssetsMissing, match="make assets"):
+        built_asset("api")
