@@ -78,7 +78,7 @@ prices_us_east_1 = Prices(
 class Deployment:
     """What the prices apply to: each function's memory and how often the authorizer runs."""
 
-    # infra/ sets no memory size for the functions yet: these are the assumption.
+    # What infra/functions.py deploys; tests/infra/test_functions.py checks they agree.
     api_memory_mb: int = 1024
     authorizer_memory_mb: int = 256
     # 1: the authorizer's result is not cached, so it runs on every request; 0: always cached.

@@ -46,14 +46,15 @@ class FunctionSpec:
     scheduled: bool = False
 
 
-# Memory buys CPU in Lambda: the API and the reconciliation run the most Python per call.
+# Memory buys CPU in Lambda: the API and the reconciliation run the most Python per call. The
+# authorizer only reads one key item. bench/cost.py prices the API and authorizer at these.
 specs: dict[str, FunctionSpec] = {
     # HTTP APIs give up on an integration after 30 s; the API's deadline follows its timeout.
     "api": FunctionSpec(
         "ledger", 1024, cdk.Duration.seconds(15), "Every route of the ledger's HTTP API", True
     ),
     "authorizer": FunctionSpec(
-        "ledger", 512, cdk.Duration.seconds(5), "API key -> role, scope and key id", True
+        "ledger", 256, cdk.Duration.seconds(5), "API key -> role, scope and key id", True
     ),
     "history": FunctionSpec(
         "ledger-consumers", 512, cdk.Duration.minutes(1), "Table stream -> history records"

@@ -168,3 +168,15 @@ def test_provisioned_concurrency_replaces_snapstart() -> None:
 
 def test_rule_packs_find_nothing_unacknowledged(ledger_stack: Synthesis) -> None:
     assert ledger_stack.findings == []
+
+
+def test_the_cost_bench_prices_the_memory_the_stack_deploys(
+    deployed: dict[str, Resource],
+) -> None:
+    from bench.cost import deployment_default
+
+    assert deployed["api"]["Properties"]["MemorySize"] == deployment_default.api_memory_mb
+    assert (
+        deployed["authorizer"]["Properties"]["MemorySize"]
+        == deployment_default.authorizer_memory_mb
+    )
