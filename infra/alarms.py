@@ -324,7 +324,9 @@ class LedgerAlarms(Construct):
 
     def _allow_alarms_to_publish(self) -> None:
         """Let this account's alarms publish to the topic, and use its key if it has one.
-        A topic made elsewhere keeps its own policies: both calls then change nothing."""
+        A topic made elsewhere keeps its own policies: both calls then change nothing. So
+        does a topic encrypted with the AWS managed key `alias/aws/sns`, whose policy
+        CloudWatch is not in: alarms cannot publish to such a topic at all."""
         stack = cdk.Stack.of(self)
         principal = iam.ServicePrincipal("cloudwatch.amazonaws.com")
         conditions = {
@@ -384,6 +386,7 @@ class LedgerAlarms(Construct):
         datapoints_to_alarm: int | None = None,
         missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     ) -> None:
+        """One alarm on `metric` at `threshold` or more, to the topic as it fires and clears."""
         alarm = cloudwatch.Alarm(
             self,
             name,
@@ -401,6 +404,7 @@ class LedgerAlarms(Construct):
         self.alarms[name] = alarm
 
     def _add_api_widgets(self, http_api: apigwv2.IHttpApi) -> None:
+        """The API's traffic, latency and errors, as API Gateway counts them."""
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="API requests",
@@ -429,6 +433,7 @@ class LedgerAlarms(Construct):
     def _add_function_widgets(
         self, functions: Mapping[str, lambda_.IFunction], stream_consumers: Sequence[str]
     ) -> None:
+        """How far behind the stream consumers are, and every function's health."""
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Stream consumers: iterator age (ms)",
