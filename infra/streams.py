@@ -42,8 +42,8 @@ class StreamSettings:
     # Lambda's default for streams: a batch of 100 records fits well within a consumer's
     # timeout, and one transaction per record keeps the batch's work linear.
     batch_size: int = 100
-    # Enough for bisection to narrow a batch of 100 down to the failing record (7 halvings)
-    # and still retry it a few times through a throttle or a brief outage.
+    # Halving a batch uses up no retry. Ten retries of the failing record ride out a
+    # throttle or a short outage of DynamoDB or EventBridge, then the batch is given up.
     retry_attempts: int = 10
     # A consumer behind by 6 hours is an incident long before (the iterator age alarm). What
     # it gives up then is still in the stream for 18 hours, to be read back and replayed.
