@@ -39,8 +39,8 @@ stream_actions = (
 class StreamSettings:
     """How one consumer's mapping reads the stream and when it gives a batch up."""
 
-    # Lambda's default for streams: a batch of 100 records fits well within a consumer's
-    # timeout, and one transaction per record keeps the batch's work linear.
+    # Lambda's default for streams. A consumer writes at most one transaction per record,
+    # so a batch's time grows with its size: lower it for a consumer near its timeout.
     batch_size: int = 100
     # Halving a batch uses up no retry. Ten retries of the failing record ride out a
     # throttle or a short outage of DynamoDB or EventBridge, then the batch is given up.
