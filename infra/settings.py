@@ -14,6 +14,7 @@ from typing import Any
 
 from aws_cdk import aws_logs as logs
 
+from infra.messaging import Webhook
 from ledger.domain import limits
 from ledger.jobs.external_source_config import checks_from_config
 from ledger.jobs.external_sources import SourceConfigError
@@ -42,18 +43,6 @@ class SettingError(ValueError):
 
 
 @dataclass(frozen=True)
-class WebhookSetting:
-    """One HTTP endpoint that receives chosen ledger events."""
-
-    name: str
-    endpoint: str
-    detail_types: tuple[str, ...]
-    secret_arn: str
-    header: str = "Authorization"
-    rate_per_s: int = 10
-
-
-@dataclass(frozen=True)
 class Settings:
     """Every choice of a deployment, with the defaults a first deployment gets."""
 
@@ -68,7 +57,7 @@ class Settings:
     archive_retention_days: int = 365
     expiring_notice_s: int | None = None
     external_checks: str | None = None
-    webhooks: tuple[WebhookSetting, ...] = field(default_factory=tuple)
+    webhooks: tuple[Webhook, ...] = field(default_factory=tuple)
 
     @classmethod
     def from_context(cls, lookup: Callable[[str], Any]) -> Settings:
@@ -163,7 +152,7 @@ class _Context:
             raise SettingError(key, str(error)) from error
         return json.dumps(document, separators=(",", ":"))
 
-    def webhooks(self, key: str) -> tuple[WebhookSetting, ...]:
+    def webhooks(self, key: str) -> tuple[Webhook, ...]:
         document = self.document(key)
         if document is None:
             return ()
@@ -185,34 +174,25 @@ def _whole(key: str, value: object, low: int, high: int) -> int:
 _webhook_fields = {"name", "endpoint", "detailTypes", "secretArn", "header", "ratePerSecond"}
 
 
-def _webhook(key: str, entry: object) -> WebhookSetting:
+def _webhook(key: str, entry: object) -> Webhook:
     if not isinstance(entry, Mapping):
         raise SettingError(key, "must be an object")
     unknown = set(entry) - _webhook_fields
     if unknown:
         raise SettingError(key, f"has unknown fields {sorted(unknown)}")
-
-    def text(name: str) -> str:
-        value = entry.get(name)
-        if not isinstance(value, str) or not value.strip():
-            raise SettingError(f"{key}.{name}", "must be a non-empty string")
-        return value.strip()
-
-    endpoint = text("endpoint")
-    if not endpoint.startswith("https://"):
-        raise SettingError(f"{key}.endpoint", "must be an https:// URL")
     detail_types = entry.get("detailTypes")
-    if (
-        not isinstance(detail_types, list)
-        or not detail_types
-        or not all(isinstance(kind, str) and kind.startswith("ledger.") for kind in detail_types)
-    ):
-        raise SettingError(f"{key}.detailTypes", "must list ledger event types (ledger.*)")
-    return WebhookSetting(
-        name=text("name"),
-        endpoint=endpoint,
-        detail_types=tuple(detail_types),
-        secret_arn=text("secretArn"),
-        header=text("header") if "header" in entry else "Authorization",
-        rate_per_s=_whole(f"{key}.ratePerSecond", entry.get("ratePerSecond", 10), 1, 300),
-    )
+    if not isinstance(detail_types, list) or not all(isinstance(k, str) for k in detail_types):
+        raise SettingError(f"{key}.detailTypes", "must be a list of ledger event types")
+    try:
+        return Webhook(
+            name=str(entry.get("name", "")),
+            endpoint=str(entry.get("endpoint", "")),
+            detail_types=tuple(detail_types),
+            secret_arn=str(entry.get("secretArn", "")),
+            header=str(entry.get("header", "Authorization")),
+            rate_per_s=_whole(f"{key}.ratePerSecond", entry.get("ratePerSecond", 10), 1, 300),
+        )
+    except ValueError as error:
+        if isinstance(error, SettingError):
+            raise
+        raise SettingError(key, str(error)) from error

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from aws_cdk import aws_logs as logs
 
-from infra.settings import SettingError, Settings, WebhookSetting
+from infra.messaging import Webhook
+from infra.settings import SettingError, Settings
 
 pytestmark = pytest.mark.xdist_group("cdk")
 
@@ -100,13 +101,13 @@ webhook: dict[str, Any] = {
 def test_webhooks_come_as_a_json_list() -> None:
     chosen = settings(webhooks=json.dumps([webhook, {**webhook, "name": "b", "ratePerSecond": 5}]))
     assert chosen.webhooks == (
-        WebhookSetting(
+        Webhook(
             "payouts",
             "https://hooks.example.com/ledger",
             ("ledger.entry.posted",),
             secret_arn,
         ),
-        WebhookSetting(
+        Webhook(
             "b",
             "https://hooks.example.com/ledger",
             ("ledger.entry.posted",),
@@ -119,10 +120,11 @@ def test_webhooks_come_as_a_json_list() -> None:
 @pytest.mark.parametrize(
     ("change", "named"),
     [
-        ({"endpoint": "http://hooks.example.com"}, "webhooks[0].endpoint"),
-        ({"detailTypes": []}, "webhooks[0].detailTypes"),
-        ({"detailTypes": ["aws.ec2"]}, "webhooks[0].detailTypes"),
-        ({"secretArn": ""}, "webhooks[0].secretArn"),
+        ({"endpoint": "http://hooks.example.com"}, "webhooks[0]: webhook payouts: endpoint"),
+        ({"detailTypes": []}, "webhooks[0]: webhook payouts: detail_types"),
+        ({"detailTypes": ["aws.ec2"]}, "webhooks[0]: webhook payouts: detail_types"),
+        ({"detailTypes": "ledger.entry.posted"}, "webhooks[0].detailTypes"),
+        ({"secretArn": ""}, "webhooks[0]: webhook payouts: secret_arn"),
         ({"ratePerSecond": 0}, "webhooks[0].ratePerSecond"),
         ({"colour": "red"}, "webhooks[0]"),
     ],
