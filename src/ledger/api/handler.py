@@ -1,7 +1,9 @@
 """The API's Lambda entry point: request id, body bound and authentication, then the routes.
 
-Everything a container reuses is made here, at import: the resolver with its routes, the
-DynamoDB client and the ledger. The OpenAPI document waits for its route.
+Everything a container reuses is made here, at import: the resolver with its routes and
+their validation, the DynamoDB client primed with each operation, and the ledger, so a
+Lambda SnapStart snapshot holds them; the restore hook reseeds `random`. The OpenAPI
+document waits for its route.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from ledger.api import strict_json
+from ledger import snapstart
+from ledger.api import priming, strict_json
 from ledger.api.app import app
 from ledger.api.observability import logger, metrics, tracer
 from ledger.api.openapi import public_paths
@@ -25,6 +28,8 @@ from ledger.domain.errors import LedgerError, ValidationError
 from ledger.store.deadline import lambda_budget_ms, request_deadline
 
 runtime()
+priming.prime(app)
+snapstart.install()
 
 
 def body_bytes_max(raw_path: object) -> int:
