@@ -17,14 +17,12 @@ def routes(app: APIGatewayHttpResolver) -> list[Route]:
     return app._static_routes + app._dynamic_routes
 
 
-def prime(app: APIGatewayHttpResolver) -> int:
-    """Build what each route of `app` needs to answer; the number of routes primed."""
-    served = routes(app)
-    for route in served:
+def prime(app: APIGatewayHttpResolver) -> None:
+    """Build what each route of `app` needs to answer."""
+    for route in routes(app):
         # Each property builds on first access and keeps what it built.
         route.dependant  # noqa: B018
         route.has_dependencies  # noqa: B018
         # What powertools' own adapter records on a route's first call.
         route.request_param_name = _find_request_param_name(route.func)
         route.request_param_name_checked = True
-    return len(served)
