@@ -142,3 +142,34 @@ def test_without_the_hook_restored_containers_draw_the_same_jitter() -> None:
 
     # THEN they draw the same waits: the problem the hook solves
     assert first == second
+
+
+def test_a_traced_import_primes_without_x_ray_warnings_and_then_traces(tmp_path: Path) -> None:
+    # GIVEN a Lambda-like environment with tracing on
+    env = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "PYTHONPATH": str(source_root),
+        "LAMBDA_TASK_ROOT": str(tmp_path),
+        "AWS_LAMBDA_FUNCTION_NAME": "ledger-api",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+        "LEDGER_TABLE_NAME": "ledger-probe",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+    program = (
+        "import logging\n"
+        "logging.basicConfig(level=logging.WARNING)\n"
+        "import ledger.api.handler\n"
+        "import botocore.client\n"
+        "print(hasattr(botocore.client, '_xray_enabled'))\n"
+    )
+
+    # WHEN the API's handler is imported, priming its client
+    completed = subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True
+    )
+
+    # THEN X-Ray warned of no call at init, and botocore is traced for the requests
+    assert "aws_xray_sdk" not in completed.stderr, completed.stderr
+    assert completed.stdout.strip() == "True"

@@ -2,8 +2,8 @@
 
 Everything a container reuses is made here, at import: the resolver with its routes and
 their validation, the DynamoDB client primed with each operation, and the ledger, so a
-Lambda SnapStart snapshot holds them; the restore hook reseeds `random`. The OpenAPI
-document waits for its route.
+Lambda SnapStart snapshot holds them; botocore is traced from then on, and the restore
+hook reseeds `random`. The OpenAPI document waits for its route.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from ledger import snapstart
 from ledger.api import priming, strict_json
 from ledger.api.app import app
-from ledger.api.observability import logger, metrics, tracer
+from ledger.api.observability import logger, metrics, traced_modules, tracer
 from ledger.api.openapi import public_paths
 from ledger.api.problems import error_body
 from ledger.api.routing import json_type
@@ -29,6 +29,7 @@ from ledger.store.deadline import lambda_budget_ms, request_deadline
 
 runtime()
 priming.prime(app)
+tracer.patch(traced_modules)
 snapstart.install()
 
 
