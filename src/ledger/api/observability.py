@@ -17,8 +17,8 @@ namespace = "ServerlessLedger"
 
 logger = Logger(service=service)
 # Only DynamoDB calls are worth a subsegment; patching every installed library would cost
-# the cold start tens of milliseconds for nothing. The handler patches them once its client
-# is primed: the priming calls at init belong to no trace, and X-Ray would warn of each.
+# the cold start tens of milliseconds for nothing. The handler patches botocore once its
+# client is primed: the priming calls at init belong to no trace, and X-Ray would warn of each.
 tracer = Tracer(service=service, auto_patch=False)
 traced_modules = ("botocore",)
 metrics = Metrics(namespace=namespace, service=service)
