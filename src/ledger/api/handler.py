@@ -1,7 +1,9 @@
 """The API's Lambda entry point: request id, body bound and authentication, then the routes.
 
-Everything a container reuses is made here, at import: the resolver with its routes, the
-DynamoDB client and the ledger. The OpenAPI document waits for its route.
+Everything a container reuses is made here, at import: the resolver with its routes and
+their validation, the DynamoDB client primed with each operation, and the ledger, so a
+Lambda SnapStart snapshot holds them; botocore is traced from then on, and the restore
+hook reseeds `random`. The OpenAPI document waits for its route.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from ledger.api import strict_json
+from ledger import snapstart
+from ledger.api import priming, strict_json
 from ledger.api.app import app
-from ledger.api.observability import logger, metrics, tracer
+from ledger.api.observability import logger, metrics, traced_modules, tracer
 from ledger.api.openapi import public_paths
 from ledger.api.problems import error_body
 from ledger.api.routing import json_type
@@ -25,6 +28,9 @@ from ledger.domain.errors import LedgerError, ValidationError
 from ledger.store.deadline import lambda_budget_ms, request_deadline
 
 runtime()
+priming.prime(app)
+tracer.patch(traced_modules)
+snapstart.install()
 
 
 def body_bytes_max(raw_path: object) -> int:

@@ -17,8 +17,10 @@ namespace = "ServerlessLedger"
 
 logger = Logger(service=service)
 # Only DynamoDB calls are worth a subsegment; patching every installed library would cost
-# the cold start tens of milliseconds for nothing.
-tracer = Tracer(service=service, patch_modules=("botocore",))
+# the cold start tens of milliseconds for nothing. The handler patches botocore once its
+# client is primed: the priming calls at init belong to no trace, and X-Ray would warn of each.
+tracer = Tracer(service=service, auto_patch=False)
+traced_modules = ("botocore",)
 metrics = Metrics(namespace=namespace, service=service)
 # A read adds no metric, and that is no news: powertools would warn about it.
 warnings.filterwarnings("ignore", message="No application metrics to publish")

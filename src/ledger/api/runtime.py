@@ -10,6 +10,7 @@ from ledger.auth.api_keys import ApiKeys, KeyStore
 from ledger.environment import projections, table_name
 from ledger.service import Ledger
 from ledger.store.dynamodb.client import default_client
+from ledger.store.dynamodb.priming import api_operations, prime
 from ledger.store.dynamodb.store import DynamoDBStore
 
 
@@ -29,8 +30,10 @@ class Runtime:
 
 @cache
 def runtime() -> Runtime:
-    """The container's runtime, built on first use from `LEDGER_TABLE_NAME` (required)."""
+    """The container's runtime, built on first use from `LEDGER_TABLE_NAME` (required),
+    its client primed with a call of each operation the API makes (none is sent)."""
     name = table_name()
     client = default_client()
+    prime(client, name, api_operations)
     store = DynamoDBStore(name, client, projections=projections())
     return Runtime.over(Ledger(store), KeyStore(name, client))
