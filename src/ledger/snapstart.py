@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 
-from snapshot_restore_py import (  # type: ignore[import-untyped]
+from snapshot_restore_py import (
     get_after_restore,
     register_after_restore,
 )

@@ -79,7 +79,7 @@ def main() -> None:
     """Import both handlers, then make first requests and count what they build."""
     import functions.api.handler
     import functions.authorizer.handler
-    from snapshot_restore_py import get_after_restore  # type: ignore[import-untyped]
+    from snapshot_restore_py import get_after_restore
 
     from ledger.api import priming
     from ledger.api.app import app

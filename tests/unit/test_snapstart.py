@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from snapshot_restore_py import get_after_restore  # type: ignore[import-untyped]
+from snapshot_restore_py import get_after_restore
 
 import ledger
 from ledger import snapstart
