@@ -142,5 +142,10 @@ class LedgerStack(cdk.Stack):
             ),
             "DashboardName": (self.alarms.dashboard.dashboard_name, "The ledger's dashboard"),
         }
+        if self.http_api.domain_target is not None:
+            outputs["ApiDomainTarget"] = (
+                self.http_api.domain_target,
+                "Point the custom domain's DNS record (CNAME or alias) here",
+            )
         for name, (value, description) in outputs.items():
             cdk.CfnOutput(self, name, value=value, description=description)
