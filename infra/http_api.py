@@ -121,6 +121,8 @@ class LedgerHttpApi(Construct):
         self.http_api = apigwv2.HttpApi(
             self,
             "Api",
+            # Operators find the API by its stack's name, not by a construct id.
+            api_name=f"{cdk.Stack.of(self).stack_name}-api",
             description="Serverless Ledger API",
             create_default_stage=False,
             default_integration=integrations.HttpLambdaIntegration(
