@@ -58,7 +58,7 @@ access_log_fields = {
 
 @dataclass(frozen=True)
 class Throttle:
-    """Stage-wide limits: requests per second, and the burst above that rate."""
+    """Stage-wide limits: requests per second, and how many may arrive at once (burst)."""
 
     rate_per_s: int = 1000
     burst: int = 2000
@@ -121,6 +121,8 @@ class LedgerHttpApi(Construct):
         self.http_api = apigwv2.HttpApi(
             self,
             "Api",
+            # Operators find the API by its stack's name, not by a construct id.
+            api_name=f"{cdk.Stack.of(self).stack_name}-api",
             description="Serverless Ledger API",
             create_default_stage=False,
             default_integration=integrations.HttpLambdaIntegration(
@@ -150,7 +152,8 @@ class LedgerHttpApi(Construct):
             self.domain_target = self._custom_domain(domain, stage)
 
     def _access_log_group(self, retention: logs.RetentionDays) -> logs.LogGroup:
-        """The access logs' group, encrypted with a key of its own, kept past the stack."""
+        """The access logs' group, encrypted with a key of its own, both kept past the stack:
+        the logs are evidence, and without their key they could not be read."""
         stack = cdk.Stack.of(self)
         key = kms.Key(
             self,
@@ -159,8 +162,8 @@ class LedgerHttpApi(Construct):
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        # CloudWatch Logs encrypts with the key only for log groups of this account and
-        # region; the group's own name is not known before it exists.
+        # CloudWatch Logs may use the key only for log groups of this account and region;
+        # the group's own name is not known before it exists.
         key.add_to_resource_policy(
             iam.PolicyStatement(
                 principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],

@@ -308,6 +308,13 @@ def test_log_retention_is_the_given_one(with_domain: Synthesized) -> None:
     assert log_group["Properties"]["RetentionInDays"] == 731
 
 
+def test_api_is_named_after_its_stack(plain: Synthesized) -> None:
+    # GIVEN the synthesized API THEN an operator finds it by the stack's name
+    api = only(plain.template, "AWS::ApiGatewayV2::Api")["Properties"]
+    assert api["Name"] == "Defaults-api"
+    assert api["ProtocolType"] == "HTTP"
+
+
 def test_without_a_domain_clients_use_the_stage_url(plain: Synthesized) -> None:
     # GIVEN the construct without a domain
     api = only(plain.template, "AWS::ApiGatewayV2::Api")["Properties"]
