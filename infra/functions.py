@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
@@ -26,6 +25,7 @@ from constructs import Construct
 
 from infra.access import matrix, table_statements
 from infra.compliance import acknowledge
+from infra.keys import logs_key
 from ledger.environment import table_name_variable
 
 runtime = lambda_.Runtime.PYTHON_3_14
@@ -125,7 +125,7 @@ class LedgerFunctions(Construct):
         environment: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.logs_key = logs_key(self)
+        self.logs_key = logs_key(self, "logs-key", "Encrypts the ledger functions' logs")
         # Schedules invoke the jobs asynchronously: an invocation that still fails after
         # Lambda's two retries lands here, and its alarm says so. The jobs are safe to retry:
         # the voids are conditional and the reconciliation resumes at its checkpoint.
@@ -241,42 +241,6 @@ def drop_role_dependency(function: lambda_.Function, role: iam.Role) -> None:
     assert isinstance(policy_resource, iam.CfnPolicy)
     stack = cdk.Stack.of(function)
     resource.add_override("DependsOn", [stack.resolve(stack.get_logical_id(policy_resource))])
-
-
-def logs_key(scope: Construct) -> kms.Key:
-    """The key the functions' log groups are encrypted with: logs may hold account ids."""
-    key = kms.Key(
-        scope,
-        "logs-key",
-        description="Encrypts the ledger functions' logs",
-        enable_key_rotation=True,
-        removal_policy=cdk.RemovalPolicy.RETAIN,
-    )
-    stack = cdk.Stack.of(scope)
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-            actions=[
-                "kms:Encrypt*",
-                "kms:Decrypt*",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-                "kms:Describe*",
-            ],
-            resources=["*"],
-            conditions={
-                "ArnLike": {
-                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name="*",
-                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                }
-            },
-        )
-    )
-    return key
 
 
 def function_role(

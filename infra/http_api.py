@@ -19,11 +19,11 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_certificatemanager as acm
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+from infra.keys import logs_key
 
 default_stage = "$default"
 
@@ -154,39 +154,7 @@ class LedgerHttpApi(Construct):
     def _access_log_group(self, retention: logs.RetentionDays) -> logs.LogGroup:
         """The access logs' group, encrypted with a key of its own, both kept past the stack:
         the logs are evidence, and without their key they could not be read."""
-        stack = cdk.Stack.of(self)
-        key = kms.Key(
-            self,
-            "AccessLogsKey",
-            description="Encrypts the ledger API's access logs",
-            enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        # CloudWatch Logs may use the key only for log groups of this account and region;
-        # the group's own name is not known before it exists.
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name="*",
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
-        )
+        key = logs_key(self, "AccessLogsKey", "Encrypts the ledger API's access logs")
         return logs.LogGroup(
             self,
             "AccessLogs",

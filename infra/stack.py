@@ -78,7 +78,11 @@ class LedgerStack(cdk.Stack):
             archive_retention=cdk.Duration.days(chosen.archive_retention_days),
         )
         if chosen.alert_email is not None:
-            self.events.alerts.add_subscription(subscriptions.EmailSubscription(chosen.alert_email))
+            self.events.alerts.add_subscription(
+                subscriptions.EmailSubscription(
+                    chosen.alert_email, dead_letter_queue=self.events.alert_dead_letters
+                )
+            )
         self.inbound = LedgerInbound(self, "Inbound", consumer=functions["inbound"])
         self.schedules = LedgerSchedules(
             self,
