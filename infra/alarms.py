@@ -450,28 +450,21 @@ class LedgerAlarms(Construct):
             ),
         )
         self.dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Functions: errors",
-                left=[
-                    function.metric_errors(period=one_minute, statistic="Sum", label=name)
-                    for name, function in functions.items()
-                ],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Functions: throttles",
-                left=[
-                    function.metric_throttles(period=one_minute, statistic="Sum", label=name)
-                    for name, function in functions.items()
-                ],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Functions: duration p99 (ms)",
-                left=[
-                    function.metric_duration(period=one_minute, statistic="p99", label=name)
-                    for name, function in functions.items()
-                ],
-                width=8,
-            ),
+            *(
+                cloudwatch.GraphWidget(
+                    title=f"Functions: {title}",
+                    left=[
+                        getattr(function, metric)(
+                            period=one_minute, statistic=statistic, label=name
+                        )
+                        for name, function in functions.items()
+                    ],
+                    width=8,
+                )
+                for title, metric, statistic in (
+                    ("errors", "metric_errors", "Sum"),
+                    ("throttles", "metric_throttles", "Sum"),
+                    ("duration p99 (ms)", "metric_duration", "p99"),
+                )
+            )
         )

@@ -24,6 +24,19 @@ from infra.compliance import Finding, add_rule_packs, synthesize_checked
 from infra.stack import LedgerStack
 
 stack_name = "LedgerTest"
+# One external balance check, as `ledger:externalChecks` gives it.
+bank_checks = {
+    "sources": [
+        {
+            "name": "bank",
+            "currency": "USD",
+            "url": "https://bank.example/balance",
+            "amount_pointer": "/available",
+            "ledger_id": "ldg_1",
+            "account_type": "asset",
+        }
+    ]
+}
 environment = cdk.Environment(account="123456789012", region="eu-west-1")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from aws_cdk import aws_logs as logs
+from stack_synthesis import bank_checks
 
 from infra.messaging import Webhook
 from infra.settings import SettingError, Settings
@@ -72,21 +73,9 @@ def test_a_custom_domain_needs_its_certificate() -> None:
 
 
 def test_external_checks_are_checked_as_the_job_reads_them() -> None:
-    document = {
-        "sources": [
-            {
-                "name": "bank",
-                "currency": "USD",
-                "url": "https://bank.example/balance",
-                "amount_pointer": "/available",
-                "ledger_id": "ldg_1",
-                "account_type": "asset",
-            }
-        ]
-    }
-    chosen = settings(externalChecks=json.dumps(document))
+    chosen = settings(externalChecks=json.dumps(bank_checks))
     assert chosen.external_checks is not None
-    assert json.loads(chosen.external_checks) == document
+    assert json.loads(chosen.external_checks) == bank_checks
 
 
 secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hook"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from cfnlint.api import ManualArgs, lint_file
-from stack_synthesis import Synthesis, environment, synthesize
+from stack_synthesis import Synthesis, bank_checks, environment, synthesize
 
 from infra.stack import stream_consumers
 
@@ -17,25 +17,13 @@ pytestmark = pytest.mark.xdist_group("cdk")
 
 Resource = dict[str, Any]
 
-checks = {
-    "sources": [
-        {
-            "name": "bank",
-            "currency": "USD",
-            "url": "https://bank.example/balance",
-            "amount_pointer": "/available",
-            "ledger_id": "ldg_1",
-            "account_type": "asset",
-        }
-    ]
-}
 everything_on = {
     "ledger:provisionedConcurrency": "2",
     "ledger:logRetentionDays": "2557",
     "ledger:domainName": "ledger.example.com",
     "ledger:certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
     "ledger:alertEmail": "ops@example.com",
-    "ledger:externalChecks": json.dumps(checks),
+    "ledger:externalChecks": json.dumps(bank_checks),
     "ledger:expiringNoticeSeconds": "600",
     "ledger:webhooks": json.dumps(
         [
@@ -153,7 +141,7 @@ def test_the_context_reaches_the_functions_and_the_topic(configured: Synthesis) 
         names[logical_id]: resource["Properties"]["Environment"]["Variables"]
         for logical_id, resource in configured.resources("AWS::Lambda::Function").items()
     }
-    assert json.loads(variables["external_balances"]["LEDGER_EXTERNAL_CHECKS"]) == checks
+    assert json.loads(variables["external_balances"]["LEDGER_EXTERNAL_CHECKS"]) == bank_checks
     assert variables["expiry"]["LEDGER_EXPIRING_NOTICE_S"] == "600"
     (subscription,) = configured.resources("AWS::SNS::Subscription").values()
     assert subscription["Properties"]["Protocol"] == "email"
