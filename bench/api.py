@@ -146,6 +146,10 @@ def stubbed_functions(fake: FakeDynamoDB) -> Iterator[dict[str, Callable[[Any, A
         mock.patch.object(runtime_module, "default_client", return_value=fake),
         # Imported (and its lookup built) only once the environment names the table.
         mock.patch("ledger.auth.authorizer.default_client", return_value=fake),
+        # The fake answers in this process: a botocore client's first-call work, which
+        # priming does at init, is not part of it.
+        mock.patch.object(runtime_module, "prime"),
+        mock.patch("ledger.auth.authorizer.prime"),
         warnings.catch_warnings(),
         # With metrics disabled, powertools never clears its metric set, and prints it
         # whenever one metric reaches 100 values: not output of the bench.
