@@ -1,11 +1,11 @@
 """The write-to-event lag under `ledger dev`, in `make bench`.
 
-A `ledger dev` of its own (bench/load_server.py) takes `writes` deposits into one account
-over HTTP, one after the other; after each, its bus file (`<data-dir>/events.jsonl`, where
-the events consumer publishes from the stream) is read until the deposit's
-`ledger.entry.posted` event is in it. The lag is the time from the deposit's answer to
-that. Bounded: `writes_max` deposits, each waited for at most `wait_s_max`; 127.0.0.1 only.
-Reported, never enforced.
+The `ledger dev` (bench/load_server.py) the history lag was measured on takes `writes`
+deposits into another account over HTTP, one after the other; after each, its bus file
+(`<data-dir>/events.jsonl`, where the events consumer publishes from the stream) is read
+until the deposit's `ledger.entry.posted` event is in it. The lag is the time from the
+deposit's answer to that. Bounded: `writes_max` deposits, each waited for at most
+`wait_s_max`; 127.0.0.1 only. Reported, never enforced.
 """
 
 from __future__ import annotations
@@ -14,28 +14,40 @@ import json
 import time
 from typing import TYPE_CHECKING
 
-from bench.history_lag import HistoryLag, LagMeasurementFailed, deposits, wallet_of
+from bench.history_lag import (
+    HistoryLag,
+    LagMeasurementFailed,
+    deposits,
+    measure_history_lag,
+    wallet_of,
+    writes_default,
+    writes_max,
+)
 from bench.load_server import DevServer
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-writes_default = 30
-writes_max = 200
 wait_s_max = 30
 poll_interval_s = 0.01
 posted = "ledger.entry.posted"
 
 
-def measure_event_lag(writes: int = writes_default, workers: int = 1) -> HistoryLag:
-    """Start a `ledger dev`, write `writes` deposits, and time each one's way onto the bus."""
+def measure_lags(writes: int = writes_default, workers: int = 1) -> tuple[HistoryLag, HistoryLag]:
+    """Start one `ledger dev`; time `writes` deposits' way into history, then `writes`
+    more deposits' way onto the bus."""
     if not 1 <= writes <= writes_max:
         raise ValueError(f"writes must be from 1 to {writes_max}")
     with DevServer(workers) as server:
-        url, account = wallet_of(server)
-        bus = _Bus(server.data_dir / "events.jsonl")
-        lags = [bus.wait_for(entry_id) for entry_id in deposits(server, url, account, writes)]
-        return HistoryLag(tuple(lags))
+        return measure_history_lag(server, writes), measure_event_lag(server, writes)
+
+
+def measure_event_lag(server: DevServer, writes: int = writes_default) -> HistoryLag:
+    """Write `writes` deposits on `server`, and time each one's way onto the bus."""
+    url, account = wallet_of(server)
+    bus = _Bus(server.data_dir / "events.jsonl")
+    lags = [bus.wait_for(entry_id) for entry_id in deposits(server, url, account, writes)]
+    return HistoryLag(tuple(lags))
 
 
 class _Bus:

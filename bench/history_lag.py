@@ -1,11 +1,12 @@
 """The write-to-history lag under `ledger dev`, in `make bench`.
 
-A `ledger dev` of its own (bench/load_server.py) takes `writes` deposits into one account
-over HTTP, one after the other; after each, the account's entries (read from its history,
-which the history consumer writes from the stream) are polled until the deposit is listed.
-The lag is the time from the deposit's answer to the first listing that holds it. Bounded:
-`writes_max` deposits, each waited for at most `wait_s_max`; 127.0.0.1 only. Reported, never
-enforced: the machine is shared and the numbers are noisy.
+A `ledger dev` (bench/load_server.py), the one the event lag is measured on next, takes
+`writes` deposits into one account over HTTP, one after the other; after each, the
+account's entries (read from its history, which the history consumer writes from the
+stream) are polled until the deposit is listed. The lag is the time from the deposit's
+answer to the first listing that holds it. Bounded: `writes_max` deposits, each waited for
+at most `wait_s_max`; 127.0.0.1 only. Reported, never enforced: the machine is shared and
+the numbers are noisy.
 """
 
 from __future__ import annotations
@@ -49,16 +50,13 @@ class HistoryLag:
         }
 
 
-def measure_history_lag(writes: int = writes_default, workers: int = 1) -> HistoryLag:
-    """Start a `ledger dev`, write `writes` deposits, and time each one's way into history."""
-    if not 1 <= writes <= writes_max:
-        raise ValueError(f"writes must be from 1 to {writes_max}")
-    with DevServer(workers) as server:
-        url, account = wallet_of(server)
-        lags = []
-        for entry_id in deposits(server, url, account, writes):
-            lags.append(_wait_for_history(url, server.admin_key, account, entry_id))
-        return HistoryLag(tuple(lags))
+def measure_history_lag(server: DevServer, writes: int = writes_default) -> HistoryLag:
+    """Write `writes` deposits on `server`, and time each one's way into history."""
+    url, account = wallet_of(server)
+    lags = []
+    for entry_id in deposits(server, url, account, writes):
+        lags.append(_wait_for_history(url, server.admin_key, account, entry_id))
+    return HistoryLag(tuple(lags))
 
 
 def wallet_of(server: DevServer) -> tuple[str, str]:

@@ -23,7 +23,7 @@ import json
 import math
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from bench.targets import Check
@@ -78,6 +78,14 @@ class Service:
 
 
 @dataclass(frozen=True)
+class Horizon:
+    """How long a run warms up, then how long it is measured, in simulated seconds."""
+
+    warm_up_s: float = warm_up_s
+    measured_s: float = measured_s
+
+
+@dataclass(frozen=True)
 class Operation:
     """One operation: the items it holds and the units it spends in each item or index
     partition (True where that is an index partition)."""
@@ -87,16 +95,6 @@ class Operation:
 
 
 Workload = Callable[[random.Random, int], Operation]
-
-
-def operation_of(touches: Sequence[Touch]) -> Operation:
-    """The items an operation holds and the units it spends in each."""
-    demand: dict[ItemKey, tuple[int, bool]] = {}
-    for touch in touches:
-        units, _ = demand.get(touch.item, (0, touch.index))
-        demand[touch.item] = (units + touch.units, touch.index)
-    held = tuple(touch.item for touch in touches if touch.conflicts)
-    return Operation(held, tuple((item, units, index) for item, (units, index) in demand.items()))
 
 
 def workload(recording: Recording, pool_size: int = account_pool_size) -> Workload:
@@ -110,22 +108,33 @@ def workload(recording: Recording, pool_size: int = account_pool_size) -> Worklo
             return "shared"
         return "created" if touch.created else "pooled"
 
-    roles = [[role(touch) for touch in shape.touches] for shape in recording.shapes]
+    # Each shape's touches as plain tuples, read once: the model draws an operation each
+    # time a client finishes one, so drawing must cost little.
+    plans = [
+        [(role(touch), touch.item, touch.units, touch.index) for touch in shape.touches]
+        for shape in recording.shapes
+    ]
+    pooled_counts = [[touch[0] for touch in plan].count("pooled") for plan in plans]
 
     def operation(rng: random.Random, number: int) -> Operation:
-        drawn = rng.randrange(len(recording.shapes))
-        shape, shape_roles = recording.shapes[drawn], roles[drawn]
-        draws = iter(rng.sample(range(pool_size), shape_roles.count("pooled")))
-        touches = []
-        for touch, touch_role in zip(shape.touches, shape_roles, strict=True):
-            pk, sk = touch.item
+        drawn = rng.randrange(len(plans))
+        draws = iter(rng.sample(range(pool_size), pooled_counts[drawn]))
+        # Units add up per item, its kind the first touch's; every table item is held.
+        demand: dict[ItemKey, tuple[int, bool]] = {}
+        held = []
+        for touch_role, recorded_item, units, index in plans[drawn]:
+            pk, sk = item = recorded_item
             if touch_role == "created":
-                touches.append(replace(touch, item=(f"{pk}.{number}", sk)))
+                item = (f"{pk}.{number}", sk)
             elif touch_role == "pooled":
-                touches.append(replace(touch, item=(f"{pk}.{next(draws)}", sk)))
-            else:
-                touches.append(touch)
-        return operation_of(touches)
+                item = (f"{pk}.{next(draws)}", sk)
+            spent, first_index = demand.get(item, (0, index))
+            demand[item] = (spent + units, first_index)
+            if not index:
+                held.append(item)
+        return Operation(
+            tuple(held), tuple((item, units, index) for item, (units, index) in demand.items())
+        )
 
     return operation
 
@@ -140,11 +149,12 @@ class Run:
     attempts: int
     conflicts: int
     throttles: int
+    measured_s: float
 
     @property
     def goodput_per_s(self) -> float:
         """Operations committed a second."""
-        return self.committed / measured_s
+        return self.committed / self.measured_s
 
     @property
     def gave_up_rate(self) -> float:
@@ -203,14 +213,19 @@ class _Buckets:
 
 
 def simulate(
-    operations: Workload, clients: int, seed: int = seed_default, service: Service | None = None
+    operations: Workload,
+    clients: int,
+    seed: int = seed_default,
+    service: Service | None = None,
+    horizon: Horizon | None = None,
 ) -> Run:
     """Run `clients` closed-loop clients for the warm-up and the measured time; count what
     DynamoDB decided in the measured time. The same seed gives the same run."""
     service = service or Service()
+    horizon = horizon or Horizon()
     # The network part of a round trip, each way; DynamoDB's part is the conflict window.
     transit_s = (service.round_trip_s - service.conflict_window_s) / 2
-    end_s = warm_up_s + measured_s
+    end_s = horizon.warm_up_s + horizon.measured_s
     rng = random.Random(seed)
     current = [operations(rng, number) for number in range(clients)]
     started = [rng.uniform(0, service.round_trip_s) for _ in range(clients)]
@@ -224,7 +239,7 @@ def simulate(
     while events[0][0] < end_s:
         decided_s, client, attempt = heapq.heappop(events)
         operation = current[client]
-        measured = decided_s >= warm_up_s
+        measured = decided_s >= horizon.warm_up_s
         attempts += measured
         answered_s = decided_s - transit_s + service.round_trip_s
         if any(held_until.get(item, -1.0) > decided_s for item in operation.held):
@@ -250,18 +265,21 @@ def simulate(
         numbered += 1
         started[client] = answered_s
         heapq.heappush(events, (answered_s + transit_s, client, 0))
-    return Run(clients, committed, gave_up, attempts, conflicts, throttles)
+    return Run(clients, committed, gave_up, attempts, conflicts, throttles, horizon.measured_s)
 
 
 def sustainable_rate(
-    operations: Workload, seed: int = seed_default, service: Service | None = None
+    operations: Workload,
+    seed: int = seed_default,
+    service: Service | None = None,
+    horizon: Horizon | None = None,
 ) -> int:
     """Goodput (operations/s, rounded) with enough clients: doubling them from one until
     goodput stops rising by more than `raise_min`, or until more than `gave_up_rate_max`
     give up, then bisecting the client count between the last two counts in that case."""
 
     def run(clients: int) -> Run:
-        return simulate(operations, clients, seed, service)
+        return simulate(operations, clients, seed, service, horizon)
 
     best = 0.0
     within, clients = 0, 1

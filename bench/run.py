@@ -40,12 +40,11 @@ from bench.counting import (
     measure,
     summarize,
 )
-from bench.event_lag import format_event_lag, measure_event_lag
+from bench.event_lag import format_event_lag, measure_lags
 from bench.events import EventsFailed, EventsReport, events_checks, format_events, measure_events
 from bench.history_lag import (
     LagMeasurementFailed,
     format_history_lag,
-    measure_history_lag,
     writes_default,
 )
 from bench.hot_accounts import (
@@ -236,8 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results, consumers, monitors, events = _benchmark_on(server.endpoint_url, arguments)
         api_cpu = measure_api_cpu(arguments.api_requests)
         cold_start = measure_cold_start(arguments.cold_start_runs)
-        history_lag = measure_history_lag(arguments.lag_writes)
-        event_lag = measure_event_lag(arguments.lag_writes)
+        history_lag, event_lag = measure_lags(arguments.lag_writes)
         matching = measure_matching()
     except (
         InconsistentCounts,

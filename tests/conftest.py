@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,12 @@ if TYPE_CHECKING:
 
 integration_dir = Path(__file__).parent / "integration"
 local_fixture_names = frozenset({"dynamodb_local", "dynamodb_client", "local_table"})
+# Every DynamoDB Local of the tests (the session's, and those of each `ledger dev` they
+# start, which inherit the environment) lives for seconds or minutes: the JVM's quick
+# compiler alone, and one collector thread, halve the CPU one boots and serves on.
+java_options_variable = "JDK_JAVA_OPTIONS"
+java_options_for_tests = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+os.environ.setdefault(java_options_variable, java_options_for_tests)
 moto_transactions.install()
 
 

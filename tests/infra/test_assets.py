@@ -8,6 +8,7 @@ import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from packaging.tags import Tag
@@ -18,26 +19,43 @@ from ledger.local.dynamodb_local.install import default_cache_dir
 # One worker builds both targets once; the wheels stay in the cache, so a rerun is offline.
 pytestmark = pytest.mark.xdist_group("assets")
 
-import_timeout_s_max = 60
+imports_timeout_s_max = 120
 # What the stack gives every function; the handlers build their clients at import.
 twin_environment = {"AWS_DEFAULT_REGION": "us-east-1", "LEDGER_TABLE_NAME": "ledger-test"}
 
-# Run in the twin: import the handler with only the asset and the runtime on sys.path, and
-# report where every module loaded came from.
+# Run in the twin, one interpreter for every handler in turn: import each with only its
+# asset and the runtime on sys.path, and report where every module loaded came from (an
+# import that fails reports its traceback). Then forget the asset, and every module loaded
+# from it, so the next handler imports its own copies.
 import_probe = """
-import importlib, json, sys
-sys.path[:0] = sys.argv[1:3]
-handler = importlib.import_module(sys.argv[3]).lambda_handler
-import ledger
-files = [getattr(m, "__file__", None) for m in list(sys.modules.values())]
-print(json.dumps({
-    "callable": callable(handler),
-    "handler_file": sys.modules[sys.argv[3]].__file__,
-    "ledger_file": ledger.__file__,
-    "files": sorted(f for f in files if f),
-    "stdlib": sys.base_prefix,
-    "click": "click" in sys.modules,
-}))
+import importlib, json, os, sys, traceback
+runtime, reports = sys.argv[1], {}
+for asset_dir, module in zip(sys.argv[2::2], sys.argv[3::2]):
+    sys.path[:0] = [asset_dir, runtime]
+    try:
+        handler = importlib.import_module(module).lambda_handler
+        import ledger
+        files = [getattr(m, "__file__", None) for m in list(sys.modules.values())]
+        reports[module] = {
+            "callable": callable(handler),
+            "handler_file": sys.modules[module].__file__,
+            "ledger_file": ledger.__file__,
+            "files": sorted(f for f in files if f),
+            "stdlib": sys.base_prefix,
+            "click": "click" in sys.modules,
+        }
+    except Exception:
+        reports[module] = {"error": traceback.format_exc()}
+    del sys.path[:2]
+    inside = asset_dir + os.sep
+    for name, loaded in list(sys.modules.items()):
+        places = [getattr(loaded, "__file__", None), *(getattr(loaded, "__path__", None) or ())]
+        if name.partition(".")[0] in ("functions", "ledger") or any(
+            str(place).startswith(inside) for place in places
+        ):
+            del sys.modules[name]
+    importlib.invalidate_caches()
+print(json.dumps(reports))
 """
 
 
@@ -74,28 +92,34 @@ def test_the_functions_are_the_packages_with_a_handler() -> None:
     )
 
 
-@pytest.mark.parametrize("name", assets.functions)
-def test_every_twin_handler_imports_from_the_twin_alone(built: Built, name: str) -> None:
-    asset_dir = built.twin_assets[name]
+@pytest.fixture(scope="module")
+def twin_imports(built: Built) -> dict[str, Any]:
+    """What the probe reported for each twin handler, by module name."""
+    handlers = [
+        part
+        for name in assets.functions
+        for part in (str(built.twin_assets[name]), f"functions.{name}.handler")
+    ]
     result = subprocess.run(
-        [
-            sys.executable,
-            "-I",
-            "-S",
-            "-c",
-            import_probe,
-            str(asset_dir),
-            str(built.twin_runtime),
-            f"functions.{name}.handler",
-        ],
+        [sys.executable, "-I", "-S", "-c", import_probe, str(built.twin_runtime), *handlers],
         capture_output=True,
         text=True,
         check=False,
-        timeout=import_timeout_s_max,
+        timeout=imports_timeout_s_max,
         env=twin_environment,
     )
     assert result.returncode == 0, result.stderr
-    probe = json.loads(result.stdout)
+    reports: dict[str, Any] = json.loads(result.stdout)
+    return reports
+
+
+@pytest.mark.parametrize("name", assets.functions)
+def test_every_twin_handler_imports_from_the_twin_alone(
+    built: Built, twin_imports: dict[str, Any], name: str
+) -> None:
+    asset_dir = built.twin_assets[name]
+    probe = twin_imports[f"functions.{name}.handler"]
+    assert "error" not in probe, probe["error"]
     assert probe["callable"] is True
     assert Path(probe["handler_file"]).is_relative_to(asset_dir / "functions" / name)
     assert Path(probe["ledger_file"]).is_relative_to(asset_dir / "ledger")

@@ -113,8 +113,7 @@ def measured_elsewhere(
     monkeypatch.setattr(run, "measure_api_cpu", lambda requests: dict.fromkeys(api_timings, 1.0))
     monkeypatch.setattr(run, "measure_matching", lambda: measure_matching(matching_rows))
     monkeypatch.setattr(run, "hot_accounts_report", lambda: passing_hot_accounts)
-    monkeypatch.setattr(run, "measure_history_lag", measured_lag)
-    monkeypatch.setattr(run, "measure_event_lag", measured_lag)
+    monkeypatch.setattr(run, "measure_lags", measured_lags)
 
 
 def fast_cold_start(runs: int) -> ColdStart:
@@ -122,9 +121,10 @@ def fast_cold_start(runs: int) -> ColdStart:
     return ColdStart(0.5, 0.5, runs, authorizer_s=0.3, botocore_floor_s=0.3)
 
 
-def measured_lag(writes: int) -> HistoryLag:
-    """A lag as if measured, for the runs whose subject is not the lag."""
-    return HistoryLag(tuple(100.0 + write for write in range(writes)))
+def measured_lags(writes: int) -> tuple[HistoryLag, HistoryLag]:
+    """The history and event lags as if measured, for the runs whose subject is not a lag."""
+    lag = HistoryLag(tuple(100.0 + write for write in range(writes)))
+    return lag, lag
 
 
 def run_bench(server: DynamoDBLocal, output: Path) -> tuple[int, dict[str, Any]]:
