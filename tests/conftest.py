@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+import moto_expressions
 import moto_transactions
 from ledger.local.dynamodb_local import DynamoDBLocal
 from ledger.store.dynamodb.table import ensure_table
@@ -28,6 +29,7 @@ java_options_variable = "JDK_JAVA_OPTIONS"
 java_options_for_tests = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 os.environ.setdefault(java_options_variable, java_options_for_tests)
 moto_transactions.install()
+moto_expressions.install()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
